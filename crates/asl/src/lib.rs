@@ -15,8 +15,10 @@
 //! );
 //! ```
 
+pub mod choice;
 pub mod diagnostic;
 pub mod error_names;
+pub mod eval;
 pub mod intrinsics;
 pub mod jsonata;
 pub mod jsonpath;

@@ -1,0 +1,1 @@
+//! Evaluating JSONPath Choice rules (`Condition`) against a state's input.
