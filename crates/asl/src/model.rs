@@ -4,6 +4,8 @@
 //! compiled, each state holds the fields its type and query language allow. The model does not
 //! keep source positions; each [`State`] knows its JSON pointer for messages at run time.
 
+use std::sync::Arc;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -442,7 +444,7 @@ pub enum FailField {
 
 #[derive(Debug, Clone)]
 pub struct Parallel {
-    pub branches: Vec<StateMachine>,
+    pub branches: Vec<Arc<StateMachine>>,
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
     pub transition: Transition,
@@ -451,7 +453,7 @@ pub struct Parallel {
 #[derive(Debug, Clone)]
 pub struct Map {
     /// `ItemProcessor`, or the legacy `Iterator`.
-    pub processor: StateMachine,
+    pub processor: Arc<StateMachine>,
     pub processor_config: ProcessorConfig,
     /// `ItemsPath` (JSONPath).
     pub items_path: Option<JsonPath>,

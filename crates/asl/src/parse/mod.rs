@@ -21,7 +21,7 @@ use crate::messages::{self as msg, JsonKind};
 use crate::model::{PathExpr, QueryLanguage, State, StateMachine, Template};
 use crate::pointer::Pointer;
 
-pub use resources::{Resource, ServiceIntegration};
+pub use resources::{Pattern, Resource, ServiceIntegration, classify};
 
 /// Which kind of state machine the definition is for: some features are Standard-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

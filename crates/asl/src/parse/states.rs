@@ -944,7 +944,7 @@ impl Parser {
                     match item.as_object() {
                         Some(b) => {
                             match self.machine(b, &branch_at, self.machine_ql, Level::Branch) {
-                                Some(m) => out.push(m),
+                                Some(m) => out.push(std::sync::Arc::new(m)),
                                 None => ok = false,
                             }
                         }
@@ -1074,7 +1074,7 @@ impl Parser {
         let catch = self.catchers(obj, at, ql);
         let transition = self.transition(obj, at);
         Some(StateKind::Map(Box::new(Map {
-            processor: processor?,
+            processor: std::sync::Arc::new(processor?),
             processor_config: processor_config?,
             items_path,
             items,
