@@ -5,13 +5,17 @@
 //! AWS functions with their argument-count rules, parsing a call string into
 //! an [`IntrinsicCall`] AST (string/number/boolean/null literals, JSONPath
 //! arguments and nested calls), and printing calls back in canonical form.
-//! Evaluating calls is left to the interpreter.
+//! [`evaluate`] runs a parsed call against a [`Scope`](crate::eval::Scope).
 
 use std::fmt::{self, Write as _};
 
 use serde_json::Number;
 
 use crate::jsonpath::{self, JsonPath};
+
+mod eval;
+
+pub use eval::evaluate;
 
 /// Safety bound on nested calls. AWS documents that up to 10 intrinsic
 /// functions may be nested in one field; deeper nesting is rejected.
