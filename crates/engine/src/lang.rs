@@ -1,0 +1,265 @@
+//! The bridge between the engine and the language's evaluators: payload templates (JSONPath
+//! `.$` keys and intrinsic calls), JSONata templates, the JSONPath data-flow fields, and AWS's
+//! wording for the failures of each.
+
+use serde_json::{Map, Value};
+use stepwise_asl::error_names as names;
+use stepwise_asl::eval::{Entropy, Failure, Scope, Variables};
+use stepwise_asl::intrinsics;
+use stepwise_asl::jsonata::{self, JsonataExpr};
+use stepwise_asl::jsonpath::JsonPath;
+use stepwise_asl::model::Template;
+
+/// AWS's per-state payload limit: 256 KiB.
+pub const MAX_PAYLOAD_BYTES: usize = 256 * 1024;
+
+pub fn runtime(cause: impl Into<String>) -> Failure {
+    Failure::new(names::RUNTIME, cause)
+}
+
+pub fn query_error(cause: impl Into<String>) -> Failure {
+    Failure::new(names::QUERY_EVALUATION_ERROR, cause)
+}
+
+/// Compact JSON text, as AWS prints values in causes and history.
+pub fn to_json(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The values a path selects: one value for a definite path, an array of matches otherwise.
+pub fn select(path: &JsonPath, root: &Value) -> Option<Value> {
+    if path.is_definite() {
+        path.get(root).cloned()
+    } else {
+        Some(Value::Array(
+            path.query(root).into_iter().cloned().collect(),
+        ))
+    }
+}
+
+fn select_in_scope(path: &JsonPath, scope: &Scope<'_>) -> Option<Value> {
+    select(path, scope.root(path)?)
+}
+
+/// `InputPath` / `OutputPath`: `None` keeps the value, `Some(None)` (null) gives `{}`.
+pub fn apply_path(path: &Option<Option<JsonPath>>, value: Value) -> Result<Value, Failure> {
+    match path {
+        None => Ok(value),
+        Some(None) => Ok(Value::Object(Map::new())),
+        Some(Some(p)) if p.segments.is_empty() && p.variable().is_none() && !p.is_context() => {
+            Ok(value)
+        }
+        Some(Some(p)) => select(p, &value).ok_or_else(|| {
+            runtime(format!(
+                "Invalid path '{p}' : {}",
+                jsonpath_miss_reason(p, &value)
+            ))
+        }),
+    }
+}
+
+/// Jayway's wording for a path that selects nothing.
+fn jsonpath_miss_reason(path: &JsonPath, root: &Value) -> String {
+    use stepwise_asl::jsonpath::{Segment, Selector};
+    let mut at = root;
+    let mut shown = String::from("$");
+    for seg in &path.segments {
+        let next = match seg {
+            Segment::Child(Selector::Name(name)) => {
+                shown.push_str(&format!("['{name}']"));
+                at.as_object().and_then(|m| m.get(name))
+            }
+            Segment::Child(Selector::Index(i)) => {
+                shown.push_str(&format!("[{i}]"));
+                at.as_array()
+                    .and_then(|a| usize::try_from(*i).ok().and_then(|i| a.get(i)))
+            }
+            _ => return format!("No results for path: {shown}"),
+        };
+        match next {
+            Some(v) => at = v,
+            None if std::ptr::eq(seg, path.segments.last().unwrap_or(seg)) => {
+                return format!("No results for path: {shown}");
+            }
+            None => return format!("Missing property in path {shown}"),
+        }
+    }
+    format!("No results for path: {shown}")
+}
+
+/// `ResultPath`: where the result goes in the state's raw input.
+pub fn apply_result_path(
+    path: &Option<Option<JsonPath>>,
+    raw_input: &Value,
+    result: Value,
+) -> Result<Value, Failure> {
+    match path {
+        None => Ok(result),
+        Some(None) => Ok(raw_input.clone()),
+        Some(Some(p)) if p.segments.is_empty() => Ok(result),
+        Some(Some(p)) => {
+            let mut doc = raw_input.clone();
+            p.set(&mut doc, result).map_err(|_| {
+                runtime(format!(
+                    "Invalid path '{p}' : {}",
+                    jsonpath_miss_reason(p, raw_input)
+                ))
+            })?;
+            Ok(doc)
+        }
+    }
+}
+
+/// Evaluates a JSONPath payload template (`Parameters`, `ResultSelector`, `ItemSelector`,
+/// `Assign` of JSONPath states) against `scope`.
+pub fn payload(
+    template: &Template,
+    scope: &Scope<'_>,
+    entropy: &mut dyn Entropy,
+) -> Result<Value, Failure> {
+    payload_field(template, scope, entropy, None)
+}
+
+fn payload_field(
+    template: &Template,
+    scope: &Scope<'_>,
+    entropy: &mut dyn Entropy,
+    key: Option<&str>,
+) -> Result<Value, Failure> {
+    match template {
+        Template::Literal(v) => Ok(v.clone()),
+        Template::Object(fields) => {
+            let mut out = Map::with_capacity(fields.len());
+            for (k, sub) in fields {
+                let v = payload_field(sub, scope, entropy, Some(k))?;
+                out.insert(k.clone(), v);
+            }
+            Ok(Value::Object(out))
+        }
+        Template::Array(items) => items
+            .iter()
+            .map(|t| payload_field(t, scope, entropy, None))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Template::Path(p) => select_in_scope(p, scope).ok_or_else(|| {
+            runtime(format!(
+                "The JSONPath '{p}' specified for the field '{}.$' could not be found in the input '{}'",
+                key.unwrap_or(""),
+                to_json(scope.input)
+            ))
+        }),
+        Template::Intrinsic(call) => intrinsics::evaluate(call, scope, entropy),
+        Template::Jsonata(e) => Err(query_error(format!(
+            "The JSONata expression '{}' cannot be used in a JSONPath state",
+            e.source().trim()
+        ))),
+    }
+}
+
+/// What JSONata expressions see: `$states` and the variables.
+pub struct JsonataEnv<'a> {
+    pub states: &'a Value,
+    pub variables: &'a dyn Variables,
+}
+
+impl std::fmt::Debug for JsonataEnv<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JsonataEnv")
+            .field("states", self.states)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Evaluates one JSONata expression for the field `field` (AWS names fields like `Output`,
+/// `Arguments/FunctionName`, `Assign/result`).
+pub fn jsonata_value(
+    expr: &JsonataExpr,
+    env: &JsonataEnv<'_>,
+    entropy: &mut dyn Entropy,
+    field: &str,
+) -> Result<Value, Failure> {
+    match expr.evaluate(env.states, env.variables, entropy) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(query_error(jsonata::undefined_cause(expr, field))),
+        Err(e) => Err(query_error(jsonata::error_cause(expr, field, &e))),
+    }
+}
+
+/// Evaluates a JSONata template (a JSON value whose `{% %}` strings are expressions).
+pub fn jsonata_template(
+    template: &Template,
+    env: &JsonataEnv<'_>,
+    entropy: &mut dyn Entropy,
+    field: &str,
+) -> Result<Value, Failure> {
+    match template {
+        Template::Literal(v) => Ok(v.clone()),
+        Template::Object(fields) => {
+            let mut out = Map::with_capacity(fields.len());
+            for (k, sub) in fields {
+                let v = jsonata_template(sub, env, entropy, &format!("{field}/{k}"))?;
+                out.insert(k.clone(), v);
+            }
+            Ok(Value::Object(out))
+        }
+        Template::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, t)| jsonata_template(t, env, entropy, &format!("{field}/{i}")))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array),
+        Template::Jsonata(e) => jsonata_value(e, env, entropy, field),
+        Template::Path(_) | Template::Intrinsic(_) => Ok(Value::Null),
+    }
+}
+
+/// The name of a JSON value's type as AWS's JSONata causes print it.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use stepwise_asl::jsonpath;
+
+    fn path(s: &str) -> Option<Option<JsonPath>> {
+        Some(Some(jsonpath::parse(s).unwrap()))
+    }
+
+    #[test]
+    fn input_and_output_paths_follow_aws() {
+        let v = json!({"a": {"b": 1}});
+        assert_eq!(apply_path(&None, v.clone()).unwrap(), v);
+        assert_eq!(apply_path(&Some(None), v.clone()).unwrap(), json!({}));
+        assert_eq!(
+            apply_path(&path("$.a"), v.clone()).unwrap(),
+            json!({"b": 1})
+        );
+        let err = apply_path(&path("$.NoSuchInputPath"), v.clone()).unwrap_err();
+        assert_eq!(err.error, "States.Runtime");
+        assert_eq!(
+            err.cause,
+            "Invalid path '$.NoSuchInputPath' : No results for path: $['NoSuchInputPath']"
+        );
+    }
+
+    #[test]
+    fn result_path_merges_into_the_raw_input() {
+        let raw = json!({"x": 1});
+        assert_eq!(
+            apply_result_path(&path("$.r"), &raw, json!(2)).unwrap(),
+            json!({"x": 1, "r": 2})
+        );
+        assert_eq!(apply_result_path(&Some(None), &raw, json!(2)).unwrap(), raw);
+        assert_eq!(apply_result_path(&None, &raw, json!(2)).unwrap(), json!(2));
+    }
+}

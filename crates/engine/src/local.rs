@@ -1,0 +1,199 @@
+//! Runs one execution to its end in-process: timers on a clock that is either virtual (jumps
+//! to the next timer) or real and scaled (like Step Functions Local's `WAIT_TIME_SCALE`), and
+//! tasks answered by a [`TaskHandler`] (mocks, in `stepwise run`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use stepwise_asl::model::StateMachine;
+
+use crate::context::ExecutionInfo;
+use crate::execution::{
+    Command, Completion, Event, Execution, Status, Step, TaskId, TaskRequest, TimerId,
+};
+use crate::history::HistoryEvent;
+
+/// What a task handler answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskOutcome {
+    Succeeded(Value),
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+/// Runs tasks for a local execution.
+pub trait TaskHandler {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome;
+}
+
+/// Fails every task: for machines that are expected not to call any.
+#[derive(Debug, Default)]
+pub struct NoTasks;
+
+impl TaskHandler for NoTasks {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+        TaskOutcome::Failed {
+            error: Some("States.Runtime".into()),
+            cause: Some(format!(
+                "No resource binding or mock response for the state '{}' (resource {})",
+                request.state_name, request.resource
+            )),
+        }
+    }
+}
+
+/// How time passes in a local run.
+#[derive(Debug, Clone, Copy)]
+pub enum Clock {
+    /// Timers fire at once; the execution's clock jumps forward to them.
+    Virtual,
+    /// Really sleep, `scale` times the requested duration (0.0 never sleeps); the execution's
+    /// clock still moves by the full duration.
+    Scaled(f64),
+}
+
+/// Options of a local run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub clock: Clock,
+    /// Seeds each step's randomness (UUIDs, `States.MathRandom`, jitter).
+    pub seed: u64,
+    /// Called after each step with the events so far (progress display).
+    pub max_steps: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            clock: Clock::Virtual,
+            seed: 0,
+            max_steps: 10_000_000,
+        }
+    }
+}
+
+/// The result of a local run.
+#[derive(Debug, Clone)]
+pub struct RunResult {
+    pub completion: Completion,
+    pub events: Vec<HistoryEvent>,
+    /// Every step applied, in order: replaying them reproduces `events` exactly.
+    pub steps: Vec<Step>,
+}
+
+/// Runs `machine` on `input` until the execution ends.
+pub fn run(
+    machine: Arc<StateMachine>,
+    info: ExecutionInfo,
+    input: Value,
+    input_text: Option<String>,
+    handler: &mut dyn TaskHandler,
+    options: &RunOptions,
+    mut progress: impl FnMut(&[HistoryEvent]),
+) -> RunResult {
+    let mut now = info.start_time;
+    let mut exec = Execution::new(machine, info);
+    let mut events = Vec::new();
+    let mut steps = Vec::new();
+    let mut timers: BTreeMap<(DateTime<Utc>, TimerId), ()> = BTreeMap::new();
+    let mut timer_at: std::collections::HashMap<TimerId, DateTime<Utc>> = Default::default();
+    let mut ready: std::collections::VecDeque<Event> = Default::default();
+    let mut cancelled_tasks: std::collections::HashSet<TaskId> = Default::default();
+    ready.push_back(Event::Start { input, input_text });
+    let mut seed = options.seed;
+    let mut completion = None;
+
+    for _ in 0..options.max_steps {
+        let event = match ready.pop_front() {
+            Some(e) => e,
+            None => {
+                let Some((&(at, timer), _)) = timers.iter().next() else {
+                    break;
+                };
+                timers.remove(&(at, timer));
+                timer_at.remove(&timer);
+                if at > now {
+                    if let Clock::Scaled(scale) = options.clock {
+                        let wait = (at - now).to_std().unwrap_or_default().mul_f64(scale);
+                        if !wait.is_zero() {
+                            std::thread::sleep(wait);
+                        }
+                    }
+                    now = at;
+                }
+                Event::TimerFired { timer }
+            }
+        };
+        seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let step = Step { now, seed, event };
+        let Ok(out) = exec.step(step.clone()) else {
+            continue;
+        };
+        steps.push(step);
+        events.extend(out.events);
+        progress(&events);
+        for command in out.commands {
+            match command {
+                Command::StartTimer { timer, fire_at } => {
+                    timers.insert((fire_at, timer), ());
+                    timer_at.insert(timer, fire_at);
+                }
+                Command::CancelTimer { timer } => {
+                    if let Some(at) = timer_at.remove(&timer) {
+                        timers.remove(&(at, timer));
+                    }
+                }
+                Command::ScheduleTask(request) => {
+                    let task = request.task;
+                    ready.push_back(Event::TaskStarted { task, worker: None });
+                    ready.push_back(match handler.run(&request) {
+                        TaskOutcome::Succeeded(output) => Event::TaskSucceeded { task, output },
+                        TaskOutcome::Failed { error, cause } => {
+                            Event::TaskFailed { task, error, cause }
+                        }
+                    });
+                }
+                Command::CancelTask { task } => {
+                    cancelled_tasks.insert(task);
+                    ready.retain(|e| !matches!(e, Event::TaskStarted { task: t, .. } | Event::TaskSucceeded { task: t, .. } | Event::TaskFailed { task: t, .. } if *t == task));
+                }
+                Command::Complete(c) => completion = Some(c),
+            }
+        }
+        if completion.is_some() {
+            break;
+        }
+    }
+    let completion = completion.unwrap_or(Completion {
+        status: Status::Running,
+        output: None,
+        error: None,
+        cause: None,
+    });
+    let _ = Duration::zero();
+    RunResult {
+        completion,
+        events,
+        steps,
+    }
+}
+
+/// Replays recorded steps on a fresh execution and returns the events they produce.
+pub fn replay(
+    machine: Arc<StateMachine>,
+    info: ExecutionInfo,
+    steps: &[Step],
+) -> Vec<HistoryEvent> {
+    let mut exec = Execution::new(machine, info);
+    let mut events = Vec::new();
+    for step in steps {
+        if let Ok(out) = exec.step(step.clone()) {
+            events.extend(out.events);
+        }
+    }
+    events
+}

@@ -1,0 +1,242 @@
+//! Behaviour a user of Step Functions relies on, run end to end through the engine with
+//! scripted task results.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use chrono::{TimeZone, Utc};
+use serde_json::{Value, json};
+use stepwise_asl::{ParseOptions, parse_definition};
+use stepwise_engine::local::{self, RunOptions, RunResult, TaskHandler, TaskOutcome};
+use stepwise_engine::{ExecutionInfo, Status, TaskRequest};
+
+/// Answers tasks from a script, in order, and remembers what it was asked.
+#[derive(Default)]
+struct Script {
+    answers: VecDeque<TaskOutcome>,
+    seen: Vec<TaskRequest>,
+}
+
+impl TaskHandler for Script {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+        self.seen.push(request.clone());
+        self.answers
+            .pop_front()
+            .unwrap_or(TaskOutcome::Succeeded(json!({})))
+    }
+}
+
+fn fail(error: &str, cause: &str) -> TaskOutcome {
+    TaskOutcome::Failed {
+        error: Some(error.into()),
+        cause: Some(cause.into()),
+    }
+}
+
+fn run_with(definition: Value, input: Value, script: &mut Script) -> RunResult {
+    let (machine, _) = parse_definition(&definition.to_string(), ParseOptions::default())
+        .unwrap_or_else(|r| panic!("definition rejected: {:?}", r.invalid_definition_message()));
+    let start = Utc
+        .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+        .single()
+        .expect("valid date");
+    local::run(
+        Arc::new(machine),
+        ExecutionInfo::local("sm", "exec", start),
+        input,
+        None,
+        script,
+        &RunOptions::default(),
+        |_| {},
+    )
+}
+
+fn run(definition: Value, input: Value) -> RunResult {
+    run_with(definition, input, &mut Script::default())
+}
+
+fn types(r: &RunResult) -> Vec<&'static str> {
+    r.events.iter().map(|e| e.event_type.as_str()).collect()
+}
+
+#[test]
+fn input_path_can_select_the_context_object() {
+    let r = run(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$$.Execution.Name", "End": true}}}),
+        json!({"a": 1}),
+    );
+    assert_eq!(r.completion.output, Some(json!("exec")));
+    let r = run(
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "InputPath": "$$", "End": true}}}),
+        json!({"a": 1}),
+    );
+    let out = r.completion.output.unwrap();
+    assert_eq!(out["Execution"]["Input"], json!({"a": 1}));
+    assert_eq!(out["State"]["Name"], json!("P"));
+}
+
+#[test]
+fn retry_then_catch_with_error_output() {
+    let def = json!({
+        "StartAt": "T",
+        "States": {
+            "T": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": "f", "Payload.$": "$"},
+                "Retry": [{"ErrorEquals": ["Boom"], "MaxAttempts": 2, "IntervalSeconds": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "Handled"}],
+                "End": true
+            },
+            "Handled": {"Type": "Pass", "End": true}
+        }
+    });
+    let mut script = Script {
+        answers: vec![fail("Boom", "1"), fail("Boom", "2"), fail("Boom", "3")].into(),
+        ..Script::default()
+    };
+    let r = run_with(def, json!({"x": 1}), &mut script);
+    assert_eq!(script.seen.len(), 3, "one try and two retries");
+    assert_eq!(r.completion.status, Status::Succeeded);
+    assert_eq!(
+        r.completion.output,
+        Some(json!({"x": 1, "err": {"Error": "Boom", "Cause": "3"}}))
+    );
+    let t = types(&r);
+    assert_eq!(t.iter().filter(|t| **t == "TaskScheduled").count(), 3);
+    assert!(t.contains(&"TaskStateExited"));
+    // Retries wait IntervalSeconds * BackoffRate^n: 1 s, then 2 s.
+    let scheduled: Vec<_> = r
+        .events
+        .iter()
+        .filter(|e| e.event_type.as_str() == "TaskScheduled")
+        .map(|e| e.timestamp)
+        .collect();
+    assert_eq!((scheduled[1] - scheduled[0]).num_seconds(), 1);
+    assert_eq!((scheduled[2] - scheduled[1]).num_seconds(), 2);
+}
+
+#[test]
+fn states_all_does_not_catch_runtime_errors() {
+    let def = json!({
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Pass", "InputPath": "$.missing", "End": true}}}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": true},
+            "C": {"Type": "Succeed"}
+        }
+    });
+    let r = run(def, json!({}));
+    assert_eq!(r.completion.status, Status::Failed);
+    assert_eq!(r.completion.error.as_deref(), Some("States.Runtime"));
+}
+
+#[test]
+fn parallel_branch_failure_is_caught() {
+    let def = json!({
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Parallel",
+                  "Branches": [
+                      {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}},
+                      {"StartAt": "B", "States": {"B": {"Type": "Fail", "Error": "E", "Cause": "c"}}}
+                  ],
+                  "Catch": [{"ErrorEquals": ["E"], "Next": "C"}], "End": true},
+            "C": {"Type": "Pass", "End": true}
+        }
+    });
+    let r = run(def, json!({"in": 1}));
+    assert_eq!(
+        r.completion.output,
+        Some(json!({"Error": "E", "Cause": "c"}))
+    );
+    let t = types(&r);
+    let failed = t.iter().position(|t| *t == "ParallelStateFailed").unwrap();
+    assert_eq!(t[failed + 1], "ParallelStateExited");
+}
+
+#[test]
+fn map_collects_results_in_order_with_item_selector() {
+    let def = json!({
+        "StartAt": "M",
+        "States": {
+            "M": {"Type": "Map", "ItemsPath": "$.xs", "MaxConcurrency": 2,
+                  "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index", "k.$": "$.k"},
+                  "ItemProcessor": {"StartAt": "Double", "States": {
+                      "Double": {"Type": "Pass", "Parameters": {"r.$": "States.MathAdd($.v, $.v)", "i.$": "$.i", "k.$": "$.k"}, "End": true}}},
+                  "End": true}
+        }
+    });
+    let r = run(def, json!({"xs": [1, 2, 3], "k": "z"}));
+    assert_eq!(
+        r.completion.output,
+        Some(
+            json!([{"r": 2, "i": 0, "k": "z"}, {"r": 4, "i": 1, "k": "z"}, {"r": 6, "i": 2, "k": "z"}])
+        )
+    );
+}
+
+#[test]
+fn variables_are_visible_in_nested_scopes_and_assign_sees_old_values() {
+    let def = json!({
+        "StartAt": "A",
+        "States": {
+            "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "B"},
+            "B": {"Type": "Pass", "Assign": {"x": 2, "y.$": "$x"}, "Next": "M"},
+            "M": {"Type": "Map", "Items": [1], "QueryLanguage": "JSONata",
+                  "ItemProcessor": {"StartAt": "In", "States": {"In": {"Type": "Pass", "QueryLanguage": "JSONata", "Output": "{% [$x, $y, $states.input] %}", "End": true}}},
+                  "End": true}
+        }
+    });
+    let r = run(def, json!({}));
+    assert_eq!(r.completion.output, Some(json!([[2, 1, 1]])));
+}
+
+#[test]
+fn task_timeout_fires_states_timeout() {
+    // A task that never answers: the timer fires first.
+    struct Never;
+    impl TaskHandler for Never {
+        fn run(&mut self, _: &TaskRequest) -> TaskOutcome {
+            TaskOutcome::Failed {
+                error: None,
+                cause: None,
+            }
+        }
+    }
+    let def = json!({
+        "StartAt": "W",
+        "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}},
+        "TimeoutSeconds": 5
+    });
+    let r = run(def, json!({}));
+    assert_eq!(r.completion.status, Status::TimedOut);
+    assert_eq!(types(&r).last(), Some(&"ExecutionTimedOut"));
+    let _ = Never;
+}
+
+#[test]
+fn no_choice_matched_fails_with_states_no_choice_matched() {
+    let def = json!({
+        "StartAt": "C",
+        "States": {"C": {"Type": "Choice", "Choices": [{"Variable": "$.a", "NumericEquals": 1, "Next": "D"}]},
+                   "D": {"Type": "Succeed"}}
+    });
+    let r = run(def, json!({"a": 2}));
+    assert_eq!(
+        r.completion.error.as_deref(),
+        Some("States.NoChoiceMatched")
+    );
+}
+
+#[test]
+fn oversized_output_is_data_limit_exceeded() {
+    let big = "x".repeat(300 * 1024);
+    let def =
+        json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": big, "End": true}}});
+    let r = run(def, json!({}));
+    assert_eq!(
+        r.completion.error.as_deref(),
+        Some("States.DataLimitExceeded")
+    );
+}
