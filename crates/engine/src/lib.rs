@@ -11,6 +11,7 @@ pub mod execution;
 pub mod history;
 pub mod lang;
 pub mod local;
+pub mod mock;
 
 pub use context::ExecutionInfo;
 pub use execution::{
