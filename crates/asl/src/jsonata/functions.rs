@@ -1,6 +1,6 @@
 //! The functions Step Functions adds to JSONata (`$partition`, `$range`, `$hash`, `$random`,
-//! `$uuid`, `$parse`), the one it takes away (`$eval`), and `$random` drawing from the
-//! run's entropy rather than a system generator.
+//! `$uuid`, `$parse`), the one it takes away (`$eval`), and `$random` and `$shuffle` drawing
+//! from the run's entropy rather than a system generator.
 //!
 //! Only the functions an expression mentions are registered, so an evaluation that uses none
 //! of them pays nothing, and the entropy is drawn from only when `$random` or `$uuid` appears.
@@ -33,7 +33,7 @@ pub(super) fn register(
     let aws = dialect == Dialect::StepFunctions;
     // One draw from the run's entropy seeds a generator for this evaluation, so every random
     // value still comes from (and replays with) the entropy passed in.
-    let rng = if mentions("random") || (aws && mentions("uuid")) {
+    let rng = if mentions("random") || mentions("shuffle") || (aws && mentions("uuid")) {
         Some(Rc::new(RefCell::new(SeededEntropy::new(
             entropy.next_u64(),
         ))))
@@ -47,6 +47,12 @@ pub(super) fn register(
             let rng = Rc::clone(rng);
             let _ = evaluator.register_fn_override("random", move |args: &[JValue]| {
                 random(args, aws, &mut rng.borrow_mut())
+            });
+        }
+        if mentions("shuffle") {
+            let rng = Rc::clone(rng);
+            let _ = evaluator.register_fn_override("shuffle", move |args: &[JValue]| {
+                shuffle(args, &mut rng.borrow_mut())
             });
         }
         if aws && mentions("uuid") {
@@ -143,6 +149,24 @@ fn random(args: &[JValue], aws: bool, rng: &mut SeededEntropy) -> Result<JValue,
             Ok(JValue::Number(java_next_double(seed.trunc() as i64)))
         }
         Some(_) => Err(signature_error(1, "random")),
+    }
+}
+
+/// `$shuffle(array)`: the items in an order drawn from the run's entropy (Fisher–Yates).
+fn shuffle(args: &[JValue], rng: &mut SeededEntropy) -> Result<JValue, EvaluatorError> {
+    too_many(args, 1, "shuffle")?;
+    match args.first() {
+        None => Ok(JValue::Undefined),
+        Some(JValue::Array(items)) if items.len() > 1 => {
+            let mut items: Vec<JValue> = items.iter().cloned().collect();
+            for i in (1..items.len()).rev() {
+                #[allow(clippy::cast_possible_truncation)]
+                let j = (rng.next_u64() % (i as u64 + 1)) as usize;
+                items.swap(i, j);
+            }
+            Ok(JValue::array(items))
+        }
+        Some(other) => Ok(other.clone()),
     }
 }
 

@@ -251,3 +251,27 @@ fn a_runaway_expression_stops() {
         .unwrap_err();
     assert!(err.code().is_some(), "{err}");
 }
+
+#[test]
+fn shuffle_draws_from_the_entropy() {
+    let e = JsonataExpr::parse("$shuffle([1..20])").unwrap();
+    let run = |seed| {
+        e.evaluate(
+            &states(json!({})),
+            &NoVariables,
+            &mut SeededEntropy::new(seed),
+        )
+        .unwrap()
+        .unwrap()
+    };
+    assert_eq!(run(3), run(3));
+    assert_ne!(run(3), run(4));
+    let mut items: Vec<i64> = run(3)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    items.sort_unstable();
+    assert_eq!(items, (1..=20).collect::<Vec<_>>());
+}
