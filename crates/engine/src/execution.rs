@@ -247,7 +247,7 @@ struct Frame {
     vars: Map<String, Value>,
     /// The event the next event of this frame follows.
     last: u64,
-    active: Option<Box<Active>>,
+    active: Option<Active>,
 }
 
 /// The state a frame is in.
@@ -277,7 +277,7 @@ enum Waiting {
 #[derive(Debug)]
 struct Children {
     results: Vec<Option<Value>>,
-    running: Vec<FrameId>,
+    running: VecDeque<FrameId>,
     remaining: usize,
     /// Map: inputs still to start, in order.
     pending: VecDeque<(usize, Value)>,
@@ -665,7 +665,7 @@ impl Execution {
             return;
         };
         if let Some(active) = frame.active.take() {
-            self.abort_active(&frame, *active);
+            self.abort_active(&frame, active);
         }
         if let Some(it) = &frame.iteration {
             if !frame.silent {
@@ -833,7 +833,7 @@ impl Execution {
         details.insert("inputDetails".into(), truncated_false());
         let entered_id = self.event(f, ty, Some(details));
         let retries = vec![0; state.kind.retriers().len()];
-        self.frame_mut(f).active = Some(Box::new(Active {
+        self.frame_mut(f).active = Some(Active {
             name,
             effective: Value::Null,
             raw_input,
@@ -842,7 +842,7 @@ impl Execution {
             retries,
             retry_count: 0,
             waiting: Waiting::Nothing,
-        }));
+        });
         let flow = self.run_state(f, state);
         self.settle(f, state, flow)
     }
@@ -1044,6 +1044,12 @@ impl Execution {
     fn context(&self, f: FrameId, map_item: Option<(usize, &Value)>, token: Option<&str>) -> Value {
         let frame = self.frame(f);
         let active = frame.active.as_ref();
+        let uses_context = active
+            .and_then(|a| frame.machine.states.get(&a.name))
+            .is_none_or(lang::state_uses_context);
+        if !uses_context {
+            return Value::Null;
+        }
         context_object(
             &self.info,
             &self.input,
@@ -1104,7 +1110,10 @@ impl Execution {
         if let Some(e) = error_output {
             states.insert("errorOutput".into(), e.clone());
         }
-        states.insert("context".into(), self.context(f, None, None));
+        let context = self.context(f, None, None);
+        if !context.is_null() {
+            states.insert("context".into(), context);
+        }
         Value::Object(states)
     }
 
@@ -1223,16 +1232,29 @@ impl Execution {
     /// Runs the current state from its start (or again, for a retry).
     fn run_state(&mut self, f: FrameId, state: &State) -> Flow {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
-        let raw = self.active(f).raw_input.clone();
-        let effective = if jsonata {
-            raw.clone()
+        // Task, Parallel and Map may retry or catch, and JSONata states read `$states.input`
+        // when they finish: they keep their raw input. The others finish at once, so it moves.
+        let keeps_raw = jsonata
+            || matches!(
+                state.kind,
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+            );
+        let input = if keeps_raw {
+            self.active(f).raw_input.clone()
         } else {
-            match self.io_path(f, &state.io.input_path, raw.clone()) {
+            std::mem::take(&mut self.active(f).raw_input)
+        };
+        // A Pass state's ResultPath merges its result into the raw input.
+        let pass_raw = (matches!(state.kind, StateKind::Pass(_)) && state.io.result_path.is_some())
+            .then(|| input.clone());
+        let effective = if jsonata {
+            input
+        } else {
+            match self.io_path(f, &state.io.input_path, input) {
                 Ok(v) => v,
                 Err(e) => return Flow::Failed(self.in_state(f, e)),
             }
         };
-        self.active(f).effective = effective.clone();
         match &state.kind {
             StateKind::Pass(pass) => {
                 if jsonata {
@@ -1248,6 +1270,7 @@ impl Execution {
                 } else {
                     effective
                 };
+                let raw = pass_raw.unwrap_or(Value::Null);
                 self.result_to_output(f, state, &raw, result)
             }
             StateKind::Succeed => {
@@ -1267,7 +1290,8 @@ impl Execution {
 
     /// ResultSelector was applied already: ResultPath, OutputPath, Assign.
     fn result_to_output(&mut self, f: FrameId, state: &State, raw: &Value, result: Value) -> Flow {
-        let merged = match lang::apply_result_path(&state.io.result_path, raw, result.clone()) {
+        let assign_input = state.assign.as_ref().map(|_| result.clone());
+        let merged = match lang::apply_result_path(&state.io.result_path, raw, result) {
             Ok(v) => v,
             Err(e) => return Flow::Failed(self.in_state(f, e)),
         };
@@ -1275,16 +1299,19 @@ impl Execution {
             Ok(v) => v,
             Err(e) => return Flow::Failed(self.in_state(f, e)),
         };
-        self.finish_jsonpath(f, state, &result, output)
+        let assign_input = assign_input.unwrap_or(Value::Null);
+        self.finish_jsonpath(f, state, &assign_input, output)
     }
 
     /// States without a result (Choice, Wait, Succeed): OutputPath over the effective input.
     fn path_only_output(&mut self, f: FrameId, state: &State, effective: Value) -> Flow {
-        let output = match self.io_path(f, &state.io.output_path, effective.clone()) {
+        let assign_input = state.assign.as_ref().map(|_| effective.clone());
+        let output = match self.io_path(f, &state.io.output_path, effective) {
             Ok(v) => v,
             Err(e) => return Flow::Failed(self.in_state(f, e)),
         };
-        self.finish_jsonpath(f, state, &effective, output)
+        let assign_input = assign_input.unwrap_or(Value::Null);
+        self.finish_jsonpath(f, state, &assign_input, output)
     }
 
     fn run_fail(
@@ -1539,6 +1566,7 @@ impl Execution {
             }
         };
         let _ = state;
+        self.active(f).effective = effective.clone();
         let timer = self.start_timer(TimerPurpose::Wait(f), fire_at.max(self.now));
         self.active(f).waiting = Waiting::Timer(timer);
         Flow::Blocked
@@ -1939,7 +1967,7 @@ impl Execution {
         let n = parallel.branches.len();
         let last = self.frame(f).last;
         let silent = self.frame(f).silent;
-        let mut running = Vec::with_capacity(n);
+        let mut running = VecDeque::with_capacity(n);
         for (i, branch) in parallel.branches.iter().enumerate() {
             let child = self.alloc_frame(Frame {
                 machine: branch.clone(),
@@ -1950,7 +1978,7 @@ impl Execution {
                 last,
                 active: None,
             });
-            running.push(child);
+            running.push_back(child);
             self.queue.push_back((child, Flow::Begin(input.clone())));
         }
         self.active(f).waiting = Waiting::Children(Box::new(Children {
@@ -2158,7 +2186,7 @@ impl Execution {
         let last = self.frame(f).last;
         self.active(f).waiting = Waiting::Children(Box::new(Children {
             results: vec![None; total],
-            running: Vec::new(),
+            running: VecDeque::new(),
             remaining: total,
             pending: inputs,
             max_concurrency,
@@ -2219,7 +2247,7 @@ impl Execution {
                 active: None,
             });
             if let Waiting::Children(c) = &mut self.active(f).waiting {
-                c.running.push(child);
+                c.running.push_back(child);
             }
             self.queue.push_back((child, Flow::Begin(input)));
         }
@@ -2245,7 +2273,9 @@ impl Execution {
             let Waiting::Children(c) = &mut self.active(parent).waiting else {
                 return;
             };
-            c.running.retain(|r| *r != child);
+            if let Some(i) = c.running.iter().position(|r| *r == child) {
+                c.running.remove(i);
+            }
             silent_child = c.distributed;
         }
         if !silent_child {

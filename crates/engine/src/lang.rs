@@ -225,6 +225,120 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Whether a state reads the context object (`$$…` paths, or `$states.context` in JSONata).
+/// Building the context copies the execution's input, so states that never read it skip that.
+pub fn state_uses_context(state: &stepwise_asl::model::State) -> bool {
+    use stepwise_asl::model::{FailField, NumberSource, PathExpr, StateKind, TimestampSource};
+    let io = &state.io;
+    let paths = [&io.input_path, &io.output_path, &io.result_path];
+    if paths
+        .iter()
+        .any(|p| matches!(p, Some(Some(p)) if p.is_context()))
+    {
+        return true;
+    }
+    let templates = [
+        &io.parameters,
+        &io.result_selector,
+        &io.arguments,
+        &io.output,
+        &state.assign,
+    ];
+    if templates
+        .iter()
+        .any(|t| t.as_ref().is_some_and(template_uses_context))
+    {
+        return true;
+    }
+    let number = |n: &Option<NumberSource>| match n {
+        Some(NumberSource::Path(p)) => p.is_context(),
+        Some(NumberSource::Jsonata(e)) => jsonata_uses_context(e),
+        _ => false,
+    };
+    let catchers = state.kind.catchers().iter().any(|c| {
+        [&c.output, &c.assign]
+            .iter()
+            .any(|t| t.as_ref().is_some_and(template_uses_context))
+    });
+    catchers
+        || match &state.kind {
+            StateKind::Task(t) => number(&t.timeout_seconds) || number(&t.heartbeat_seconds),
+            StateKind::Choice(c) => c.choices.iter().any(|r| {
+                condition_uses_context(&r.condition)
+                    || [&r.assign, &r.output]
+                        .iter()
+                        .any(|t| t.as_ref().is_some_and(template_uses_context))
+            }),
+            StateKind::Wait(w) => match &w.duration {
+                stepwise_asl::model::WaitDuration::Seconds(n) => number(&Some(n.clone())),
+                stepwise_asl::model::WaitDuration::Timestamp(TimestampSource::Path(p)) => {
+                    p.is_context()
+                }
+                stepwise_asl::model::WaitDuration::Timestamp(TimestampSource::Jsonata(e)) => {
+                    jsonata_uses_context(e)
+                }
+                stepwise_asl::model::WaitDuration::Timestamp(TimestampSource::Literal(_)) => false,
+            },
+            StateKind::Fail(f) => [&f.error, &f.cause].iter().any(|field| match field {
+                Some(FailField::Path(PathExpr::Path(p))) => p.is_context(),
+                Some(FailField::Path(PathExpr::Intrinsic(c))) => call_uses_context(c),
+                Some(FailField::Jsonata(e)) => jsonata_uses_context(e),
+                _ => false,
+            }),
+            StateKind::Map(m) => {
+                // ItemSelector reads `$$.Map.Item`, which is part of the context object.
+                m.item_selector.is_some()
+                    || m.items.as_ref().is_some_and(template_uses_context)
+                    || matches!(&m.items_path, Some(p) if p.is_context())
+                    || number(&m.max_concurrency)
+                    || number(&m.tolerated_failure_count)
+                    || number(&m.tolerated_failure_percentage)
+            }
+            _ => false,
+        }
+}
+
+fn template_uses_context(t: &Template) -> bool {
+    match t {
+        Template::Literal(_) => false,
+        Template::Object(fields) => fields.iter().any(|(_, t)| template_uses_context(t)),
+        Template::Array(items) => items.iter().any(template_uses_context),
+        Template::Path(p) => p.is_context(),
+        Template::Intrinsic(c) => call_uses_context(c),
+        Template::Jsonata(e) => jsonata_uses_context(e),
+    }
+}
+
+fn call_uses_context(call: &intrinsics::IntrinsicCall) -> bool {
+    call.args.iter().any(|a| match a {
+        intrinsics::IntrinsicArg::Path(p) => p.is_context(),
+        intrinsics::IntrinsicArg::Call(c) => call_uses_context(c),
+        _ => false,
+    })
+}
+
+fn condition_uses_context(c: &stepwise_asl::model::Condition) -> bool {
+    use stepwise_asl::model::{Condition, Operand};
+    match c {
+        Condition::And(cs) | Condition::Or(cs) => cs.iter().any(condition_uses_context),
+        Condition::Not(c) => condition_uses_context(c),
+        Condition::Compare {
+            variable, operand, ..
+        } => variable.is_context() || matches!(operand, Operand::Path(p) if p.is_context()),
+        Condition::Jsonata(t) => template_uses_context(t),
+    }
+}
+
+/// A JSONata expression can only reach `$states.context` by naming it, or by taking `$states`
+/// as a whole.
+fn jsonata_uses_context(e: &JsonataExpr) -> bool {
+    let src = e.source();
+    src.contains("context")
+        || src
+            .match_indices("$states")
+            .any(|(i, m)| !src[i + m.len()..].starts_with('.'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
