@@ -3,6 +3,7 @@
 //! Subcommands live in their own modules; this file only parses arguments and maps outcomes to
 //! exit codes (0 success, 1 the subject is invalid or failed, 2 usage or IO error).
 
+mod run;
 mod validate;
 
 use std::process::ExitCode;
@@ -22,6 +23,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a state machine in-process and print its result as JSON.
+    Run(run::Args),
     /// Check state machine definitions as AWS's CreateStateMachine would.
     Validate(validate::Args),
 }
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::run(&args),
     }
 }

@@ -102,7 +102,11 @@ fn diagnostic_json(d: &Diagnostic) -> Value {
 }
 
 /// `file: location: CODE: message`, one line per diagnostic; `file: OK` when valid.
-fn write_human(out: &mut impl Write, file: &str, report: &Report) -> std::io::Result<()> {
+pub(crate) fn write_human(
+    out: &mut impl Write,
+    file: &str,
+    report: &Report,
+) -> std::io::Result<()> {
     if report.diagnostics.is_empty() {
         return writeln!(out, "{file}: OK");
     }
