@@ -379,17 +379,16 @@ impl Progress {
             .unwrap_or_default()
             .iter()
             .rev()
+            .filter(|e| e.event_type.as_str().ends_with("StateEntered"))
             .find_map(|e| {
-                if !e.event_type.as_str().ends_with("StateEntered") {
-                    return None;
-                }
-                e.details.as_ref()?.get("name")?.as_str()
+                let name = e.details.as_ref()?.get("name")?;
+                name.as_str().map(str::to_owned)
             });
         self.seen = events.len();
         if let Ok(mut g) = self.shared.lock() {
             g.0 = events.len();
             if let Some(name) = entered {
-                name.clone_into(&mut g.1);
+                g.1 = name;
             }
         }
     }
