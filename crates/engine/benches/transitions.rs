@@ -20,6 +20,10 @@ use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::local::{self, NoTasks, RunOptions};
 use stepwise_engine::{ExecutionInfo, Status};
 
+/// The allocator the `stepwise` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     divan::main();
 }

@@ -17,7 +17,7 @@ use stepwise_asl::eval::{Entropy, Failure, SeededEntropy, Variables};
 use stepwise_asl::model::{QueryLanguage, State, StateKind, StateMachine, Transition};
 
 use crate::context::{ExecutionInfo, StateContext, context_object};
-use crate::history::{EventType, HistoryEvent};
+use crate::history::{Details, EventType, HistoryEvent};
 use crate::lang::{self, MAX_PAYLOAD_BYTES};
 
 /// Identifies a frame within one execution.
@@ -706,6 +706,10 @@ impl Execution {
 
     /// Appends an event to the history.
     fn record(&mut self, ty: EventType, previous: u64, details: Option<Map<String, Value>>) -> u64 {
+        self.record_details(ty, previous, details.map(Details::Fields))
+    }
+
+    fn record_details(&mut self, ty: EventType, previous: u64, details: Option<Details>) -> u64 {
         let id = self.next_event_id;
         self.next_event_id += 1;
         self.out.events.push(HistoryEvent {
@@ -720,11 +724,15 @@ impl Execution {
 
     /// Appends an event of frame `f`, which the frame's next event follows.
     fn event(&mut self, f: FrameId, ty: EventType, details: Option<Map<String, Value>>) -> u64 {
+        self.event_details(f, ty, details.map(Details::Fields))
+    }
+
+    fn event_details(&mut self, f: FrameId, ty: EventType, details: Option<Details>) -> u64 {
         let frame = self.frame(f);
         if frame.silent {
             return frame.last;
         }
-        let id = self.record(ty, frame.last, details);
+        let id = self.record_details(ty, frame.last, details);
         self.frame_mut(f).last = id;
         id
     }
@@ -827,11 +835,11 @@ impl Execution {
             return Flow::Failed(lang::runtime(format!("State '{name}' does not exist")).into());
         };
         let ty = entered_type(&state.kind);
-        let mut details = Map::new();
-        details.insert("name".into(), Value::from(name.as_str()));
-        details.insert("input".into(), Value::from(lang::to_json(&raw_input)));
-        details.insert("inputDetails".into(), truncated_false());
-        let entered_id = self.event(f, ty, Some(details));
+        let details = Details::StateEntered {
+            name: name.clone(),
+            input: lang::to_json(&raw_input),
+        };
+        let entered_id = self.event_details(f, ty, Some(details));
         let retries = vec![0; state.kind.retriers().len()];
         self.frame_mut(f).active = Some(Active {
             name,
@@ -900,20 +908,17 @@ impl Execution {
             };
             return self.fatal(f, fault);
         }
-        let mut details = Map::new();
-        details.insert("name".into(), Value::from(state.name.as_str()));
-        details.insert("output".into(), Value::from(size));
-        details.insert("outputDetails".into(), truncated_false());
-        if let Some(vars) = &assigned {
-            let shown: Map<String, Value> = vars
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::from(lang::to_json(v))))
-                .collect();
-            details.insert("assignedVariables".into(), Value::Object(shown));
-            details.insert("assignedVariablesDetails".into(), truncated_false());
-        }
         if let Some(ty) = exited_type(&state.kind) {
-            self.event(f, ty, Some(details));
+            let details = Details::StateExited {
+                name: state.name.clone(),
+                output: size,
+                assigned: assigned.as_ref().map(|vars| {
+                    vars.iter()
+                        .map(|(k, v)| (k.clone(), Value::from(lang::to_json(v))))
+                        .collect()
+                }),
+            };
+            self.event_details(f, ty, Some(details));
         }
         if let Some(vars) = assigned {
             self.frame_mut(f).vars.extend(vars);

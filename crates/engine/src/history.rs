@@ -294,8 +294,82 @@ pub struct HistoryEvent {
     pub previous_event_id: u64,
     pub timestamp: DateTime<Utc>,
     pub event_type: EventType,
-    /// The `*EventDetails` object (its members in AWS's names), when the type has one.
-    pub details: Option<Map<String, Value>>,
+    /// The `*EventDetails` object, when the type has one.
+    pub details: Option<Details>,
+}
+
+/// An event's details. The two most frequent shapes are typed (every transition records
+/// them, so they are kept cheap to build); the rest are kept as their JSON members.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Details {
+    /// `StateEnteredEventDetails`: the state's name and its input as JSON text.
+    StateEntered { name: String, input: String },
+    /// `StateExitedEventDetails`: the state's name, its output as JSON text, and the
+    /// variables it assigned (each value as JSON text).
+    StateExited {
+        name: String,
+        output: String,
+        assigned: Option<Map<String, Value>>,
+    },
+    /// Any other details object, members in AWS's names.
+    Fields(Map<String, Value>),
+}
+
+impl Details {
+    /// The details object as the service model shapes it.
+    pub fn to_json(&self) -> Value {
+        let truncated = || {
+            let mut m = Map::new();
+            m.insert("truncated".into(), Value::Bool(false));
+            Value::Object(m)
+        };
+        match self {
+            Details::StateEntered { name, input } => {
+                let mut m = Map::new();
+                m.insert("name".into(), Value::from(name.as_str()));
+                m.insert("input".into(), Value::from(input.as_str()));
+                m.insert("inputDetails".into(), truncated());
+                Value::Object(m)
+            }
+            Details::StateExited {
+                name,
+                output,
+                assigned,
+            } => {
+                let mut m = Map::new();
+                m.insert("name".into(), Value::from(name.as_str()));
+                m.insert("output".into(), Value::from(output.as_str()));
+                m.insert("outputDetails".into(), truncated());
+                if let Some(vars) = assigned {
+                    m.insert("assignedVariables".into(), Value::Object(vars.clone()));
+                    m.insert("assignedVariablesDetails".into(), truncated());
+                }
+                Value::Object(m)
+            }
+            Details::Fields(m) => Value::Object(m.clone()),
+        }
+    }
+
+    /// The state's name, for events that carry one.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Details::StateEntered { name, .. } | Details::StateExited { name, .. } => Some(name),
+            Details::Fields(m) => m.get("name").and_then(Value::as_str),
+        }
+    }
+
+    /// A member by its AWS name (`name`, `input`, `error`, …).
+    pub fn get(&self, key: &str) -> Option<Value> {
+        match (self, key) {
+            (Details::StateEntered { name, .. } | Details::StateExited { name, .. }, "name") => {
+                Some(Value::from(name.as_str()))
+            }
+            (Details::StateEntered { input, .. }, "input") => Some(Value::from(input.as_str())),
+            (Details::StateExited { output, .. }, "output") => Some(Value::from(output.as_str())),
+            (Details::Fields(m), k) => m.get(k).cloned(),
+            _ => None,
+        }
+    }
 }
 
 impl HistoryEvent {
@@ -313,7 +387,7 @@ impl HistoryEvent {
             Value::from(self.previous_event_id),
         );
         if let (Some(key), Some(details)) = (self.event_type.details_key(), &self.details) {
-            obj.insert(key.into(), Value::Object(details.clone()));
+            obj.insert(key.into(), details.to_json());
         }
         Value::Object(obj)
     }

@@ -18,4 +18,4 @@ pub use execution::{
     Command, Completion, Event, Execution, Fault, Status, Step, StepError, StepOutput, TaskId,
     TaskKind, TaskRequest, TimerId,
 };
-pub use history::{EventType, HistoryEvent};
+pub use history::{Details, EventType, HistoryEvent};
