@@ -78,11 +78,17 @@ impl<'a> Scope<'a> {
     }
 }
 
-/// Where randomness comes from. Everything random (`States.UUID`, `States.MathRandom`,
-/// `$uuid()`, `$random()`, jitter) draws from here, so a run with the same entropy replays
-/// identically.
+/// Where randomness, and the step's clock, come from. Everything random (`States.UUID`,
+/// `States.MathRandom`, `$uuid()`, `$random()`, jitter) draws from here, and JSONata's `$now()`
+/// and `$millis()` read the time from here, so a run with the same entropy replays identically.
 pub trait Entropy {
     fn next_u64(&mut self) -> u64;
+
+    /// The time of the step being evaluated, in milliseconds since the epoch; `None` leaves
+    /// `$now()`/`$millis()` on the system clock.
+    fn now_millis(&self) -> Option<i64> {
+        None
+    }
 
     /// A random (version 4) UUID in its lowercase hyphenated form.
     fn uuid(&mut self) -> String {
@@ -110,15 +116,29 @@ pub trait Entropy {
 #[derive(Debug, Clone)]
 pub struct SeededEntropy {
     state: u64,
+    now_millis: Option<i64>,
 }
 
 impl SeededEntropy {
     pub fn new(seed: u64) -> Self {
-        SeededEntropy { state: seed }
+        SeededEntropy {
+            state: seed,
+            now_millis: None,
+        }
+    }
+
+    /// The same generator, with the step's time for `$now()` and `$millis()`.
+    pub fn at(mut self, now_millis: i64) -> Self {
+        self.now_millis = Some(now_millis);
+        self
     }
 }
 
 impl Entropy for SeededEntropy {
+    fn now_millis(&self) -> Option<i64> {
+        self.now_millis
+    }
+
     fn next_u64(&mut self) -> u64 {
         self.state = self.state.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.state;

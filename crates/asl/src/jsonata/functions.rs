@@ -68,6 +68,29 @@ pub(super) fn register(
     if !aws {
         return;
     }
+    // The step's time, so that a replay sees the same `$now()` and `$millis()`.
+    if let Some(ms) = entropy.now_millis() {
+        if mentions("now") {
+            let _ = evaluator.register_fn_override("now", move |args: &[JValue]| {
+                if !args.is_empty() {
+                    return Err(signature_error(1, "now"));
+                }
+                let at =
+                    chrono::DateTime::<chrono::Utc>::from_timestamp_millis(ms).unwrap_or_default();
+                Ok(JValue::string(
+                    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                ))
+            });
+        }
+        if mentions("millis") {
+            let _ = evaluator.register_fn_override("millis", move |args: &[JValue]| {
+                if !args.is_empty() {
+                    return Err(signature_error(1, "millis"));
+                }
+                Ok(JValue::Number(ms as f64))
+            });
+        }
+    }
     if mentions("eval") {
         let _ = evaluator.register_fn_override("eval", |_: &[JValue]| {
             Err(EvaluatorError::EvaluationError(

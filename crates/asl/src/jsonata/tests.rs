@@ -275,3 +275,25 @@ fn shuffle_draws_from_the_entropy() {
     items.sort_unstable();
     assert_eq!(items, (1..=20).collect::<Vec<_>>());
 }
+
+#[test]
+fn now_and_millis_read_the_steps_clock() {
+    let at = |expr: &str| {
+        JsonataExpr::parse(expr)
+            .expect("parses")
+            .evaluate(
+                &states(json!({})),
+                &NoVariables,
+                &mut SeededEntropy::new(1).at(1_700_000_000_123),
+            )
+            .expect("evaluates")
+            .expect("is defined")
+    };
+    assert_eq!(at("$now()"), json!("2023-11-14T22:13:20.123Z"));
+    assert_eq!(at("$millis()"), json!(1_700_000_000_123_i64));
+    // Twice the same: a replay sees the same time.
+    assert_eq!(
+        at("[$now(), $now()]"),
+        json!(["2023-11-14T22:13:20.123Z", "2023-11-14T22:13:20.123Z"])
+    );
+}
