@@ -1,0 +1,497 @@
+//! Parallel and Map states: starting branches and iterations as child frames, and collecting
+//! their results (or failing the state when one fails).
+
+use std::collections::VecDeque;
+
+use serde_json::{Map, Value};
+use stepwise_asl::error_names as names;
+use stepwise_asl::eval::Entropy;
+use stepwise_asl::model::{QueryLanguage, State, StateKind};
+
+use crate::history::EventType;
+use crate::lang;
+
+use super::eval::template_source;
+use super::flow::Flow;
+use super::frames::{Children, Frame, Iteration, Waiting};
+use super::{Execution, Fault, FrameId};
+
+impl Execution {
+    pub(super) fn run_parallel(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        parallel: &stepwise_asl::model::Parallel,
+        effective: &Value,
+    ) -> Flow {
+        let input = if state.query_language == QueryLanguage::Jsonata {
+            match &state.io.arguments {
+                Some(t) => {
+                    let states = self.jsonata_states(f, effective, None, None);
+                    match self.jsonata_template(f, t, &states, "Arguments") {
+                        Ok(v) => v,
+                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Arguments")),
+                    }
+                }
+                None => effective.clone(),
+            }
+        } else {
+            match &state.io.parameters {
+                Some(p) => match self.payload(f, p, effective, None) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Failed(self.in_state(f, e)),
+                },
+                None => effective.clone(),
+            }
+        };
+        self.event(f, EventType::ParallelStateStarted, None);
+        let n = parallel.branches.len();
+        let last = self.frame(f).last;
+        let silent = self.frame(f).silent;
+        let mut running = VecDeque::with_capacity(n);
+        for (i, branch) in parallel.branches.iter().enumerate() {
+            let child = self.alloc_frame(Frame {
+                machine: branch.clone(),
+                parent: Some((f, i)),
+                iteration: None,
+                silent,
+                vars: Map::new(),
+                last,
+                active: None,
+            });
+            running.push_back(child);
+            self.queue.push_back((child, Flow::Begin(input.clone())));
+        }
+        self.active(f).waiting = Waiting::Children(Box::new(Children {
+            results: vec![None; n],
+            running,
+            remaining: n,
+            pending: VecDeque::new(),
+            max_concurrency: 0,
+            distributed: false,
+            tolerated_failures: None,
+            tolerated_percentage: None,
+            failures: 0,
+            total: n,
+            closing_prev: last,
+        }));
+        Flow::Blocked
+    }
+
+    pub(super) fn run_map(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Flow {
+        use stepwise_asl::model::ProcessorMode;
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        // The items.
+        let items = if jsonata {
+            match &map.items {
+                Some(t) => {
+                    let states = self.jsonata_states(f, effective, None, None);
+                    match self.jsonata_template(f, t, &states, "Items") {
+                        Ok(Value::Array(a)) => a,
+                        Ok(other) => {
+                            let e = lang::query_error(format!(
+                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
+                                template_source(t),
+                                lang::type_name(&other),
+                                lang::to_json(&other)
+                            ));
+                            return Flow::Failed(self.evaluation_failed(f, e, "Items"));
+                        }
+                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Items")),
+                    }
+                }
+                None => match effective {
+                    Value::Array(a) => a.clone(),
+                    other => {
+                        let e = lang::query_error(format!(
+                            "Map state input must be an array but was: {}",
+                            lang::to_json(other)
+                        ));
+                        return Flow::Failed(self.evaluation_failed(f, e, "Items"));
+                    }
+                },
+            }
+        } else {
+            let selected = match &map.items_path {
+                Some(p) => self.read_path(f, p, effective),
+                None => Some(effective.clone()),
+            };
+            match selected {
+                Some(Value::Array(a)) => a,
+                _ => {
+                    let shown = map
+                        .items_path
+                        .as_ref()
+                        .map_or("$".to_owned(), |p| p.to_string());
+                    let e =
+                        lang::runtime(format!("Reference path \"{shown}\" must point to array."));
+                    let fault = self.in_state(f, e);
+                    return self.fatal(f, fault);
+                }
+            }
+        };
+        let distributed = map.processor_config.mode == ProcessorMode::Distributed;
+
+        // MaxConcurrency and the tolerated failures.
+        let max_concurrency = match &map.max_concurrency {
+            None => 0,
+            Some(source) => match self.number_field(f, source, effective, "MaxConcurrency") {
+                Ok(Some(v)) => match integer_value(&v).and_then(|n| u64::try_from(n).ok()) {
+                    Some(n) => n as usize,
+                    None => {
+                        let p = path_of(source);
+                        let e = lang::runtime(format!(
+                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
+                            plain(&v)
+                        ));
+                        let fault = self.in_state(f, e);
+                        return self.fatal(f, fault);
+                    }
+                },
+                Ok(None) => 0,
+                Err(fault) if fault.is_fatal() => return self.fatal(f, fault),
+                Err(fault) => return Flow::Failed(fault),
+            },
+        };
+        self.event(
+            f,
+            EventType::MapStateStarted,
+            Some({
+                let mut d = Map::new();
+                d.insert("length".into(), Value::from(items.len()));
+                d
+            }),
+        );
+
+        let mut tolerated = [None, None];
+        for (i, (source, field, kind)) in [
+            (
+                &map.tolerated_failure_count,
+                "ToleratedFailureCount",
+                "integer",
+            ),
+            (
+                &map.tolerated_failure_percentage,
+                "ToleratedFailurePercentage",
+                "float",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(source) = source else { continue };
+            let v = match self.number_field(f, source, effective, field) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(fault) if fault.is_fatal() => return self.fatal(f, fault),
+                Err(fault) => return Flow::Failed(fault),
+            };
+            let number = if kind == "integer" {
+                integer_value(&v).map(|n| n as f64)
+            } else {
+                float_value(&v)
+            };
+            let Some(number) = number else {
+                let p = path_of(source);
+                let e = lang::runtime(format!(
+                    "The {field}Path field refers to value \"{}\" which is not a valid {kind}: {p}",
+                    plain(&v)
+                ));
+                let fault = self.in_state(f, e);
+                return self.fatal(f, fault);
+            };
+            if i == 0 && number < 0.0 {
+                let fault = self.in_state(
+                    f,
+                    lang::runtime("ToleratedFailureCount cannot be negative."),
+                );
+                return self.fatal(f, fault);
+            }
+            if i == 1 && !(0.0..=100.0).contains(&number) {
+                let fault = self.in_state(
+                    f,
+                    lang::runtime("ToleratedFailurePercentage must be between 0 and 100."),
+                );
+                return self.fatal(f, fault);
+            }
+            tolerated[i] = Some(number);
+        }
+
+        // Each item's input.
+        let mut inputs = VecDeque::with_capacity(items.len());
+        for (index, item) in items.iter().enumerate() {
+            let input = match &map.item_selector {
+                None => item.clone(),
+                Some(t) if jsonata => {
+                    let mut states = self.jsonata_states(f, effective, None, None);
+                    if let Some(ctx) = states.get_mut("context").and_then(Value::as_object_mut) {
+                        let mut it = Map::new();
+                        it.insert("Index".into(), Value::from(index));
+                        it.insert("Value".into(), item.clone());
+                        let mut m = Map::new();
+                        m.insert("Item".into(), Value::Object(it));
+                        ctx.insert("Map".into(), Value::Object(m));
+                    }
+                    match self.jsonata_template(f, t, &states, "ItemSelector") {
+                        Ok(v) => v,
+                        Err(e) => {
+                            return Flow::Failed(self.evaluation_failed(f, e, "ItemSelector"));
+                        }
+                    }
+                }
+                Some(t) => match self.payload(f, t, effective, Some((index, item))) {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Failed(self.in_state(f, e)),
+                },
+            };
+            inputs.push_back((index, input));
+        }
+
+        if distributed {
+            let label = format!(
+                "{}:{}",
+                self.info.execution_arn.replace(":execution:", ":mapRun:"),
+                self.entropy.uuid()
+            );
+            let mut d = Map::new();
+            d.insert("mapRunArn".into(), Value::from(label));
+            self.event(f, EventType::MapRunStarted, Some(d));
+        }
+        let total = inputs.len();
+        let last = self.frame(f).last;
+        self.active(f).waiting = Waiting::Children(Box::new(Children {
+            results: vec![None; total],
+            running: VecDeque::new(),
+            remaining: total,
+            pending: inputs,
+            max_concurrency,
+            distributed,
+            tolerated_failures: tolerated[0],
+            tolerated_percentage: tolerated[1],
+            failures: 0,
+            total,
+            closing_prev: last,
+        }));
+        if total == 0 {
+            return self.children_done(f);
+        }
+        self.start_iterations(f);
+        Flow::Blocked
+    }
+
+    /// Starts as many pending iterations as MaxConcurrency allows.
+    fn start_iterations(&mut self, f: FrameId) {
+        let (machine, map_name, silent, last) = {
+            let frame = self.frame(f);
+            let active = frame.active.as_ref().expect("map state");
+            let StateKind::Map(map) = &frame.machine.states[&active.name].kind else {
+                return;
+            };
+            let distributed = matches!(
+                &active.waiting,
+                Waiting::Children(c) if c.distributed
+            );
+            (
+                map.processor.clone(),
+                active.name.clone(),
+                frame.silent || distributed,
+                frame.last,
+            )
+        };
+        loop {
+            let next = {
+                let Waiting::Children(c) = &mut self.active(f).waiting else {
+                    return;
+                };
+                if c.max_concurrency != 0 && c.running.len() >= c.max_concurrency {
+                    return;
+                }
+                c.pending.pop_front()
+            };
+            let Some((index, input)) = next else { return };
+            let child = self.alloc_frame(Frame {
+                machine: machine.clone(),
+                parent: Some((f, index)),
+                iteration: Some(Iteration {
+                    index,
+                    map_state: map_name.clone(),
+                }),
+                silent,
+                vars: Map::new(),
+                last,
+                active: None,
+            });
+            if let Waiting::Children(c) = &mut self.active(f).waiting {
+                c.running.push_back(child);
+            }
+            self.queue.push_back((child, Flow::Begin(input)));
+        }
+    }
+
+    pub(super) fn child_finished(
+        &mut self,
+        parent: FrameId,
+        child: FrameId,
+        slot: usize,
+        child_last: u64,
+        closing: u64,
+        outcome: Result<Value, Fault>,
+    ) {
+        if !self.frames.get(parent).is_some_and(Option::is_some) {
+            return;
+        }
+        if self.frame(parent).active.is_none() {
+            return;
+        }
+        let silent_child;
+        {
+            let Waiting::Children(c) = &mut self.active(parent).waiting else {
+                return;
+            };
+            if let Some(i) = c.running.iter().position(|r| *r == child) {
+                c.running.remove(i);
+            }
+            silent_child = c.distributed;
+        }
+        if !silent_child {
+            self.frame_mut(parent).last = child_last;
+        }
+        let failed = match outcome {
+            Ok(output) => {
+                let Waiting::Children(c) = &mut self.active(parent).waiting else {
+                    return;
+                };
+                c.results[slot] = Some(output);
+                c.remaining -= 1;
+                if !silent_child {
+                    c.closing_prev = closing;
+                }
+                None
+            }
+            Err(fault) => {
+                let Waiting::Children(c) = &mut self.active(parent).waiting else {
+                    return;
+                };
+                c.failures += 1;
+                c.remaining -= 1;
+                let tolerated = c.distributed
+                    && (c.tolerated_failures.is_some_and(|n| c.failures as f64 <= n)
+                        || c.tolerated_percentage.is_some_and(|p| {
+                            c.failures as f64 * 100.0 / c.total.max(1) as f64 <= p
+                        }));
+                if tolerated {
+                    c.results[slot] = Some(fault.error_output());
+                    None
+                } else {
+                    Some(fault)
+                }
+            }
+        };
+        if let Some(fault) = failed {
+            // One failure fails the state: abort the siblings.
+            let (running, distributed) = {
+                let Waiting::Children(c) = &mut self.active(parent).waiting else {
+                    return;
+                };
+                c.pending.clear();
+                (std::mem::take(&mut c.running), c.distributed)
+            };
+            for r in running {
+                self.abort_frame(r);
+            }
+            self.active(parent).waiting = Waiting::Nothing;
+            let fault = if distributed {
+                self.event(parent, EventType::MapRunFailed, None);
+                Fault {
+                    error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
+                    cause: Some("The specified tolerated failure threshold was exceeded".into()),
+                }
+            } else {
+                fault
+            };
+            let machine = self.frame(parent).machine.clone();
+            let name = self.active(parent).name.clone();
+            let state = Self::state(&machine, &name);
+            let flow = self.state_failed(parent, state, fault);
+            self.queue.push_front((parent, flow));
+            return;
+        }
+        let remaining = match &self.active(parent).waiting {
+            Waiting::Children(c) => c.remaining,
+            _ => return,
+        };
+        if remaining == 0 {
+            let flow = self.children_done(parent);
+            self.queue.push_front((parent, flow));
+        } else {
+            self.start_iterations(parent);
+        }
+    }
+
+    /// Every branch or iteration succeeded.
+    fn children_done(&mut self, f: FrameId) -> Flow {
+        let Waiting::Children(c) = std::mem::replace(&mut self.active(f).waiting, Waiting::Nothing)
+        else {
+            return Flow::Blocked;
+        };
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        // AWS records MapStateSucceeded, but no ParallelStateSucceeded.
+        let mut closing = c.closing_prev;
+        if let StateKind::Map(_) = &state.kind {
+            if c.distributed {
+                closing = self.event(f, EventType::MapRunSucceeded, None);
+            }
+            self.closing_event(f, EventType::MapStateSucceeded, closing);
+        }
+        self.frame_mut(f).last = closing;
+        let result = Value::Array(
+            c.results
+                .into_iter()
+                .map(|r| r.unwrap_or(Value::Null))
+                .collect(),
+        );
+        let flow = self.state_result(f, state, result);
+        self.settle(f, state, flow)
+    }
+}
+
+/// An integer field's value: a JSON integer, or a string holding one (AWS parses both).
+fn integer_value(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A float field's value: a JSON number, or a string holding one.
+fn float_value(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn path_of(source: &stepwise_asl::model::NumberSource) -> String {
+    match source {
+        stepwise_asl::model::NumberSource::Path(p) => p.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A value as Java's `toString` shows it inside AWS's quotes: strings bare, the rest as JSON.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => lang::to_json(other),
+    }
+}

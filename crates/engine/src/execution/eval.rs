@@ -1,0 +1,284 @@
+//! Evaluation helpers: the context object, variable scopes, JSONPath payloads and paths,
+//! JSONata expressions and templates, and numeric state fields.
+
+use serde_json::{Map, Value};
+use stepwise_asl::eval::{Failure, Variables};
+use stepwise_asl::model::StateKind;
+
+use crate::context::{StateContext, context_object};
+use crate::lang;
+
+use super::frames::Frame;
+use super::{Execution, Fault, FrameId};
+
+/// The variables a frame sees: its own, then its ancestors'.
+pub(super) struct Scopes<'a> {
+    pub(super) frames: &'a [Option<Frame>],
+    pub(super) frame: FrameId,
+}
+
+impl Variables for Scopes<'_> {
+    fn variable(&self, name: &str) -> Option<&Value> {
+        let mut at = Some(self.frame);
+        while let Some(f) = at {
+            let frame = self.frames[f].as_ref()?;
+            if let Some(v) = frame.vars.get(name) {
+                return Some(v);
+            }
+            at = frame.parent.map(|(p, _)| p);
+        }
+        None
+    }
+}
+
+impl Execution {
+    pub(super) fn context(
+        &self,
+        f: FrameId,
+        map_item: Option<(usize, &Value)>,
+        token: Option<&str>,
+    ) -> Value {
+        let frame = self.frame(f);
+        let active = frame.active.as_ref();
+        let uses_context = active
+            .and_then(|a| frame.machine.states.get(&a.name))
+            .is_none_or(lang::state_uses_context);
+        if !uses_context {
+            return Value::Null;
+        }
+        context_object(
+            &self.info,
+            &self.input,
+            StateContext {
+                name: active.map_or("", |a| a.name.as_str()),
+                entered_time: active.map_or(self.now, |a| a.entered_time),
+                retry_count: active
+                    .filter(|a| {
+                        matches!(
+                            frame.machine.states.get(&a.name).map(|s| &s.kind),
+                            Some(StateKind::Task(_))
+                        )
+                    })
+                    .map(|a| a.retry_count),
+                task_token: token,
+                map_item,
+            },
+        )
+    }
+
+    /// Evaluates a JSONPath payload template with `input` as `$`.
+    pub(super) fn payload(
+        &mut self,
+        f: FrameId,
+        template: &stepwise_asl::model::Template,
+        input: &Value,
+        map_item: Option<(usize, &Value)>,
+    ) -> Result<Value, Failure> {
+        if let stepwise_asl::model::Template::Literal(v) = template {
+            return Ok(v.clone());
+        }
+        let context = self.context(f, map_item, None);
+        let scopes = Scopes {
+            frames: &self.frames,
+            frame: f,
+        };
+        let scope = stepwise_asl::eval::Scope {
+            input,
+            context: &context,
+            variables: &scopes,
+        };
+        lang::payload(template, &scope, &mut self.entropy)
+    }
+
+    /// The `$states` object for a JSONata evaluation.
+    pub(super) fn jsonata_states(
+        &self,
+        f: FrameId,
+        input: &Value,
+        result: Option<&Value>,
+        error_output: Option<&Value>,
+    ) -> Value {
+        let mut states = Map::new();
+        states.insert("input".into(), input.clone());
+        if let Some(r) = result {
+            states.insert("result".into(), r.clone());
+        }
+        if let Some(e) = error_output {
+            states.insert("errorOutput".into(), e.clone());
+        }
+        let context = self.context(f, None, None);
+        if !context.is_null() {
+            states.insert("context".into(), context);
+        }
+        Value::Object(states)
+    }
+
+    pub(super) fn jsonata_template(
+        &mut self,
+        f: FrameId,
+        template: &stepwise_asl::model::Template,
+        states: &Value,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        if let stepwise_asl::model::Template::Literal(v) = template {
+            return Ok(v.clone());
+        }
+        let scopes = Scopes {
+            frames: &self.frames,
+            frame: f,
+        };
+        let env = lang::JsonataEnv {
+            states,
+            variables: &scopes,
+        };
+        lang::jsonata_template(template, &env, &mut self.entropy, field)
+    }
+
+    pub(super) fn jsonata_assign(
+        &mut self,
+        f: FrameId,
+        template: &stepwise_asl::model::Template,
+        states: &Value,
+    ) -> Result<Map<String, Value>, Failure> {
+        match self.jsonata_template(f, template, states, "Assign")? {
+            Value::Object(m) => Ok(m),
+            _ => Ok(Map::new()),
+        }
+    }
+
+    pub(super) fn jsonata_expr(
+        &mut self,
+        f: FrameId,
+        expr: &stepwise_asl::jsonata::JsonataExpr,
+        states: &Value,
+        field: &str,
+    ) -> Result<Value, Failure> {
+        let scopes = Scopes {
+            frames: &self.frames,
+            frame: f,
+        };
+        let env = lang::JsonataEnv {
+            states,
+            variables: &scopes,
+        };
+        lang::jsonata_value(expr, &env, &mut self.entropy, field)
+    }
+
+    pub(super) fn condition(
+        &mut self,
+        f: FrameId,
+        condition: &stepwise_asl::model::Condition,
+        input: &Value,
+    ) -> Result<bool, Failure> {
+        let context = self.context(f, None, None);
+        let scopes = Scopes {
+            frames: &self.frames,
+            frame: f,
+        };
+        let scope = stepwise_asl::eval::Scope {
+            input,
+            context: &context,
+            variables: &scopes,
+        };
+        condition.evaluate(&scope)
+    }
+
+    /// `InputPath`/`OutputPath`, whose path may also start at `$$` or a variable.
+    pub(super) fn io_path(
+        &self,
+        f: FrameId,
+        path: &Option<Option<stepwise_asl::jsonpath::JsonPath>>,
+        value: Value,
+    ) -> Result<Value, Failure> {
+        match path {
+            Some(Some(p)) if p.root != stepwise_asl::jsonpath::Root::Input => {
+                self.read_path(f, p, &value).ok_or_else(|| {
+                    lang::runtime(format!(
+                        "Invalid path '{p}' : No results for path: {}",
+                        bracketed(p)
+                    ))
+                })
+            }
+            _ => lang::apply_path(path, value),
+        }
+    }
+
+    /// Resolves a path used by a state field (`SecondsPath`, `TimeoutSecondsPath`, …).
+    pub(super) fn read_path(
+        &self,
+        f: FrameId,
+        path: &stepwise_asl::jsonpath::JsonPath,
+        effective: &Value,
+    ) -> Option<Value> {
+        let context;
+        let root = match &path.root {
+            stepwise_asl::jsonpath::Root::Input => effective,
+            stepwise_asl::jsonpath::Root::Context => {
+                context = self.context(f, None, None);
+                &context
+            }
+            stepwise_asl::jsonpath::Root::Variable(name) => {
+                let scopes = Scopes {
+                    frames: &self.frames,
+                    frame: f,
+                };
+                return scopes.variable(name).and_then(|v| lang::select(path, v));
+            }
+        };
+        lang::select(path, root)
+    }
+
+    /// A numeric field (`TimeoutSeconds`, `MaxConcurrency`, …) from a literal, path or JSONata.
+    pub(super) fn number_field(
+        &mut self,
+        f: FrameId,
+        source: &stepwise_asl::model::NumberSource,
+        effective: &Value,
+        field: &str,
+    ) -> Result<Option<Value>, Fault> {
+        use stepwise_asl::model::NumberSource;
+        match source {
+            NumberSource::Literal(v) => Ok(Some(v.clone())),
+            NumberSource::Path(p) => match self.read_path(f, p, effective) {
+                Some(v) => Ok(Some(v)),
+                None => Err(self.in_state(
+                    f,
+                    lang::runtime(format!(
+                        "Invalid path '{p}' : No results for path: {}",
+                        bracketed(p)
+                    )),
+                )),
+            },
+            NumberSource::Jsonata(expr) => {
+                let states = self.jsonata_states(f, effective, None, None);
+                match self.jsonata_expr(f, expr, &states, field) {
+                    Ok(v) => Ok(Some(v)),
+                    Err(e) => Err(self.evaluation_failed(f, e, field)),
+                }
+            }
+        }
+    }
+}
+
+/// `$['a']['b']` for `$.a.b`, as Jayway prints paths.
+fn bracketed(p: &stepwise_asl::jsonpath::JsonPath) -> String {
+    use stepwise_asl::jsonpath::{Segment, Selector};
+    let mut s = String::from("$");
+    for seg in &p.segments {
+        match seg {
+            Segment::Child(Selector::Name(n)) => s.push_str(&format!("['{n}']")),
+            Segment::Child(Selector::Index(i)) => s.push_str(&format!("[{i}]")),
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The expression text of a JSONata template, for causes.
+pub(super) fn template_source(t: &stepwise_asl::model::Template) -> String {
+    match t {
+        stepwise_asl::model::Template::Jsonata(e) => e.source().trim().to_owned(),
+        stepwise_asl::model::Template::Literal(v) => lang::to_json(v),
+        _ => String::new(),
+    }
+}

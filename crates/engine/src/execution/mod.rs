@@ -1,0 +1,434 @@
+//! One execution as a deterministic step function: [`Execution::step`] takes an [`Event`]
+//! (with the time and a random seed) and returns the history events it produced and the
+//! [`Command`]s the caller must carry out.
+//!
+//! An execution is a tree of frames: the top-level machine, each Parallel branch and each Map
+//! iteration. A frame runs its states one after another until one has to wait (a Wait timer, a
+//! task, child frames, a retry interval); frames that can run are queued and run in order, so a
+//! run is reproducible event for event.
+//!
+//! The interpreter is split by concern: `frames` (the frame tree), `flow` (entering and leaving
+//! states, Retry and Catch), `states` (Pass, Succeed, Fail, Choice, Wait), `task`, `branches`
+//! (Parallel and Map), `timers`, `events` (history events) and `eval` (evaluation helpers).
+
+mod branches;
+mod eval;
+mod events;
+mod flow;
+mod frames;
+mod states;
+mod task;
+mod timers;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Map, Value};
+use stepwise_asl::error_names as names;
+use stepwise_asl::eval::{Failure, SeededEntropy};
+use stepwise_asl::model::StateMachine;
+
+use crate::context::ExecutionInfo;
+use crate::history::{EventType, HistoryEvent};
+use crate::lang;
+
+use events::{iteration_details, truncated_false};
+use flow::Flow;
+use frames::Frame;
+use task::PendingTask;
+use timers::TimerPurpose;
+
+pub use task::task_kind;
+
+/// Identifies a frame within one execution.
+pub type FrameId = usize;
+/// Identifies a task the engine asked its caller to run.
+pub type TaskId = u64;
+/// Identifies a timer the engine asked its caller to set.
+pub type TimerId = u64;
+
+/// What happened, as the engine's caller reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// Start the execution with this input. `input_text` is the input exactly as the client
+    /// sent it (ExecutionStarted shows it verbatim); `None` prints `input` compactly.
+    Start {
+        input: Value,
+        input_text: Option<String>,
+    },
+    /// A worker picked the task up.
+    TaskStarted {
+        task: TaskId,
+        worker: Option<String>,
+    },
+    TaskSucceeded {
+        task: TaskId,
+        output: Value,
+    },
+    TaskFailed {
+        task: TaskId,
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    TaskHeartbeat {
+        task: TaskId,
+    },
+    TimerFired {
+        timer: TimerId,
+    },
+    /// StopExecution.
+    Stop {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+}
+
+/// One input to [`Execution::step`]: the event, the time it happens at and a seed for anything
+/// random the step needs. Recording these three is enough to replay a run exactly.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub now: DateTime<Utc>,
+    pub seed: u64,
+    pub event: Event,
+}
+
+/// How a task is reached, which decides the names of its history events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TaskKind {
+    /// `arn:aws:lambda:…:function:NAME` (LambdaFunction* events).
+    LambdaFunction,
+    /// `arn:aws:states:…:activity:NAME` (Activity* events).
+    Activity,
+    /// An optimized or SDK integration (Task* events), e.g. `lambda` / `invoke`.
+    Service {
+        resource_type: String,
+        resource: String,
+    },
+}
+
+/// A task the caller must run, then report with TaskStarted and TaskSucceeded/TaskFailed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRequest {
+    pub task: TaskId,
+    pub state_name: String,
+    /// The Task state's `Resource`, as written.
+    pub resource: String,
+    pub kind: TaskKind,
+    /// The effective parameters (`Parameters`/`Arguments`, else the effective input).
+    pub input: Value,
+    pub timeout_seconds: Option<u64>,
+    pub heartbeat_seconds: Option<u64>,
+    /// For `.waitForTaskToken`: the token the callee must send back.
+    pub task_token: Option<String>,
+}
+
+/// The final state of an execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Aborted,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "RUNNING",
+            Status::Succeeded => "SUCCEEDED",
+            Status::Failed => "FAILED",
+            Status::TimedOut => "TIMED_OUT",
+            Status::Aborted => "ABORTED",
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    pub status: Status,
+    pub output: Option<Value>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// Something the caller must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    ScheduleTask(TaskRequest),
+    /// The task's result is no longer wanted (its state was aborted or timed out).
+    CancelTask {
+        task: TaskId,
+    },
+    StartTimer {
+        timer: TimerId,
+        fire_at: DateTime<Utc>,
+    },
+    CancelTimer {
+        timer: TimerId,
+    },
+    /// The execution is over.
+    Complete(Completion),
+}
+
+/// What one step produced.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepOutput {
+    pub events: Vec<HistoryEvent>,
+    pub commands: Vec<Command>,
+}
+
+/// Why the engine refused an event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StepError {
+    #[error("the execution has already started")]
+    AlreadyStarted,
+    #[error("the execution has not started")]
+    NotStarted,
+    #[error("the execution is no longer running")]
+    NotRunning,
+}
+
+/// An error name and cause, either of which may be absent (a Fail state without Cause).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Fault {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+impl From<Failure> for Fault {
+    fn from(f: Failure) -> Self {
+        Fault {
+            error: Some(f.error),
+            cause: Some(f.cause),
+        }
+    }
+}
+
+impl Fault {
+    fn name(&self) -> &str {
+        self.error.as_deref().unwrap_or("")
+    }
+
+    /// Errors that end the whole execution at once: no Retry, no Catch.
+    fn is_fatal(&self) -> bool {
+        matches!(
+            self.error.as_deref(),
+            Some(names::RUNTIME) | Some(names::DATA_LIMIT_EXCEEDED)
+        )
+    }
+
+    fn error_output(&self) -> Value {
+        let mut m = Map::new();
+        m.insert(
+            "Error".into(),
+            self.error.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        m.insert(
+            "Cause".into(),
+            self.cause.clone().map(Value::from).unwrap_or(Value::Null),
+        );
+        Value::Object(m)
+    }
+}
+
+/// One execution of a state machine.
+#[derive(Debug)]
+pub struct Execution {
+    machine: Arc<StateMachine>,
+    info: ExecutionInfo,
+    input: Value,
+    status: Status,
+    started: bool,
+    frames: Vec<Option<Frame>>,
+    free_frames: Vec<FrameId>,
+    queue: VecDeque<(FrameId, Flow)>,
+    timers: HashMap<TimerId, TimerPurpose>,
+    tasks: HashMap<TaskId, PendingTask>,
+    next_timer: TimerId,
+    next_task: TaskId,
+    next_event_id: u64,
+    completion: Option<Completion>,
+    now: DateTime<Utc>,
+    entropy: SeededEntropy,
+    out: StepOutput,
+}
+
+impl Execution {
+    pub fn new(machine: Arc<StateMachine>, info: ExecutionInfo) -> Self {
+        let now = info.start_time;
+        Execution {
+            machine,
+            info,
+            input: Value::Null,
+            status: Status::Running,
+            started: false,
+            frames: Vec::new(),
+            free_frames: Vec::new(),
+            queue: VecDeque::new(),
+            timers: HashMap::new(),
+            tasks: HashMap::new(),
+            next_timer: 1,
+            next_task: 1,
+            next_event_id: 1,
+            completion: None,
+            now,
+            entropy: SeededEntropy::new(0),
+            out: StepOutput::default(),
+        }
+    }
+
+    pub fn info(&self) -> &ExecutionInfo {
+        &self.info
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    /// How the execution ended, once it has.
+    pub fn completion(&self) -> Option<&Completion> {
+        self.completion.as_ref()
+    }
+
+    /// Applies one event.
+    pub fn step(&mut self, step: Step) -> Result<StepOutput, StepError> {
+        self.now = step.now;
+        self.entropy = SeededEntropy::new(step.seed);
+        match step.event {
+            Event::Start { input, input_text } => {
+                if self.started {
+                    return Err(StepError::AlreadyStarted);
+                }
+                self.started = true;
+                self.start(input, input_text);
+            }
+            other => {
+                if !self.started {
+                    return Err(StepError::NotStarted);
+                }
+                if self.status != Status::Running {
+                    return Err(StepError::NotRunning);
+                }
+                self.apply(other);
+            }
+        }
+        self.run_queue();
+        Ok(std::mem::take(&mut self.out))
+    }
+
+    fn start(&mut self, input: Value, input_text: Option<String>) {
+        let mut details = Map::new();
+        details.insert(
+            "input".into(),
+            Value::from(input_text.unwrap_or_else(|| lang::to_json(&input))),
+        );
+        details.insert("inputDetails".into(), truncated_false());
+        details.insert("roleArn".into(), Value::from(self.info.role_arn.as_str()));
+        self.record(EventType::ExecutionStarted, 0, Some(details));
+        self.input = input.clone();
+        if let Some(secs) = self.machine.timeout_seconds {
+            let timer = self.new_timer(TimerPurpose::ExecutionTimeout);
+            self.out.commands.push(Command::StartTimer {
+                timer,
+                fire_at: self.now + Duration::seconds(secs as i64),
+            });
+        }
+        let root = self.alloc_frame(Frame {
+            machine: self.machine.clone(),
+            parent: None,
+            iteration: None,
+            silent: false,
+            vars: Map::new(),
+            last: 0,
+            active: None,
+        });
+        let start = self.machine.start_at.clone();
+        self.queue.push_back((root, Flow::Next(start, input)));
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Start { .. } => {}
+            Event::TaskStarted { task, worker } => self.task_started(task, worker),
+            Event::TaskSucceeded { task, output } => self.task_succeeded(task, output),
+            Event::TaskFailed { task, error, cause } => {
+                self.task_failed(task, Fault { error, cause }, false)
+            }
+            Event::TaskHeartbeat { task } => self.task_heartbeat(task),
+            Event::TimerFired { timer } => self.timer_fired(timer),
+            Event::Stop { error, cause } => {
+                let mut details = Map::new();
+                if let Some(e) = &error {
+                    details.insert("error".into(), Value::from(e.as_str()));
+                }
+                if let Some(c) = &cause {
+                    details.insert("cause".into(), Value::from(c.as_str()));
+                }
+                let last = self.root_last();
+                self.abort_all();
+                self.record(EventType::ExecutionAborted, last, Some(details));
+                self.finish(Completion {
+                    status: Status::Aborted,
+                    output: None,
+                    error,
+                    cause,
+                });
+            }
+        }
+    }
+
+    // ----- the run loop -------------------------------------------------------------------
+
+    fn run_queue(&mut self) {
+        while let Some((frame, flow)) = self.queue.pop_front() {
+            if self.status != Status::Running {
+                self.queue.clear();
+                break;
+            }
+            if self.frames.get(frame).is_some_and(Option::is_some) {
+                self.drive(frame, flow);
+            }
+        }
+    }
+
+    fn drive(&mut self, f: FrameId, mut flow: Flow) {
+        loop {
+            if self.status != Status::Running {
+                return;
+            }
+            flow = match flow {
+                Flow::Begin(input) => {
+                    let (index, name, machine) = {
+                        let frame = self.frame(f);
+                        (
+                            frame.iteration.as_ref().map(|i| i.index),
+                            frame.iteration.as_ref().map(|i| i.map_state.clone()),
+                            frame.machine.clone(),
+                        )
+                    };
+                    if let (Some(index), Some(name)) = (index, name) {
+                        self.event(
+                            f,
+                            EventType::MapIterationStarted,
+                            Some(iteration_details(&name, index)),
+                        );
+                    }
+                    Flow::Next(machine.start_at.clone(), input)
+                }
+                Flow::Next(state, input) => self.enter(f, state, input),
+                Flow::End(output) => {
+                    self.frame_succeeded(f, output);
+                    return;
+                }
+                Flow::Failed(fault) => {
+                    self.frame_failed(f, fault);
+                    return;
+                }
+                Flow::Blocked | Flow::Halt => return,
+            };
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Running a state, and the states that need no task or children: Pass, Succeed, Fail,
+//! Choice and Wait.
+
+use chrono::{Duration, Utc};
+use serde_json::Value;
+use stepwise_asl::error_names as names;
+use stepwise_asl::model::{QueryLanguage, State, StateKind};
+
+use crate::lang;
+
+use super::eval::{Scopes, template_source};
+use super::flow::Flow;
+use super::frames::Waiting;
+use super::timers::TimerPurpose;
+use super::{Execution, Fault, FrameId};
+
+impl Execution {
+    /// Runs the current state from its start (or again, for a retry).
+    pub(super) fn run_state(&mut self, f: FrameId, state: &State) -> Flow {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        // Task, Parallel and Map may retry or catch, and JSONata states read `$states.input`
+        // when they finish: they keep their raw input. The others finish at once, so it moves.
+        let keeps_raw = jsonata
+            || matches!(
+                state.kind,
+                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
+            );
+        let input = if keeps_raw {
+            self.active(f).raw_input.clone()
+        } else {
+            std::mem::take(&mut self.active(f).raw_input)
+        };
+        // A Pass state's ResultPath merges its result into the raw input.
+        let pass_raw = (matches!(state.kind, StateKind::Pass(_)) && state.io.result_path.is_some())
+            .then(|| input.clone());
+        let effective = if jsonata {
+            input
+        } else {
+            match self.io_path(f, &state.io.input_path, input) {
+                Ok(v) => v,
+                Err(e) => return Flow::Failed(self.in_state(f, e)),
+            }
+        };
+        match &state.kind {
+            StateKind::Pass(pass) => {
+                if jsonata {
+                    return self.finish_jsonata(f, state, None);
+                }
+                let result = if let Some(p) = &state.io.parameters {
+                    match self.payload(f, p, &effective, None) {
+                        Ok(v) => v,
+                        Err(e) => return Flow::Failed(self.in_state(f, e)),
+                    }
+                } else if let Some(r) = &pass.result {
+                    r.clone()
+                } else {
+                    effective
+                };
+                let raw = pass_raw.unwrap_or(Value::Null);
+                self.result_to_output(f, state, &raw, result)
+            }
+            StateKind::Succeed => {
+                if jsonata {
+                    return self.finish_jsonata(f, state, None);
+                }
+                self.path_only_output(f, state, effective)
+            }
+            StateKind::Fail(fail) => self.run_fail(f, state, fail, &effective),
+            StateKind::Choice(choice) => self.run_choice(f, state, choice, &effective),
+            StateKind::Wait(wait) => self.run_wait(f, state, wait, &effective),
+            StateKind::Task(task) => self.run_task(f, state, task, &effective),
+            StateKind::Parallel(parallel) => self.run_parallel(f, state, parallel, &effective),
+            StateKind::Map(map) => self.run_map(f, state, map, &effective),
+        }
+    }
+
+    fn run_fail(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        fail: &stepwise_asl::model::Fail,
+        effective: &Value,
+    ) -> Flow {
+        use stepwise_asl::model::{FailField, PathExpr};
+        let mut fields = [None, None];
+        for (i, (field, name)) in [(&fail.error, "Error"), (&fail.cause, "Cause")]
+            .into_iter()
+            .enumerate()
+        {
+            let value = match field {
+                None => None,
+                Some(FailField::Literal(s)) => Some(s.clone()),
+                Some(FailField::Path(PathExpr::Path(p))) => {
+                    let context = self.context(f, None, None);
+                    let scopes = Scopes {
+                        frames: &self.frames,
+                        frame: f,
+                    };
+                    let scope = stepwise_asl::eval::Scope {
+                        input: effective,
+                        context: &context,
+                        variables: &scopes,
+                    };
+                    match scope.root(p).and_then(|root| lang::select(p, root)) {
+                        Some(Value::String(s)) => Some(s),
+                        Some(other) => Some(lang::to_json(&other)),
+                        None => {
+                            let e = lang::runtime(format!(
+                                "The JSONPath '{p}' specified for the field '{name}Path' could not be found in the input '{}'",
+                                lang::to_json(effective)
+                            ));
+                            let fault = self.in_state(f, e);
+                            return self.fatal(f, fault);
+                        }
+                    }
+                }
+                Some(FailField::Path(PathExpr::Intrinsic(call))) => {
+                    let t = stepwise_asl::model::Template::Intrinsic(call.clone());
+                    match self.payload(f, &t, effective, None) {
+                        Ok(Value::String(s)) => Some(s),
+                        Ok(other) => Some(lang::to_json(&other)),
+                        Err(e) => return Flow::Failed(self.in_state(f, e)),
+                    }
+                }
+                Some(FailField::Jsonata(expr)) => {
+                    let states = self.jsonata_states(f, effective, None, None);
+                    match self.jsonata_expr(f, expr, &states, name) {
+                        Ok(Value::String(s)) => Some(s),
+                        Ok(other) => Some(lang::to_json(&other)),
+                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, name)),
+                    }
+                }
+            };
+            fields[i] = value;
+        }
+        let [error, cause] = fields;
+        let _ = state;
+        self.frame_mut(f).active = None;
+        Flow::Failed(Fault { error, cause })
+    }
+
+    fn run_choice(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        choice: &stepwise_asl::model::Choice,
+        effective: &Value,
+    ) -> Flow {
+        use stepwise_asl::model::Condition;
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        let states = jsonata.then(|| self.jsonata_states(f, effective, None, None));
+        let mut chosen = None;
+        for (i, rule) in choice.choices.iter().enumerate() {
+            let matched = match (&rule.condition, &states) {
+                (Condition::Jsonata(t), Some(states)) => {
+                    let field = format!("Choices[{i}].Condition");
+                    match self.jsonata_template(f, t, states, &field) {
+                        Ok(Value::Bool(b)) => b,
+                        Ok(other) => {
+                            let e = lang::query_error(format!(
+                                "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                                template_source(t),
+                                lang::type_name(&other),
+                                lang::to_json(&other)
+                            ));
+                            return Flow::Failed(self.evaluation_failed(f, e, "Condition"));
+                        }
+                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Condition")),
+                    }
+                }
+                (c, _) => match self.condition(f, c, effective) {
+                    Ok(b) => b,
+                    Err(e) => return Flow::Failed(self.in_state(f, e)),
+                },
+            };
+            if matched {
+                chosen = Some(rule);
+                break;
+            }
+        }
+        let next = match (chosen, &choice.default) {
+            (Some(rule), _) => rule.next.clone(),
+            (None, Some(default)) => default.clone(),
+            (None, None) => {
+                self.frame_mut(f).active = None;
+                return Flow::Failed(Fault {
+                    error: Some(names::NO_CHOICE_MATCHED.into()),
+                    cause: Some(format!(
+                        "An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!",
+                        state.name,
+                        self.frame(f).last
+                    )),
+                });
+            }
+        };
+        let flow = if let Some(states) = &states {
+            let assign = chosen
+                .and_then(|r| r.assign.as_ref())
+                .or(state.assign.as_ref());
+            let assigned = match assign {
+                Some(t) => match self.jsonata_assign(f, t, states) {
+                    Ok(m) => Some(m),
+                    Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Assign")),
+                },
+                None => None,
+            };
+            let output_t = chosen
+                .and_then(|r| r.output.as_ref())
+                .or(state.io.output.as_ref());
+            let output = match output_t {
+                Some(t) => match self.jsonata_template(f, t, states, "Output") {
+                    Ok(v) => v,
+                    Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Output")),
+                },
+                None => effective.clone(),
+            };
+            self.exit(f, state, output, assigned)
+        } else {
+            self.path_only_output(f, state, effective.clone())
+        };
+        match flow {
+            Flow::Next(_, out) | Flow::End(out) => Flow::Next(next, out),
+            other => other,
+        }
+    }
+
+    fn run_wait(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        wait: &stepwise_asl::model::Wait,
+        effective: &Value,
+    ) -> Flow {
+        use stepwise_asl::model::{NumberSource, TimestampSource, WaitDuration};
+        let fire_at = match &wait.duration {
+            WaitDuration::Seconds(NumberSource::Literal(v)) => {
+                self.now + Duration::seconds(v.as_i64().unwrap_or(0))
+            }
+            WaitDuration::Seconds(NumberSource::Path(p)) => {
+                let value = self.read_path(f, p, effective);
+                match value.as_ref().and_then(seconds_value) {
+                    Some(Ok(s)) => self.now + Duration::seconds(s),
+                    Some(Err(())) => {
+                        let e = lang::runtime(format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+                            value.as_ref().map(lang::to_json).unwrap_or_default()
+                        ));
+                        let fault = self.in_state(f, e);
+                        return self.fatal(f, fault);
+                    }
+                    None => {
+                        let e = lang::runtime(format!(
+                            "The SecondsPath parameter does not reference an input value: {p}"
+                        ));
+                        let fault = self.in_state(f, e);
+                        return self.fatal(f, fault);
+                    }
+                }
+            }
+            WaitDuration::Seconds(NumberSource::Jsonata(expr)) => {
+                let states = self.jsonata_states(f, effective, None, None);
+                match self.jsonata_expr(f, expr, &states, "Seconds") {
+                    Ok(v) => match v.as_i64().filter(|s| *s >= 0) {
+                        Some(s) => self.now + Duration::seconds(s),
+                        None => {
+                            let e = lang::query_error(format!(
+                                "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {}",
+                                expr.source().trim(),
+                                lang::type_name(&v),
+                                lang::to_json(&v)
+                            ));
+                            return Flow::Failed(self.evaluation_failed(f, e, "Seconds"));
+                        }
+                    },
+                    Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Seconds")),
+                }
+            }
+            WaitDuration::Timestamp(TimestampSource::Literal(s)) => {
+                match stepwise_asl::timestamp::parse_rfc3339(s) {
+                    Some(t) => t.with_timezone(&Utc),
+                    None => self.now,
+                }
+            }
+            WaitDuration::Timestamp(TimestampSource::Path(p)) => {
+                let value = self.read_path(f, p, effective);
+                match value
+                    .as_ref()
+                    .and_then(Value::as_str)
+                    .and_then(stepwise_asl::timestamp::parse_rfc3339)
+                {
+                    Some(t) => t.with_timezone(&Utc),
+                    None => {
+                        let e = match &value {
+                            None => lang::runtime(format!(
+                                "The TimestampPath parameter does not reference an input value: {p}"
+                            )),
+                            Some(v) => lang::runtime(format!(
+                                "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {}",
+                                v.as_str()
+                                    .map(str::to_owned)
+                                    .unwrap_or_else(|| lang::to_json(v))
+                            )),
+                        };
+                        let fault = self.in_state(f, e);
+                        return self.fatal(f, fault);
+                    }
+                }
+            }
+            WaitDuration::Timestamp(TimestampSource::Jsonata(expr)) => {
+                let states = self.jsonata_states(f, effective, None, None);
+                match self.jsonata_expr(f, expr, &states, "Timestamp") {
+                    Ok(v) => match v.as_str().and_then(stepwise_asl::timestamp::parse_rfc3339) {
+                        Some(t) => t.with_timezone(&Utc),
+                        None => {
+                            let e = lang::query_error(format!(
+                                "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {}",
+                                v.as_str()
+                                    .map(str::to_owned)
+                                    .unwrap_or_else(|| lang::to_json(&v))
+                            ));
+                            return Flow::Failed(self.evaluation_failed(f, e, "Timestamp"));
+                        }
+                    },
+                    Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Timestamp")),
+                }
+            }
+        };
+        let _ = state;
+        self.active(f).effective = effective.clone();
+        let timer = self.start_timer(TimerPurpose::Wait(f), fire_at.max(self.now));
+        self.active(f).waiting = Waiting::Timer(timer);
+        Flow::Blocked
+    }
+
+    pub(super) fn wait_done(&mut self, f: FrameId) -> Flow {
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        self.active(f).waiting = Waiting::Nothing;
+        let effective = self.active(f).effective.clone();
+        let flow = if state.query_language == QueryLanguage::Jsonata {
+            self.finish_jsonata(f, state, None)
+        } else {
+            self.path_only_output(f, state, effective)
+        };
+        self.settle(f, state, flow)
+    }
+}
+
+/// `SecondsPath`'s value as whole seconds: `Err` when it is a number that is not a long.
+fn seconds_value(v: &Value) -> Option<Result<i64, ()>> {
+    match v {
+        Value::Number(n) => Some(match n.as_i64() {
+            Some(s) if s >= 0 => Ok(s),
+            Some(_) => return None,
+            None => Err(()),
+        }),
+        _ => None,
+    }
+}

@@ -1,0 +1,371 @@
+//! Task states: scheduling a task, and its start, heartbeats, success, failure and timeouts.
+
+use chrono::Duration;
+use serde_json::{Map, Value};
+use stepwise_asl::eval::Entropy;
+use stepwise_asl::model::{QueryLanguage, State};
+
+use crate::history::EventType;
+use crate::lang;
+
+use super::eval::Scopes;
+use super::events::{add_error, truncated_false};
+use super::flow::Flow;
+use super::frames::Waiting;
+use super::timers::TimerPurpose;
+use super::{Command, Execution, Fault, FrameId, TaskId, TaskKind, TaskRequest, TimerId};
+
+#[derive(Debug)]
+pub(super) struct PendingTask {
+    pub(super) frame: FrameId,
+    pub(super) kind: TaskKind,
+    pub(super) resource: String,
+    pub(super) started: bool,
+    pub(super) timeout_timer: Option<TimerId>,
+    pub(super) heartbeat_timer: Option<TimerId>,
+    pub(super) heartbeat_seconds: Option<u64>,
+}
+
+impl Execution {
+    pub(super) fn cancel_task(&mut self, task: TaskId) {
+        if let Some(p) = self.tasks.remove(&task) {
+            for t in [p.timeout_timer, p.heartbeat_timer].into_iter().flatten() {
+                self.cancel_timer(t);
+            }
+            self.out.commands.push(Command::CancelTask { task });
+        }
+    }
+
+    pub(super) fn run_task(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        task: &stepwise_asl::model::Task,
+        effective: &Value,
+    ) -> Flow {
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
+        let kind = task_kind(&task.resource);
+        let token = matches!(
+            stepwise_asl::parse::classify(&task.resource),
+            Some(stepwise_asl::parse::Resource::Service(ref s))
+                if s.pattern == stepwise_asl::parse::Pattern::WaitForTaskToken
+        )
+        .then(|| self.entropy.uuid());
+        let input = if jsonata {
+            match &state.io.arguments {
+                Some(t) => {
+                    let mut states = self.jsonata_states(f, effective, None, None);
+                    if let (Some(tok), Some(ctx)) = (&token, states.get_mut("context")) {
+                        if let Some(m) = ctx.as_object_mut() {
+                            let mut t = Map::new();
+                            t.insert("Token".into(), Value::from(tok.as_str()));
+                            m.insert("Task".into(), Value::Object(t));
+                        }
+                    }
+                    match self.jsonata_template(f, t, &states, "Arguments") {
+                        Ok(v) => v,
+                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Arguments")),
+                    }
+                }
+                None => effective.clone(),
+            }
+        } else {
+            match &state.io.parameters {
+                Some(p) => {
+                    let context = self.context(f, None, token.as_deref());
+                    let scopes = Scopes {
+                        frames: &self.frames,
+                        frame: f,
+                    };
+                    let scope = stepwise_asl::eval::Scope {
+                        input: effective,
+                        context: &context,
+                        variables: &scopes,
+                    };
+                    match lang::payload(p, &scope, &mut self.entropy) {
+                        Ok(v) => v,
+                        Err(e) => return Flow::Failed(self.in_state(f, e)),
+                    }
+                }
+                None => effective.clone(),
+            }
+        };
+        let mut seconds = [None, None];
+        for (i, (source, field)) in [
+            (&task.timeout_seconds, "TimeoutSeconds"),
+            (&task.heartbeat_seconds, "HeartbeatSeconds"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if let Some(source) = source {
+                match self.number_field(f, source, effective, field) {
+                    Ok(v) => seconds[i] = v.and_then(|v| v.as_u64()),
+                    Err(fault) if fault.is_fatal() => return self.fatal(f, fault),
+                    Err(fault) => return Flow::Failed(fault),
+                }
+            }
+        }
+        let [timeout_seconds, heartbeat_seconds] = seconds;
+
+        let id = self.next_task;
+        self.next_task += 1;
+        let (ty, details) = scheduled_event(
+            &kind,
+            &task.resource,
+            &self.info.region,
+            &input,
+            timeout_seconds,
+            heartbeat_seconds,
+        );
+        self.event(f, ty, Some(details));
+        let timeout_timer = timeout_seconds.map(|s| {
+            self.start_timer(
+                TimerPurpose::TaskTimeout(id),
+                self.now + Duration::seconds(s as i64),
+            )
+        });
+        self.tasks.insert(
+            id,
+            PendingTask {
+                frame: f,
+                kind: kind.clone(),
+                resource: task.resource.clone(),
+                started: false,
+                timeout_timer,
+                heartbeat_timer: None,
+                heartbeat_seconds,
+            },
+        );
+        self.active(f).waiting = Waiting::Task(id);
+        self.out.commands.push(Command::ScheduleTask(TaskRequest {
+            task: id,
+            state_name: state.name.clone(),
+            resource: task.resource.clone(),
+            kind,
+            input,
+            timeout_seconds,
+            heartbeat_seconds,
+            task_token: token,
+        }));
+        Flow::Blocked
+    }
+
+    pub(super) fn task_started(&mut self, task: TaskId, worker: Option<String>) {
+        let Some(p) = self.tasks.get_mut(&task) else {
+            return;
+        };
+        if p.started {
+            return;
+        }
+        p.started = true;
+        let (f, kind, resource, hb) = (
+            p.frame,
+            p.kind.clone(),
+            p.resource.clone(),
+            p.heartbeat_seconds,
+        );
+        let (ty, details) = match &kind {
+            TaskKind::LambdaFunction => (EventType::LambdaFunctionStarted, None),
+            TaskKind::Activity => {
+                let mut d = Map::new();
+                if let Some(w) = worker {
+                    d.insert("workerName".into(), Value::from(w));
+                }
+                (EventType::ActivityStarted, Some(d))
+            }
+            TaskKind::Service {
+                resource_type,
+                resource,
+            } => (
+                EventType::TaskStarted,
+                Some(service_details(resource_type, resource)),
+            ),
+        };
+        let _ = resource;
+        self.event(f, ty, details);
+        if let Some(s) = hb {
+            let timer = self.start_timer(
+                TimerPurpose::Heartbeat(task),
+                self.now + Duration::seconds(s as i64),
+            );
+            if let Some(p) = self.tasks.get_mut(&task) {
+                p.heartbeat_timer = Some(timer);
+            }
+        }
+    }
+
+    pub(super) fn task_heartbeat(&mut self, task: TaskId) {
+        let Some(p) = self.tasks.get(&task) else {
+            return;
+        };
+        if let (Some(old), Some(s)) = (p.heartbeat_timer, p.heartbeat_seconds) {
+            self.cancel_timer(old);
+            let timer = self.start_timer(
+                TimerPurpose::Heartbeat(task),
+                self.now + Duration::seconds(s as i64),
+            );
+            if let Some(p) = self.tasks.get_mut(&task) {
+                p.heartbeat_timer = Some(timer);
+            }
+        }
+    }
+
+    fn take_task(&mut self, task: TaskId) -> Option<PendingTask> {
+        let p = self.tasks.remove(&task)?;
+        for t in [p.timeout_timer, p.heartbeat_timer].into_iter().flatten() {
+            self.cancel_timer(t);
+        }
+        Some(p)
+    }
+
+    pub(super) fn task_succeeded(&mut self, task: TaskId, output: Value) {
+        let Some(p) = self.take_task(task) else {
+            return;
+        };
+        if !p.started {
+            self.tasks.insert(task, p);
+            self.task_started(task, None);
+            let Some(p) = self.take_task(task) else {
+                return;
+            };
+            return self.task_result(task, p, output);
+        }
+        self.task_result(task, p, output);
+    }
+
+    fn task_result(&mut self, _task: TaskId, p: PendingTask, output: Value) {
+        let f = p.frame;
+        let out_text = lang::to_json(&output);
+        let mut details = match &p.kind {
+            TaskKind::Service {
+                resource_type,
+                resource,
+            } => service_details(resource_type, resource),
+            _ => Map::new(),
+        };
+        details.insert("output".into(), Value::from(out_text));
+        details.insert("outputDetails".into(), truncated_false());
+        let ty = match p.kind {
+            TaskKind::LambdaFunction => EventType::LambdaFunctionSucceeded,
+            TaskKind::Activity => EventType::ActivitySucceeded,
+            TaskKind::Service { .. } => EventType::TaskSucceeded,
+        };
+        self.event(f, ty, Some(details));
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        self.active(f).waiting = Waiting::Nothing;
+        let flow = self.state_result(f, state, output);
+        let flow = self.settle(f, state, flow);
+        self.queue.push_back((f, flow));
+    }
+
+    pub(super) fn task_failed(&mut self, task: TaskId, fault: Fault, timed_out: bool) {
+        let Some(p) = self.take_task(task) else {
+            return;
+        };
+        let f = p.frame;
+        let mut details = match &p.kind {
+            TaskKind::Service {
+                resource_type,
+                resource,
+            } => service_details(resource_type, resource),
+            _ => Map::new(),
+        };
+        add_error(&mut details, &fault);
+        let ty = match (&p.kind, timed_out) {
+            (TaskKind::LambdaFunction, false) => EventType::LambdaFunctionFailed,
+            (TaskKind::LambdaFunction, true) => EventType::LambdaFunctionTimedOut,
+            (TaskKind::Activity, false) => EventType::ActivityFailed,
+            (TaskKind::Activity, true) => EventType::ActivityTimedOut,
+            (TaskKind::Service { .. }, false) => EventType::TaskFailed,
+            (TaskKind::Service { .. }, true) => EventType::TaskTimedOut,
+        };
+        if timed_out {
+            self.out.commands.push(Command::CancelTask { task });
+        }
+        self.event(f, ty, Some(details));
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        self.active(f).waiting = Waiting::Nothing;
+        let flow = self.state_failed(f, state, fault);
+        self.queue.push_back((f, flow));
+    }
+}
+
+fn service_details(resource_type: &str, resource: &str) -> Map<String, Value> {
+    let mut d = Map::new();
+    d.insert("resourceType".into(), Value::from(resource_type));
+    d.insert("resource".into(), Value::from(resource));
+    d
+}
+
+fn scheduled_event(
+    kind: &TaskKind,
+    arn: &str,
+    region: &str,
+    input: &Value,
+    timeout: Option<u64>,
+    heartbeat: Option<u64>,
+) -> (EventType, Map<String, Value>) {
+    let text = lang::to_json(input);
+    let mut d = Map::new();
+    let ty = match kind {
+        TaskKind::LambdaFunction => {
+            d.insert("resource".into(), Value::from(arn));
+            d.insert("input".into(), Value::from(text));
+            d.insert("inputDetails".into(), truncated_false());
+            EventType::LambdaFunctionScheduled
+        }
+        TaskKind::Activity => {
+            d.insert("resource".into(), Value::from(arn));
+            d.insert("input".into(), Value::from(text));
+            d.insert("inputDetails".into(), truncated_false());
+            EventType::ActivityScheduled
+        }
+        TaskKind::Service {
+            resource_type,
+            resource,
+        } => {
+            d = service_details(resource_type, resource);
+            d.insert("region".into(), Value::from(region));
+            d.insert("parameters".into(), Value::from(text));
+            EventType::TaskScheduled
+        }
+    };
+    if let Some(t) = timeout {
+        d.insert("timeoutInSeconds".into(), Value::from(t));
+    }
+    if let Some(h) = heartbeat {
+        d.insert("heartbeatInSeconds".into(), Value::from(h));
+    }
+    (ty, d)
+}
+
+/// How a Task's Resource is reached.
+pub fn task_kind(resource: &str) -> TaskKind {
+    use stepwise_asl::parse::Resource;
+    match stepwise_asl::parse::classify(resource) {
+        Some(Resource::LambdaFunction) => TaskKind::LambdaFunction,
+        Some(Resource::Activity) => TaskKind::Activity,
+        _ => {
+            let rest = resource.splitn(6, ':').nth(5).unwrap_or(resource);
+            let (resource_type, action) = match rest.strip_prefix("aws-sdk:") {
+                Some(sdk) => {
+                    let (svc, action) = sdk.split_once(':').unwrap_or((sdk, ""));
+                    (format!("aws-sdk:{svc}"), action.to_owned())
+                }
+                None => {
+                    let (svc, action) = rest.split_once(':').unwrap_or((rest, ""));
+                    (svc.to_owned(), action.to_owned())
+                }
+            };
+            TaskKind::Service {
+                resource_type,
+                resource: action,
+            }
+        }
+    }
+}
