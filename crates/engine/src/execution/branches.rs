@@ -24,25 +24,9 @@ impl Execution {
         parallel: &stepwise_asl::model::Parallel,
         effective: &Value,
     ) -> Flow {
-        let input = if state.query_language == QueryLanguage::Jsonata {
-            match &state.io.arguments {
-                Some(t) => {
-                    let states = self.jsonata_states(f, effective, None, None);
-                    match self.jsonata_template(f, t, &states, "Arguments") {
-                        Ok(v) => v,
-                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Arguments")),
-                    }
-                }
-                None => effective.clone(),
-            }
-        } else {
-            match &state.io.parameters {
-                Some(p) => match self.payload(f, p, effective, None) {
-                    Ok(v) => v,
-                    Err(e) => return Flow::Failed(self.in_state(f, e)),
-                },
-                None => effective.clone(),
-            }
+        let input = match self.state_arguments(f, state, effective, None) {
+            Ok(v) => v,
+            Err(fault) => return Flow::Failed(fault),
         };
         self.event(f, EventType::ParallelStateStarted, None);
         let n = parallel.branches.len();

@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 use stepwise_asl::eval::{Failure, Variables};
-use stepwise_asl::model::StateKind;
+use stepwise_asl::model::{QueryLanguage, State, StateKind};
 
 use crate::context::{StateContext, context_object};
 use crate::lang;
@@ -88,6 +88,49 @@ impl Execution {
             variables: &scopes,
         };
         lang::payload(template, &scope, &mut self.entropy)
+    }
+
+    /// What a Task or Parallel state passes on: `Arguments` (JSONata) or `Parameters`
+    /// (JSONPath) evaluated over the effective input, else the effective input itself.
+    /// `token` is the `.waitForTaskToken` token, visible as `$$.Task.Token`.
+    pub(super) fn state_arguments(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        effective: &Value,
+        token: Option<&str>,
+    ) -> Result<Value, Fault> {
+        if state.query_language == QueryLanguage::Jsonata {
+            let Some(t) = &state.io.arguments else {
+                return Ok(effective.clone());
+            };
+            let mut states = self.jsonata_states(f, effective, None, None);
+            if let (Some(tok), Some(ctx)) = (
+                token,
+                states.get_mut("context").and_then(Value::as_object_mut),
+            ) {
+                let mut task = Map::new();
+                task.insert("Token".into(), Value::from(tok));
+                ctx.insert("Task".into(), Value::Object(task));
+            }
+            self.jsonata_template(f, t, &states, "Arguments")
+                .map_err(|e| self.evaluation_failed(f, e, "Arguments"))
+        } else {
+            let Some(p) = &state.io.parameters else {
+                return Ok(effective.clone());
+            };
+            let context = self.context(f, None, token);
+            let scopes = Scopes {
+                frames: &self.frames,
+                frame: f,
+            };
+            let scope = stepwise_asl::eval::Scope {
+                input: effective,
+                context: &context,
+                variables: &scopes,
+            };
+            lang::payload(p, &scope, &mut self.entropy).map_err(|e| self.in_state(f, e))
+        }
     }
 
     /// The `$states` object for a JSONata evaluation.

@@ -296,7 +296,7 @@ impl Execution {
     /// Applies one event.
     pub fn step(&mut self, step: Step) -> Result<StepOutput, StepError> {
         self.now = step.now;
-        self.entropy = SeededEntropy::new(step.seed);
+        self.entropy = SeededEntropy::new(step.seed).at(step.now.timestamp_millis());
         match step.event {
             Event::Start { input, input_text } => {
                 if self.started {

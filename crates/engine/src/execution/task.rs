@@ -3,12 +3,11 @@
 use chrono::Duration;
 use serde_json::{Map, Value};
 use stepwise_asl::eval::Entropy;
-use stepwise_asl::model::{QueryLanguage, State};
+use stepwise_asl::model::State;
 
 use crate::history::EventType;
 use crate::lang;
 
-use super::eval::Scopes;
 use super::events::{add_error, truncated_false};
 use super::flow::Flow;
 use super::frames::Waiting;
@@ -43,7 +42,6 @@ impl Execution {
         task: &stepwise_asl::model::Task,
         effective: &Value,
     ) -> Flow {
-        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let kind = task_kind(&task.resource);
         let token = matches!(
             stepwise_asl::parse::classify(&task.resource),
@@ -51,44 +49,9 @@ impl Execution {
                 if s.pattern == stepwise_asl::parse::Pattern::WaitForTaskToken
         )
         .then(|| self.entropy.uuid());
-        let input = if jsonata {
-            match &state.io.arguments {
-                Some(t) => {
-                    let mut states = self.jsonata_states(f, effective, None, None);
-                    if let (Some(tok), Some(ctx)) = (&token, states.get_mut("context")) {
-                        if let Some(m) = ctx.as_object_mut() {
-                            let mut t = Map::new();
-                            t.insert("Token".into(), Value::from(tok.as_str()));
-                            m.insert("Task".into(), Value::Object(t));
-                        }
-                    }
-                    match self.jsonata_template(f, t, &states, "Arguments") {
-                        Ok(v) => v,
-                        Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Arguments")),
-                    }
-                }
-                None => effective.clone(),
-            }
-        } else {
-            match &state.io.parameters {
-                Some(p) => {
-                    let context = self.context(f, None, token.as_deref());
-                    let scopes = Scopes {
-                        frames: &self.frames,
-                        frame: f,
-                    };
-                    let scope = stepwise_asl::eval::Scope {
-                        input: effective,
-                        context: &context,
-                        variables: &scopes,
-                    };
-                    match lang::payload(p, &scope, &mut self.entropy) {
-                        Ok(v) => v,
-                        Err(e) => return Flow::Failed(self.in_state(f, e)),
-                    }
-                }
-                None => effective.clone(),
-            }
+        let input = match self.state_arguments(f, state, effective, token.as_deref()) {
+            Ok(v) => v,
+            Err(fault) => return Flow::Failed(fault),
         };
         let mut seconds = [None, None];
         for (i, (source, field)) in [
