@@ -10,6 +10,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_asl::model::{StateKind, StateMachine};
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::local::{self, Clock, NoTasks, RunOptions, TaskHandler};
@@ -290,17 +291,8 @@ fn checked_name(what: &str, name: &str) -> Result<String, Usage> {
 
 /// A random UUID, as AWS names executions started without a name.
 fn generated_name() -> String {
-    let random = || RandomState::new().build_hasher().finish();
-    let hi = (random() & !0xf000) | 0x4000; // version 4
-    let lo = (random() & !(0b11 << 62)) | (0b10 << 62); // RFC 4122 variant
-    format!(
-        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-        hi >> 32,
-        (hi >> 16) & 0xffff,
-        hi & 0xffff,
-        lo >> 48,
-        lo & 0xffff_ffff_ffff
-    )
+    let seed = RandomState::new().build_hasher().finish();
+    SeededEntropy::new(seed).uuid()
 }
 
 /// The names of every Task state, nested ones included.

@@ -62,29 +62,38 @@ pub fn apply_path(path: &Option<Option<JsonPath>>, value: Value) -> Result<Value
 fn jsonpath_miss_reason(path: &JsonPath, root: &Value) -> String {
     use stepwise_asl::jsonpath::{Segment, Selector};
     let mut at = root;
-    let mut shown = String::from("$");
-    for seg in &path.segments {
+    for (k, seg) in path.segments.iter().enumerate() {
+        let shown = || bracketed(&path.segments[..=k]);
         let next = match seg {
-            Segment::Child(Selector::Name(name)) => {
-                shown.push_str(&format!("['{name}']"));
-                at.as_object().and_then(|m| m.get(name))
-            }
-            Segment::Child(Selector::Index(i)) => {
-                shown.push_str(&format!("[{i}]"));
-                at.as_array()
-                    .and_then(|a| usize::try_from(*i).ok().and_then(|i| a.get(i)))
-            }
-            _ => return format!("No results for path: {shown}"),
+            Segment::Child(Selector::Name(name)) => at.as_object().and_then(|m| m.get(name)),
+            Segment::Child(Selector::Index(i)) => at
+                .as_array()
+                .and_then(|a| usize::try_from(*i).ok().and_then(|i| a.get(i))),
+            _ => return format!("No results for path: {}", shown()),
         };
         match next {
             Some(v) => at = v,
-            None if std::ptr::eq(seg, path.segments.last().unwrap_or(seg)) => {
-                return format!("No results for path: {shown}");
+            None if k + 1 == path.segments.len() => {
+                return format!("No results for path: {}", shown());
             }
-            None => return format!("Missing property in path {shown}"),
+            None => return format!("Missing property in path {}", shown()),
         }
     }
-    format!("No results for path: {shown}")
+    format!("No results for path: {}", bracketed(&path.segments))
+}
+
+/// Path segments as Jayway prints them: `$['a'][0]`.
+pub fn bracketed(segments: &[stepwise_asl::jsonpath::Segment]) -> String {
+    use stepwise_asl::jsonpath::{Segment, Selector};
+    let mut s = String::from("$");
+    for seg in segments {
+        match seg {
+            Segment::Child(Selector::Name(n)) => s.push_str(&format!("['{n}']")),
+            Segment::Child(Selector::Index(i)) => s.push_str(&format!("[{i}]")),
+            _ => {}
+        }
+    }
+    s
 }
 
 /// `ResultPath`: where the result goes in the state's raw input.
@@ -213,16 +222,26 @@ pub fn jsonata_template(
     }
 }
 
-/// The name of a JSON value's type as AWS's JSONata causes print it.
-pub fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
+/// A JSONata template yielded a value of the wrong type for its field
+/// (`… returned an unexpected result type. Expected 'array', but was 'object' for value: {…}`).
+pub fn unexpected_type(template: &Template, field: &str, expected: &str, value: &Value) -> Failure {
+    match template {
+        Template::Jsonata(e) => unexpected_type_of(e, field, expected, value),
+        _ => query_error(format!(
+            "The value specified for the field '{field}' has an unexpected type. Expected '{expected}', but was '{}' for value: {value}",
+            jsonata::json_type_name(value)
+        )),
     }
+}
+
+/// [`unexpected_type`] for a bare expression.
+pub fn unexpected_type_of(
+    expr: &JsonataExpr,
+    field: &str,
+    expected: &str,
+    value: &Value,
+) -> Failure {
+    query_error(jsonata::unexpected_type_cause(expr, field, expected, value))
 }
 
 /// Whether a state reads the context object (`$$…` paths, or `$states.context` in JSONata).

@@ -2,17 +2,15 @@
 //! to the next timer) or real and scaled (like Step Functions Local's `WAIT_TIME_SCALE`), and
 //! tasks answered by a [`TaskHandler`] (mocks, in `stepwise run`).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use stepwise_asl::model::StateMachine;
 
 use crate::context::ExecutionInfo;
-use crate::execution::{
-    Command, Completion, Event, Execution, Status, Step, TaskId, TaskRequest, TimerId,
-};
+use crate::execution::{Command, Completion, Event, Execution, Status, Step, TaskRequest, TimerId};
 use crate::history::HistoryEvent;
 
 /// What a task handler answers.
@@ -62,7 +60,7 @@ pub struct RunOptions {
     pub clock: Clock,
     /// Seeds each step's randomness (UUIDs, `States.MathRandom`, jitter).
     pub seed: u64,
-    /// Called after each step with the events so far (progress display).
+    /// A guard against executions that never end: at most this many steps.
     pub max_steps: usize,
 }
 
@@ -99,10 +97,10 @@ pub fn run(
     let mut exec = Execution::new(machine, info);
     let mut events = Vec::new();
     let mut steps = Vec::new();
-    let mut timers: BTreeMap<(DateTime<Utc>, TimerId), ()> = BTreeMap::new();
-    let mut timer_at: std::collections::HashMap<TimerId, DateTime<Utc>> = Default::default();
-    let mut ready: std::collections::VecDeque<Event> = Default::default();
-    let mut cancelled_tasks: std::collections::HashSet<TaskId> = Default::default();
+    // Pending timers, earliest first, and when each fires.
+    let mut timers: BTreeSet<(DateTime<Utc>, TimerId)> = BTreeSet::new();
+    let mut timer_at: HashMap<TimerId, DateTime<Utc>> = HashMap::new();
+    let mut ready: VecDeque<Event> = VecDeque::new();
     ready.push_back(Event::Start { input, input_text });
     let mut seed = options.seed;
     let mut completion = None;
@@ -111,10 +109,9 @@ pub fn run(
         let event = match ready.pop_front() {
             Some(e) => e,
             None => {
-                let Some((&(at, timer), _)) = timers.iter().next() else {
+                let Some((at, timer)) = timers.pop_first() else {
                     break;
                 };
-                timers.remove(&(at, timer));
                 timer_at.remove(&timer);
                 if at > now {
                     if let Clock::Scaled(scale) = options.clock {
@@ -139,7 +136,7 @@ pub fn run(
         for command in out.commands {
             match command {
                 Command::StartTimer { timer, fire_at } => {
-                    timers.insert((fire_at, timer), ());
+                    timers.insert((fire_at, timer));
                     timer_at.insert(timer, fire_at);
                 }
                 Command::CancelTimer { timer } => {
@@ -158,7 +155,6 @@ pub fn run(
                     });
                 }
                 Command::CancelTask { task } => {
-                    cancelled_tasks.insert(task);
                     ready.retain(|e| !matches!(e, Event::TaskStarted { task: t, .. } | Event::TaskSucceeded { task: t, .. } | Event::TaskFailed { task: t, .. } if *t == task));
                 }
                 Command::Complete(c) => completion = Some(c),
@@ -174,7 +170,6 @@ pub fn run(
         error: None,
         cause: None,
     });
-    let _ = Duration::zero();
     RunResult {
         completion,
         events,

@@ -11,7 +11,6 @@ use stepwise_asl::model::{QueryLanguage, State, StateKind};
 use crate::history::EventType;
 use crate::lang;
 
-use super::eval::template_source;
 use super::flow::Flow;
 use super::frames::{Children, Frame, Iteration, Waiting};
 use super::{Execution, Fault, FrameId};
@@ -79,12 +78,7 @@ impl Execution {
                     match self.jsonata_template(f, t, &states, "Items") {
                         Ok(Value::Array(a)) => a,
                         Ok(other) => {
-                            let e = lang::query_error(format!(
-                                "The JSONata expression '{}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
-                                template_source(t),
-                                lang::type_name(&other),
-                                lang::to_json(&other)
-                            ));
+                            let e = lang::unexpected_type(t, "Items", "array", &other);
                             return Flow::Failed(self.evaluation_failed(f, e, "Items"));
                         }
                         Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Items")),
@@ -213,15 +207,7 @@ impl Execution {
             let input = match &map.item_selector {
                 None => item.clone(),
                 Some(t) if jsonata => {
-                    let mut states = self.jsonata_states(f, effective, None, None);
-                    if let Some(ctx) = states.get_mut("context").and_then(Value::as_object_mut) {
-                        let mut it = Map::new();
-                        it.insert("Index".into(), Value::from(index));
-                        it.insert("Value".into(), item.clone());
-                        let mut m = Map::new();
-                        m.insert("Item".into(), Value::Object(it));
-                        ctx.insert("Map".into(), Value::Object(m));
-                    }
+                    let states = self.jsonata_states_in(f, effective, Some((index, item)), None);
                     match self.jsonata_template(f, t, &states, "ItemSelector") {
                         Ok(v) => v,
                         Err(e) => {

@@ -2,7 +2,7 @@
 //! JSONata expressions and templates, and numeric state fields.
 
 use serde_json::{Map, Value};
-use stepwise_asl::eval::{Failure, Variables};
+use stepwise_asl::eval::{Entropy, Failure, Scope, Variables};
 use stepwise_asl::model::{QueryLanguage, State, StateKind};
 
 use crate::context::{StateContext, context_object};
@@ -77,17 +77,50 @@ impl Execution {
         if let stepwise_asl::model::Template::Literal(v) = template {
             return Ok(v.clone());
         }
-        let context = self.context(f, map_item, None);
+        self.with_scope(f, input, map_item, None, |scope, entropy| {
+            lang::payload(template, scope, entropy)
+        })
+    }
+
+    /// Runs `eval` with what frame `f`'s JSONPath expressions resolve against: `input` as `$`,
+    /// the context object (with `Map.Item` or `Task.Token` when given) and the variables.
+    fn with_scope<T>(
+        &mut self,
+        f: FrameId,
+        input: &Value,
+        map_item: Option<(usize, &Value)>,
+        token: Option<&str>,
+        eval: impl FnOnce(&Scope<'_>, &mut dyn Entropy) -> T,
+    ) -> T {
+        let context = self.context(f, map_item, token);
         let scopes = Scopes {
             frames: &self.frames,
             frame: f,
         };
-        let scope = stepwise_asl::eval::Scope {
+        let scope = Scope {
             input,
             context: &context,
             variables: &scopes,
         };
-        lang::payload(template, &scope, &mut self.entropy)
+        eval(&scope, &mut self.entropy)
+    }
+
+    /// Runs `eval` with frame `f`'s variables and `$states`.
+    fn with_jsonata_env<T>(
+        &mut self,
+        f: FrameId,
+        states: &Value,
+        eval: impl FnOnce(&lang::JsonataEnv<'_>, &mut dyn Entropy) -> T,
+    ) -> T {
+        let scopes = Scopes {
+            frames: &self.frames,
+            frame: f,
+        };
+        let env = lang::JsonataEnv {
+            states,
+            variables: &scopes,
+        };
+        eval(&env, &mut self.entropy)
     }
 
     /// What a Task or Parallel state passes on: `Arguments` (JSONata) or `Parameters`
@@ -104,32 +137,17 @@ impl Execution {
             let Some(t) = &state.io.arguments else {
                 return Ok(effective.clone());
             };
-            let mut states = self.jsonata_states(f, effective, None, None);
-            if let (Some(tok), Some(ctx)) = (
-                token,
-                states.get_mut("context").and_then(Value::as_object_mut),
-            ) {
-                let mut task = Map::new();
-                task.insert("Token".into(), Value::from(tok));
-                ctx.insert("Task".into(), Value::Object(task));
-            }
+            let states = self.jsonata_states_in(f, effective, None, token);
             self.jsonata_template(f, t, &states, "Arguments")
                 .map_err(|e| self.evaluation_failed(f, e, "Arguments"))
         } else {
             let Some(p) = &state.io.parameters else {
                 return Ok(effective.clone());
             };
-            let context = self.context(f, None, token);
-            let scopes = Scopes {
-                frames: &self.frames,
-                frame: f,
-            };
-            let scope = stepwise_asl::eval::Scope {
-                input: effective,
-                context: &context,
-                variables: &scopes,
-            };
-            lang::payload(p, &scope, &mut self.entropy).map_err(|e| self.in_state(f, e))
+            self.with_scope(f, effective, None, token, |scope, entropy| {
+                lang::payload(p, scope, entropy)
+            })
+            .map_err(|e| self.in_state(f, e))
         }
     }
 
@@ -141,19 +159,18 @@ impl Execution {
         result: Option<&Value>,
         error_output: Option<&Value>,
     ) -> Value {
-        let mut states = Map::new();
-        states.insert("input".into(), input.clone());
-        if let Some(r) = result {
-            states.insert("result".into(), r.clone());
-        }
-        if let Some(e) = error_output {
-            states.insert("errorOutput".into(), e.clone());
-        }
-        let context = self.context(f, None, None);
-        if !context.is_null() {
-            states.insert("context".into(), context);
-        }
-        Value::Object(states)
+        states_object(input, result, error_output, self.context(f, None, None))
+    }
+
+    /// `$states` whose context also has `Map.Item` (an ItemSelector) or `Task.Token`.
+    pub(super) fn jsonata_states_in(
+        &self,
+        f: FrameId,
+        input: &Value,
+        map_item: Option<(usize, &Value)>,
+        token: Option<&str>,
+    ) -> Value {
+        states_object(input, None, None, self.context(f, map_item, token))
     }
 
     pub(super) fn jsonata_template(
@@ -166,15 +183,9 @@ impl Execution {
         if let stepwise_asl::model::Template::Literal(v) = template {
             return Ok(v.clone());
         }
-        let scopes = Scopes {
-            frames: &self.frames,
-            frame: f,
-        };
-        let env = lang::JsonataEnv {
-            states,
-            variables: &scopes,
-        };
-        lang::jsonata_template(template, &env, &mut self.entropy, field)
+        self.with_jsonata_env(f, states, |env, entropy| {
+            lang::jsonata_template(template, env, entropy, field)
+        })
     }
 
     pub(super) fn jsonata_assign(
@@ -196,15 +207,9 @@ impl Execution {
         states: &Value,
         field: &str,
     ) -> Result<Value, Failure> {
-        let scopes = Scopes {
-            frames: &self.frames,
-            frame: f,
-        };
-        let env = lang::JsonataEnv {
-            states,
-            variables: &scopes,
-        };
-        lang::jsonata_value(expr, &env, &mut self.entropy, field)
+        self.with_jsonata_env(f, states, |env, entropy| {
+            lang::jsonata_value(expr, env, entropy, field)
+        })
     }
 
     pub(super) fn condition(
@@ -213,17 +218,7 @@ impl Execution {
         condition: &stepwise_asl::model::Condition,
         input: &Value,
     ) -> Result<bool, Failure> {
-        let context = self.context(f, None, None);
-        let scopes = Scopes {
-            frames: &self.frames,
-            frame: f,
-        };
-        let scope = stepwise_asl::eval::Scope {
-            input,
-            context: &context,
-            variables: &scopes,
-        };
-        condition.evaluate(&scope)
+        self.with_scope(f, input, None, None, |scope, _| condition.evaluate(scope))
     }
 
     /// `InputPath`/`OutputPath`, whose path may also start at `$$` or a variable.
@@ -238,7 +233,7 @@ impl Execution {
                 self.read_path(f, p, &value).ok_or_else(|| {
                     lang::runtime(format!(
                         "Invalid path '{p}' : No results for path: {}",
-                        bracketed(p)
+                        lang::bracketed(&p.segments)
                     ))
                 })
             }
@@ -288,7 +283,7 @@ impl Execution {
                     f,
                     lang::runtime(format!(
                         "Invalid path '{p}' : No results for path: {}",
-                        bracketed(p)
+                        lang::bracketed(&p.segments)
                     )),
                 )),
             },
@@ -303,25 +298,23 @@ impl Execution {
     }
 }
 
-/// `$['a']['b']` for `$.a.b`, as Jayway prints paths.
-fn bracketed(p: &stepwise_asl::jsonpath::JsonPath) -> String {
-    use stepwise_asl::jsonpath::{Segment, Selector};
-    let mut s = String::from("$");
-    for seg in &p.segments {
-        match seg {
-            Segment::Child(Selector::Name(n)) => s.push_str(&format!("['{n}']")),
-            Segment::Child(Selector::Index(i)) => s.push_str(&format!("[{i}]")),
-            _ => {}
-        }
+/// The `$states` object: `input`, and `result`, `errorOutput` and `context` when there are.
+fn states_object(
+    input: &Value,
+    result: Option<&Value>,
+    error_output: Option<&Value>,
+    context: Value,
+) -> Value {
+    let mut states = Map::new();
+    states.insert("input".into(), input.clone());
+    if let Some(r) = result {
+        states.insert("result".into(), r.clone());
     }
-    s
-}
-
-/// The expression text of a JSONata template, for causes.
-pub(super) fn template_source(t: &stepwise_asl::model::Template) -> String {
-    match t {
-        stepwise_asl::model::Template::Jsonata(e) => e.source().trim().to_owned(),
-        stepwise_asl::model::Template::Literal(v) => lang::to_json(v),
-        _ => String::new(),
+    if let Some(e) = error_output {
+        states.insert("errorOutput".into(), e.clone());
     }
+    if !context.is_null() {
+        states.insert("context".into(), context);
+    }
+    Value::Object(states)
 }

@@ -6,6 +6,7 @@ use chrono::Duration;
 use serde_json::{Map, Value};
 use stepwise_asl::error_names as names;
 use stepwise_asl::eval::{Entropy, Failure};
+use stepwise_asl::jsonata;
 use stepwise_asl::model::{QueryLanguage, State, StateKind, StateMachine, Transition};
 
 use crate::history::{Details, EventType};
@@ -77,10 +78,9 @@ impl Execution {
         let active = self.active(f);
         Fault {
             error: Some(failure.error),
-            cause: Some(format!(
-                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
-                active.name, active.entered_id, failure.cause
-            )),
+            cause: Some(
+                jsonata::state_cause_prefix(&active.name, active.entered_id) + &failure.cause,
+            ),
         }
     }
 

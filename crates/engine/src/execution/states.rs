@@ -4,11 +4,11 @@
 use chrono::{Duration, Utc};
 use serde_json::Value;
 use stepwise_asl::error_names as names;
+use stepwise_asl::eval::Failure;
 use stepwise_asl::model::{QueryLanguage, State, StateKind};
 
 use crate::lang;
 
-use super::eval::{Scopes, template_source};
 use super::flow::Flow;
 use super::frames::Waiting;
 use super::timers::TimerPurpose;
@@ -65,9 +65,9 @@ impl Execution {
                 }
                 self.path_only_output(f, state, effective)
             }
-            StateKind::Fail(fail) => self.run_fail(f, state, fail, &effective),
+            StateKind::Fail(fail) => self.run_fail(f, fail, &effective),
             StateKind::Choice(choice) => self.run_choice(f, state, choice, &effective),
-            StateKind::Wait(wait) => self.run_wait(f, state, wait, &effective),
+            StateKind::Wait(wait) => self.run_wait(f, wait, &effective),
             StateKind::Task(task) => self.run_task(f, state, task, &effective),
             StateKind::Parallel(parallel) => self.run_parallel(f, state, parallel, &effective),
             StateKind::Map(map) => self.run_map(f, state, map, &effective),
@@ -77,7 +77,6 @@ impl Execution {
     fn run_fail(
         &mut self,
         f: FrameId,
-        state: &State,
         fail: &stepwise_asl::model::Fail,
         effective: &Value,
     ) -> Flow {
@@ -90,30 +89,18 @@ impl Execution {
             let value = match field {
                 None => None,
                 Some(FailField::Literal(s)) => Some(s.clone()),
-                Some(FailField::Path(PathExpr::Path(p))) => {
-                    let context = self.context(f, None, None);
-                    let scopes = Scopes {
-                        frames: &self.frames,
-                        frame: f,
-                    };
-                    let scope = stepwise_asl::eval::Scope {
-                        input: effective,
-                        context: &context,
-                        variables: &scopes,
-                    };
-                    match scope.root(p).and_then(|root| lang::select(p, root)) {
-                        Some(Value::String(s)) => Some(s),
-                        Some(other) => Some(lang::to_json(&other)),
-                        None => {
-                            let e = lang::runtime(format!(
-                                "The JSONPath '{p}' specified for the field '{name}Path' could not be found in the input '{}'",
-                                lang::to_json(effective)
-                            ));
-                            let fault = self.in_state(f, e);
-                            return self.fatal(f, fault);
-                        }
+                Some(FailField::Path(PathExpr::Path(p))) => match self.read_path(f, p, effective) {
+                    Some(Value::String(s)) => Some(s),
+                    Some(other) => Some(lang::to_json(&other)),
+                    None => {
+                        let e = lang::runtime(format!(
+                            "The JSONPath '{p}' specified for the field '{name}Path' could not be found in the input '{}'",
+                            lang::to_json(effective)
+                        ));
+                        let fault = self.in_state(f, e);
+                        return self.fatal(f, fault);
                     }
-                }
+                },
                 Some(FailField::Path(PathExpr::Intrinsic(call))) => {
                     let t = stepwise_asl::model::Template::Intrinsic(call.clone());
                     match self.payload(f, &t, effective, None) {
@@ -134,7 +121,6 @@ impl Execution {
             fields[i] = value;
         }
         let [error, cause] = fields;
-        let _ = state;
         self.frame_mut(f).active = None;
         Flow::Failed(Fault { error, cause })
     }
@@ -150,19 +136,13 @@ impl Execution {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         let states = jsonata.then(|| self.jsonata_states(f, effective, None, None));
         let mut chosen = None;
-        for (i, rule) in choice.choices.iter().enumerate() {
+        for rule in &choice.choices {
             let matched = match (&rule.condition, &states) {
                 (Condition::Jsonata(t), Some(states)) => {
-                    let field = format!("Choices[{i}].Condition");
-                    match self.jsonata_template(f, t, states, &field) {
+                    match self.jsonata_template(f, t, states, "Condition") {
                         Ok(Value::Bool(b)) => b,
                         Ok(other) => {
-                            let e = lang::query_error(format!(
-                                "The JSONata expression '{}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
-                                template_source(t),
-                                lang::type_name(&other),
-                                lang::to_json(&other)
-                            ));
+                            let e = lang::unexpected_type(t, "Condition", "boolean", &other);
                             return Flow::Failed(self.evaluation_failed(f, e, "Condition"));
                         }
                         Err(e) => return Flow::Failed(self.evaluation_failed(f, e, "Condition")),
@@ -182,15 +162,10 @@ impl Execution {
             (Some(rule), _) => rule.next.clone(),
             (None, Some(default)) => default.clone(),
             (None, None) => {
+                let failure = Failure::new(names::NO_CHOICE_MATCHED, "No Matches!");
+                let fault = self.in_state(f, failure);
                 self.frame_mut(f).active = None;
-                return Flow::Failed(Fault {
-                    error: Some(names::NO_CHOICE_MATCHED.into()),
-                    cause: Some(format!(
-                        "An error occurred while executing the state '{}' (entered at the event id #{}). No Matches!",
-                        state.name,
-                        self.frame(f).last
-                    )),
-                });
+                return Flow::Failed(fault);
             }
         };
         let flow = if let Some(states) = &states {
@@ -227,7 +202,6 @@ impl Execution {
     fn run_wait(
         &mut self,
         f: FrameId,
-        state: &State,
         wait: &stepwise_asl::model::Wait,
         effective: &Value,
     ) -> Flow {
@@ -263,12 +237,7 @@ impl Execution {
                     Ok(v) => match v.as_i64().filter(|s| *s >= 0) {
                         Some(s) => self.now + Duration::seconds(s),
                         None => {
-                            let e = lang::query_error(format!(
-                                "The JSONata expression '{}' specified for the field 'Seconds' returned an unexpected result type. Expected 'integer', but was '{}' for value: {}",
-                                expr.source().trim(),
-                                lang::type_name(&v),
-                                lang::to_json(&v)
-                            ));
+                            let e = lang::unexpected_type_of(expr, "Seconds", "integer", &v);
                             return Flow::Failed(self.evaluation_failed(f, e, "Seconds"));
                         }
                     },
@@ -325,7 +294,6 @@ impl Execution {
                 }
             }
         };
-        let _ = state;
         self.active(f).effective = effective.clone();
         let timer = self.start_timer(TimerPurpose::Wait(f), fire_at.max(self.now));
         self.active(f).waiting = Waiting::Timer(timer);

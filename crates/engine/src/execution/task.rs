@@ -18,7 +18,6 @@ use super::{Command, Execution, Fault, FrameId, TaskId, TaskKind, TaskRequest, T
 pub(super) struct PendingTask {
     pub(super) frame: FrameId,
     pub(super) kind: TaskKind,
-    pub(super) resource: String,
     pub(super) started: bool,
     pub(super) timeout_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
@@ -93,7 +92,6 @@ impl Execution {
             PendingTask {
                 frame: f,
                 kind: kind.clone(),
-                resource: task.resource.clone(),
                 started: false,
                 timeout_timer,
                 heartbeat_timer: None,
@@ -122,12 +120,7 @@ impl Execution {
             return;
         }
         p.started = true;
-        let (f, kind, resource, hb) = (
-            p.frame,
-            p.kind.clone(),
-            p.resource.clone(),
-            p.heartbeat_seconds,
-        );
+        let (f, kind, hb) = (p.frame, p.kind.clone(), p.heartbeat_seconds);
         let (ty, details) = match &kind {
             TaskKind::LambdaFunction => (EventType::LambdaFunctionStarted, None),
             TaskKind::Activity => {
@@ -145,7 +138,6 @@ impl Execution {
                 Some(service_details(resource_type, resource)),
             ),
         };
-        let _ = resource;
         self.event(f, ty, details);
         if let Some(s) = hb {
             let timer = self.start_timer(
@@ -183,21 +175,17 @@ impl Execution {
     }
 
     pub(super) fn task_succeeded(&mut self, task: TaskId, output: Value) {
+        // A result with no TaskStarted before it: the worker did start it.
+        if self.tasks.get(&task).is_some_and(|p| !p.started) {
+            self.task_started(task, None);
+        }
         let Some(p) = self.take_task(task) else {
             return;
         };
-        if !p.started {
-            self.tasks.insert(task, p);
-            self.task_started(task, None);
-            let Some(p) = self.take_task(task) else {
-                return;
-            };
-            return self.task_result(task, p, output);
-        }
-        self.task_result(task, p, output);
+        self.task_result(p, output);
     }
 
-    fn task_result(&mut self, _task: TaskId, p: PendingTask, output: Value) {
+    fn task_result(&mut self, p: PendingTask, output: Value) {
         let f = p.frame;
         let out_text = lang::to_json(&output);
         let mut details = match &p.kind {
