@@ -1,0 +1,239 @@
+//! Where the server keeps everything that must survive a restart: state machines, versions,
+//! aliases and activities ("resources"), definitions, executions, their history and the engine
+//! steps that rebuild them, timers and the activity task queue.
+//!
+//! [`Store`] is the backend-neutral interface; [`sqlite::SqliteStore`] is the embedded backend.
+//! Everything one engine step changes goes into one [`Batch`], and [`Store::commit`] applies a
+//! batch (which may hold the steps of many executions) in one transaction: that is the group
+//! commit the runtime relies on.
+
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+pub use sqlite::SqliteStore;
+
+/// What can go wrong in a store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A resource or execution with this key already exists.
+    #[error("already exists: {0}")]
+    Conflict(String),
+    /// The backend failed (IO, corruption, a lost connection).
+    #[error("store: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The kinds of named resource the control plane keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ResourceKind {
+    StateMachine,
+    Version,
+    Alias,
+    Activity,
+}
+
+impl ResourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceKind::StateMachine => "stateMachine",
+            ResourceKind::Version => "version",
+            ResourceKind::Alias => "alias",
+            ResourceKind::Activity => "activity",
+        }
+    }
+}
+
+/// A state machine, version, alias or activity. `body` is the control plane's own record
+/// (definition hash, role, tags, routing…): the store only keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resource {
+    pub arn: String,
+    pub kind: ResourceKind,
+    /// A version's or alias's state machine.
+    pub parent: Option<String>,
+    /// Lists are ordered by this key, ascending.
+    pub sort_key: String,
+    pub body: Value,
+}
+
+/// One execution as DescribeExecution and ListExecutions show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionRecord {
+    pub arn: String,
+    /// The unqualified state machine ARN.
+    pub state_machine_arn: String,
+    /// Set when started through a version or an alias (the version the alias chose).
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub name: String,
+    /// RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED (PENDING_REDRIVE while a redrive waits).
+    pub status: String,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    /// The input exactly as sent.
+    pub input: String,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    /// The definition the execution runs (see [`Store::put_definition`]).
+    pub definition_hash: String,
+    pub role_arn: String,
+    pub trace_header: Option<String>,
+    pub redrive_count: u32,
+    pub redrive_ms: Option<i64>,
+    /// History events recorded so far.
+    pub event_count: u64,
+    /// Engine steps recorded so far.
+    pub step_count: u64,
+}
+
+/// Which executions ListExecutions wants.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionFilter {
+    pub state_machine_arn: Option<String>,
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Where to continue a list of executions (newest first): after this start time and ARN.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutionCursor {
+    pub start_ms: i64,
+    pub arn: String,
+}
+
+/// A change to an execution's row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionUpdate {
+    pub arn: String,
+    pub status: String,
+    pub stop_ms: Option<i64>,
+    pub output: Option<String>,
+    pub error: Option<String>,
+    pub cause: Option<String>,
+    pub event_count: u64,
+    pub step_count: u64,
+    pub redrive_count: u32,
+    pub redrive_ms: Option<i64>,
+    /// The execution is over: its timers and tasks go too.
+    pub closed: bool,
+}
+
+/// A pending timer of an open execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TimerRow {
+    pub execution: String,
+    pub timer: u64,
+    pub fire_ms: i64,
+}
+
+/// An activity task, queued or handed to a worker.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskRow {
+    /// The task token workers send back.
+    pub token: String,
+    pub execution: String,
+    /// The engine's task id within the execution.
+    pub task: u64,
+    /// The activity ARN.
+    pub activity: String,
+    pub input: String,
+    pub created_ms: i64,
+    /// Set once a worker has taken it.
+    pub worker: Option<String>,
+}
+
+/// A change to the timer table.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TimerChange {
+    Add(TimerRow),
+    Remove { execution: String, timer: u64 },
+}
+
+/// A change to the task queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskChange {
+    Add(TaskRow),
+    /// A worker took it.
+    Start { token: String, worker: String },
+    Remove { token: String },
+}
+
+/// Everything some engine steps changed, committed atomically.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Batch {
+    pub new_executions: Vec<ExecutionRecord>,
+    /// Applied after the new executions.
+    pub updates: Vec<ExecutionUpdate>,
+    /// `(execution, seq, step)`: the engine's inputs, to rebuild an execution by replaying them.
+    pub steps: Vec<(String, u64, String)>,
+    /// `(execution, event id, event)`: the history, as GetExecutionHistory shows each event.
+    pub events: Vec<(String, u64, String)>,
+    pub timers: Vec<TimerChange>,
+    pub tasks: Vec<TaskChange>,
+}
+
+impl Batch {
+    pub fn is_empty(&self) -> bool {
+        *self == Batch::default()
+    }
+}
+
+/// The storage interface. Every method is atomic; [`Store::commit`] applies a whole batch or
+/// nothing.
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    // ----- resources ---------------------------------------------------------------------
+    /// Adds a resource; [`StoreError::Conflict`] when its ARN exists.
+    fn create_resource(&self, resource: &Resource) -> Result<()>;
+    /// Replaces an existing resource (or adds it).
+    fn put_resource(&self, resource: &Resource) -> Result<()>;
+    fn get_resource(&self, arn: &str) -> Result<Option<Resource>>;
+    /// Whether it existed.
+    fn delete_resource(&self, arn: &str) -> Result<bool>;
+    /// Resources of one kind (and parent), ordered by sort key, starting after `after`.
+    fn list_resources(
+        &self,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Resource>>;
+
+    // ----- definitions -------------------------------------------------------------------
+    /// Keeps a definition under its content hash (idempotent).
+    fn put_definition(&self, hash: &str, text: &str) -> Result<()>;
+    fn get_definition(&self, hash: &str) -> Result<Option<String>>;
+
+    // ----- executions --------------------------------------------------------------------
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
+    /// Newest first.
+    fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        after: Option<&ExecutionCursor>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>>;
+    /// ARNs of executions that are still running, for recovery.
+    fn open_executions(&self) -> Result<Vec<String>>;
+    /// History events with ids in `from..=to`, ascending.
+    fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
+    /// The recorded engine steps, in order.
+    fn steps(&self, execution: &str) -> Result<Vec<String>>;
+
+    // ----- timers and tasks --------------------------------------------------------------
+    /// Timers due at or before `before_ms`, earliest first.
+    fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>>;
+    /// The oldest task of this activity that no worker has taken.
+    fn next_queued_task(&self, activity: &str) -> Result<Option<TaskRow>>;
+    fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
+    /// Tasks of one execution (queued or taken).
+    fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;
+
+    // ----- writes ------------------------------------------------------------------------
+    fn commit(&self, batch: &Batch) -> Result<()>;
+}
