@@ -24,6 +24,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use stepwise_asl::error_names as names;
 use stepwise_asl::eval::{Failure, SeededEntropy};
@@ -49,17 +50,23 @@ pub type TaskId = u64;
 pub type TimerId = u64;
 
 /// What happened, as the engine's caller reports it.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised as a JSON object tagged by `type` (`{"type": "TaskSucceeded", "task": 3,
+/// "output": …}`), with absent optional fields left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
 pub enum Event {
     /// Start the execution with this input. `input_text` is the input exactly as the client
     /// sent it (ExecutionStarted shows it verbatim); `None` prints `input` compactly.
     Start {
         input: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         input_text: Option<String>,
     },
     /// A worker picked the task up.
     TaskStarted {
         task: TaskId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         worker: Option<String>,
     },
     TaskSucceeded {
@@ -68,7 +75,9 @@ pub enum Event {
     },
     TaskFailed {
         task: TaskId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         cause: Option<String>,
     },
     TaskHeartbeat {
@@ -79,14 +88,19 @@ pub enum Event {
     },
     /// StopExecution.
     Stop {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         error: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         cause: Option<String>,
     },
 }
 
 /// One input to [`Execution::step`]: the event, the time it happens at and a seed for anything
 /// random the step needs. Recording these three is enough to replay a run exactly.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Serialised as `{"now": "2024-01-01T00:00:00Z", "seed": 7, "event": {"type": …}}` (`now` in
+/// RFC 3339, as precise as it was given).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Step {
     pub now: DateTime<Utc>,
     pub seed: u64,
