@@ -160,8 +160,13 @@ pub enum TimerChange {
 pub enum TaskChange {
     Add(TaskRow),
     /// A worker took it.
-    Start { token: String, worker: String },
-    Remove { token: String },
+    Start {
+        token: String,
+        worker: String,
+    },
+    Remove {
+        token: String,
+    },
 }
 
 /// Everything some engine steps changed, committed atomically.

@@ -1,2 +1,631 @@
+//! The embedded backend: one SQLite file in WAL mode.
+//!
+//! One connection writes (SQLite has one writer at a time anyway); a few more read, so API
+//! reads never wait for a commit. `synchronous=NORMAL` in WAL mode keeps every committed
+//! transaction through a crash of the process (kill -9); only a power loss may lose the last
+//! commits, never corrupt the file.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+
+use crate::{
+    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource, ResourceKind, Result,
+    Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
+};
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS resources (
+    arn TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    parent TEXT,
+    sort_key TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS resources_list ON resources (kind, parent, sort_key);
+CREATE TABLE IF NOT EXISTS definitions (
+    hash TEXT PRIMARY KEY,
+    text TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS executions (
+    arn TEXT PRIMARY KEY,
+    state_machine_arn TEXT NOT NULL,
+    version_arn TEXT,
+    alias_arn TEXT,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    stop_ms INTEGER,
+    input TEXT NOT NULL,
+    output TEXT,
+    error TEXT,
+    cause TEXT,
+    definition_hash TEXT NOT NULL,
+    role_arn TEXT NOT NULL,
+    trace_header TEXT,
+    redrive_count INTEGER NOT NULL,
+    redrive_ms INTEGER,
+    event_count INTEGER NOT NULL,
+    step_count INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_ms DESC, arn DESC);
+CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_ms DESC, arn DESC) WHERE version_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_by_alias ON executions (alias_arn, start_ms DESC, arn DESC) WHERE alias_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_open ON executions (status) WHERE status = 'RUNNING';
+CREATE TABLE IF NOT EXISTS events (
+    execution TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (execution, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS steps (
+    execution TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (execution, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS timers (
+    execution TEXT NOT NULL,
+    timer INTEGER NOT NULL,
+    fire_ms INTEGER NOT NULL,
+    PRIMARY KEY (execution, timer)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS timers_due ON timers (fire_ms);
+CREATE TABLE IF NOT EXISTS tasks (
+    token TEXT PRIMARY KEY,
+    execution TEXT NOT NULL,
+    task INTEGER NOT NULL,
+    activity TEXT NOT NULL,
+    input TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    worker TEXT
+);
+CREATE INDEX IF NOT EXISTS tasks_queue ON tasks (activity, created_ms) WHERE worker IS NULL;
+CREATE INDEX IF NOT EXISTS tasks_by_execution ON tasks (execution);
+";
+
+const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
+    start_ms, stop_ms, input, output, error, cause, definition_hash, role_arn, trace_header, \
+    redrive_count, redrive_ms, event_count, step_count";
+
+const READERS: usize = 4;
+
+/// The SQLite store.
 #[derive(Debug)]
-pub struct SqliteStore;
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    /// Empty for an in-memory database, which only the writer can see.
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn lock(m: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    // A panic while holding the lock cannot leave SQLite half-written: the transaction rolls
+    // back when its guard drops, so the connection is still good.
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(backend)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(backend)?;
+    conn.pragma_update(None, "foreign_keys", "OFF")
+        .map_err(backend)?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store at `path`.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref();
+        let writer = Connection::open(path).map_err(backend)?;
+        writer
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(backend)?;
+        configure(&writer)?;
+        writer.execute_batch(SCHEMA).map_err(backend)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            )
+            .map_err(backend)?;
+            configure(&conn)?;
+            readers.push(Mutex::new(conn));
+        }
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers,
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    /// A store that lives only as long as this value (for tests).
+    pub fn memory() -> Result<Self> {
+        let writer = Connection::open_in_memory().map_err(backend)?;
+        configure(&writer)?;
+        writer.execute_batch(SCHEMA).map_err(backend)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers: Vec::new(),
+            next_reader: AtomicUsize::new(0),
+        })
+    }
+
+    fn read(&self) -> MutexGuard<'_, Connection> {
+        if self.readers.is_empty() {
+            return lock(&self.writer);
+        }
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(guard) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return guard;
+            }
+        }
+        lock(&self.readers[start % self.readers.len()])
+    }
+}
+
+fn resource_from_row(
+    row: &Row<'_>,
+) -> rusqlite::Result<(String, String, Option<String>, String, String)> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+fn kind_from_str(s: &str) -> Result<ResourceKind> {
+    Ok(match s {
+        "stateMachine" => ResourceKind::StateMachine,
+        "version" => ResourceKind::Version,
+        "alias" => ResourceKind::Alias,
+        "activity" => ResourceKind::Activity,
+        other => {
+            return Err(StoreError::Backend(format!(
+                "unknown resource kind {other}"
+            )));
+        }
+    })
+}
+
+fn to_resource(
+    (arn, kind, parent, sort_key, body): (String, String, Option<String>, String, String),
+) -> Result<Resource> {
+    Ok(Resource {
+        arn,
+        kind: kind_from_str(&kind)?,
+        parent,
+        sort_key,
+        body: serde_json::from_str(&body).map_err(backend)?,
+    })
+}
+
+fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
+    Ok(ExecutionRecord {
+        arn: row.get(0)?,
+        state_machine_arn: row.get(1)?,
+        version_arn: row.get(2)?,
+        alias_arn: row.get(3)?,
+        name: row.get(4)?,
+        status: row.get(5)?,
+        start_ms: row.get(6)?,
+        stop_ms: row.get(7)?,
+        input: row.get(8)?,
+        output: row.get(9)?,
+        error: row.get(10)?,
+        cause: row.get(11)?,
+        definition_hash: row.get(12)?,
+        role_arn: row.get(13)?,
+        trace_header: row.get(14)?,
+        redrive_count: row.get(15)?,
+        redrive_ms: row.get(16)?,
+        event_count: row.get::<_, i64>(17)? as u64,
+        step_count: row.get::<_, i64>(18)? as u64,
+    })
+}
+
+fn task_from_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        token: row.get(0)?,
+        execution: row.get(1)?,
+        task: row.get::<_, i64>(2)? as u64,
+        activity: row.get(3)?,
+        input: row.get(4)?,
+        created_ms: row.get(5)?,
+        worker: row.get(6)?,
+    })
+}
+
+const TASK_COLUMNS: &str = "token, execution, task, activity, input, created_ms, worker";
+
+fn write_resource(conn: &Connection, r: &Resource, replace: bool) -> rusqlite::Result<usize> {
+    let verb = if replace {
+        "INSERT OR REPLACE"
+    } else {
+        "INSERT"
+    };
+    conn.prepare_cached(&format!(
+        "{verb} INTO resources (arn, kind, parent, sort_key, body) VALUES (?1, ?2, ?3, ?4, ?5)"
+    ))?
+    .execute(params![
+        r.arn,
+        r.kind.as_str(),
+        r.parent,
+        r.sort_key,
+        r.body.to_string()
+    ])
+}
+
+fn is_constraint(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(rusqlite::ErrorCode::ConstraintViolation)
+    )
+}
+
+impl Store for SqliteStore {
+    fn create_resource(&self, resource: &Resource) -> Result<()> {
+        let conn = lock(&self.writer);
+        match write_resource(&conn, resource, false) {
+            Ok(_) => Ok(()),
+            Err(e) if is_constraint(&e) => Err(StoreError::Conflict(resource.arn.clone())),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    fn put_resource(&self, resource: &Resource) -> Result<()> {
+        let conn = lock(&self.writer);
+        write_resource(&conn, resource, true).map_err(backend)?;
+        Ok(())
+    }
+
+    fn get_resource(&self, arn: &str) -> Result<Option<Resource>> {
+        let conn = self.read();
+        let row = conn
+            .prepare_cached(
+                "SELECT arn, kind, parent, sort_key, body FROM resources WHERE arn = ?1",
+            )
+            .map_err(backend)?
+            .query_row(params![arn], resource_from_row)
+            .optional()
+            .map_err(backend)?;
+        row.map(to_resource).transpose()
+    }
+
+    fn delete_resource(&self, arn: &str) -> Result<bool> {
+        let conn = lock(&self.writer);
+        let n = conn
+            .prepare_cached("DELETE FROM resources WHERE arn = ?1")
+            .map_err(backend)?
+            .execute(params![arn])
+            .map_err(backend)?;
+        Ok(n > 0)
+    }
+
+    fn list_resources(
+        &self,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<Resource>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT arn, kind, parent, sort_key, body FROM resources
+                 WHERE kind = ?1 AND (?2 IS NULL OR parent = ?2) AND (?3 IS NULL OR sort_key > ?3)
+                 ORDER BY sort_key LIMIT ?4",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                params![kind.as_str(), parent, after, limit as i64],
+                resource_from_row,
+            )
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend).and_then(to_resource))
+            .collect()
+    }
+
+    fn put_definition(&self, hash: &str, text: &str) -> Result<()> {
+        let conn = lock(&self.writer);
+        conn.prepare_cached("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?1, ?2)")
+            .map_err(backend)?
+            .execute(params![hash, text])
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    fn get_definition(&self, hash: &str) -> Result<Option<String>> {
+        let conn = self.read();
+        conn.prepare_cached("SELECT text FROM definitions WHERE hash = ?1")
+            .map_err(backend)?
+            .query_row(params![hash], |row| row.get(0))
+            .optional()
+            .map_err(backend)
+    }
+
+    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+        let conn = self.read();
+        conn.prepare_cached(&format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"
+        ))
+        .map_err(backend)?
+        .query_row(params![arn], execution_from_row)
+        .optional()
+        .map_err(backend)
+    }
+
+    fn list_executions(
+        &self,
+        filter: &ExecutionFilter,
+        after: Option<&ExecutionCursor>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>> {
+        let conn = self.read();
+        // One statement per key column, so each query walks its index in order.
+        let (column, key) = if let Some(v) = &filter.version_arn {
+            ("version_arn = ?1", Some(v.as_str()))
+        } else if let Some(a) = &filter.alias_arn {
+            ("alias_arn = ?1", Some(a.as_str()))
+        } else if let Some(s) = &filter.state_machine_arn {
+            ("state_machine_arn = ?1", Some(s.as_str()))
+        } else {
+            ("?1 IS NULL", None)
+        };
+        let sql = format!(
+            "SELECT {EXECUTION_COLUMNS} FROM executions
+             WHERE {column} AND (?2 IS NULL OR status = ?2)
+               AND (?3 IS NULL OR start_ms < ?3 OR (start_ms = ?3 AND arn < ?4))
+             ORDER BY start_ms DESC, arn DESC LIMIT ?5"
+        );
+        let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                params![
+                    key,
+                    filter.status,
+                    after.map(|c| c.start_ms),
+                    after.map(|c| c.arn.as_str()),
+                    limit as i64
+                ],
+                execution_from_row,
+            )
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn open_executions(&self) -> Result<Vec<String>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING'")
+            .map_err(backend)?;
+        let rows = stmt.query_map([], |row| row.get(0)).map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT body FROM events WHERE execution = ?1 AND id >= ?2 AND id <= ?3 ORDER BY id",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(
+                params![execution, from as i64, to.min(i64::MAX as u64) as i64],
+                |row| row.get(0),
+            )
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn steps(&self, execution: &str) -> Result<Vec<String>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached("SELECT body FROM steps WHERE execution = ?1 ORDER BY seq")
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![execution], |row| row.get(0))
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT execution, timer, fire_ms FROM timers WHERE fire_ms <= ?1
+                 ORDER BY fire_ms LIMIT ?2",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![before_ms, limit as i64], |row| {
+                Ok(TimerRow {
+                    execution: row.get(0)?,
+                    timer: row.get::<_, i64>(1)? as u64,
+                    fire_ms: row.get(2)?,
+                })
+            })
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn next_queued_task(&self, activity: &str) -> Result<Option<TaskRow>> {
+        let conn = self.read();
+        conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE activity = ?1 AND worker IS NULL
+             ORDER BY created_ms LIMIT 1"
+        ))
+        .map_err(backend)?
+        .query_row(params![activity], task_from_row)
+        .optional()
+        .map_err(backend)
+    }
+
+    fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {
+        let conn = self.read();
+        conn.prepare_cached(&format!(
+            "SELECT {TASK_COLUMNS} FROM tasks WHERE token = ?1"
+        ))
+        .map_err(backend)?
+        .query_row(params![token], task_from_row)
+        .optional()
+        .map_err(backend)
+    }
+
+    fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE execution = ?1 ORDER BY created_ms"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![execution], task_from_row)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn commit(&self, batch: &Batch) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut conn = lock(&self.writer);
+        let tx = conn.transaction().map_err(backend)?;
+        apply(&tx, batch).map_err(|e| {
+            if is_constraint(&e) {
+                StoreError::Conflict(e.to_string())
+            } else {
+                backend(e)
+            }
+        })?;
+        tx.commit().map_err(backend)
+    }
+}
+
+fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
+    if !batch.new_executions.is_empty() {
+        let mut stmt = tx.prepare_cached(&format!(
+            "INSERT INTO executions ({EXECUTION_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+        ))?;
+        for e in &batch.new_executions {
+            stmt.execute(params![
+                e.arn,
+                e.state_machine_arn,
+                e.version_arn,
+                e.alias_arn,
+                e.name,
+                e.status,
+                e.start_ms,
+                e.stop_ms,
+                e.input,
+                e.output,
+                e.error,
+                e.cause,
+                e.definition_hash,
+                e.role_arn,
+                e.trace_header,
+                e.redrive_count,
+                e.redrive_ms,
+                e.event_count as i64,
+                e.step_count as i64,
+            ])?;
+        }
+    }
+    if !batch.updates.is_empty() {
+        let mut stmt = tx.prepare_cached(
+            "UPDATE executions SET status = ?2, stop_ms = ?3, output = ?4, error = ?5, cause = ?6,
+             event_count = ?7, step_count = ?8, redrive_count = ?9, redrive_ms = ?10 WHERE arn = ?1",
+        )?;
+        for u in &batch.updates {
+            stmt.execute(params![
+                u.arn,
+                u.status,
+                u.stop_ms,
+                u.output,
+                u.error,
+                u.cause,
+                u.event_count as i64,
+                u.step_count as i64,
+                u.redrive_count,
+                u.redrive_ms,
+            ])?;
+        }
+    }
+    if !batch.steps.is_empty() {
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO steps (execution, seq, body) VALUES (?1, ?2, ?3)")?;
+        for (execution, seq, body) in &batch.steps {
+            stmt.execute(params![execution, *seq as i64, body])?;
+        }
+    }
+    if !batch.events.is_empty() {
+        let mut stmt =
+            tx.prepare_cached("INSERT INTO events (execution, id, body) VALUES (?1, ?2, ?3)")?;
+        for (execution, id, body) in &batch.events {
+            stmt.execute(params![execution, *id as i64, body])?;
+        }
+    }
+    for change in &batch.timers {
+        match change {
+            TimerChange::Add(t) => {
+                tx.prepare_cached(
+                    "INSERT OR REPLACE INTO timers (execution, timer, fire_ms) VALUES (?1, ?2, ?3)",
+                )?
+                .execute(params![t.execution, t.timer as i64, t.fire_ms])?;
+            }
+            TimerChange::Remove { execution, timer } => {
+                tx.prepare_cached("DELETE FROM timers WHERE execution = ?1 AND timer = ?2")?
+                    .execute(params![execution, *timer as i64])?;
+            }
+        }
+    }
+    for change in &batch.tasks {
+        match change {
+            TaskChange::Add(t) => {
+                tx.prepare_cached(&format!(
+                    "INSERT INTO tasks ({TASK_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                ))?
+                .execute(params![
+                    t.token,
+                    t.execution,
+                    t.task as i64,
+                    t.activity,
+                    t.input,
+                    t.created_ms,
+                    t.worker
+                ])?;
+            }
+            TaskChange::Start { token, worker } => {
+                tx.prepare_cached("UPDATE tasks SET worker = ?2 WHERE token = ?1")?
+                    .execute(params![token, worker])?;
+            }
+            TaskChange::Remove { token } => {
+                tx.prepare_cached("DELETE FROM tasks WHERE token = ?1")?
+                    .execute(params![token])?;
+            }
+        }
+    }
+    // Last, so a timer or task added earlier in the same batch goes too.
+    for u in batch.updates.iter().filter(|u| u.closed) {
+        tx.prepare_cached("DELETE FROM timers WHERE execution = ?1")?
+            .execute(params![u.arn])?;
+        tx.prepare_cached("DELETE FROM tasks WHERE execution = ?1")?
+            .execute(params![u.arn])?;
+    }
+    Ok(())
+}

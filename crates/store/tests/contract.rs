@@ -1,0 +1,377 @@
+//! The store contract: every backend must pass these. Each test runs against every backend
+//! this build has (SQLite on a file, SQLite in memory; PostgreSQL joins when it exists).
+
+use serde_json::json;
+use stepwise_store::{
+    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, ExecutionUpdate, Resource,
+    ResourceKind, SqliteStore, Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
+};
+
+struct Backend {
+    name: &'static str,
+    store: Box<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = SqliteStore::open(dir.path().join("store.db")).expect("open sqlite file");
+    vec![
+        Backend {
+            name: "sqlite-file",
+            store: Box::new(file),
+            _dir: Some(dir),
+        },
+        Backend {
+            name: "sqlite-memory",
+            store: Box::new(SqliteStore::memory().expect("sqlite memory")),
+            _dir: None,
+        },
+    ]
+}
+
+fn machine(name: &str) -> Resource {
+    Resource {
+        arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{name}"),
+        kind: ResourceKind::StateMachine,
+        parent: None,
+        sort_key: name.to_owned(),
+        body: json!({"name": name}),
+    }
+}
+
+fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}"),
+        state_machine_arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{machine}"),
+        version_arn: None,
+        alias_arn: None,
+        name: name.to_owned(),
+        status: "RUNNING".into(),
+        start_ms,
+        stop_ms: None,
+        input: "{}".into(),
+        output: None,
+        error: None,
+        cause: None,
+        definition_hash: "h".into(),
+        role_arn: "arn:aws:iam::123456789012:role/R".into(),
+        trace_header: None,
+        redrive_count: 0,
+        redrive_ms: None,
+        event_count: 0,
+        step_count: 0,
+    }
+}
+
+fn task(execution: &str, token: &str, created_ms: i64) -> TaskRow {
+    TaskRow {
+        token: token.into(),
+        execution: execution.into(),
+        task: 1,
+        activity: "arn:aws:states:us-east-1:123456789012:activity:work".into(),
+        input: "{}".into(),
+        created_ms,
+        worker: None,
+    }
+}
+
+#[test]
+fn resources_create_once_list_in_order_and_delete() {
+    for b in backends() {
+        let s = &b.store;
+        for name in ["b", "a", "c"] {
+            s.create_resource(&machine(name)).expect("create");
+        }
+        assert!(
+            matches!(
+                s.create_resource(&machine("a")),
+                Err(StoreError::Conflict(_))
+            ),
+            "{}: a second create of the same ARN conflicts",
+            b.name
+        );
+        let page = s
+            .list_resources(ResourceKind::StateMachine, None, None, 2)
+            .expect("list");
+        let names: Vec<_> = page.iter().map(|r| r.sort_key.as_str()).collect();
+        assert_eq!(names, ["a", "b"], "{}", b.name);
+        let rest = s
+            .list_resources(ResourceKind::StateMachine, None, Some("b"), 10)
+            .expect("list");
+        assert_eq!(rest.len(), 1, "{}", b.name);
+        assert!(
+            s.list_resources(ResourceKind::Activity, None, None, 10)
+                .expect("list")
+                .is_empty()
+        );
+
+        let mut changed = machine("a");
+        changed.body = json!({"name": "a", "description": "new"});
+        s.put_resource(&changed).expect("put");
+        let got = s.get_resource(&changed.arn).expect("get").expect("exists");
+        assert_eq!(got, changed, "{}", b.name);
+
+        assert!(s.delete_resource(&changed.arn).expect("delete"));
+        assert!(!s.delete_resource(&changed.arn).expect("delete again"));
+        assert!(s.get_resource(&changed.arn).expect("get").is_none());
+    }
+}
+
+#[test]
+fn definitions_are_kept_by_hash() {
+    for b in backends() {
+        b.store.put_definition("h1", "{\"a\":1}").expect("put");
+        b.store
+            .put_definition("h1", "{\"a\":1}")
+            .expect("put twice");
+        assert_eq!(
+            b.store.get_definition("h1").expect("get").as_deref(),
+            Some("{\"a\":1}")
+        );
+        assert_eq!(
+            b.store.get_definition("h2").expect("get"),
+            None,
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn a_batch_is_applied_whole_or_not_at_all() {
+    for b in backends() {
+        let s = &b.store;
+        let e = execution("m", "one", 1000);
+        let arn = e.arn.clone();
+        let mut first = Batch::default();
+        first.new_executions.push(e);
+        first.steps.push((arn.clone(), 0, "step0".into()));
+        first.events.push((arn.clone(), 1, "ev1".into()));
+        first.events.push((arn.clone(), 2, "ev2".into()));
+        s.commit(&first).expect("first batch");
+
+        // Event 2 again plus a new timer: the duplicate fails the whole batch.
+        let mut dup = Batch::default();
+        dup.events.push((arn.clone(), 3, "ev3".into()));
+        dup.events.push((arn.clone(), 2, "ev2 again".into()));
+        dup.timers.push(TimerChange::Add(TimerRow {
+            execution: arn.clone(),
+            timer: 1,
+            fire_ms: 5,
+        }));
+        assert!(s.commit(&dup).is_err(), "{}", b.name);
+        assert_eq!(
+            s.history(&arn, 1, u64::MAX).expect("history"),
+            ["ev1", "ev2"],
+            "{}: nothing of the failed batch is kept",
+            b.name
+        );
+        assert!(s.due_timers(i64::MAX, 10).expect("timers").is_empty());
+        assert_eq!(s.steps(&arn).expect("steps"), ["step0"]);
+        assert_eq!(s.history(&arn, 2, 2).expect("history"), ["ev2"]);
+    }
+}
+
+#[test]
+fn executions_list_newest_first_with_filters_and_cursor() {
+    for b in backends() {
+        let s = &b.store;
+        let mut batch = Batch::default();
+        for i in 0..5 {
+            batch
+                .new_executions
+                .push(execution("m", &format!("e{i}"), 1000 + i));
+        }
+        batch.new_executions.push(execution("other", "x", 5000));
+        s.commit(&batch).expect("commit");
+        let mut done = Batch::default();
+        done.updates.push(ExecutionUpdate {
+            arn: execution("m", "e3", 0).arn,
+            status: "SUCCEEDED".into(),
+            stop_ms: Some(2000),
+            output: Some("{\"ok\":true}".into()),
+            error: None,
+            cause: None,
+            event_count: 4,
+            step_count: 1,
+            redrive_count: 0,
+            redrive_ms: None,
+            closed: true,
+        });
+        s.commit(&done).expect("commit");
+
+        let filter = ExecutionFilter {
+            state_machine_arn: Some(execution("m", "e0", 0).state_machine_arn),
+            ..ExecutionFilter::default()
+        };
+        let page = s.list_executions(&filter, None, 2).expect("list");
+        let names: Vec<_> = page.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["e4", "e3"], "{}", b.name);
+        let last = page.last().expect("two");
+        let cursor = ExecutionCursor {
+            start_ms: last.start_ms,
+            arn: last.arn.clone(),
+        };
+        let next = s.list_executions(&filter, Some(&cursor), 10).expect("list");
+        let names: Vec<_> = next.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["e2", "e1", "e0"], "{}", b.name);
+
+        let running = ExecutionFilter {
+            status: Some("RUNNING".into()),
+            ..filter.clone()
+        };
+        assert_eq!(
+            s.list_executions(&running, None, 10).expect("list").len(),
+            4
+        );
+        let all = s
+            .list_executions(&ExecutionFilter::default(), None, 100)
+            .expect("list");
+        assert_eq!(all.len(), 6, "{}", b.name);
+
+        let e3 = s
+            .get_execution(&execution("m", "e3", 0).arn)
+            .expect("get")
+            .expect("exists");
+        assert_eq!(e3.status, "SUCCEEDED");
+        assert_eq!(e3.output.as_deref(), Some("{\"ok\":true}"));
+        assert_eq!(e3.stop_ms, Some(2000));
+        let mut open = s.open_executions().expect("open");
+        open.sort();
+        assert_eq!(open.len(), 5, "{}", b.name);
+        assert!(!open.contains(&e3.arn));
+
+        let mut again = Batch::default();
+        again.new_executions.push(execution("m", "e1", 9));
+        assert!(
+            matches!(s.commit(&again), Err(StoreError::Conflict(_))),
+            "{}: an execution ARN is unique",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn timers_come_due_in_order_and_go_with_their_execution() {
+    for b in backends() {
+        let s = &b.store;
+        let a = execution("m", "a", 1).arn;
+        let c = execution("m", "c", 1).arn;
+        let mut batch = Batch::default();
+        batch.new_executions.push(execution("m", "a", 1));
+        batch.new_executions.push(execution("m", "c", 1));
+        for (exec, timer, fire_ms) in [(&a, 1, 300), (&a, 2, 100), (&c, 1, 200), (&c, 2, 900)] {
+            batch.timers.push(TimerChange::Add(TimerRow {
+                execution: exec.clone(),
+                timer,
+                fire_ms,
+            }));
+        }
+        s.commit(&batch).expect("commit");
+        let due: Vec<_> = s
+            .due_timers(300, 10)
+            .expect("due")
+            .into_iter()
+            .map(|t| t.fire_ms)
+            .collect();
+        assert_eq!(due, [100, 200, 300], "{}", b.name);
+        assert_eq!(s.due_timers(300, 1).expect("due").len(), 1);
+
+        let mut cancel = Batch::default();
+        cancel.timers.push(TimerChange::Remove {
+            execution: a.clone(),
+            timer: 2,
+        });
+        cancel.updates.push(ExecutionUpdate {
+            arn: c.clone(),
+            status: "ABORTED".into(),
+            stop_ms: Some(10),
+            output: None,
+            error: None,
+            cause: None,
+            event_count: 3,
+            step_count: 2,
+            redrive_count: 0,
+            redrive_ms: None,
+            closed: true,
+        });
+        s.commit(&cancel).expect("commit");
+        let due: Vec<_> = s
+            .due_timers(i64::MAX, 10)
+            .expect("due")
+            .into_iter()
+            .map(|t| (t.execution, t.timer))
+            .collect();
+        assert_eq!(due, [(a.clone(), 1)], "{}", b.name);
+    }
+}
+
+#[test]
+fn tasks_queue_oldest_first_until_taken() {
+    for b in backends() {
+        let s = &b.store;
+        let exec = execution("m", "t", 1);
+        let arn = exec.arn.clone();
+        let mut batch = Batch::default();
+        batch.new_executions.push(exec);
+        batch.tasks.push(TaskChange::Add(task(&arn, "tok-2", 20)));
+        batch.tasks.push(TaskChange::Add(task(&arn, "tok-1", 10)));
+        s.commit(&batch).expect("commit");
+        let activity = "arn:aws:states:us-east-1:123456789012:activity:work";
+        let first = s.next_queued_task(activity).expect("next").expect("queued");
+        assert_eq!(first.token, "tok-1", "{}", b.name);
+
+        let mut take = Batch::default();
+        take.tasks.push(TaskChange::Start {
+            token: "tok-1".into(),
+            worker: "w1".into(),
+        });
+        s.commit(&take).expect("commit");
+        let next = s.next_queued_task(activity).expect("next").expect("queued");
+        assert_eq!(next.token, "tok-2");
+        let taken = s.task_by_token("tok-1").expect("get").expect("exists");
+        assert_eq!(taken.worker.as_deref(), Some("w1"));
+        assert_eq!(s.tasks_of(&arn).expect("tasks").len(), 2);
+        assert!(s.next_queued_task("arn:other").expect("next").is_none());
+
+        let mut done = Batch::default();
+        done.tasks.push(TaskChange::Remove {
+            token: "tok-1".into(),
+        });
+        s.commit(&done).expect("commit");
+        assert!(
+            s.task_by_token("tok-1").expect("get").is_none(),
+            "{}",
+            b.name
+        );
+    }
+}
+
+#[test]
+fn a_file_store_keeps_everything_across_reopen() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("store.db");
+    let exec = execution("m", "durable", 7);
+    {
+        let s = SqliteStore::open(&path).expect("open");
+        s.create_resource(&machine("m")).expect("create");
+        let mut batch = Batch::default();
+        batch.new_executions.push(exec.clone());
+        batch.events.push((exec.arn.clone(), 1, "ev1".into()));
+        batch.timers.push(TimerChange::Add(TimerRow {
+            execution: exec.arn.clone(),
+            timer: 1,
+            fire_ms: 50,
+        }));
+        s.commit(&batch).expect("commit");
+    }
+    let s = SqliteStore::open(&path).expect("reopen");
+    assert_eq!(
+        s.get_execution(&exec.arn).expect("get").expect("kept"),
+        exec
+    );
+    assert_eq!(s.history(&exec.arn, 1, 10).expect("history"), ["ev1"]);
+    assert_eq!(s.due_timers(50, 10).expect("due").len(), 1);
+    assert!(s.get_resource(&machine("m").arn).expect("get").is_some());
+}
