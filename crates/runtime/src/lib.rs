@@ -1,1 +1,194 @@
 //! Drives the engine for the server.
+//!
+//! Standard executions are durable: a single driver thread ([`driver`]) owns their engine
+//! state, and every step is committed to the [`Store`] before anyone outside hears of it. Many
+//! executions' steps share one commit. After a restart nothing needs recovering up front: the
+//! store holds every open execution's timers and queued tasks, and an execution is rebuilt
+//! from its recorded steps the first time something happens to it.
+//!
+//! Express executions run in memory ([`express`]), as on AWS: no per-step history is kept.
+
+pub mod driver;
+pub mod express;
+mod shared;
+pub mod token;
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use serde_json::Value;
+use stepwise_asl::StateMachine;
+use stepwise_store::{ExecutionRecord, Store, TaskRow};
+use tokio::sync::oneshot;
+
+pub use driver::{RuntimeError, Started, TaskAnswer};
+pub use shared::Metrics;
+
+use driver::{Driver, Work};
+use shared::Shared;
+
+/// Settings of the runtime.
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// Real seconds waited per second of a Wait state or retry interval (1.0 = real time).
+    pub wait_time_scale: f64,
+    /// Executions kept in memory; others are rebuilt from the store when needed.
+    pub cache_capacity: usize,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            wait_time_scale: 1.0,
+            cache_capacity: 4096,
+        }
+    }
+}
+
+/// The running runtime. Cheap to share (`Arc`).
+#[derive(Debug)]
+pub struct Runtime {
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+    tx: mpsc::Sender<Work>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Runtime {
+    /// Starts the driver thread on `store`. Open executions carry on from what the store holds.
+    pub fn start(store: Arc<dyn Store>, config: RuntimeConfig) -> Arc<Runtime> {
+        let shared = Arc::new(Shared::new(config.wait_time_scale));
+        let (tx, rx) = mpsc::channel();
+        let driver = Driver::new(store.clone(), shared.clone(), rx, config.cache_capacity);
+        let thread = std::thread::Builder::new()
+            .name("stepwise-driver".into())
+            .spawn(move || driver.run())
+            .ok();
+        Arc::new(Runtime {
+            store,
+            shared,
+            tx,
+            thread: Mutex::new(thread),
+        })
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    pub fn wait_time_scale(&self) -> f64 {
+        self.shared.wait_time_scale
+    }
+
+    /// The parsed definition behind a hash, parsing and caching `text` on first use.
+    pub fn machine(&self, hash: &str, text: &str) -> Result<Arc<StateMachine>, RuntimeError> {
+        match self.shared.cached_machine(hash) {
+            Some(m) => Ok(m),
+            None => self.shared.parse_machine(hash, text),
+        }
+    }
+
+    async fn send<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<T, RuntimeError>>) -> Work,
+    ) -> Result<T, RuntimeError> {
+        let (reply, answer) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .map_err(|_| RuntimeError::ShuttingDown)?;
+        answer.await.map_err(|_| RuntimeError::ShuttingDown)?
+    }
+
+    /// Starts a Standard execution (idempotently, as StartExecution). `record` holds its
+    /// identity; it is durable when this returns.
+    pub async fn start_execution(
+        &self,
+        record: ExecutionRecord,
+        machine: Arc<StateMachine>,
+        input: Value,
+    ) -> Result<Started, RuntimeError> {
+        self.send(|reply| Work::Start {
+            record: Box::new(record),
+            machine,
+            input,
+            reply,
+        })
+        .await
+    }
+
+    /// Stops a running execution; answers when it stopped.
+    pub async fn stop_execution(
+        &self,
+        arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+    ) -> Result<i64, RuntimeError> {
+        self.send(|reply| Work::Stop {
+            arn,
+            error,
+            cause,
+            reply,
+        })
+        .await
+    }
+
+    /// Resumes a failed, timed-out or aborted execution.
+    pub async fn redrive_execution(&self, arn: String) -> Result<i64, RuntimeError> {
+        self.send(|reply| Work::Redrive { arn, reply }).await
+    }
+
+    /// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
+    pub async fn answer_task(&self, task: TaskRow, answer: TaskAnswer) -> Result<(), RuntimeError> {
+        self.send(|reply| Work::Answer {
+            task,
+            answer,
+            reply,
+        })
+        .await
+    }
+
+    /// GetActivityTask: the oldest queued task of `activity`, waiting up to `wait` for one.
+    pub async fn get_activity_task(
+        &self,
+        activity: &str,
+        worker: &str,
+        wait: Duration,
+    ) -> Result<Option<TaskRow>, RuntimeError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        let notify = self.shared.activity(activity);
+        loop {
+            // Registered before asking, so a task queued in between still wakes us.
+            let woken = notify.notified();
+            tokio::pin!(woken);
+            woken.as_mut().enable();
+            let claimed = self
+                .send(|reply| Work::Claim {
+                    activity: activity.to_owned(),
+                    worker: worker.to_owned(),
+                    reply,
+                })
+                .await?;
+            if claimed.is_some() {
+                return Ok(claimed);
+            }
+            if tokio::time::timeout_at(deadline, woken).await.is_err() {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Finishes the work in hand and stops the driver.
+    pub fn shutdown(&self) {
+        let _ = self.tx.send(Work::Shutdown);
+        let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(t) = thread {
+            let _ = t.join();
+        }
+    }
+}

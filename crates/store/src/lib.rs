@@ -233,8 +233,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     // ----- timers and tasks --------------------------------------------------------------
     /// Timers due at or before `before_ms`, earliest first.
     fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>>;
-    /// The oldest task of this activity that no worker has taken.
-    fn next_queued_task(&self, activity: &str) -> Result<Option<TaskRow>>;
+    /// The oldest tasks of this activity that no worker has taken, oldest first.
+    fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>>;
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
     /// Tasks of one execution (queued or taken).
     fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;

@@ -463,16 +463,18 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn next_queued_task(&self, activity: &str) -> Result<Option<TaskRow>> {
+    fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>> {
         let conn = self.read();
-        conn.prepare_cached(&format!(
-            "SELECT {TASK_COLUMNS} FROM tasks WHERE activity = ?1 AND worker IS NULL
-             ORDER BY created_ms LIMIT 1"
-        ))
-        .map_err(backend)?
-        .query_row(params![activity], task_from_row)
-        .optional()
-        .map_err(backend)
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE activity = ?1 AND worker IS NULL
+                 ORDER BY created_ms, token LIMIT ?2"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![activity, limit as i64], task_from_row)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
     }
 
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {

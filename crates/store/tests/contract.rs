@@ -319,7 +319,7 @@ fn tasks_queue_oldest_first_until_taken() {
         batch.tasks.push(TaskChange::Add(task(&arn, "tok-1", 10)));
         s.commit(&batch).expect("commit");
         let activity = "arn:aws:states:us-east-1:123456789012:activity:work";
-        let first = s.next_queued_task(activity).expect("next").expect("queued");
+        let first = s.next_queued_tasks(activity, 1).expect("next").remove(0);
         assert_eq!(first.token, "tok-1", "{}", b.name);
 
         let mut take = Batch::default();
@@ -328,12 +328,23 @@ fn tasks_queue_oldest_first_until_taken() {
             worker: "w1".into(),
         });
         s.commit(&take).expect("commit");
-        let next = s.next_queued_task(activity).expect("next").expect("queued");
+        let next = s.next_queued_tasks(activity, 5).expect("next");
+        assert_eq!(
+            next.len(),
+            1,
+            "{}: a taken task is no longer queued",
+            b.name
+        );
+        let next = &next[0];
         assert_eq!(next.token, "tok-2");
         let taken = s.task_by_token("tok-1").expect("get").expect("exists");
         assert_eq!(taken.worker.as_deref(), Some("w1"));
         assert_eq!(s.tasks_of(&arn).expect("tasks").len(), 2);
-        assert!(s.next_queued_task("arn:other").expect("next").is_none());
+        assert!(
+            s.next_queued_tasks("arn:other", 1)
+                .expect("next")
+                .is_empty()
+        );
 
         let mut done = Batch::default();
         done.tasks.push(TaskChange::Remove {

@@ -1,0 +1,791 @@
+//! The driver: one thread that owns every Standard execution's engine state, applies events to
+//! it and commits what each step produced.
+//!
+//! Work arrives on a channel (starts, task results, stops, claims of activity tasks) or from
+//! the timer wheel. The driver takes everything that is waiting, up to [`MAX_BATCH`] items,
+//! steps the executions, and commits all their history events, steps, timers and tasks in one
+//! transaction (group commit). Only after the commit does anyone hear about it: replies to the
+//! API, wake-ups of activity pollers, timers armed. So nothing a client has seen can be lost by
+//! a crash, and a crash before the commit loses only steps nobody has seen, which the same
+//! inputs re-create.
+//!
+//! Executions are rebuilt on demand by replaying their recorded steps, so memory holds only a
+//! bounded cache of recently used executions, and timers due within the next [`HORIZON_MS`].
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::num::NonZeroUsize;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use lru::LruCache;
+use serde_json::Value;
+use stepwise_engine::{
+    Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
+};
+use stepwise_store::{
+    Batch, ExecutionRecord, ExecutionUpdate, Store, TaskChange, TaskRow, TimerChange, TimerRow,
+};
+use tokio::sync::oneshot;
+
+use crate::shared::Shared;
+use crate::token;
+
+/// At most this many work items go into one commit.
+const MAX_BATCH: usize = 1024;
+/// Timers due within this window are kept in memory; later ones stay in the store.
+const HORIZON_MS: i64 = 30_000;
+
+/// Why the driver refused a request.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RuntimeError {
+    #[error("Execution Does Not Exist: '{0}'")]
+    ExecutionDoesNotExist(String),
+    #[error("Execution Already Exists: '{0}'")]
+    ExecutionAlreadyExists(String),
+    #[error("Task Does Not Exist")]
+    TaskDoesNotExist,
+    #[error("{0}")]
+    NotRedrivable(String),
+    #[error("{0}")]
+    Store(String),
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// The execution is already over.
+    #[error("the execution is not running")]
+    NotRunning,
+}
+
+/// How a worker answered a task.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TaskAnswer {
+    Succeeded(Value),
+    Failed {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    Heartbeat,
+}
+
+/// The answer to a start.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Started {
+    pub arn: String,
+    pub start_ms: i64,
+}
+
+type Reply<T> = oneshot::Sender<Result<T, RuntimeError>>;
+
+/// Work for the driver.
+#[derive(Debug)]
+pub(crate) enum Work {
+    Start {
+        record: Box<ExecutionRecord>,
+        machine: Arc<stepwise_asl::StateMachine>,
+        input: Value,
+        reply: Reply<Started>,
+    },
+    Stop {
+        arn: String,
+        error: Option<String>,
+        cause: Option<String>,
+        reply: Reply<i64>,
+    },
+    Answer {
+        task: TaskRow,
+        answer: TaskAnswer,
+        reply: Reply<()>,
+    },
+    Claim {
+        activity: String,
+        worker: String,
+        reply: Reply<Option<TaskRow>>,
+    },
+    Redrive {
+        arn: String,
+        reply: Reply<i64>,
+    },
+    Timer {
+        execution: String,
+        timer: u64,
+    },
+    Shutdown,
+}
+
+/// An execution the driver has in memory.
+#[derive(Debug)]
+struct Live {
+    exec: Execution,
+    record: ExecutionRecord,
+    /// Tokens of the execution's open tasks, by engine task id.
+    tokens: HashMap<u64, String>,
+}
+
+/// What one batch has done so far, and what to do once it is committed.
+#[derive(Debug, Default)]
+struct Pending {
+    batch: Batch,
+    updates: HashMap<String, ExecutionUpdate>,
+    /// Executions started in this batch, for idempotent starts within it.
+    created: HashMap<String, (String, i64)>,
+    replies: Vec<AfterCommit>,
+    wake_activities: HashSet<String>,
+    arm: Vec<TimerRow>,
+    disarm: Vec<(String, u64)>,
+    closed: Vec<String>,
+    transitions: u64,
+    /// Executions this batch changed: they must not be evicted before it commits.
+    touched: HashSet<String>,
+}
+
+/// A reply to send once the batch's fate is known.
+struct AfterCommit(Box<dyn FnOnce(Result<(), RuntimeError>) + Send>);
+
+impl std::fmt::Debug for AfterCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AfterCommit")
+    }
+}
+
+pub(crate) struct Driver {
+    store: Arc<dyn Store>,
+    shared: Arc<Shared>,
+    rx: Receiver<Work>,
+    cache: LruCache<String, Live>,
+    heap: BinaryHeap<Reverse<(i64, String, u64)>>,
+    armed: HashSet<(String, u64)>,
+    /// Every stored timer due before this is in `heap`.
+    horizon: i64,
+    rng: u64,
+    followups: VecDeque<(String, Event)>,
+}
+
+impl std::fmt::Debug for Driver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Driver")
+            .field("cached", &self.cache.len())
+            .field("timers", &self.heap.len())
+            .finish()
+    }
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(Utc::now)
+}
+
+fn splitmix(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Driver {
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        shared: Arc<Shared>,
+        rx: Receiver<Work>,
+        cache_capacity: usize,
+    ) -> Self {
+        Driver {
+            store,
+            shared,
+            rx,
+            cache: LruCache::new(
+                NonZeroUsize::new(cache_capacity.max(1)).unwrap_or(NonZeroUsize::MIN),
+            ),
+            heap: BinaryHeap::new(),
+            armed: HashSet::new(),
+            horizon: i64::MIN,
+            rng: Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64,
+            followups: VecDeque::new(),
+        }
+    }
+
+    /// Runs until [`Work::Shutdown`] or until every sender is gone.
+    pub(crate) fn run(mut self) {
+        tracing::debug!("driver started");
+        loop {
+            if let Err(e) = self.refill_timers() {
+                tracing::error!(error = %e, "could not read timers");
+            }
+            let wait = self
+                .heap
+                .peek()
+                .map(|Reverse((at, _, _))| *at)
+                .unwrap_or(i64::MAX)
+                .min(self.horizon.saturating_sub(HORIZON_MS / 2))
+                .saturating_sub(now_ms())
+                .clamp(0, 1000) as u64;
+            let mut work = Vec::new();
+            match self.rx.recv_timeout(Duration::from_millis(wait)) {
+                Ok(w) => work.push(w),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            while work.len() < MAX_BATCH {
+                match self.rx.try_recv() {
+                    Ok(w) => work.push(w),
+                    Err(_) => break,
+                }
+            }
+            let now = now_ms();
+            while work.len() < MAX_BATCH {
+                match self.heap.peek() {
+                    Some(Reverse((at, _, _))) if *at <= now => {}
+                    _ => break,
+                }
+                let Some(Reverse((_, execution, timer))) = self.heap.pop() else {
+                    break;
+                };
+                if self.armed.remove(&(execution.clone(), timer)) {
+                    work.push(Work::Timer { execution, timer });
+                }
+            }
+            let shutdown = work.iter().any(|w| matches!(w, Work::Shutdown));
+            if !work.is_empty() {
+                self.process(work);
+            }
+            if shutdown {
+                break;
+            }
+        }
+        tracing::debug!("driver stopped");
+    }
+
+    /// Loads the timers of the next window from the store.
+    fn refill_timers(&mut self) -> Result<(), RuntimeError> {
+        let now = now_ms();
+        if now + HORIZON_MS / 2 < self.horizon {
+            return Ok(());
+        }
+        let horizon = now + HORIZON_MS;
+        let mut due = self.store.due_timers(horizon, 100_000).map_err(store_err)?;
+        let full = due.len() == 100_000;
+        let horizon = if full {
+            due.last().map(|t| t.fire_ms).unwrap_or(horizon)
+        } else {
+            horizon
+        };
+        for t in due.drain(..) {
+            self.arm(t);
+        }
+        self.horizon = horizon;
+        Ok(())
+    }
+
+    fn arm(&mut self, t: TimerRow) {
+        if self.armed.insert((t.execution.clone(), t.timer)) {
+            self.heap.push(Reverse((t.fire_ms, t.execution, t.timer)));
+        }
+    }
+
+    fn process(&mut self, work: Vec<Work>) {
+        let mut pending = Pending::default();
+        for w in work {
+            self.handle(w, &mut pending);
+            while let Some((arn, event)) = self.followups.pop_front() {
+                if let Err(e) = self.step(&arn, event, &mut pending) {
+                    tracing::warn!(execution = %arn, error = %e, "follow-up step refused");
+                }
+            }
+        }
+        self.commit(pending);
+    }
+
+    fn commit(&mut self, mut pending: Pending) {
+        pending.batch.updates = pending.updates.drain().map(|(_, u)| u).collect();
+        let result = if pending.batch.is_empty() {
+            Ok(())
+        } else {
+            self.store.commit(&pending.batch).map_err(store_err)
+        };
+        match &result {
+            Ok(()) => {
+                for t in pending.arm.drain(..) {
+                    if t.fire_ms < self.horizon {
+                        self.arm(t);
+                    }
+                }
+                for key in pending.disarm.drain(..) {
+                    self.armed.remove(&key);
+                }
+                for arn in &pending.closed {
+                    self.cache.pop(arn);
+                }
+                self.shared
+                    .metrics
+                    .record_batch(pending.batch.events.len() as u64, pending.transitions);
+                for activity in &pending.wake_activities {
+                    self.shared.wake(activity);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "commit failed; the batch is dropped");
+                // The engine states in memory ran ahead of the store: forget them.
+                for arn in &pending.touched {
+                    self.cache.pop(arn);
+                }
+            }
+        }
+        for reply in pending.replies {
+            (reply.0)(result.clone());
+        }
+    }
+
+    fn handle(&mut self, work: Work, pending: &mut Pending) {
+        match work {
+            Work::Start {
+                record,
+                machine,
+                input,
+                reply,
+            } => {
+                let result = self.start(*record, machine, input, pending);
+                respond(pending, reply, result);
+            }
+            Work::Stop {
+                arn,
+                error,
+                cause,
+                reply,
+            } => {
+                let result = self.stop(&arn, error, cause, pending);
+                respond(pending, reply, result);
+            }
+            Work::Answer {
+                task,
+                answer,
+                reply,
+            } => {
+                let result = self.answer(task, answer, pending);
+                respond(pending, reply, result);
+            }
+            Work::Claim {
+                activity,
+                worker,
+                reply,
+            } => {
+                let result = self.claim(&activity, worker, pending);
+                respond(pending, reply, result);
+            }
+            Work::Redrive { arn, reply } => {
+                let result = self.redrive(&arn, pending);
+                respond(pending, reply, result);
+            }
+            Work::Timer { execution, timer } => {
+                pending.batch.timers.push(TimerChange::Remove {
+                    execution: execution.clone(),
+                    timer,
+                });
+                if let Err(e) = self.step(&execution, Event::TimerFired { timer }, pending) {
+                    tracing::debug!(execution = %execution, error = %e, "timer for a closed execution");
+                }
+            }
+            Work::Shutdown => {}
+        }
+    }
+
+    fn start(
+        &mut self,
+        record: ExecutionRecord,
+        machine: Arc<stepwise_asl::StateMachine>,
+        input: Value,
+        pending: &mut Pending,
+    ) -> Result<Started, RuntimeError> {
+        // StartExecution is idempotent for a running execution with the same input.
+        let existing = match pending.created.get(&record.arn) {
+            Some((input, start_ms)) => Some((input.clone(), *start_ms, true)),
+            None => self
+                .store
+                .get_execution(&record.arn)
+                .map_err(store_err)?
+                .map(|e| (e.input, e.start_ms, e.status == "RUNNING")),
+        };
+        if let Some((old_input, start_ms, running)) = existing {
+            if running && old_input == record.input {
+                return Ok(Started {
+                    arn: record.arn,
+                    start_ms,
+                });
+            }
+            return Err(RuntimeError::ExecutionAlreadyExists(record.arn));
+        }
+        let info = execution_info(&record);
+        let arn = record.arn.clone();
+        let start_ms = record.start_ms;
+        pending
+            .created
+            .insert(arn.clone(), (record.input.clone(), start_ms));
+        pending.batch.new_executions.push(record.clone());
+        let live = Live {
+            exec: Execution::new(machine, info),
+            record,
+            tokens: HashMap::new(),
+        };
+        self.cache.put(arn.clone(), live);
+        let input_text = self.cache.peek(&arn).map(|l| l.record.input.clone());
+        self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
+        self.shared.metrics.started();
+        Ok(Started { arn, start_ms })
+    }
+
+    fn stop(
+        &mut self,
+        arn: &str,
+        error: Option<String>,
+        cause: Option<String>,
+        pending: &mut Pending,
+    ) -> Result<i64, RuntimeError> {
+        match self.step(arn, Event::Stop { error, cause }, pending) {
+            Ok(()) => Ok(now_ms()),
+            // Already over: StopExecution answers with when it stopped.
+            Err(RuntimeError::NotRunning) => {
+                let record = self.record(arn)?;
+                Ok(record.stop_ms.unwrap_or_else(now_ms))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn answer(
+        &mut self,
+        task: TaskRow,
+        answer: TaskAnswer,
+        pending: &mut Pending,
+    ) -> Result<(), RuntimeError> {
+        let id = task.task;
+        let event = match answer {
+            TaskAnswer::Succeeded(output) => Event::TaskSucceeded { task: id, output },
+            TaskAnswer::Failed { error, cause } => Event::TaskFailed {
+                task: id,
+                error,
+                cause,
+            },
+            TaskAnswer::Heartbeat => Event::TaskHeartbeat { task: id },
+        };
+        let heartbeat = matches!(event, Event::TaskHeartbeat { .. });
+        if !heartbeat {
+            pending.batch.tasks.push(TaskChange::Remove {
+                token: task.token.clone(),
+            });
+        }
+        self.step(&task.execution, event, pending)
+            .map_err(|_| RuntimeError::TaskDoesNotExist)
+    }
+
+    fn claim(
+        &mut self,
+        activity: &str,
+        worker: String,
+        pending: &mut Pending,
+    ) -> Result<Option<TaskRow>, RuntimeError> {
+        // Several claims may share a batch: skip the tasks taken earlier in it.
+        let taken: HashSet<&str> = pending
+            .batch
+            .tasks
+            .iter()
+            .filter_map(|c| match c {
+                TaskChange::Start { token, .. } => Some(token.as_str()),
+                _ => None,
+            })
+            .collect();
+        let Some(task) = self
+            .store
+            .next_queued_tasks(activity, taken.len() + 1)
+            .map_err(store_err)?
+            .into_iter()
+            .find(|t| !taken.contains(t.token.as_str()))
+        else {
+            return Ok(None);
+        };
+        pending.batch.tasks.push(TaskChange::Start {
+            token: task.token.clone(),
+            worker: worker.clone(),
+        });
+        let event = Event::TaskStarted {
+            task: task.task,
+            worker: Some(worker),
+        };
+        match self.step(&task.execution, event, pending) {
+            Ok(()) => Ok(Some(task)),
+            Err(e) => {
+                // The execution is gone: drop its task rather than handing it out.
+                tracing::debug!(error = %e, "dropping a task of a closed execution");
+                pending
+                    .batch
+                    .tasks
+                    .push(TaskChange::Remove { token: task.token });
+                Ok(None)
+            }
+        }
+    }
+
+    fn redrive(&mut self, arn: &str, pending: &mut Pending) -> Result<i64, RuntimeError> {
+        let _ = (arn, pending);
+        Err(RuntimeError::NotRedrivable(
+            "Execution cannot be redriven: redrive is not supported yet".into(),
+        ))
+    }
+
+    fn record(&self, arn: &str) -> Result<ExecutionRecord, RuntimeError> {
+        self.store
+            .get_execution(arn)
+            .map_err(store_err)?
+            .ok_or_else(|| RuntimeError::ExecutionDoesNotExist(arn.to_owned()))
+    }
+
+    /// Brings an execution into memory, replaying its recorded steps.
+    fn load(&mut self, arn: &str) -> Result<(), RuntimeError> {
+        if self.cache.contains(arn) {
+            return Ok(());
+        }
+        let record = self.record(arn)?;
+        let machine = self.shared.machine(&*self.store, &record.definition_hash)?;
+        let info = execution_info(&record);
+        let mut exec = Execution::new(machine, info);
+        for text in self.store.steps(arn).map_err(store_err)? {
+            let step: Step = serde_json::from_str(&text)
+                .map_err(|e| RuntimeError::Store(format!("a stored step does not decode: {e}")))?;
+            // Refusals were recorded as refusals: replay them the same way.
+            let _ = exec.step(step);
+        }
+        let mut tokens = HashMap::new();
+        for t in self.store.tasks_of(arn).map_err(store_err)? {
+            tokens.insert(t.task, t.token);
+        }
+        self.make_room();
+        self.cache.put(
+            arn.to_owned(),
+            Live {
+                exec,
+                record,
+                tokens,
+            },
+        );
+        Ok(())
+    }
+
+    fn make_room(&mut self) {
+        while self.cache.len() >= self.cache.cap().get() {
+            if self.cache.pop_lru().is_none() {
+                break;
+            }
+        }
+    }
+
+    fn step(&mut self, arn: &str, event: Event, pending: &mut Pending) -> Result<(), RuntimeError> {
+        self.step_at(arn, event, now_ms(), pending)
+    }
+
+    /// Applies one event to one execution and records everything it produced in `pending`.
+    fn step_at(
+        &mut self,
+        arn: &str,
+        event: Event,
+        at_ms: i64,
+        pending: &mut Pending,
+    ) -> Result<(), RuntimeError> {
+        self.load(arn)?;
+        let seed = splitmix(&mut self.rng);
+        let Some(live) = self.cache.get_mut(arn) else {
+            return Err(RuntimeError::ExecutionDoesNotExist(arn.to_owned()));
+        };
+        let step = Step {
+            now: to_time(at_ms),
+            seed,
+            event,
+        };
+        let text = serde_json::to_string(&step)
+            .map_err(|e| RuntimeError::Store(format!("a step does not encode: {e}")))?;
+        let out = live.exec.step(step).map_err(|e| match e {
+            StepError::NotRunning => RuntimeError::NotRunning,
+            other => RuntimeError::Store(other.to_string()),
+        })?;
+        pending.touched.insert(arn.to_owned());
+        pending
+            .batch
+            .steps
+            .push((arn.to_owned(), live.record.step_count, text));
+        live.record.step_count += 1;
+        for ev in &out.events {
+            if ev.event_type.as_str().ends_with("StateEntered") {
+                pending.transitions += 1;
+            }
+            pending
+                .batch
+                .events
+                .push((arn.to_owned(), ev.id, ev.to_json().to_string()));
+        }
+        live.record.event_count += out.events.len() as u64;
+        let scale = self.shared.wait_time_scale;
+        let mut closed = false;
+        for command in out.commands {
+            match command {
+                Command::ScheduleTask(request) => {
+                    schedule(
+                        live,
+                        arn,
+                        request,
+                        at_ms,
+                        pending,
+                        &mut self.followups,
+                        &mut self.rng,
+                    );
+                }
+                Command::CancelTask { task } => {
+                    if let Some(token) = live.tokens.remove(&task) {
+                        pending.batch.tasks.push(TaskChange::Remove { token });
+                    }
+                }
+                Command::StartTimer { timer, fire_at } => {
+                    let delay = (fire_at.timestamp_millis() - at_ms).max(0) as f64 * scale;
+                    let row = TimerRow {
+                        execution: arn.to_owned(),
+                        timer,
+                        fire_ms: at_ms + delay as i64,
+                    };
+                    pending.batch.timers.push(TimerChange::Add(row.clone()));
+                    pending.arm.push(row);
+                }
+                Command::CancelTimer { timer } => {
+                    pending.batch.timers.push(TimerChange::Remove {
+                        execution: arn.to_owned(),
+                        timer,
+                    });
+                    pending.disarm.push((arn.to_owned(), timer));
+                }
+                Command::Complete(c) => {
+                    live.record.status = c.status.as_str().to_owned();
+                    live.record.stop_ms = Some(at_ms);
+                    live.record.output = c.output.as_ref().map(|v| v.to_string());
+                    live.record.error = c.error.clone();
+                    live.record.cause = c.cause.clone();
+                    closed = true;
+                    self.shared.metrics.finished(c.status);
+                }
+            }
+        }
+        let r = &live.record;
+        pending.updates.insert(
+            arn.to_owned(),
+            ExecutionUpdate {
+                arn: arn.to_owned(),
+                status: r.status.clone(),
+                stop_ms: r.stop_ms,
+                output: r.output.clone(),
+                error: r.error.clone(),
+                cause: r.cause.clone(),
+                event_count: r.event_count,
+                step_count: r.step_count,
+                redrive_count: r.redrive_count,
+                redrive_ms: r.redrive_ms,
+                closed: closed || live.exec.status() != Status::Running,
+            },
+        );
+        if closed {
+            live.tokens.clear();
+            pending.closed.push(arn.to_owned());
+        }
+        Ok(())
+    }
+}
+
+/// Carries out a ScheduleTask: activities are queued for workers; every other resource is
+/// answered at once (real integrations come with their own dispatchers).
+fn schedule(
+    live: &mut Live,
+    arn: &str,
+    request: TaskRequest,
+    at_ms: i64,
+    pending: &mut Pending,
+    followups: &mut VecDeque<(String, Event)>,
+    rng: &mut u64,
+) {
+    match request.kind {
+        TaskKind::Activity => {
+            let token = token::issue(arn, request.task, splitmix(rng));
+            live.tokens.insert(request.task, token.clone());
+            pending.batch.tasks.push(TaskChange::Add(TaskRow {
+                token,
+                execution: arn.to_owned(),
+                task: request.task,
+                activity: request.resource.clone(),
+                input: request.input.to_string(),
+                created_ms: at_ms,
+                worker: None,
+            }));
+            pending.wake_activities.insert(request.resource);
+        }
+        _ => {
+            let task = request.task;
+            followups.push_back((arn.to_owned(), Event::TaskStarted { task, worker: None }));
+            followups.push_back((
+                arn.to_owned(),
+                Event::TaskFailed {
+                    task,
+                    error: Some("States.TaskFailed".into()),
+                    cause: Some(crate::express::unbound_cause(&request)),
+                },
+            ));
+        }
+    }
+}
+
+fn respond<T: Send + 'static>(
+    pending: &mut Pending,
+    reply: Reply<T>,
+    result: Result<T, RuntimeError>,
+) {
+    match result {
+        // Refusals need no commit: answer at once.
+        Err(e) => {
+            let _ = reply.send(Err(e));
+        }
+        Ok(value) => pending.replies.push(AfterCommit(Box::new(move |committed| {
+            let _ = reply.send(committed.map(|()| value));
+        }))),
+    }
+}
+
+fn store_err(e: stepwise_store::StoreError) -> RuntimeError {
+    RuntimeError::Store(e.to_string())
+}
+
+/// The engine's view of who an execution is.
+pub(crate) fn execution_info(record: &ExecutionRecord) -> ExecutionInfo {
+    let state_machine_name = record
+        .state_machine_arn
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let region = record
+        .arn
+        .split(':')
+        .nth(3)
+        .unwrap_or("us-east-1")
+        .to_owned();
+    ExecutionInfo {
+        execution_arn: record.arn.clone(),
+        name: record.name.clone(),
+        state_machine_arn: record
+            .version_arn
+            .clone()
+            .unwrap_or_else(|| record.state_machine_arn.clone()),
+        state_machine_name,
+        role_arn: record.role_arn.clone(),
+        region,
+        start_time: to_time(record.start_ms),
+        redrive_count: record.redrive_count,
+    }
+}

@@ -1,0 +1,198 @@
+//! What the driver thread and the API handlers share: parsed definitions, activity wake-ups,
+//! metrics and settings.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use stepwise_asl::{ParseOptions, StateMachine, parse_definition};
+use stepwise_engine::Status;
+use stepwise_store::Store;
+use tokio::sync::Notify;
+
+use crate::driver::RuntimeError;
+
+/// Counters the runtime exports on `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    started: AtomicU64,
+    succeeded: AtomicU64,
+    failed: AtomicU64,
+    timed_out: AtomicU64,
+    aborted: AtomicU64,
+    transitions: AtomicU64,
+    events: AtomicU64,
+    batches: AtomicU64,
+    express_started: AtomicU64,
+}
+
+impl Metrics {
+    pub(crate) fn started(&self) {
+        self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn express_started(&self) {
+        self.express_started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn finished(&self, status: Status) {
+        let counter = match status {
+            Status::Succeeded => &self.succeeded,
+            Status::Failed => &self.failed,
+            Status::TimedOut => &self.timed_out,
+            Status::Aborted => &self.aborted,
+            Status::Running => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn record_batch(&self, events: u64, transitions: u64) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.events.fetch_add(events, Ordering::Relaxed);
+        self.transitions.fetch_add(transitions, Ordering::Relaxed);
+    }
+
+    pub(crate) fn add_transitions(&self, n: u64) {
+        self.transitions.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Appends the Prometheus text of these counters.
+    pub fn render(&self, out: &mut String) {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let started = get(&self.started);
+        let closed =
+            get(&self.succeeded) + get(&self.failed) + get(&self.timed_out) + get(&self.aborted);
+        let _ = writeln!(
+            out,
+            "# HELP stepwise_executions_started_total Standard executions started.\n\
+             # TYPE stepwise_executions_started_total counter\n\
+             stepwise_executions_started_total {started}\n\
+             # HELP stepwise_executions_finished_total Standard executions that ended, by status.\n\
+             # TYPE stepwise_executions_finished_total counter"
+        );
+        for (status, c) in [
+            ("SUCCEEDED", &self.succeeded),
+            ("FAILED", &self.failed),
+            ("TIMED_OUT", &self.timed_out),
+            ("ABORTED", &self.aborted),
+        ] {
+            let _ = writeln!(
+                out,
+                "stepwise_executions_finished_total{{status=\"{status}\"}} {}",
+                get(c)
+            );
+        }
+        let _ = writeln!(
+            out,
+            "# HELP stepwise_executions_running Standard executions started and not yet ended (since this process started).\n\
+             # TYPE stepwise_executions_running gauge\n\
+             stepwise_executions_running {}\n\
+             # HELP stepwise_express_executions_started_total Express executions started.\n\
+             # TYPE stepwise_express_executions_started_total counter\n\
+             stepwise_express_executions_started_total {}\n\
+             # HELP stepwise_state_transitions_total States entered.\n\
+             # TYPE stepwise_state_transitions_total counter\n\
+             stepwise_state_transitions_total {}\n\
+             # HELP stepwise_history_events_total History events committed.\n\
+             # TYPE stepwise_history_events_total counter\n\
+             stepwise_history_events_total {}\n\
+             # HELP stepwise_store_commits_total Batches committed to the store.\n\
+             # TYPE stepwise_store_commits_total counter\n\
+             stepwise_store_commits_total {}",
+            started.saturating_sub(closed),
+            get(&self.express_started),
+            get(&self.transitions),
+            get(&self.events),
+            get(&self.batches),
+        );
+    }
+}
+
+/// State shared between the driver and the handlers.
+#[derive(Debug)]
+pub struct Shared {
+    pub metrics: Metrics,
+    /// Real waiting time per second of execution time (Step Functions Local's WAIT_TIME_SCALE).
+    pub wait_time_scale: f64,
+    machines: Mutex<HashMap<String, Arc<StateMachine>>>,
+    activities: Mutex<HashMap<String, Arc<Notify>>>,
+}
+
+impl Shared {
+    pub(crate) fn new(wait_time_scale: f64) -> Self {
+        Shared {
+            metrics: Metrics::default(),
+            wait_time_scale,
+            machines: Mutex::new(HashMap::new()),
+            activities: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The parsed definition with this hash, from the cache or the store.
+    pub(crate) fn machine(
+        &self,
+        store: &dyn Store,
+        hash: &str,
+    ) -> Result<Arc<StateMachine>, RuntimeError> {
+        if let Some(m) = self.cached_machine(hash) {
+            return Ok(m);
+        }
+        let text = store
+            .get_definition(hash)
+            .map_err(|e| RuntimeError::Store(e.to_string()))?
+            .ok_or_else(|| RuntimeError::Store(format!("definition {hash} is missing")))?;
+        self.parse_machine(hash, &text)
+    }
+
+    pub(crate) fn cached_machine(&self, hash: &str) -> Option<Arc<StateMachine>> {
+        self.machines
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(hash)
+            .cloned()
+    }
+
+    /// Parses a definition the control plane accepted and caches it under its hash.
+    pub(crate) fn parse_machine(
+        &self,
+        hash: &str,
+        text: &str,
+    ) -> Result<Arc<StateMachine>, RuntimeError> {
+        let (machine, _) = parse_definition(text, ParseOptions::default()).map_err(|report| {
+            RuntimeError::Store(format!(
+                "a stored definition no longer parses: {}",
+                report.invalid_definition_message().unwrap_or_default()
+            ))
+        })?;
+        let machine = Arc::new(machine);
+        let mut cache = self.machines.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= 10_000 {
+            cache.clear();
+        }
+        cache.insert(hash.to_owned(), machine.clone());
+        Ok(machine)
+    }
+
+    /// The wake-up of pollers of one activity.
+    pub(crate) fn activity(&self, arn: &str) -> Arc<Notify> {
+        self.activities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(arn.to_owned())
+            .or_default()
+            .clone()
+    }
+
+    pub(crate) fn wake(&self, activity: &str) {
+        let notify = self
+            .activities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(activity)
+            .cloned();
+        if let Some(n) = notify {
+            n.notify_waiters();
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The driver against a real SQLite file: executions run to the end, activities are handed out
+//! and answered, and a runtime started again on the same file carries on.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use stepwise_runtime::{Runtime, RuntimeConfig, TaskAnswer};
+use stepwise_store::{ExecutionRecord, SqliteStore, Store};
+
+const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
+
+fn definition() -> String {
+    json!({
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Result": {"n": 1}, "Next": "Pause"},
+            "Pause": {"Type": "Wait", "Seconds": 2, "Next": "Work"},
+            "Work": {"Type": "Task", "Resource": ACTIVITY, "TimeoutSeconds": 600, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": true}
+        }
+    })
+    .to_string()
+}
+
+fn record(name: &str, input: &str) -> ExecutionRecord {
+    ExecutionRecord {
+        arn: format!("arn:aws:states:us-east-1:123456789012:execution:m:{name}"),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
+        version_arn: None,
+        alias_arn: None,
+        name: name.into(),
+        status: "RUNNING".into(),
+        start_ms: chrono::Utc::now().timestamp_millis(),
+        stop_ms: None,
+        input: input.into(),
+        output: None,
+        error: None,
+        cause: None,
+        definition_hash: "def1".into(),
+        role_arn: "arn:aws:iam::123456789012:role/R".into(),
+        trace_header: None,
+        redrive_count: 0,
+        redrive_ms: None,
+        event_count: 0,
+        step_count: 0,
+    }
+}
+
+fn config() -> RuntimeConfig {
+    RuntimeConfig {
+        wait_time_scale: 0.01,
+        cache_capacity: 2,
+    }
+}
+
+fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
+    let events = store.history(arn, 1, u64::MAX).expect("history");
+    events
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let v: Value = serde_json::from_str(text).expect("event json");
+            assert_eq!(v["id"], json!(i + 1), "ids are contiguous from 1");
+            v["type"].as_str().expect("type").to_owned()
+        })
+        .collect()
+}
+
+async fn wait_for_status(store: &dyn Store, arn: &str, status: &str) -> ExecutionRecord {
+    for _ in 0..500 {
+        let r = store.get_execution(arn).expect("get").expect("exists");
+        if r.status == status {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{arn} never reached {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_survives_a_restart_between_its_steps() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+    store
+        .put_definition("def1", &definition())
+        .expect("definition");
+    let runtime = Runtime::start(store.clone(), config());
+    let machine = runtime.machine("def1", &definition()).expect("parses");
+
+    let mut arns = Vec::new();
+    for i in 0..5 {
+        let r = record(&format!("e{i}"), "{\"i\":1}");
+        let started = runtime
+            .start_execution(r.clone(), machine.clone(), json!({"i": 1}))
+            .await
+            .expect("start");
+        assert_eq!(started.arn, r.arn);
+        // Same name and input while running: the same execution.
+        let again = runtime
+            .start_execution(r.clone(), machine.clone(), json!({"i": 1}))
+            .await
+            .expect("idempotent start");
+        assert_eq!(again, started);
+        // Other input: refused.
+        let mut other = r.clone();
+        other.input = "{\"i\":2}".into();
+        assert!(
+            runtime
+                .start_execution(other, machine.clone(), json!({"i": 2}))
+                .await
+                .is_err()
+        );
+        arns.push(r.arn);
+    }
+    // Each execution is in its Wait now; stop the runtime and start another on the same file.
+    runtime.shutdown();
+    drop(runtime);
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let runtime = Runtime::start(store.clone(), config());
+
+    let mut served = 0;
+    while served < arns.len() {
+        let task = runtime
+            .get_activity_task(ACTIVITY, "worker-1", Duration::from_secs(5))
+            .await
+            .expect("poll")
+            .expect("a task is queued after the Wait");
+        assert_eq!(
+            serde_json::from_str::<Value>(&task.input).expect("json"),
+            json!({"n": 1})
+        );
+        runtime
+            .answer_task(task.clone(), TaskAnswer::Succeeded(json!({"done": served})))
+            .await
+            .expect("answer");
+        served += 1;
+    }
+    for arn in &arns {
+        let r = wait_for_status(&*store, arn, "SUCCEEDED").await;
+        assert!(r.output.is_some());
+        assert_eq!(
+            history_types(&*store, arn),
+            [
+                "ExecutionStarted",
+                "PassStateEntered",
+                "PassStateExited",
+                "WaitStateEntered",
+                "WaitStateExited",
+                "TaskStateEntered",
+                "ActivityScheduled",
+                "ActivityStarted",
+                "ActivitySucceeded",
+                "TaskStateExited",
+                "PassStateEntered",
+                "PassStateExited",
+                "ExecutionSucceeded"
+            ]
+        );
+    }
+    // Nothing is left queued.
+    assert!(
+        runtime
+            .get_activity_task(ACTIVITY, "worker-1", Duration::from_millis(50))
+            .await
+            .expect("poll")
+            .is_none()
+    );
+    runtime.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory"));
+    store
+        .put_definition("def1", &definition())
+        .expect("definition");
+    let runtime = Runtime::start(
+        store.clone(),
+        RuntimeConfig {
+            wait_time_scale: 1.0,
+            cache_capacity: 16,
+        },
+    );
+    let machine = runtime.machine("def1", &definition()).expect("parses");
+    let r = record("stopme", "{}");
+    runtime
+        .start_execution(r.clone(), machine, json!({}))
+        .await
+        .expect("start");
+    runtime
+        .stop_execution(
+            r.arn.clone(),
+            Some("MyError".into()),
+            Some("because".into()),
+        )
+        .await
+        .expect("stop");
+    let rec = store.get_execution(&r.arn).expect("get").expect("exists");
+    assert_eq!(rec.status, "ABORTED");
+    assert_eq!(rec.error.as_deref(), Some("MyError"));
+    assert!(store.due_timers(i64::MAX, 10).expect("timers").is_empty());
+    assert_eq!(
+        history_types(&*store, &r.arn).last().map(String::as_str),
+        Some("ExecutionAborted")
+    );
+    // Stopping again answers with the same stop.
+    runtime
+        .stop_execution(r.arn.clone(), None, None)
+        .await
+        .expect("stop again");
+    assert!(
+        runtime
+            .stop_execution(format!("{}x", r.arn), None, None)
+            .await
+            .is_err()
+    );
+    runtime.shutdown();
+}
