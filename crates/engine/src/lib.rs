@@ -4,7 +4,8 @@
 //! requested) together with the current time and a random seed, and returns the history events
 //! it produced and the commands its caller must carry out (run a task, set a timer, …). It does
 //! no IO and has no clock or randomness of its own, so a recorded run replays exactly.
-//! [`local`] drives an execution to its end in-process, for `stepwise run` and tests.
+//! [`local`] drives an execution to its end in-process, for `stepwise run` and tests;
+//! [`test_state`] runs one state for the TestState action.
 
 pub mod context;
 pub mod execution;
@@ -12,6 +13,7 @@ pub mod history;
 pub mod lang;
 pub mod local;
 pub mod mock;
+pub mod test_state;
 
 pub use context::ExecutionInfo;
 pub use execution::{

@@ -7,78 +7,16 @@
 //! Run with `--nocapture` to see the rates and the mismatches. Skips with a message when the
 //! corpus is not beside the checkout.
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use regex::Regex;
+use common::{corpus, text_matches, value_matches};
 use serde_json::Value;
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::ExecutionInfo;
 use stepwise_engine::local::{self, NoTasks, RunOptions};
-
-fn corpus() -> Option<Vec<Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/asl/cases.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "skipping: conformance corpus not found at {}",
-            path.display()
-        );
-        return None;
-    };
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
-            .collect(),
-    )
-}
-
-/// A recorded (masked) string as a pattern: mask tokens match anything.
-fn mask_pattern(expected: &str) -> Regex {
-    let token = Regex::new(r"<[A-Za-z_\-]+(:[0-9]+)?(_[0-9]+idx)?>|111111111111|\bdate\b")
-        .expect("token regex");
-    let mut pattern = String::from("(?s)^");
-    let mut last = 0;
-    for m in token.find_iter(expected) {
-        pattern.push_str(&regex::escape(&expected[last..m.start()]));
-        pattern.push_str(".*?");
-        last = m.end();
-    }
-    pattern.push_str(&regex::escape(&expected[last..]));
-    pattern.push('$');
-    Regex::new(&pattern).unwrap_or_else(|_| Regex::new("^$").expect("empty regex"))
-}
-
-fn text_matches(expected: &str, actual: &str) -> bool {
-    expected == actual || mask_pattern(expected).is_match(actual)
-}
-
-fn numbers_equal(a: &serde_json::Number, b: &serde_json::Number) -> bool {
-    a == b || a.as_f64() == b.as_f64()
-}
-
-/// Compares a recorded value with ours, honouring the recording's masks.
-fn value_matches(expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::String(e), _) if e == "date" || e == "timestamp" => true,
-        (Value::String(e), Value::String(a)) => text_matches(e, a),
-        (Value::String(e), other) if e.starts_with('<') => {
-            text_matches(e, &serde_json::to_string(other).unwrap_or_default())
-        }
-        (Value::Number(e), Value::Number(a)) => numbers_equal(e, a),
-        (Value::Array(e), Value::Array(a)) => {
-            e.len() == a.len() && e.iter().zip(a).all(|(x, y)| value_matches(x, y))
-        }
-        (Value::Object(e), Value::Object(a)) => {
-            e.len() == a.len()
-                && e.iter()
-                    .all(|(k, v)| a.get(k).is_some_and(|av| value_matches(v, av)))
-        }
-        (e, a) => e == a,
-    }
-}
 
 /// Applies the recording's `JsonpathTransformer` masks that replace values inside the execution's
 /// output (e.g. a random number shown as `RandomNumberGenerated`).

@@ -13,6 +13,7 @@ use crate::lang;
 
 use super::flow::Flow;
 use super::frames::{Children, Frame, Iteration, Waiting};
+use super::probe::Field;
 use super::{Execution, Fault, FrameId};
 
 impl Execution {
@@ -27,6 +28,9 @@ impl Execution {
             Ok(v) => v,
             Err(fault) => return Flow::Failed(fault),
         };
+        if let Some(answer) = self.mock_answer() {
+            return self.mocked(f, state, answer);
+        }
         self.event(f, EventType::ParallelStateStarted, None);
         let n = parallel.branches.len();
         let last = self.frame(f).last;
@@ -71,7 +75,16 @@ impl Execution {
         use stepwise_asl::model::ProcessorMode;
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         // The items.
-        let items = if jsonata {
+        let reader_data = match (&map.item_reader, self.probe.as_deref()) {
+            (Some(_), Some(p)) => Some(match &p.map_item_reader_data {
+                Some(Value::Array(a)) => a.clone(),
+                _ => Vec::new(),
+            }),
+            _ => None,
+        };
+        let items = if let Some(items) = reader_data {
+            items
+        } else if jsonata {
             match &map.items {
                 Some(t) => {
                     let states = self.jsonata_states(f, effective, None, None);
@@ -101,12 +114,19 @@ impl Execution {
                 None => Some(effective.clone()),
             };
             match selected {
-                Some(Value::Array(a)) => a,
+                Some(Value::Array(a)) => {
+                    self.inspect(Field::AfterItemsPath, &Value::Array(a.clone()));
+                    a
+                }
                 _ => {
-                    let shown = map
-                        .items_path
-                        .as_ref()
-                        .map_or("$".to_owned(), |p| p.to_string());
+                    // AWS names a context path by its place in the context object: `$$.X` as `$.X`.
+                    let shown = map.items_path.as_ref().map_or("$".to_owned(), |p| {
+                        let text = p.to_string();
+                        match p.root {
+                            stepwise_asl::jsonpath::Root::Context => text[1..].to_owned(),
+                            _ => text,
+                        }
+                    });
                     let e =
                         lang::runtime(format!("Reference path \"{shown}\" must point to array."));
                     let fault = self.in_state(f, e);
@@ -137,6 +157,9 @@ impl Execution {
                 Err(fault) => return Flow::Failed(fault),
             },
         };
+        if let Some(p) = self.probe.as_deref_mut() {
+            p.data.max_concurrency = Some(max_concurrency as u64);
+        }
         self.event(
             f,
             EventType::MapStateStarted,
@@ -200,6 +223,10 @@ impl Execution {
             }
             tolerated[i] = Some(number);
         }
+        if let Some(p) = self.probe.as_deref_mut() {
+            p.data.tolerated_failure_count = tolerated[0];
+            p.data.tolerated_failure_percentage = tolerated[1];
+        }
 
         // Each item's input.
         let mut inputs = VecDeque::with_capacity(items.len());
@@ -223,6 +250,24 @@ impl Execution {
             inputs.push_back((index, input));
         }
 
+        if let Some(answer) = self.mock_answer() {
+            let failed = self
+                .probe
+                .as_deref()
+                .and_then(|p| p.map_iteration_failure_count);
+            let exceeded = failed.is_some_and(|n| {
+                let n = n as f64;
+                tolerated[0].is_some_and(|c| n > c)
+                    || tolerated[1].is_some_and(|p| n * 100.0 / inputs.len().max(1) as f64 > p)
+            });
+            if exceeded && matches!(answer, super::probe::MockAnswer::Result(_)) {
+                return Flow::Failed(Fault {
+                    error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
+                    cause: Some("The specified tolerated failure threshold was exceeded".into()),
+                });
+            }
+            return self.mocked(f, state, answer);
+        }
         if distributed {
             let label = format!(
                 "{}:{}",

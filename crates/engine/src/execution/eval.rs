@@ -9,6 +9,7 @@ use crate::context::{StateContext, context_object};
 use crate::lang;
 
 use super::frames::Frame;
+use super::probe::Field;
 use super::{Execution, Fault, FrameId};
 
 /// The variables a frame sees: its own, then its ancestors'.
@@ -45,6 +46,9 @@ impl Execution {
             .is_none_or(lang::state_uses_context);
         if !uses_context {
             return Value::Null;
+        }
+        if let Some(p) = self.probe.as_deref() {
+            return p.context_for(map_item, token);
         }
         context_object(
             &self.info,
@@ -138,16 +142,22 @@ impl Execution {
                 return Ok(effective.clone());
             };
             let states = self.jsonata_states_in(f, effective, None, token);
-            self.jsonata_template(f, t, &states, "Arguments")
-                .map_err(|e| self.evaluation_failed(f, e, "Arguments"))
+            let args = self
+                .jsonata_template(f, t, &states, "Arguments")
+                .map_err(|e| self.evaluation_failed(f, e, "Arguments"))?;
+            self.inspect(Field::AfterArguments, &args);
+            Ok(args)
         } else {
-            let Some(p) = &state.io.parameters else {
-                return Ok(effective.clone());
+            let params = match &state.io.parameters {
+                None => effective.clone(),
+                Some(p) => self
+                    .with_scope(f, effective, None, token, |scope, entropy| {
+                        lang::payload(p, scope, entropy)
+                    })
+                    .map_err(|e| self.in_state(f, e))?,
             };
-            self.with_scope(f, effective, None, token, |scope, entropy| {
-                lang::payload(p, scope, entropy)
-            })
-            .map_err(|e| self.in_state(f, e))
+            self.inspect(Field::AfterParameters, &params);
+            Ok(params)
         }
     }
 

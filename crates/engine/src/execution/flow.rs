@@ -14,6 +14,7 @@ use crate::lang::{self, MAX_PAYLOAD_BYTES};
 
 use super::events::{add_error, entered_type, exited_type};
 use super::frames::{Active, Waiting};
+use super::probe::Field;
 use super::timers::TimerPurpose;
 use super::{Execution, Fault, FrameId};
 
@@ -50,7 +51,9 @@ impl Execution {
             input: lang::to_json(&raw_input),
         };
         let entered_id = self.event_details(f, ty, Some(details));
-        let retries = vec![0; state.kind.retriers().len()];
+        // TestState may say how many attempts the applicable Retrier has made already.
+        let attempts = self.probe.as_deref().map_or(0, |p| p.retrier_retry_count);
+        let retries = vec![attempts; state.kind.retriers().len()];
         self.frame_mut(f).active = Some(Active {
             name,
             effective: Value::Null,
@@ -58,7 +61,7 @@ impl Execution {
             entered_id,
             entered_time: self.now,
             retries,
-            retry_count: 0,
+            retry_count: attempts,
             waiting: Waiting::Nothing,
         });
         let flow = self.run_state(f, state);
@@ -75,6 +78,10 @@ impl Execution {
 
     /// Prefixes a cause with AWS's "An error occurred while executing the state …".
     pub(super) fn in_state(&mut self, f: FrameId, failure: Failure) -> Fault {
+        if self.probe.is_some() {
+            // TestState has no history for the prefix to point into.
+            return failure.into();
+        }
         let active = self.active(f);
         Fault {
             error: Some(failure.error),
@@ -162,6 +169,9 @@ impl Execution {
             .position(|r| matches_error(&r.error_equals, fault.name()))
         {
             let r = &retriers[i];
+            if let Some(p) = self.probe.as_deref_mut() {
+                p.data.retry_index = Some(i);
+            }
             let active = self.active(f);
             let attempt = active.retries[i];
             if u64::from(attempt) < r.max_attempts {
@@ -170,6 +180,12 @@ impl Execution {
                 let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(attempt as i32);
                 if let Some(max) = r.max_delay_seconds {
                     delay = delay.min(max as f64);
+                }
+                if let Some(p) = self.probe.as_deref_mut() {
+                    // TestState stops here and says the state would be retried.
+                    p.retriable = true;
+                    p.data.retry_backoff_seconds = Some(delay as u64);
+                    return self.fatal(f, fault);
                 }
                 if r.jitter == stepwise_asl::model::JitterStrategy::Full {
                     delay *= self.entropy.unit_f64();
@@ -191,10 +207,15 @@ impl Execution {
         }
         // Catch.
         let catchers = state.kind.catchers();
-        if let Some(c) = catchers
+        if let Some(index) = catchers
             .iter()
-            .find(|c| matches_error(&c.error_equals, fault.name()))
+            .position(|c| matches_error(&c.error_equals, fault.name()))
         {
+            let c = &catchers[index];
+            if let Some(p) = self.probe.as_deref_mut() {
+                p.data.catch_index = Some(index);
+                p.caught = Some(fault.clone());
+            }
             let raw = self.active(f).raw_input.clone();
             let error_output = fault.error_output();
             let result = if state.query_language == QueryLanguage::Jsonata {
@@ -311,11 +332,13 @@ impl Execution {
         raw: &Value,
         result: Value,
     ) -> Flow {
+        self.inspect(Field::AfterResultSelector, &result);
         let assign_input = state.assign.as_ref().map(|_| result.clone());
         let merged = match lang::apply_result_path(&state.io.result_path, raw, result) {
             Ok(v) => v,
             Err(e) => return Flow::Failed(self.in_state(f, e)),
         };
+        self.inspect(Field::AfterResultPath, &merged);
         let output = match self.io_path(f, &state.io.output_path, merged) {
             Ok(v) => v,
             Err(e) => return Flow::Failed(self.in_state(f, e)),
@@ -337,6 +360,7 @@ impl Execution {
 
     /// A Task, Parallel or Map produced its result: ResultSelector, ResultPath, OutputPath.
     pub(super) fn state_result(&mut self, f: FrameId, state: &State, result: Value) -> Flow {
+        self.inspect(Field::Result, &result);
         if state.query_language == QueryLanguage::Jsonata {
             return self.finish_jsonata(f, state, Some(result));
         }

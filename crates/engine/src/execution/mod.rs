@@ -16,6 +16,7 @@ mod eval;
 mod events;
 mod flow;
 mod frames;
+pub(crate) mod probe;
 mod states;
 mod task;
 mod timers;
@@ -268,6 +269,8 @@ pub struct Execution {
     now: DateTime<Utc>,
     entropy: SeededEntropy,
     out: StepOutput,
+    /// TestState's hooks (`None` for every real execution).
+    probe: Option<Box<probe::Probe>>,
 }
 
 impl Execution {
@@ -291,6 +294,7 @@ impl Execution {
             now,
             entropy: SeededEntropy::new(0),
             out: StepOutput::default(),
+            probe: None,
         }
     }
 
@@ -355,7 +359,11 @@ impl Execution {
             parent: None,
             iteration: None,
             silent: false,
-            vars: Map::new(),
+            vars: self
+                .probe
+                .as_deref()
+                .map(|p| p.variables.clone())
+                .unwrap_or_default(),
             last: 0,
             active: None,
         });
@@ -432,8 +440,21 @@ impl Execution {
                     }
                     Flow::Next(machine.start_at.clone(), input)
                 }
-                Flow::Next(state, input) => self.enter(f, state, input),
+                Flow::Next(state, input) => {
+                    if let Some(p) = self.probe.as_deref_mut() {
+                        if p.entered {
+                            self.probe_finished(f, Some(state), input);
+                            return;
+                        }
+                        p.entered = true;
+                    }
+                    self.enter(f, state, input)
+                }
                 Flow::End(output) => {
+                    if self.probe.is_some() {
+                        self.probe_finished(f, None, output);
+                        return;
+                    }
                     self.frame_succeeded(f, output);
                     return;
                 }

@@ -11,6 +11,7 @@ use crate::lang;
 
 use super::flow::Flow;
 use super::frames::Waiting;
+use super::probe::Field;
 use super::timers::TimerPurpose;
 use super::{Execution, Fault, FrameId};
 
@@ -41,21 +42,29 @@ impl Execution {
                 Err(e) => return Flow::Failed(self.in_state(f, e)),
             }
         };
+        if !jsonata {
+            self.inspect(Field::AfterInputPath, &effective);
+        }
         match &state.kind {
             StateKind::Pass(pass) => {
                 if jsonata {
                     return self.finish_jsonata(f, state, None);
                 }
-                let result = if let Some(p) = &state.io.parameters {
+                // `Result` wins over `Parameters` (AWS does not evaluate them then).
+                let result = if let Some(r) = &pass.result {
+                    self.inspect(Field::Result, r);
+                    r.clone()
+                } else if let Some(p) = &state.io.parameters {
                     match self.payload(f, p, &effective, None) {
                         Ok(v) => v,
                         Err(e) => return Flow::Failed(self.in_state(f, e)),
                     }
-                } else if let Some(r) = &pass.result {
-                    r.clone()
                 } else {
                     effective
                 };
+                if pass.result.is_none() {
+                    self.inspect(Field::AfterParameters, &result);
+                }
                 let raw = pass_raw.unwrap_or(Value::Null);
                 self.result_to_output(f, state, &raw, result)
             }
