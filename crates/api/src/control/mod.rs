@@ -1,0 +1,339 @@
+//! The control plane: state machines, versions, aliases, activities and tags, kept as
+//! [`stepwise_store::Resource`]s, answered as AWS's API reference describes.
+//!
+//! Inputs reaching [`Control::call`] have been checked against the service model by the router;
+//! the checks here are the ones the model cannot express (names, ARN kinds, definitions,
+//! idempotency, references between resources). Executions are not here: the runtime owns them
+//! and asks [`Control::resolve_for_start`] what to run.
+
+mod activities;
+mod aliases;
+pub mod records;
+mod state_machines;
+mod tags;
+mod versions;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use serde_json::Value;
+use stepwise_store::{ResourceKind, Store};
+
+use crate::arn::{self, Accept, Arns, StateMachineRef};
+use crate::error::ApiError;
+use crate::wire;
+use records::{AliasRecord, StateMachineRecord, VersionRecord};
+
+/// The actions [`Control`] answers; every other operation goes to the execution plane.
+pub const ACTIONS: &[&str] = &[
+    "CreateStateMachine",
+    "DescribeStateMachine",
+    "UpdateStateMachine",
+    "DeleteStateMachine",
+    "ListStateMachines",
+    "PublishStateMachineVersion",
+    "ListStateMachineVersions",
+    "DeleteStateMachineVersion",
+    "CreateStateMachineAlias",
+    "DescribeStateMachineAlias",
+    "UpdateStateMachineAlias",
+    "DeleteStateMachineAlias",
+    "ListStateMachineAliases",
+    "CreateActivity",
+    "DescribeActivity",
+    "DeleteActivity",
+    "ListActivities",
+    "TagResource",
+    "UntagResource",
+    "ListTagsForResource",
+    "ValidateStateMachineDefinition",
+    "DescribeStateMachineForExecution",
+];
+
+/// AWS's limit on tags per resource.
+pub const MAX_TAGS: usize = 50;
+/// AWS's limit on versions per state machine.
+pub const MAX_VERSIONS: usize = 1000;
+/// AWS's limit on aliases per state machine.
+pub const MAX_ALIASES: usize = 100;
+
+/// What StartExecution and StartSyncExecution run, resolved from the ARN they were given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartTarget {
+    /// The unqualified state machine ARN.
+    pub state_machine_arn: String,
+    pub state_machine_name: String,
+    /// Set when started through a version, or an alias (the version the alias picked).
+    pub version_arn: Option<String>,
+    pub alias_arn: Option<String>,
+    pub express: bool,
+    pub definition: String,
+    pub definition_hash: String,
+    pub role_arn: String,
+}
+
+/// The control plane on a store.
+#[derive(Debug)]
+pub struct Control {
+    store: Arc<dyn Store>,
+    arns: Arns,
+    /// Serialises read-modify-write sequences (one node; the store's transactions cover one
+    /// call each).
+    writes: Mutex<()>,
+}
+
+impl Control {
+    pub fn new(store: Arc<dyn Store>, arns: Arns) -> Self {
+        Control {
+            store,
+            arns,
+            writes: Mutex::new(()),
+        }
+    }
+
+    pub fn arns(&self) -> &Arns {
+        &self.arns
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Whether `action` is a control-plane action.
+    pub fn handles(action: &str) -> bool {
+        ACTIONS.contains(&action)
+    }
+
+    /// Answers a control-plane action. `input` has been checked against the model.
+    pub fn call(&self, action: &str, input: &Value) -> Result<Value, ApiError> {
+        match action {
+            "CreateStateMachine" => self.create_state_machine(input),
+            "DescribeStateMachine" => self.describe_state_machine(input),
+            "UpdateStateMachine" => self.update_state_machine(input),
+            "DeleteStateMachine" => self.delete_state_machine(input),
+            "ListStateMachines" => self.list_state_machines(input),
+            "ValidateStateMachineDefinition" => Ok(state_machines::validate_definition(input)),
+            "DescribeStateMachineForExecution" => self.describe_state_machine_for_execution(input),
+            "PublishStateMachineVersion" => self.publish_state_machine_version(input),
+            "ListStateMachineVersions" => self.list_state_machine_versions(input),
+            "DeleteStateMachineVersion" => self.delete_state_machine_version(input),
+            "CreateStateMachineAlias" => self.create_state_machine_alias(input),
+            "DescribeStateMachineAlias" => self.describe_state_machine_alias(input),
+            "UpdateStateMachineAlias" => self.update_state_machine_alias(input),
+            "DeleteStateMachineAlias" => self.delete_state_machine_alias(input),
+            "ListStateMachineAliases" => self.list_state_machine_aliases(input),
+            "CreateActivity" => self.create_activity(input),
+            "DescribeActivity" => self.describe_activity(input),
+            "DeleteActivity" => self.delete_activity(input),
+            "ListActivities" => self.list_activities(input),
+            "TagResource" => self.tag_resource(input),
+            "UntagResource" => self.untag_resource(input),
+            "ListTagsForResource" => self.list_tags_for_resource(input),
+            other => Err(ApiError::unknown_operation(Some(other))),
+        }
+    }
+
+    /// Resolves StartExecution's `stateMachineArn` (unqualified, version or alias ARN) to what
+    /// runs. An alias picks one of its versions by weight, using `pick` in `[0, 1)`.
+    pub fn resolve_for_start(&self, arn: &str, pick: f64) -> Result<StartTarget, ApiError> {
+        let reference = match arn::expect_state_machine(arn, Accept::ANY) {
+            Ok(r) => r,
+            Err(Some(e)) => return Err(e),
+            Err(None) => return Err(ApiError::state_machine_does_not_exist(arn)),
+        };
+        let (version_arn, alias_arn) = match &reference {
+            StateMachineRef::Unqualified { name } => {
+                let sm = self
+                    .state_machine(arn)?
+                    .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+                return self.target(
+                    arn,
+                    name,
+                    None,
+                    None,
+                    (&sm.definition_hash, &sm.role_arn, &sm.machine_type),
+                );
+            }
+            StateMachineRef::Version { .. } => (arn.to_string(), None),
+            StateMachineRef::Alias { .. } => {
+                let alias = self
+                    .alias(arn)?
+                    .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+                let chosen = pick_route(&alias.routing, pick)
+                    .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+                (chosen, Some(arn.to_string()))
+            }
+        };
+        let version = self
+            .version(&version_arn)?
+            .ok_or_else(|| ApiError::state_machine_does_not_exist(&version_arn))?;
+        self.target(
+            &Arns::unqualified(&version_arn),
+            reference.name(),
+            Some(version_arn.clone()),
+            alias_arn,
+            (
+                &version.definition_hash,
+                &version.role_arn,
+                &version.machine_type,
+            ),
+        )
+    }
+
+    /// `run` is (definition hash, role ARN, type) of the revision or version that runs.
+    fn target(
+        &self,
+        state_machine_arn: &str,
+        name: &str,
+        version_arn: Option<String>,
+        alias_arn: Option<String>,
+        run: (&str, &str, &str),
+    ) -> Result<StartTarget, ApiError> {
+        let (hash, role_arn, machine_type) = run;
+        let definition = self.definition(hash)?;
+        Ok(StartTarget {
+            state_machine_arn: state_machine_arn.to_string(),
+            state_machine_name: name.to_string(),
+            version_arn,
+            alias_arn,
+            express: machine_type == "EXPRESS",
+            definition,
+            definition_hash: hash.to_string(),
+            role_arn: role_arn.to_string(),
+        })
+    }
+
+    // ----- store access ------------------------------------------------------------------------
+
+    /// Holds the write lock for a read-modify-write sequence.
+    fn lock(&self) -> MutexGuard<'_, ()> {
+        match self.writes.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// A state machine by its unqualified ARN (as given: an ARN of another region or account is
+    /// simply not found).
+    fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, ApiError> {
+        self.record(arn, ResourceKind::StateMachine)
+    }
+
+    fn version(&self, arn: &str) -> Result<Option<VersionRecord>, ApiError> {
+        self.record(arn, ResourceKind::Version)
+    }
+
+    fn alias(&self, arn: &str) -> Result<Option<AliasRecord>, ApiError> {
+        self.record(arn, ResourceKind::Alias)
+    }
+
+    /// A resource of one kind, read into its record type.
+    fn record<T: for<'de> serde::Deserialize<'de>>(
+        &self,
+        arn: &str,
+        kind: ResourceKind,
+    ) -> Result<Option<T>, ApiError> {
+        match self.store.get_resource(arn)? {
+            Some(r) if r.kind == kind => records::read(&r).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    fn definition(&self, hash: &str) -> Result<String, ApiError> {
+        self.store
+            .get_definition(hash)?
+            .ok_or_else(|| ApiError::internal(format!("definition {hash} is missing")))
+    }
+}
+
+/// The version an alias's routing picks for `pick` in `[0, 1)`.
+fn pick_route(routes: &[records::Route], pick: f64) -> Option<String> {
+    let pick = if pick.is_finite() {
+        pick.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let mut cumulative = 0.0;
+    for route in routes {
+        cumulative += route.weight as f64 / 100.0;
+        if pick < cumulative {
+            return Some(route.state_machine_version_arn.clone());
+        }
+    }
+    routes
+        .iter()
+        .rev()
+        .find(|r| r.weight > 0)
+        .map(|r| r.state_machine_version_arn.clone())
+}
+
+// ----- reading inputs ---------------------------------------------------------------------------
+
+/// A string member (the model has checked its type).
+fn opt_str<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
+    input.get(member).and_then(Value::as_str)
+}
+
+/// A required string member. The model check makes it present; answering instead of panicking
+/// keeps direct callers honest.
+fn req_str<'a>(input: &'a Value, member: &str) -> Result<&'a str, ApiError> {
+    opt_str(input, member).ok_or_else(|| {
+        ApiError::validation(crate::validate::validation_message(&[format!(
+            "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+        )]))
+    })
+}
+
+fn opt_bool(input: &Value, member: &str) -> bool {
+    input.get(member).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn now() -> i64 {
+    wire::now_ms()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use records::Route;
+
+    #[test]
+    fn routes_are_picked_by_weight() {
+        let routes = vec![
+            Route {
+                state_machine_version_arn: "v1".into(),
+                weight: 30,
+            },
+            Route {
+                state_machine_version_arn: "v2".into(),
+                weight: 70,
+            },
+        ];
+        assert_eq!(pick_route(&routes, 0.0).as_deref(), Some("v1"));
+        assert_eq!(pick_route(&routes, 0.29).as_deref(), Some("v1"));
+        assert_eq!(pick_route(&routes, 0.3).as_deref(), Some("v2"));
+        assert_eq!(pick_route(&routes, 0.999).as_deref(), Some("v2"));
+        assert_eq!(pick_route(&routes, 1.0).as_deref(), Some("v2"));
+        assert_eq!(pick_route(&routes, f64::NAN).as_deref(), Some("v1"));
+        let zero_first = vec![
+            Route {
+                state_machine_version_arn: "v1".into(),
+                weight: 0,
+            },
+            Route {
+                state_machine_version_arn: "v2".into(),
+                weight: 100,
+            },
+        ];
+        assert_eq!(pick_route(&zero_first, 0.0).as_deref(), Some("v2"));
+    }
+
+    #[test]
+    fn every_control_action_is_an_operation_of_the_model() {
+        for action in ACTIONS {
+            assert!(
+                crate::model::model().operation(action).is_some(),
+                "{action}"
+            );
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! PublishStateMachineVersion, ListStateMachineVersions and DeleteStateMachineVersion.
+
+use serde_json::{Value, json};
+use stepwise_store::ResourceKind;
+
+use super::records::{self, AliasRecord, VersionRecord, ts};
+use super::{Control, now, opt_str, req_str};
+use crate::arn::{self, Accept, Arns, StateMachineRef};
+use crate::error::ApiError;
+use crate::paging;
+
+impl Control {
+    pub(super) fn publish_state_machine_version(&self, input: &Value) -> Result<Value, ApiError> {
+        let arn = req_str(input, "stateMachineArn")?;
+        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+            Ok(_) => {}
+            Err(Some(e)) => return Err(e),
+            Err(None) => return Err(ApiError::state_machine_does_not_exist(arn)),
+        }
+        let _guard = self.lock();
+        let mut sm = self
+            .state_machine(arn)?
+            .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+        if let Some(expected) = opt_str(input, "revisionId") {
+            if sm.revision_id.as_deref() != Some(expected) {
+                return Err(ApiError::conflict(format!(
+                    "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {}.",
+                    sm.revision_id.as_deref().unwrap_or("null")
+                )));
+            }
+        }
+        if let Some(existing) = self.published_version_of_revision(&sm)? {
+            let v = self
+                .version(&existing)?
+                .ok_or_else(|| ApiError::state_machine_does_not_exist(&existing))?;
+            return Ok(json!({
+                "creationDate": ts(v.creation_ms),
+                "stateMachineVersionArn": existing,
+            }));
+        }
+        self.check_version_quota(&sm)?;
+        let created = now();
+        let (version_arn, version) =
+            self.new_version(&mut sm, opt_str(input, "description"), created);
+        self.put_state_machine(&sm)?;
+        self.store.put_resource(&version)?;
+        Ok(json!({
+            "creationDate": ts(created),
+            "stateMachineVersionArn": version_arn,
+        }))
+    }
+
+    pub(super) fn list_state_machine_versions(&self, input: &Value) -> Result<Value, ApiError> {
+        const LIST: &str = "ListStateMachineVersions";
+        let arn = req_str(input, "stateMachineArn")?;
+        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+            Ok(_) => {}
+            Err(Some(e)) => return Err(e),
+            Err(None) => {
+                return Err(ApiError::invalid_arn(format_args!(
+                    "Resource type not valid in this context: {arn}"
+                )));
+            }
+        }
+        // The action declares no StateMachineDoesNotExist: AWS answers InvalidArn.
+        if self.state_machine(arn)?.is_none() {
+            return Err(ApiError::invalid_arn(arn));
+        }
+        let sm_arn = arn.to_string();
+        let limit = paging::page_size_of(input);
+        let after: Option<String> = paging::token_of(input, LIST, &sm_arn)?;
+        let fetched = self.store.list_resources(
+            ResourceKind::Version,
+            Some(&sm_arn),
+            after.as_deref(),
+            limit + 1,
+        )?;
+        let page = paging::cut_page(fetched, limit, LIST, &sm_arn, |r| r.sort_key.clone());
+        let mut items = Vec::with_capacity(page.items.len());
+        for r in &page.items {
+            let v: VersionRecord = records::read(r)?;
+            items.push(json!({
+                "stateMachineVersionArn": r.arn,
+                "creationDate": ts(v.creation_ms),
+            }));
+        }
+        let mut out = json!({ "stateMachineVersions": items });
+        if let Some(t) = page.next_token {
+            out["nextToken"] = json!(t);
+        }
+        Ok(out)
+    }
+
+    pub(super) fn delete_state_machine_version(&self, input: &Value) -> Result<Value, ApiError> {
+        let arn = req_str(input, "stateMachineVersionArn")?;
+        match arn::expect_state_machine(arn, Accept::ANY) {
+            Ok(StateMachineRef::Version { .. }) => {}
+            Ok(_) | Err(None) => {
+                return Err(ApiError::invalid_arn(format_args!(
+                    "Not a state machine version ARN: {arn}"
+                )));
+            }
+            Err(Some(e)) => return Err(e),
+        }
+        let _guard = self.lock();
+        if self.version(arn)?.is_none() {
+            return Ok(json!({}));
+        }
+        let sm_arn = Arns::unqualified(arn);
+        let referencing: Vec<String> = self
+            .aliases_of(&sm_arn)?
+            .into_iter()
+            .filter(|a| a.routing.iter().any(|r| r.state_machine_version_arn == arn))
+            .map(|a| a.name)
+            .collect();
+        if !referencing.is_empty() {
+            return Err(ApiError::conflict(format!(
+                "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
+                referencing.join(", ")
+            )));
+        }
+        self.store.delete_resource(arn)?;
+        if let Some(mut sm) = self.state_machine(&sm_arn)? {
+            if sm
+                .revision_version
+                .is_some_and(|n| self.arns.version(&sm.name, n) == arn)
+            {
+                sm.revision_version = None;
+                self.put_state_machine(&sm)?;
+            }
+        }
+        Ok(json!({}))
+    }
+
+    /// Every alias of a state machine, in creation order (at most [`super::MAX_ALIASES`]).
+    pub(super) fn aliases_of(&self, sm_arn: &str) -> Result<Vec<AliasRecord>, ApiError> {
+        let resources = self.store.list_resources(
+            ResourceKind::Alias,
+            Some(sm_arn),
+            None,
+            super::MAX_ALIASES * 2,
+        )?;
+        resources.iter().map(records::read).collect()
+    }
+}

@@ -1,0 +1,174 @@
+//! The HTTP surface: `POST /` speaking AWS JSON 1.0 (`X-Amz-Target: AWSStepFunctions.<Action>`),
+//! `GET /metrics` (Prometheus text) and `GET /health`.
+//!
+//! Every request goes the same way: find the action, read the body (capped), parse it, check it
+//! against the model, then hand it to the control plane or the execution plane. Every failure on
+//! the way is an [`ApiError`] with AWS's shape; nothing a client sends can panic the server.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+
+use crate::control::Control;
+use crate::error::{ApiError, CONTENT_TYPE};
+use crate::model::model;
+use crate::{Api, validate, wire};
+
+/// The largest request body accepted. A definition may be 1 MiB of characters, each of which can
+/// take up to six bytes once JSON-escaped; anything larger cannot be a valid request.
+pub const MAX_BODY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The router: `POST /` for the API, `GET /metrics`, `GET /health`.
+pub fn router(api: Arc<Api>) -> Router {
+    Router::new()
+        .route("/", post(serve_api))
+        .route("/metrics", get(serve_metrics))
+        .route("/health", get(serve_health))
+        .with_state(api)
+}
+
+async fn serve_health() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        r#"{"status":"ok"}"#,
+    )
+        .into_response()
+}
+
+async fn serve_metrics(State(api): State<Arc<Api>>) -> Response {
+    let mut out = String::new();
+    api.metrics.render(&mut out);
+    api.executions.render_metrics(&mut out);
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    )
+        .into_response()
+}
+
+/// The action an `X-Amz-Target` header names, if it is an operation of the model.
+fn action_of(headers: &HeaderMap) -> Result<&'static str, ApiError> {
+    let Some(raw) = headers.get("x-amz-target") else {
+        return Err(ApiError::unknown_operation(None));
+    };
+    let target = raw.to_str().unwrap_or_default().trim();
+    let m = model();
+    target
+        .split_once('.')
+        .filter(|(prefix, _)| *prefix == m.target_prefix)
+        .and_then(|(_, action)| m.operation(action))
+        .map(|op| op.name.as_str())
+        .ok_or_else(|| ApiError::unknown_operation(Some(target)))
+}
+
+/// AWS JSON 1.0 (and 1.1, and plain JSON) is accepted; a missing content type too.
+fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(raw) = headers.get(header::CONTENT_TYPE) else {
+        return Ok(());
+    };
+    let media = raw
+        .to_str()
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "" | "application/x-amz-json-1.0" | "application/x-amz-json-1.1" | "application/json" => {
+            Ok(())
+        }
+        other => Err(ApiError::unknown_operation(Some(&format!(
+            "unsupported content type {other}"
+        )))),
+    }
+}
+
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return Err(ApiError::request_too_large(MAX_BODY_BYTES));
+    }
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::request_too_large(MAX_BODY_BYTES))?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Object(serde_json::Map::new()));
+    }
+    let value: Value = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?;
+    // `null` is no input at all; other non-objects fail the model check as AWS fails them.
+    Ok(if value.is_null() {
+        Value::Object(serde_json::Map::new())
+    } else {
+        value
+    })
+}
+
+async fn answer(
+    api: &Arc<Api>,
+    action: &'static str,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<Value, ApiError> {
+    check_content_type(headers)?;
+    let input = read_body(headers, body).await?;
+    validate::check_input(action, &input)?;
+    if Control::handles(action) {
+        let control = Arc::clone(&api.control);
+        tokio::task::spawn_blocking(move || control.call(action, &input))
+            .await
+            .map_err(|e| ApiError::internal(format!("{action} failed: {e}")))?
+    } else {
+        api.executions.call(action, input).await
+    }
+}
+
+async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let action = action_of(&headers);
+    let label = action.as_ref().map_or("unknown", |a| *a);
+    let result = match action {
+        Ok(action) => answer(&api, action, &headers, body).await,
+        Err(e) => Err(e),
+    };
+    let elapsed = started.elapsed();
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    let request_id = wire::uuid_v4();
+    let mut response = match result {
+        Ok(output) => {
+            api.metrics.observe(label, "ok", elapsed);
+            tracing::debug!(action = label, outcome = "ok", ms, "api request");
+            let mut r = (StatusCode::OK, output.to_string()).into_response();
+            r.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+            r
+        }
+        Err(e) => {
+            api.metrics.observe(label, &e.code, elapsed);
+            if e.status.is_server_error() {
+                tracing::warn!(action = label, outcome = %e.code, ms, message = %e.message, "api request failed");
+            } else {
+                tracing::info!(action = label, outcome = %e.code, ms, message = %e.message, "api request rejected");
+            }
+            e.into_response()
+        }
+    };
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-amzn-requestid", v);
+    }
+    response
+}
