@@ -17,7 +17,7 @@ pub mod test_state;
 
 pub use context::ExecutionInfo;
 pub use execution::{
-    Command, Completion, Event, Execution, Fault, Status, Step, StepError, StepOutput, TaskId,
-    TaskKind, TaskRequest, TimerId,
+    Command, Completion, Event, Execution, Fault, NotRedrivable, Status, Step, StepError,
+    StepOutput, TaskId, TaskKind, TaskRequest, TimerId,
 };
 pub use history::{Details, EventType, HistoryEvent};

@@ -10,7 +10,9 @@ use serde_json::Value;
 use stepwise_asl::model::StateMachine;
 
 use crate::context::ExecutionInfo;
-use crate::execution::{Command, Completion, Event, Execution, Status, Step, TaskRequest, TimerId};
+use crate::execution::{
+    Command, Completion, Event, Execution, Status, Step, StepError, TaskRequest, TimerId,
+};
 use crate::history::HistoryEvent;
 
 /// What a task handler answers.
@@ -91,18 +93,68 @@ pub fn run(
     input_text: Option<String>,
     handler: &mut dyn TaskHandler,
     options: &RunOptions,
-    mut progress: impl FnMut(&[HistoryEvent]),
+    progress: impl FnMut(&[HistoryEvent]),
 ) -> RunResult {
-    let mut now = info.start_time;
+    let now = info.start_time;
+    let exec = Execution::new(machine, info);
+    let first = Event::Start { input, input_text };
+    drive(
+        exec,
+        first,
+        now,
+        handler,
+        options,
+        progress,
+        (Vec::new(), Vec::new()),
+    )
+}
+
+/// Redrives the execution `previous` ran (RedriveExecution): rebuilds it from its steps, then
+/// continues it from the state that did not succeed until it ends again. The result holds the
+/// whole run: `previous`'s events and steps, then the redrive's.
+pub fn redrive(
+    machine: Arc<StateMachine>,
+    info: ExecutionInfo,
+    previous: &RunResult,
+    handler: &mut dyn TaskHandler,
+    options: &RunOptions,
+    progress: impl FnMut(&[HistoryEvent]),
+) -> Result<RunResult, StepError> {
+    let now = previous.steps.last().map_or(info.start_time, |s| s.now);
     let mut exec = Execution::new(machine, info);
-    let mut events = Vec::new();
-    let mut steps = Vec::new();
+    for step in &previous.steps {
+        let _ = exec.step(step.clone());
+    }
+    exec.redrive_status(now).map_err(StepError::NotRedrivable)?;
+    Ok(drive(
+        exec,
+        Event::Redrive,
+        now,
+        handler,
+        options,
+        progress,
+        (previous.events.clone(), previous.steps.clone()),
+    ))
+}
+
+/// Applies `first`, then every event that follows from it, until the execution ends.
+fn drive(
+    mut exec: Execution,
+    first: Event,
+    mut now: DateTime<Utc>,
+    handler: &mut dyn TaskHandler,
+    options: &RunOptions,
+    mut progress: impl FnMut(&[HistoryEvent]),
+    (mut events, mut steps): (Vec<HistoryEvent>, Vec<Step>),
+) -> RunResult {
     // Pending timers, earliest first, and when each fires.
     let mut timers: BTreeSet<(DateTime<Utc>, TimerId)> = BTreeSet::new();
     let mut timer_at: HashMap<TimerId, DateTime<Utc>> = HashMap::new();
     let mut ready: VecDeque<Event> = VecDeque::new();
-    ready.push_back(Event::Start { input, input_text });
-    let mut seed = options.seed;
+    ready.push_back(first);
+    let mut seed = options
+        .seed
+        .wrapping_add((steps.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut completion = None;
 
     for _ in 0..options.max_steps {

@@ -45,6 +45,7 @@ impl Execution {
                 vars: Map::new(),
                 last,
                 active: None,
+                failed: None,
             });
             running.push_back(child);
             self.queue.push_back((child, Flow::Begin(input.clone())));
@@ -341,6 +342,7 @@ impl Execution {
                 vars: Map::new(),
                 last,
                 active: None,
+                failed: None,
             });
             if let Waiting::Children(c) = &mut self.active(f).waiting {
                 c.running.push_back(child);

@@ -260,13 +260,13 @@ impl Execution {
                 }
             };
         }
-        self.frame_mut(f).active = None;
+        self.leave_failed(f);
         Flow::Failed(fault)
     }
 
     fn evaluation_error_after_catch(&mut self, f: FrameId, e: Failure) -> Flow {
         let fault = self.evaluation_failed(f, e, "Catch");
-        self.frame_mut(f).active = None;
+        self.leave_failed(f);
         Flow::Failed(fault)
     }
 

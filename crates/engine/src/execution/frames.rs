@@ -32,6 +32,8 @@ pub(super) struct Frame {
     /// The event the next event of this frame follows.
     pub(super) last: u64,
     pub(super) active: Option<Active>,
+    /// The state this frame failed in and its input, for a redrive.
+    pub(super) failed: Option<Box<(String, Value)>>,
 }
 
 /// The state a frame is in.
@@ -153,7 +155,10 @@ impl Execution {
             return;
         };
         match frame.parent {
-            None => self.fail_execution(frame.last, fault),
+            None => {
+                self.redrive_point = self.redrive_point_of(&frame);
+                self.fail_execution(frame.last, fault)
+            }
             Some((parent, slot)) => {
                 let mut closing = frame.last;
                 if let Some(it) = &frame.iteration {
@@ -191,12 +196,18 @@ impl Execution {
             self.out.commands.push(Command::CancelTask { task });
         }
         self.completion = Some(completion.clone());
+        self.closed_at = Some(self.now);
         self.out.commands.push(Command::Complete(completion));
         self.queue.clear();
     }
 
     /// Drops every frame without events (the execution is ending).
     pub(super) fn abort_all(&mut self) {
+        if self.redrive_point.is_none() {
+            if let Some(root) = self.frames.first().and_then(Option::as_ref) {
+                self.redrive_point = self.redrive_point_of(root);
+            }
+        }
         for slot in &mut self.frames {
             *slot = None;
         }

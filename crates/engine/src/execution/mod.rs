@@ -17,6 +17,7 @@ mod events;
 mod flow;
 mod frames;
 pub(crate) mod probe;
+mod redrive;
 mod states;
 mod task;
 mod timers;
@@ -41,6 +42,7 @@ use frames::Frame;
 use task::PendingTask;
 use timers::TimerPurpose;
 
+pub use redrive::NotRedrivable;
 pub use task::task_kind;
 
 /// Identifies a frame within one execution.
@@ -94,6 +96,9 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cause: Option<String>,
     },
+    /// RedriveExecution: continue a FAILED, TIMED_OUT or ABORTED execution from the state that
+    /// did not succeed.
+    Redrive,
 }
 
 /// One input to [`Execution::step`]: the event, the time it happens at and a seed for anything
@@ -204,6 +209,9 @@ pub enum StepError {
     NotStarted,
     #[error("the execution is no longer running")]
     NotRunning,
+    /// RedriveExecution's ExecutionNotRedrivable, with AWS's reason.
+    #[error("{0}")]
+    NotRedrivable(NotRedrivable),
 }
 
 /// An error name and cause, either of which may be absent (a Fail state without Cause).
@@ -269,6 +277,11 @@ pub struct Execution {
     now: DateTime<Utc>,
     entropy: SeededEntropy,
     out: StepOutput,
+    /// Where a redrive continues, kept when the execution ends unsuccessfully.
+    redrive_point: Option<Box<redrive::RedrivePoint>>,
+    /// When the execution last ended, and when it was last redriven.
+    closed_at: Option<DateTime<Utc>>,
+    redrive_date: Option<DateTime<Utc>>,
     /// TestState's hooks (`None` for every real execution).
     probe: Option<Box<probe::Probe>>,
 }
@@ -294,6 +307,9 @@ impl Execution {
             now,
             entropy: SeededEntropy::new(0),
             out: StepOutput::default(),
+            redrive_point: None,
+            closed_at: None,
+            redrive_date: None,
             probe: None,
         }
     }
@@ -322,6 +338,14 @@ impl Execution {
                 }
                 self.started = true;
                 self.start(input, input_text);
+            }
+            Event::Redrive => {
+                if !self.started {
+                    return Err(StepError::NotStarted);
+                }
+                self.redrive_status(step.now)
+                    .map_err(StepError::NotRedrivable)?;
+                self.redrive();
             }
             other => {
                 if !self.started {
@@ -366,6 +390,7 @@ impl Execution {
                 .unwrap_or_default(),
             last: 0,
             active: None,
+            failed: None,
         });
         let start = self.machine.start_at.clone();
         self.queue.push_back((root, Flow::Next(start, input)));
@@ -373,7 +398,7 @@ impl Execution {
 
     fn apply(&mut self, event: Event) {
         match event {
-            Event::Start { .. } => {}
+            Event::Start { .. } | Event::Redrive => {}
             Event::TaskStarted { task, worker } => self.task_started(task, worker),
             Event::TaskSucceeded { task, output } => self.task_succeeded(task, output),
             Event::TaskFailed { task, error, cause } => {

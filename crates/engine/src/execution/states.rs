@@ -19,14 +19,7 @@ impl Execution {
     /// Runs the current state from its start (or again, for a retry).
     pub(super) fn run_state(&mut self, f: FrameId, state: &State) -> Flow {
         let jsonata = state.query_language == QueryLanguage::Jsonata;
-        // Task, Parallel and Map may retry or catch, and JSONata states read `$states.input`
-        // when they finish: they keep their raw input. The others finish at once, so it moves.
-        let keeps_raw = jsonata
-            || matches!(
-                state.kind,
-                StateKind::Task(_) | StateKind::Parallel(_) | StateKind::Map(_)
-            );
-        let input = if keeps_raw {
+        let input = if keeps_raw(state) {
             self.active(f).raw_input.clone()
         } else {
             std::mem::take(&mut self.active(f).raw_input)
@@ -130,7 +123,6 @@ impl Execution {
             fields[i] = value;
         }
         let [error, cause] = fields;
-        self.frame_mut(f).active = None;
         Flow::Failed(Fault { error, cause })
     }
 
@@ -173,7 +165,6 @@ impl Execution {
             (None, None) => {
                 let failure = Failure::new(names::NO_CHOICE_MATCHED, "No Matches!");
                 let fault = self.in_state(f, failure);
-                self.frame_mut(f).active = None;
                 return Flow::Failed(fault);
             }
         };
@@ -322,6 +313,22 @@ impl Execution {
         };
         self.settle(f, state, flow)
     }
+}
+
+/// Whether a state keeps its raw input while it runs. Task, Parallel and Map may retry or catch,
+/// JSONata states read `$states.input` when they finish, and a redrive re-enters a Wait or Fail
+/// state with it: they keep it. The others (JSONPath Pass, Succeed, Choice) finish within the
+/// step that entered them, so their input moves (a redrive finds it in that step's history).
+pub(super) fn keeps_raw(state: &State) -> bool {
+    state.query_language == QueryLanguage::Jsonata
+        || matches!(
+            state.kind,
+            StateKind::Task(_)
+                | StateKind::Parallel(_)
+                | StateKind::Map(_)
+                | StateKind::Wait(_)
+                | StateKind::Fail(_)
+        )
 }
 
 /// `SecondsPath`'s value as whole seconds: `Err` when it is a number that is not a long.
