@@ -136,7 +136,7 @@ impl Control {
             &alias_arn,
             ResourceKind::Alias,
             Some(&sm_arn),
-            sort_key::alias(created, name),
+            sort_key::alias(chrono::Utc::now().timestamp_micros(), name),
             records::body(&record)?,
         ))?;
         Ok(json!({ "stateMachineAliasArn": alias_arn, "creationDate": ts(created) }))
@@ -163,9 +163,12 @@ impl Control {
             ));
         }
         let _guard = self.lock();
-        let mut alias = self
-            .alias(arn)?
+        let stored = self
+            .store
+            .get_resource(arn)?
+            .filter(|r| r.kind == ResourceKind::Alias)
             .ok_or_else(|| ApiError::resource_not_found_reference(arn))?;
+        let mut alias: AliasRecord = records::read(&stored)?;
         if let Some(routes) = routes {
             let routed_to = self.check_routing(&routes)?;
             if routed_to != sm_name {
@@ -185,7 +188,7 @@ impl Control {
             arn,
             ResourceKind::Alias,
             Some(&sm_arn),
-            sort_key::alias(alias.creation_ms, &alias.name),
+            stored.sort_key,
             records::body(&alias)?,
         ))?;
         Ok(json!({ "updateDate": ts(alias.update_ms) }))

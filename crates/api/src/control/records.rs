@@ -246,9 +246,10 @@ pub mod sort_key {
         format!("{:020}", u64::MAX - version)
     }
 
-    /// Aliases: in the order they were created.
-    pub fn alias(creation_ms: i64, name: &str) -> String {
-        format!("{:020}:{name}", creation_ms.max(0))
+    /// Aliases: in the order they were created (microseconds, so that aliases made within one
+    /// millisecond keep their order; the name breaks what ties remain).
+    pub fn alias(creation_us: i64, name: &str) -> String {
+        format!("{:020}:{name}", creation_us.max(0))
     }
 }
 
