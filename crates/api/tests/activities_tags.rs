@@ -24,7 +24,8 @@ async fn activity_lifecycle() {
     let d = h.ok("DescribeActivity", json!({"activityArn": arn})).await;
     assert_eq!(
         d,
-        json!({"activityArn": arn, "name": "worker", "creationDate": created["creationDate"]})
+        json!({"activityArn": arn, "name": "worker", "creationDate": created["creationDate"],
+               "encryptionConfiguration": {"type": "AWS_OWNED_KEY"}})
     );
     h.ok("DeleteActivity", json!({"activityArn": arn})).await;
     h.ok("DeleteActivity", json!({"activityArn": arn})).await;
@@ -57,6 +58,8 @@ async fn activity_errors() {
     assert_eq!(code, "InvalidArn");
     let encrypted = json!({"name": "enc", "encryptionConfiguration": {"type": "AWS_OWNED_KEY"}});
     h.ok("CreateActivity", encrypted.clone()).await;
+    // Asking for the default again is the same activity.
+    h.ok("CreateActivity", encrypted).await;
     let (code, _, _) = h
         .err(
             "CreateActivity",

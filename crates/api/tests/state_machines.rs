@@ -36,6 +36,7 @@ async fn create_then_describe() {
             "creationDate": created["creationDate"],
             "loggingConfiguration": {"includeExecutionData": false, "level": "OFF"},
             "tracingConfiguration": {"enabled": false},
+            "encryptionConfiguration": {"type": "AWS_OWNED_KEY"},
         })
     );
 }
@@ -602,6 +603,10 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         json!({"includeExecutionData": false, "level": "OFF"})
     );
     assert!(latest.get("creationDate").is_none());
+    assert_eq!(
+        latest["encryptionConfiguration"],
+        json!({"type": "AWS_OWNED_KEY"})
+    );
     let old = h
         .ok(
             "DescribeStateMachineForExecution",

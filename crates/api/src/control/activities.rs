@@ -25,7 +25,10 @@ impl Control {
         let _guard = self.lock();
         if let Some(existing) = self.record::<ActivityRecord>(&arn, ResourceKind::Activity)? {
             // Idempotent on the name; tags are ignored, but the encryption cannot change.
-            if encryption.is_some() && existing.encryption != encryption {
+            let effective = |e: Option<&Value>| records::encryption_or_default(e);
+            if encryption.is_some()
+                && effective(existing.encryption.as_ref()) != effective(encryption.as_ref())
+            {
                 return Err(ApiError::activity_already_exists(&arn));
             }
             return Ok(json!({ "activityArn": arn, "creationDate": ts(existing.creation_ms) }));
@@ -58,9 +61,8 @@ impl Control {
             "name": activity.name,
             "creationDate": ts(activity.creation_ms),
         });
-        if let Some(e) = activity.encryption {
-            out["encryptionConfiguration"] = e;
-        }
+        out["encryptionConfiguration"] =
+            records::encryption_or_default(activity.encryption.as_ref());
         Ok(out)
     }
 

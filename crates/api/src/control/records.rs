@@ -137,6 +137,16 @@ pub fn default_tracing() -> Value {
     json!({"enabled": false})
 }
 
+/// The encryption AWS reports when none was asked for.
+pub fn default_encryption() -> Value {
+    json!({"type": "AWS_OWNED_KEY"})
+}
+
+/// A stored encryption configuration, or the default.
+pub fn encryption_or_default(encryption: Option<&Value>) -> Value {
+    encryption.cloned().unwrap_or_else(default_encryption)
+}
+
 /// A state machine: its current revision and what the control plane needs to know about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -100,9 +100,10 @@ impl Described<'_> {
         if let Some(d) = self.description {
             out.insert("description".into(), json!(d));
         }
-        if let Some(e) = self.encryption {
-            out.insert("encryptionConfiguration".into(), e.clone());
-        }
+        out.insert(
+            "encryptionConfiguration".into(),
+            records::encryption_or_default(self.encryption),
+        );
         Value::Object(out)
     }
 }
@@ -594,9 +595,10 @@ impl Control {
         if let Some(r) = revision_id {
             out.insert("revisionId".into(), json!(r));
         }
-        if let Some(e) = encryption {
-            out.insert("encryptionConfiguration".into(), e);
-        }
+        out.insert(
+            "encryptionConfiguration".into(),
+            records::encryption_or_default(encryption.as_ref()),
+        );
         Ok(Value::Object(out))
     }
 }
