@@ -88,9 +88,11 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
         "" | "application/x-amz-json-1.0" | "application/x-amz-json-1.1" | "application/json" => {
             Ok(())
         }
-        other => Err(ApiError::unknown_operation(Some(&format!(
-            "unsupported content type {other}"
-        )))),
+        // Without a JSON protocol the operation cannot be read at all.
+        other => Err(ApiError::client(
+            "UnknownOperationException",
+            format!("Unsupported content type: '{other}'"),
+        )),
     }
 }
 

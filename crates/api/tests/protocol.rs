@@ -110,7 +110,9 @@ async fn empty_bodies_and_other_json_content_types_are_accepted() {
         ))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(text.contains("UnknownOperationException"));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["__type"], "UnknownOperationException");
+    assert_eq!(v["message"], "Unsupported content type: 'text/plain'");
 }
 
 #[tokio::test]
