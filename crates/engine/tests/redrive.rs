@@ -153,7 +153,7 @@ fn a_failed_task_runs_again_with_its_input_and_the_run_goes_on() {
 }
 
 #[test]
-fn a_parallel_state_with_a_failed_branch_runs_again() {
+fn a_parallel_state_runs_only_its_failed_branch_again() {
     let m = machine(json!({
         "StartAt": "Both",
         "States": {
@@ -161,9 +161,11 @@ fn a_parallel_state_with_a_failed_branch_runs_again() {
                 {"StartAt": "A", "States": {"A": {"Type": "Task",
                     "Resource": "arn:aws:states:::lambda:invoke",
                     "Parameters": {"FunctionName": "a"}, "OutputPath": "$.Payload", "End": true}}},
-                {"StartAt": "B", "States": {"B": {"Type": "Task",
-                    "Resource": "arn:aws:states:::lambda:invoke",
-                    "Parameters": {"FunctionName": "b"}, "OutputPath": "$.Payload", "End": true}}}
+                {"StartAt": "B0", "States": {
+                    "B0": {"Type": "Pass", "Assign": {"step": "b0"}, "Next": "B"},
+                    "B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                          "Parameters": {"FunctionName": "b", "Payload": {"after.$": "$step"}},
+                          "OutputPath": "$.Payload", "End": true}}}
             ]}
         }
     }));
@@ -178,25 +180,114 @@ fn a_parallel_state_with_a_failed_branch_runs_again() {
     assert_eq!(first.completion.status, Status::Failed);
     assert_eq!(first.completion.error.as_deref(), Some("BranchBroke"));
 
-    script.answers.extend([
-        TaskOutcome::Succeeded(json!({"Payload": "a2"})),
-        TaskOutcome::Succeeded(json!({"Payload": "b2"})),
-    ]);
+    script
+        .answers
+        .push_back(TaskOutcome::Succeeded(json!({"Payload": "b2"})));
     let r = redrive(&m, &first, &mut script);
     assert_eq!(r.completion.status, Status::Succeeded);
-    // The whole Parallel state ran again: both branches.
-    assert_eq!(r.completion.output, Some(json!(["a2", "b2"])));
-    assert_eq!(script.seen.len(), 4);
+    // Branch A keeps its result; branch B resumes at B (not B0), with its variable.
+    assert_eq!(r.completion.output, Some(json!(["a1", "b2"])));
+    assert_eq!(script.seen.len(), 3);
+    assert_eq!(script.seen[2].input["FunctionName"], json!("b"));
+    assert_eq!(script.seen[2].input["Payload"], json!({"after": "b0"}));
     let new = &r.events[first.events.len()..];
     assert_eq!(
-        types(new)[..3],
+        types(new),
         [
             "ExecutionRedriven",
             "ParallelStateEntered",
-            "ParallelStateStarted"
+            "ParallelStateStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskSucceeded",
+            "TaskStateExited",
+            "ParallelStateExited",
+            "ExecutionSucceeded"
         ]
     );
     assert_eq!(details(&new[1])["input"], json!("{\"x\":1}"));
+}
+
+#[test]
+fn an_inline_map_runs_only_its_failed_iterations_again() {
+    let m = machine(json!({
+        "StartAt": "Each",
+        "States": {
+            "Each": {"Type": "Map", "ItemsPath": "$.items", "MaxConcurrency": 1, "End": true,
+                "ItemProcessor": {"StartAt": "Work", "States": {
+                    "Work": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                             "Parameters": {"FunctionName": "w", "Payload.$": "$"},
+                             "OutputPath": "$.Payload", "End": true}}}}
+        }
+    }));
+    // Item 1 fails; with MaxConcurrency 1, item 2 never starts.
+    let mut script = Script {
+        answers: VecDeque::from([
+            TaskOutcome::Succeeded(json!({"Payload": "r0"})),
+            fail("ItemBroke"),
+        ]),
+        ..Script::default()
+    };
+    let first = start(&m, json!({"items": [10, 11, 12]}), &mut script);
+    assert_eq!(first.completion.status, Status::Failed);
+    assert_eq!(script.seen.len(), 2);
+
+    script.answers.extend([
+        TaskOutcome::Succeeded(json!({"Payload": "r1"})),
+        TaskOutcome::Succeeded(json!({"Payload": "r2"})),
+    ]);
+    let r = redrive(&m, &first, &mut script);
+    assert_eq!(r.completion.status, Status::Succeeded);
+    assert_eq!(r.completion.output, Some(json!(["r0", "r1", "r2"])));
+    let payloads: Vec<&Value> = script.seen[2..]
+        .iter()
+        .map(|t| &t.input["Payload"])
+        .collect();
+    assert_eq!(payloads, [&json!(11), &json!(12)]);
+    let new = &r.events[first.events.len()..];
+    let started: Vec<Value> = new
+        .iter()
+        .filter(|e| e.event_type.as_str() == "MapIterationStarted")
+        .map(|e| details(e)["index"].clone())
+        .collect();
+    assert_eq!(started, [json!(1), json!(2)]);
+}
+
+#[test]
+fn a_timed_out_parallel_resumes_the_branch_that_was_waiting() {
+    let m = machine(json!({
+        "StartAt": "Both",
+        "TimeoutSeconds": 30,
+        "States": {
+            "Both": {"Type": "Parallel", "End": true, "Branches": [
+                {"StartAt": "Quick", "States": {"Quick": {"Type": "Pass", "Result": "q", "End": true}}},
+                {"StartAt": "Slow", "States": {
+                    "Slow": {"Type": "Wait", "SecondsPath": "$.wait", "Next": "Last"},
+                    "Last": {"Type": "Pass", "Result": "s", "End": true}}}
+            ]}
+        }
+    }));
+    let quick = start(&m, json!({"wait": 20}), &mut Script::default());
+    assert_eq!(quick.completion.output, Some(json!(["q", "s"])));
+    let first = start(&m, json!({"wait": 40}), &mut Script::default());
+    assert_eq!(first.completion.status, Status::TimedOut);
+    // After a redrive, the Wait starts again with 30 more seconds of execution time: it still
+    // does not fit, so the execution times out again, having re-entered only the Wait.
+    let r = redrive(&m, &first, &mut Script::default());
+    assert_eq!(r.completion.status, Status::TimedOut);
+    let new = &r.events[first.events.len()..];
+    assert_eq!(
+        types(new),
+        [
+            "ExecutionRedriven",
+            "ParallelStateEntered",
+            "ParallelStateStarted",
+            "WaitStateEntered",
+            "ExecutionTimedOut"
+        ]
+    );
+    assert_eq!(details(&new[3])["input"], json!("{\"wait\":40}"));
 }
 
 #[test]

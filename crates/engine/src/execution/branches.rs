@@ -12,8 +12,9 @@ use crate::history::EventType;
 use crate::lang;
 
 use super::flow::Flow;
-use super::frames::{Children, Frame, Iteration, Waiting};
+use super::frames::{Children, Frame, Iteration, Start, Waiting};
 use super::probe::Field;
+use super::redrive::{RedrivePoint, Resume};
 use super::{Execution, Fault, FrameId};
 
 impl Execution {
@@ -35,25 +36,37 @@ impl Execution {
         let n = parallel.branches.len();
         let last = self.frame(f).last;
         let silent = self.frame(f).silent;
-        let mut running = VecDeque::with_capacity(n);
-        for (i, branch) in parallel.branches.iter().enumerate() {
+        // A redrive runs only the branches that did not succeed, from where they stopped.
+        let (results, starts) = match self.take_resume(f, n) {
+            Some(point) => (point.results, point.redo),
+            None => (vec![None; n], (0..n).map(|i| (i, None)).collect()),
+        };
+        let remaining = starts.len();
+        let mut running = VecDeque::with_capacity(remaining);
+        for (i, point) in starts {
+            let (vars, resume, flow) = match point {
+                None => (Map::new(), None, Flow::Begin(input.clone())),
+                Some(p) => resumed(*p),
+            };
             let child = self.alloc_frame(Frame {
-                machine: branch.clone(),
+                machine: parallel.branches[i].clone(),
                 parent: Some((f, i)),
                 iteration: None,
                 silent,
-                vars: Map::new(),
+                vars,
                 last,
                 active: None,
                 failed: None,
+                resume,
             });
             running.push_back(child);
-            self.queue.push_back((child, Flow::Begin(input.clone())));
+            self.queue.push_back((child, flow));
         }
+        let all_done = remaining == 0;
         self.active(f).waiting = Waiting::Children(Box::new(Children {
-            results: vec![None; n],
+            results,
             running,
-            remaining: n,
+            remaining,
             pending: VecDeque::new(),
             max_concurrency: 0,
             distributed: false,
@@ -63,6 +76,9 @@ impl Execution {
             total: n,
             closing_prev: last,
         }));
+        if all_done {
+            return self.children_done(f);
+        }
         Flow::Blocked
     }
 
@@ -248,7 +264,7 @@ impl Execution {
                     Err(e) => return Flow::Failed(self.in_state(f, e)),
                 },
             };
-            inputs.push_back((index, input));
+            inputs.push_back((index, Start::Begin(input)));
         }
 
         if let Some(answer) = self.mock_answer() {
@@ -281,11 +297,28 @@ impl Execution {
         }
         let total = inputs.len();
         let last = self.frame(f).last;
+        // A redrive runs only the iterations that did not succeed, from where they stopped.
+        let (results, pending) = match self.take_resume(f, total) {
+            Some(point) => {
+                let mut redo: std::collections::HashMap<usize, Option<Box<RedrivePoint>>> =
+                    point.redo.into_iter().collect();
+                let pending: VecDeque<(usize, Start)> = inputs
+                    .into_iter()
+                    .filter_map(|(i, start)| {
+                        let point = redo.remove(&i)?;
+                        Some((i, point.map_or(start, Start::Resume)))
+                    })
+                    .collect();
+                (point.results, pending)
+            }
+            None => (vec![None; total], inputs),
+        };
+        let remaining = pending.len();
         self.active(f).waiting = Waiting::Children(Box::new(Children {
-            results: vec![None; total],
+            results,
             running: VecDeque::new(),
-            remaining: total,
-            pending: inputs,
+            remaining,
+            pending,
             max_concurrency,
             distributed,
             tolerated_failures: tolerated[0],
@@ -294,7 +327,7 @@ impl Execution {
             total,
             closing_prev: last,
         }));
-        if total == 0 {
+        if remaining == 0 {
             return self.children_done(f);
         }
         self.start_iterations(f);
@@ -330,7 +363,11 @@ impl Execution {
                 }
                 c.pending.pop_front()
             };
-            let Some((index, input)) = next else { return };
+            let Some((index, start)) = next else { return };
+            let (vars, resume, flow) = match start {
+                Start::Begin(input) => (Map::new(), None, Flow::Begin(input)),
+                Start::Resume(p) => resumed(*p),
+            };
             let child = self.alloc_frame(Frame {
                 machine: machine.clone(),
                 parent: Some((f, index)),
@@ -339,15 +376,16 @@ impl Execution {
                     map_state: map_name.clone(),
                 }),
                 silent,
-                vars: Map::new(),
+                vars,
                 last,
                 active: None,
                 failed: None,
+                resume,
             });
             if let Waiting::Children(c) = &mut self.active(f).waiting {
                 c.running.push_back(child);
             }
-            self.queue.push_back((child, Flow::Begin(input)));
+            self.queue.push_back((child, flow));
         }
     }
 
@@ -358,7 +396,7 @@ impl Execution {
         slot: usize,
         child_last: u64,
         closing: u64,
-        outcome: Result<Value, Fault>,
+        outcome: Result<Value, (Fault, Option<Box<RedrivePoint>>)>,
     ) {
         if !self.frames.get(parent).is_some_and(Option::is_some) {
             return;
@@ -391,10 +429,11 @@ impl Execution {
                 }
                 None
             }
-            Err(fault) => {
+            Err((fault, point)) => {
                 let Waiting::Children(c) = &mut self.active(parent).waiting else {
                     return;
                 };
+                let keep = !c.distributed;
                 c.failures += 1;
                 c.remaining -= 1;
                 let tolerated = c.distributed
@@ -406,6 +445,10 @@ impl Execution {
                     c.results[slot] = Some(fault.error_output());
                     None
                 } else {
+                    if keep {
+                        // What a redrive keeps: taken before the siblings are aborted.
+                        self.keep_partial(parent, slot, point);
+                    }
                     Some(fault)
                 }
             }
@@ -511,4 +554,11 @@ fn plain(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => lang::to_json(other),
     }
+}
+
+/// A branch or iteration a redrive resumes: its variables, what its Parallel or Map state (if
+/// it stopped in one) resumes, and where it starts.
+fn resumed(p: RedrivePoint) -> (Map<String, Value>, Option<Resume>, Flow) {
+    let resume = p.children.map(|c| Box::new((p.state.clone(), *c)));
+    (p.vars, resume, Flow::Resume(p.state, p.input))
 }

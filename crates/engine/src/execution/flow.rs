@@ -23,6 +23,8 @@ use super::{Execution, Fault, FrameId};
 pub(super) enum Flow {
     /// A child frame begins (emits MapIterationStarted for iterations).
     Begin(Value),
+    /// A child frame begins again at this state with this input (a redrive).
+    Resume(String, Value),
     /// Enter this state with this input.
     Next(String, Value),
     /// The frame's machine ended with this output.
@@ -62,6 +64,7 @@ impl Execution {
             entered_time: self.now,
             retries,
             retry_count: attempts,
+            partial: None,
             waiting: Waiting::Nothing,
         });
         let flow = self.run_state(f, state);
@@ -175,6 +178,8 @@ impl Execution {
             let active = self.active(f);
             let attempt = active.retries[i];
             if u64::from(attempt) < r.max_attempts {
+                // A retry runs the whole state again: what a redrive would keep is void.
+                active.partial = None;
                 active.retries[i] += 1;
                 active.retry_count += 1;
                 let mut delay = r.interval_seconds as f64 * r.backoff_rate.powi(attempt as i32);

@@ -12,6 +12,7 @@ use crate::history::EventType;
 use crate::lang;
 
 use super::events::{add_error, iteration_details, truncated_false};
+use super::redrive::{ChildrenPoint, RedrivePoint, Resume};
 use super::{Command, Completion, Execution, Fault, FrameId, Status, TaskId, TimerId};
 
 #[derive(Debug)]
@@ -33,7 +34,9 @@ pub(super) struct Frame {
     pub(super) last: u64,
     pub(super) active: Option<Active>,
     /// The state this frame failed in and its input, for a redrive.
-    pub(super) failed: Option<Box<(String, Value)>>,
+    pub(super) failed: Option<Box<RedrivePoint>>,
+    /// A redrive resumes this Parallel or Map state's unfinished branches or iterations only.
+    pub(super) resume: Option<Resume>,
 }
 
 /// The state a frame is in.
@@ -49,6 +52,8 @@ pub(super) struct Active {
     pub(super) retries: Vec<u32>,
     pub(super) retry_count: u32,
     pub(super) waiting: Waiting,
+    /// A Parallel or Map state's branches or iterations when one of them failed, for a redrive.
+    pub(super) partial: Option<Box<ChildrenPoint>>,
 }
 
 #[derive(Debug)]
@@ -60,13 +65,22 @@ pub(super) enum Waiting {
     Children(Box<Children>),
 }
 
+/// How a pending Map iteration starts.
+#[derive(Debug)]
+pub(super) enum Start {
+    /// From the ItemProcessor's StartAt, with this input.
+    Begin(Value),
+    /// Where a redrive resumes it.
+    Resume(Box<RedrivePoint>),
+}
+
 #[derive(Debug)]
 pub(super) struct Children {
     pub(super) results: Vec<Option<Value>>,
     pub(super) running: VecDeque<FrameId>,
     pub(super) remaining: usize,
-    /// Map: inputs still to start, in order.
-    pub(super) pending: VecDeque<(usize, Value)>,
+    /// Map: iterations still to start, in order.
+    pub(super) pending: VecDeque<(usize, Start)>,
     pub(super) max_concurrency: usize,
     pub(super) distributed: bool,
     /// Distributed Map: failures allowed.
@@ -160,6 +174,7 @@ impl Execution {
                 self.fail_execution(frame.last, fault)
             }
             Some((parent, slot)) => {
+                let point = self.redrive_point_of(&frame);
                 let mut closing = frame.last;
                 if let Some(it) = &frame.iteration {
                     if !frame.silent {
@@ -169,7 +184,7 @@ impl Execution {
                             self.record(EventType::MapIterationFailed, frame.last, Some(details));
                     }
                 }
-                self.child_finished(parent, f, slot, frame.last, closing, Err(fault));
+                self.child_finished(parent, f, slot, frame.last, closing, Err((fault, point)));
             }
         }
     }

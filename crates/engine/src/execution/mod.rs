@@ -391,6 +391,7 @@ impl Execution {
             last: 0,
             active: None,
             failed: None,
+            resume: None,
         });
         let start = self.machine.start_at.clone();
         self.queue.push_back((root, Flow::Next(start, input)));
@@ -448,22 +449,13 @@ impl Execution {
             }
             flow = match flow {
                 Flow::Begin(input) => {
-                    let (index, name, machine) = {
-                        let frame = self.frame(f);
-                        (
-                            frame.iteration.as_ref().map(|i| i.index),
-                            frame.iteration.as_ref().map(|i| i.map_state.clone()),
-                            frame.machine.clone(),
-                        )
-                    };
-                    if let (Some(index), Some(name)) = (index, name) {
-                        self.event(
-                            f,
-                            EventType::MapIterationStarted,
-                            Some(iteration_details(&name, index)),
-                        );
-                    }
-                    Flow::Next(machine.start_at.clone(), input)
+                    let start = self.frame(f).machine.start_at.clone();
+                    self.iteration_started(f);
+                    Flow::Next(start, input)
+                }
+                Flow::Resume(state, input) => {
+                    self.iteration_started(f);
+                    Flow::Next(state, input)
                 }
                 Flow::Next(state, input) => {
                     if let Some(p) = self.probe.as_deref_mut() {
@@ -489,6 +481,15 @@ impl Execution {
                 }
                 Flow::Blocked | Flow::Halt => return,
             };
+        }
+    }
+
+    /// A Map iteration's frame begins: MapIterationStarted.
+    fn iteration_started(&mut self, f: FrameId) {
+        let frame = self.frame(f);
+        if let Some(it) = &frame.iteration {
+            let details = iteration_details(&it.map_state, it.index);
+            self.event(f, EventType::MapIterationStarted, Some(details));
         }
     }
 }

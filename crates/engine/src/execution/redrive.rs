@@ -1,12 +1,15 @@
 //! Redrive (RedriveExecution): a FAILED, TIMED_OUT or ABORTED execution continues from the
 //! state that did not succeed, with that state's original input and the variables of that
 //! moment; `$$.Execution.RedriveCount` goes up by one and the history goes on with an
-//! `ExecutionRedriven` event. States that succeeded are not run again. A Parallel or Map state
-//! that did not succeed runs again as a whole (all its branches or iterations).
+//! `ExecutionRedriven` event. States that succeeded are not run again. A Parallel or inline Map
+//! state that did not succeed keeps the results of its branches or iterations that succeeded
+//! and runs only the others again, each from the state where it stopped (at any depth).
 //!
 //! What a redrive needs is kept when the execution ends (the [`RedrivePoint`]); like everything
 //! else in [`Execution`] it follows from the recorded steps, so a replayed execution can be
 //! redriven too.
+
+use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
@@ -14,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::history::{Details, EventType};
 
 use super::flow::Flow;
-use super::frames::{Active, Frame};
+use super::frames::{Active, Children, Frame, Start, Waiting};
 use super::states::keeps_raw;
 use super::timers::TimerPurpose;
 use super::{Command, Execution, FrameId, Status};
@@ -42,13 +45,25 @@ pub enum NotRedrivable {
     RedrivablePeriodExceeded,
 }
 
-/// Where a redrive continues: the top-level state that did not succeed, its input and the
-/// top-level variables when it ended.
+/// Where a redrive continues in one frame: the state that did not succeed, its input, the
+/// frame's variables when it ended, and for a Parallel or Map state, its branches or iterations.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct RedrivePoint {
     pub(super) state: String,
     pub(super) input: Value,
     pub(super) vars: Map<String, Value>,
+    pub(super) children: Option<Box<ChildrenPoint>>,
+}
+
+/// What a redrive leaves in a frame for the Parallel or Map state (named) it resumes.
+pub(super) type Resume = Box<(String, ChildrenPoint)>;
+
+/// A Parallel or Map state's branches or iterations: the results of those that succeeded, and
+/// where each other one resumes (`None`: from its start).
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct ChildrenPoint {
+    pub(super) results: Vec<Option<Value>>,
+    pub(super) redo: Vec<(usize, Option<Box<RedrivePoint>>)>,
 }
 
 impl Execution {
@@ -99,7 +114,69 @@ impl Execution {
         } else {
             self.entered_input(active.entered_id)
         };
-        self.frame_mut(f).failed = Some(Box::new((active.name, input)));
+        self.frame_mut(f).failed = Some(Box::new(RedrivePoint {
+            state: active.name,
+            input,
+            vars: Map::new(),
+            children: active.partial,
+        }));
+    }
+
+    /// A child of Parallel or Map state `f` failed (`failed`, in `slot`): what a redrive of the
+    /// state keeps and resumes, taken before the other children are aborted.
+    pub(super) fn keep_partial(
+        &mut self,
+        f: FrameId,
+        slot: usize,
+        failed: Option<Box<RedrivePoint>>,
+    ) {
+        let Some(Waiting::Children(c)) = self.frame(f).active.as_ref().map(|a| &a.waiting) else {
+            return;
+        };
+        let mut point = self.children_point(c);
+        if let Some(entry) = point.redo.iter_mut().find(|(s, _)| *s == slot) {
+            entry.1 = failed;
+        }
+        self.active(f).partial = Some(Box::new(point));
+    }
+
+    /// Where each unfinished branch or iteration of `c` stands now.
+    fn children_point(&self, c: &Children) -> ChildrenPoint {
+        let running: HashMap<usize, FrameId> = c
+            .running
+            .iter()
+            .filter_map(|&r| {
+                let frame = self.frames.get(r)?.as_ref()?;
+                Some((frame.parent?.1, r))
+            })
+            .collect();
+        let redo =
+            c.results
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.is_none())
+                .map(|(slot, _)| {
+                    // Distributed Map iterations keep no history to find inputs in: they start over.
+                    let point = if let Some(&r) = running.get(&slot) {
+                        self.frames[r]
+                            .as_ref()
+                            .filter(|frame| !frame.silent)
+                            .and_then(|frame| self.redrive_point_of(frame))
+                    } else {
+                        c.pending.iter().find(|(i, _)| *i == slot).and_then(
+                            |(_, start)| match start {
+                                Start::Resume(p) => Some(p.clone()),
+                                Start::Begin(_) => None,
+                            },
+                        )
+                    };
+                    (slot, point)
+                })
+                .collect();
+        ChildrenPoint {
+            results: c.results.clone(),
+            redo,
+        }
     }
 
     /// The raw input of the state `active` is in. States that move their input away
@@ -127,18 +204,37 @@ impl Execution {
             .unwrap_or(Value::Null)
     }
 
-    /// Where a redrive of the top-level `frame` would continue.
+    /// Where a redrive of `frame` would continue: the state it is in (or failed in).
     pub(super) fn redrive_point_of(&self, frame: &Frame) -> Option<Box<RedrivePoint>> {
-        let (state, input) = match (&frame.active, &frame.failed) {
-            (Some(active), _) => (active.name.clone(), self.input_of(&frame.machine, active)),
-            (None, Some(failed)) => (failed.0.clone(), failed.1.clone()),
-            (None, None) => return None,
-        };
-        Some(Box::new(RedrivePoint {
-            state,
-            input,
-            vars: frame.vars.clone(),
-        }))
+        match (&frame.active, &frame.failed) {
+            (Some(active), _) => {
+                let children = match &active.waiting {
+                    Waiting::Children(c) => Some(Box::new(self.children_point(c))),
+                    _ => active.partial.clone(),
+                };
+                Some(Box::new(RedrivePoint {
+                    state: active.name.clone(),
+                    input: self.input_of(&frame.machine, active),
+                    vars: frame.vars.clone(),
+                    children,
+                }))
+            }
+            (None, Some(failed)) => {
+                let mut point = failed.clone();
+                point.vars = frame.vars.clone();
+                Some(point)
+            }
+            (None, None) => None,
+        }
+    }
+
+    /// Takes what a redrive left for the Parallel or Map state `f` is in, if it fits `slots`
+    /// branches or iterations.
+    pub(super) fn take_resume(&mut self, f: FrameId, slots: usize) -> Option<ChildrenPoint> {
+        let name = self.frame(f).active.as_ref()?.name.clone();
+        let resume = self.frame_mut(f).resume.take()?;
+        let (state, point) = *resume;
+        (state == name && point.results.len() == slots).then_some(point)
     }
 
     /// Applies a redrive the caller has checked with [`Self::redrive_status`].
@@ -164,12 +260,16 @@ impl Execution {
         self.frames.clear();
         self.free_frames.clear();
         self.queue.clear();
-        let (state, input, vars) = match point {
-            Some(p) => (p.state, p.input, p.vars),
+        let (state, input, vars, resume) = match point {
+            Some(p) => {
+                let resume = p.children.map(|c| Box::new((p.state.clone(), *c)));
+                (p.state, p.input, p.vars, resume)
+            }
             None => (
                 self.machine.start_at.clone(),
                 self.input.clone(),
                 Map::new(),
+                None,
             ),
         };
         let root = self.alloc_frame(Frame {
@@ -181,6 +281,7 @@ impl Execution {
             last: redriven,
             active: None,
             failed: None,
+            resume,
         });
         self.queue.push_back((root, Flow::Next(state, input)));
     }
