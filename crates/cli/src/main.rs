@@ -4,6 +4,7 @@
 //! exit codes (0 success, 1 the subject is invalid or failed, 2 usage or IO error).
 
 mod run;
+mod serve;
 mod validate;
 
 use std::process::ExitCode;
@@ -31,6 +32,8 @@ enum Command {
     Run(run::Args),
     /// Check state machine definitions as AWS's CreateStateMachine would.
     Validate(validate::Args),
+    /// Serve the Step Functions API (AWS JSON 1.0) on a port, durable on a SQLite store.
+    Serve(serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -49,5 +52,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::run(&args),
+        Command::Serve(args) => serve::run(&args),
     }
 }

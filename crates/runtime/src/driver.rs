@@ -531,10 +531,9 @@ impl Driver {
     }
 
     fn redrive(&mut self, arn: &str, pending: &mut Pending) -> Result<i64, RuntimeError> {
-        let _ = (arn, pending);
-        Err(RuntimeError::NotRedrivable(
-            "Execution cannot be redriven: redrive is not supported yet".into(),
-        ))
+        let at = now_ms();
+        self.step_at(arn, Event::Redrive, at, pending)?;
+        Ok(at)
     }
 
     fn record(&self, arn: &str) -> Result<ExecutionRecord, RuntimeError> {
@@ -607,10 +606,23 @@ impl Driver {
         };
         let text = serde_json::to_string(&step)
             .map_err(|e| RuntimeError::Store(format!("a step does not encode: {e}")))?;
+        let redriving = matches!(step.event, Event::Redrive);
         let out = live.exec.step(step).map_err(|e| match e {
             StepError::NotRunning => RuntimeError::NotRunning,
+            StepError::NotRedrivable(reason) => RuntimeError::NotRedrivable(reason.to_string()),
             other => RuntimeError::Store(other.to_string()),
         })?;
+        if redriving {
+            let r = &mut live.record;
+            r.status = Status::Running.as_str().to_owned();
+            r.stop_ms = None;
+            r.output = None;
+            r.error = None;
+            r.cause = None;
+            r.redrive_count = live.exec.redrive_count();
+            r.redrive_ms = Some(at_ms);
+            self.shared.metrics.started();
+        }
         pending.touched.insert(arn.to_owned());
         pending
             .batch

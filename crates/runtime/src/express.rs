@@ -21,7 +21,7 @@ pub struct ExpressOutcome {
 /// Answers the tasks of Express executions: no integration is bound yet, so each fails the
 /// way an unbound Standard task does.
 #[derive(Debug, Default)]
-struct Unbound;
+pub(crate) struct Unbound;
 
 impl TaskHandler for Unbound {
     fn run(&mut self, request: &TaskRequest) -> TaskOutcome {

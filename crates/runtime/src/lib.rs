@@ -8,6 +8,7 @@
 //!
 //! Express executions run in memory ([`express`]), as on AWS: no per-step history is kept.
 
+pub mod actions;
 pub mod driver;
 pub mod express;
 mod shared;

@@ -1,0 +1,314 @@
+//! Shared by the end-to-end tests: a Python venv with the real AWS clients (boto3, awscli) from
+//! PyPI, and a `stepwise serve` child process on a free port.
+//!
+//! The venv lives in Cargo's target directory and is made once. Without Python or PyPI the
+//! tests that need it skip with a message, unless `STEPWISE_E2E_REQUIRED=1` (CI sets it) makes
+//! that a failure.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Where the end-to-end Python sources are.
+pub fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+}
+
+fn required() -> bool {
+    std::env::var("STEPWISE_E2E_REQUIRED").is_ok_and(|v| v == "1")
+}
+
+/// Skips (returns `None`) or, when end-to-end tests are required, fails.
+fn unavailable(why: &str) -> Option<PathBuf> {
+    if required() {
+        panic!("end-to-end tests are required but {why}");
+    }
+    eprintln!("skipping: {why} (set STEPWISE_E2E_REQUIRED=1 to make this a failure)");
+    None
+}
+
+/// The venv's python, made on first use (boto3 and awscli from PyPI).
+pub fn python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-venv");
+    let python = venv.join("bin/python");
+    let requirements = e2e_dir().join("requirements.txt");
+    let stamp = venv.join("requirements.stamp");
+    let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
+    // One test binary at a time makes the venv.
+    std::fs::create_dir_all(env!("CARGO_TARGET_TMPDIR")).expect("target tmp dir");
+    let _lock = DirLock::acquire(Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-venv.lockdir"));
+    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && python.exists() {
+        return Some(python);
+    }
+    let made = Command::new("python3")
+        .args(["-m", "venv"])
+        .arg(&venv)
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        return unavailable("python3 -m venv failed");
+    }
+    let installed = Command::new(&python)
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements)
+        .status();
+    if !installed.is_ok_and(|s| s.success()) {
+        return unavailable("pip could not install boto3 and awscli from PyPI");
+    }
+    std::fs::write(&stamp, wanted).expect("stamp");
+    Some(python)
+}
+
+/// A lock held by creating a directory (atomic on every file system); a lock older than ten
+/// minutes was left by a killed test run and is taken over. Anything else in the way (a plain
+/// file left by an older harness) is removed too. Never spins: every failed attempt sleeps.
+struct DirLock(PathBuf);
+
+impl DirLock {
+    fn acquire(path: PathBuf) -> DirLock {
+        let began = std::time::Instant::now();
+        loop {
+            match std::fs::create_dir(&path) {
+                Ok(()) => return DirLock(path),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let meta = std::fs::symlink_metadata(&path).ok();
+                    let stale = meta
+                        .as_ref()
+                        .and_then(|m| m.modified().ok())
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > Duration::from_secs(600));
+                    if meta.as_ref().is_some_and(|m| !m.is_dir()) {
+                        let _ = std::fs::remove_file(&path);
+                    } else if stale {
+                        let _ = std::fs::remove_dir(&path);
+                    }
+                    assert!(
+                        began.elapsed() < Duration::from_secs(900),
+                        "waited 15 minutes for {}",
+                        path.display()
+                    );
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => panic!("cannot lock {}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+impl Drop for DirLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// A `stepwise serve` process.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    pub url: String,
+    store: PathBuf,
+    envs: Vec<(String, String)>,
+}
+
+impl Server {
+    /// Starts a server on a free port with its store at `store`.
+    pub fn start(store: &Path, envs: &[(&str, &str)]) -> Server {
+        let envs: Vec<(String, String)> = envs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let (child, url) = spawn(store, &envs, 0);
+        Server {
+            child,
+            url,
+            store: store.to_owned(),
+            envs,
+        }
+    }
+
+    /// The port the server listens on.
+    pub fn port(&self) -> u16 {
+        self.url
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port in url")
+    }
+
+    /// SIGKILL: no chance to clean up.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on the same store and port.
+    pub fn restart(&mut self) {
+        let port = self.port();
+        let (child, url) = spawn(&self.store, &self.envs, port);
+        self.child = child;
+        self.url = url;
+    }
+
+    /// SIGTERM, then waits for the exit code.
+    pub fn terminate(&mut self) -> Option<i32> {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        self.child.wait().ok().and_then(|s| s.code())
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(store: &Path, envs: &[(String, String)], port: u16) -> (Child, String) {
+    for _attempt in 0..50 {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_stepwise"));
+        cmd.args(["serve", "--port", &port.to_string(), "--store"])
+            .arg(store)
+            .env("STEPWISE_LOG", "info")
+            .env("STEPWISE_LOG_FORMAT", "json")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn stepwise serve");
+        let stderr = child.stderr.take().expect("stderr");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if !sent && line.contains("stepwise listening") {
+                    let v: serde_json::Value = serde_json::from_str(&line).unwrap_or_default();
+                    let addr = v["fields"]["address"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let _ = tx.send(Some(addr));
+                    sent = true;
+                }
+                if std::env::var("STEPWISE_E2E_SERVER_LOG").is_ok() {
+                    eprintln!("[server] {line}");
+                }
+            }
+            if !sent {
+                let _ = tx.send(None);
+            }
+        });
+        match rx.recv_timeout(Duration::from_secs(20)) {
+            Ok(Some(addr)) if !addr.is_empty() => return (child, format!("http://{addr}")),
+            _ => {
+                // The port may still be held by the process just killed: try again.
+                let _ = child.kill();
+                let _ = child.wait();
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        }
+    }
+    panic!("stepwise serve did not start");
+}
+
+/// The command that runs a Python e2e script with the venv's python against the server at `url`
+/// (dummy credentials, unbuffered output).
+pub fn python_command(python: &Path, script: &str, url: &str) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.arg(e2e_dir().join(script))
+        .current_dir(e2e_dir())
+        .env("STEPWISE_URL", url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("PYTHONUNBUFFERED", "1")
+        .env("PYTHONDONTWRITEBYTECODE", "1");
+    cmd
+}
+
+/// Runs a Python e2e script with the venv's python against `server`; panics with its output
+/// when it fails.
+pub fn run_python(python: &Path, script: &str, server: &Server, args: &[&str]) {
+    let out = python_command(python, script, &server.url)
+        .args(args)
+        .output()
+        .expect("run python");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "{script} failed:\n{text}");
+}
+
+/// A fresh directory for one test's store (emptied if a previous run left it), and the store
+/// file's path inside it.
+pub fn scratch_store(test: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e-stores")
+        .join(format!("{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir.join("stepwise.db")
+}
+
+/// A plain HTTP/1.1 GET on the server; returns the status code and the body.
+pub fn http_get(server: &Server, path: &str) -> (u16, String) {
+    let host = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&host).expect("connect to the server");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send the request");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read the answer");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
+    (status, body)
+}
+
+fn dechunk(mut body: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, rest)) = body.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || rest.len() < n {
+            break;
+        }
+        out.push_str(&rest[..n]);
+        body = rest[n..].trim_start_matches("\r\n");
+    }
+    out
+}
