@@ -174,7 +174,12 @@ impl Execution {
                 self.fail_execution(frame.last, fault)
             }
             Some((parent, slot)) => {
-                let point = self.redrive_point_of(&frame);
+                // Distributed Map iterations start over on a redrive: nothing to keep.
+                let point = if frame.silent {
+                    None
+                } else {
+                    self.redrive_point_of(&frame)
+                };
                 let mut closing = frame.last;
                 if let Some(it) = &frame.iteration {
                     if !frame.silent {
