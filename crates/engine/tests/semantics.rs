@@ -229,3 +229,33 @@ fn oversized_output_is_data_limit_exceeded() {
         Some("States.DataLimitExceeded")
     );
 }
+
+#[test]
+fn an_execution_that_reaches_25000_history_events_fails() {
+    // Each turn of the loop records four events; the loop never ends on its own.
+    let definition = json!({
+        "StartAt": "Spin",
+        "States": {
+            "Spin": {"Type": "Pass", "Next": "Again"},
+            "Again": {"Type": "Choice", "Choices": [
+                {"Variable": "$.stop", "IsPresent": true, "Next": "Done"}
+            ], "Default": "Spin"},
+            "Done": {"Type": "Succeed"}
+        }
+    });
+    let result = run_with(definition, json!({}), &mut Script::default());
+    assert_eq!(result.completion.status, Status::Failed);
+    assert_eq!(result.completion.error.as_deref(), Some("States.Runtime"));
+    assert_eq!(
+        result.completion.cause.as_deref(),
+        Some("The execution reached the maximum number of history events (25000).")
+    );
+    assert_eq!(
+        result.events.len(),
+        25_000,
+        "AWS keeps 25,000 events, no more"
+    );
+    let last = result.events.last().expect("events");
+    assert_eq!(last.id, 25_000);
+    assert_eq!(last.event_type.as_str(), "ExecutionFailed");
+}

@@ -5,7 +5,21 @@ use stepwise_asl::model::StateKind;
 
 use crate::history::{Details, EventType, HistoryEvent};
 
-use super::{Execution, Fault, FrameId};
+use super::{Completion, Execution, Fault, FrameId, Status};
+use stepwise_asl::error_names as names;
+
+/// AWS's hard quota on one execution's history.
+pub const MAX_HISTORY_EVENTS: u64 = 25_000;
+
+fn closes_execution(ty: EventType) -> bool {
+    matches!(
+        ty,
+        EventType::ExecutionSucceeded
+            | EventType::ExecutionFailed
+            | EventType::ExecutionAborted
+            | EventType::ExecutionTimedOut
+    )
+}
 
 impl Execution {
     /// Appends an event to the history.
@@ -19,6 +33,13 @@ impl Execution {
     }
 
     fn record_details(&mut self, ty: EventType, previous: u64, details: Option<Details>) -> u64 {
+        if self.history_full {
+            return self.next_event_id - 1;
+        }
+        if self.next_event_id == MAX_HISTORY_EVENTS && !closes_execution(ty) {
+            self.history_limit_reached(previous);
+            return self.next_event_id - 1;
+        }
         let id = self.next_event_id;
         self.next_event_id += 1;
         self.out.events.push(HistoryEvent {
@@ -29,6 +50,27 @@ impl Execution {
             details,
         });
         id
+    }
+
+    /// AWS keeps at most 25,000 events: when the last one would not end the execution, it is
+    /// ExecutionFailed instead, and the execution is over.
+    fn history_limit_reached(&mut self, previous: u64) {
+        let fault = Fault {
+            error: Some(names::RUNTIME.to_owned()),
+            cause: Some(format!(
+                "The execution reached the maximum number of history events ({MAX_HISTORY_EVENTS})."
+            )),
+        };
+        let mut details = Map::new();
+        add_error(&mut details, &fault);
+        self.record(EventType::ExecutionFailed, previous, Some(details));
+        self.history_full = true;
+        self.finish(Completion {
+            status: Status::Failed,
+            output: None,
+            error: fault.error,
+            cause: fault.cause,
+        });
     }
 
     /// Appends an event of frame `f`, which the frame's next event follows.

@@ -281,6 +281,8 @@ pub struct Execution {
     redrive_point: Option<Box<redrive::RedrivePoint>>,
     /// When the execution last ended, and when it was last redriven.
     closed_at: Option<DateTime<Utc>>,
+    /// The history reached AWS's 25,000 events: nothing more is recorded.
+    history_full: bool,
     redrive_date: Option<DateTime<Utc>>,
     /// TestState's hooks (`None` for every real execution).
     probe: Option<Box<probe::Probe>>,
@@ -309,6 +311,7 @@ impl Execution {
             out: StepOutput::default(),
             redrive_point: None,
             closed_at: None,
+            history_full: false,
             redrive_date: None,
             probe: None,
         }
