@@ -1,0 +1,926 @@
+//! Benchmarks of `stepwise serve` (`cargo bench -p stepwise-cli --bench server`).
+//!
+//! Four scenarios, each printed as a table; every figure comes with a baseline measured in the
+//! same process, so the ratio holds across machines.
+//!
+//! - `express`: StartSyncExecution of an Express 10-Pass chain over HTTP/1.1 keep-alive, one
+//!   connection and several; baseline: `GET /health` and ListActivities (an empty store) on the
+//!   same kind of connection.
+//! - `standard`: a Standard 10-Pass chain on a SQLite file. Start to SUCCEEDED latency
+//!   (StartExecution, then DescribeExecution until it is no longer RUNNING), and durable
+//!   transitions/s: many executions started concurrently, wall time until all SUCCEEDED.
+//! - `rss`: resident memory with up to 100,000 executions waiting in a Wait state of an hour.
+//! - `startup`: spawn the release binary, time until `GET /health` answers; baseline: spawning
+//!   `stepwise --version` and waiting for it to exit.
+//!
+//! The server runs in-process (the wiring of `stepwise serve`) for the first three; `startup`
+//! runs the `stepwise` binary Cargo built for this bench. Each scenario runs in its own process
+//! (this bench re-runs itself), so one scenario's memory does not show in the next.
+//!
+//! Pick scenarios by name: `cargo bench -p stepwise-cli --bench server -- express rss`.
+//! Sizes come from the environment:
+//!
+//! | variable | default (quick) | what |
+//! |---|---|---|
+//! | `STEPWISE_BENCH_QUICK=1` | | the quick sizes below; the whole run takes well under a minute |
+//! | `STEPWISE_BENCH_REQUESTS` | 20000 (2000) | requests per latency measurement |
+//! | `STEPWISE_BENCH_CONCURRENCY` | 8 | connections of the concurrent latency runs |
+//! | `STEPWISE_BENCH_EXECUTIONS` | 5000 (2000) | Standard executions of the throughput run |
+//! | `STEPWISE_BENCH_CONNECTIONS` | 64 | connections that start them (and the waiting ones) |
+//! | `STEPWISE_BENCH_WAITING` | 100000 (10000) | executions left waiting for the RSS figures |
+//! | `STEPWISE_BENCH_STARTS` | 20 (5) | process starts timed |
+
+use std::fmt::Write as _;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use stepwise_api::{Api, Arns, Control, router};
+use stepwise_runtime::actions::ExecutionPlane;
+use stepwise_runtime::{Runtime, RuntimeConfig};
+use stepwise_store::{SqliteStore, Store};
+
+/// The allocator the `stepwise` binary uses.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+const SCENARIOS: [&str; 4] = ["express", "standard", "rss", "startup"];
+
+fn main() -> ExitCode {
+    let sizes = match Sizes::from_env() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    // `cargo bench` passes `--bench`; other words name scenarios.
+    let named: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if let Some(unknown) = named.iter().find(|n| !SCENARIOS.contains(&n.as_str())) {
+        eprintln!(
+            "error: no scenario '{unknown}' (there are: {})",
+            SCENARIOS.join(", ")
+        );
+        return ExitCode::from(2);
+    }
+    let chosen: Vec<&str> = SCENARIOS
+        .into_iter()
+        .filter(|s| named.is_empty() || named.iter().any(|n| n == s))
+        .collect();
+    if let [one] = chosen.as_slice() {
+        match *one {
+            "express" => express(&sizes),
+            "standard" => standard(&sizes),
+            "rss" => rss(&sizes),
+            _ => startup(&sizes),
+        }
+        return ExitCode::SUCCESS;
+    }
+    println!(
+        "stepwise serve benchmarks: {} cores, {} sizes",
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        if sizes.quick { "quick" } else { "full" }
+    );
+    let me = std::env::current_exe().expect("the bench knows its own path");
+    let mut failed = false;
+    for scenario in chosen {
+        let status = Command::new(&me).arg(scenario).status();
+        if !status.is_ok_and(|s| s.success()) {
+            eprintln!("scenario {scenario} failed");
+            failed = true;
+        }
+    }
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+// ----- sizes --------------------------------------------------------------------------------
+
+#[derive(Debug, Clone)]
+struct Sizes {
+    quick: bool,
+    requests: usize,
+    concurrency: usize,
+    executions: usize,
+    connections: usize,
+    waiting: usize,
+    starts: usize,
+}
+
+impl Sizes {
+    fn from_env() -> Result<Sizes, String> {
+        let quick = std::env::var("STEPWISE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        let pick = |name: &str, full: usize, small: usize| -> Result<usize, String> {
+            match std::env::var(name) {
+                Err(_) => Ok(if quick { small } else { full }),
+                Ok(text) => match text.trim().parse::<usize>() {
+                    Ok(n) if n > 0 => Ok(n),
+                    _ => Err(format!(
+                        "{name} must be a positive whole number, not '{text}'"
+                    )),
+                },
+            }
+        };
+        Ok(Sizes {
+            quick,
+            requests: pick("STEPWISE_BENCH_REQUESTS", 20_000, 2_000)?,
+            concurrency: pick("STEPWISE_BENCH_CONCURRENCY", 8, 8)?,
+            executions: pick("STEPWISE_BENCH_EXECUTIONS", 5_000, 2_000)?,
+            connections: pick("STEPWISE_BENCH_CONNECTIONS", 64, 64)?,
+            waiting: pick("STEPWISE_BENCH_WAITING", 100_000, 10_000)?,
+            starts: pick("STEPWISE_BENCH_STARTS", 20, 5)?,
+        })
+    }
+}
+
+// ----- an HTTP/1.1 keep-alive client --------------------------------------------------------
+
+/// One keep-alive connection; one request at a time.
+#[derive(Debug)]
+struct Client {
+    stream: TcpStream,
+    reader: BufReader<TcpStream>,
+    out: Vec<u8>,
+    line: String,
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    body: String,
+}
+
+impl Client {
+    fn connect(addr: SocketAddr) -> io::Result<Client> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_nodelay(true)?;
+        stream.set_read_timeout(Some(Duration::from_secs(120)))?;
+        Ok(Client {
+            reader: BufReader::new(stream.try_clone()?),
+            stream,
+            out: Vec::with_capacity(1024),
+            line: String::new(),
+        })
+    }
+
+    fn get(&mut self, path: &str) -> io::Result<Response> {
+        self.out.clear();
+        write!(self.out, "GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n")?;
+        self.exchange()
+    }
+
+    /// `POST /` with `X-Amz-Target: AWSStepFunctions.<action>`.
+    fn call(&mut self, action: &str, body: &str) -> io::Result<Response> {
+        self.out.clear();
+        write!(
+            self.out,
+            "POST / HTTP/1.1\r\nHost: bench\r\nContent-Type: application/x-amz-json-1.0\r\n\
+             X-Amz-Target: AWSStepFunctions.{action}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )?;
+        self.exchange()
+    }
+
+    /// Like [`Client::call`], but an answer other than 200 is an error.
+    fn ok(&mut self, action: &str, body: &str) -> io::Result<String> {
+        let r = self.call(action, body)?;
+        if r.status != 200 {
+            return Err(io::Error::other(format!(
+                "{action} answered {}: {}",
+                r.status, r.body
+            )));
+        }
+        Ok(r.body)
+    }
+
+    fn exchange(&mut self) -> io::Result<Response> {
+        self.stream.write_all(&self.out)?;
+        self.line.clear();
+        if self.reader.read_line(&mut self.line)? == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let status = self
+            .line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse::<u16>().ok())
+            .ok_or_else(|| io::Error::other(format!("bad status line {:?}", self.line)))?;
+        let mut length = None;
+        loop {
+            self.line.clear();
+            if self.reader.read_line(&mut self.line)? == 0 {
+                return Err(io::ErrorKind::UnexpectedEof.into());
+            }
+            let header = self.line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse::<usize>().ok();
+                }
+            }
+        }
+        let length = length.ok_or_else(|| io::Error::other("an answer without Content-Length"))?;
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body)?;
+        Ok(Response {
+            status,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        })
+    }
+}
+
+// ----- the server, in-process ---------------------------------------------------------------
+
+/// A directory removed when dropped.
+#[derive(Debug)]
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(what: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "stepwise-bench-{what}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&path).expect("a temporary directory");
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `stepwise serve` on 127.0.0.1 and a free port, on a SQLite file in a temporary directory:
+/// the same wiring as crates/cli/src/serve.rs.
+#[derive(Debug)]
+struct Server {
+    addr: SocketAddr,
+    runtime: Arc<Runtime>,
+    tokio: Option<tokio::runtime::Runtime>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    dir: TempDir,
+}
+
+impl Server {
+    fn start() -> Server {
+        let dir = TempDir::new("store");
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(dir.path().join("stepwise.db")).expect("the store opens"));
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        let listener = tokio
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("a free port");
+        let addr = listener.local_addr().expect("the bound address");
+        let runtime = Runtime::start(store.clone(), RuntimeConfig::default());
+        let control = Arc::new(Control::new(store, Arns::from_env()));
+        let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
+        let api = Arc::new(Api::new(control, plane));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio.spawn(async move {
+            let served = axum::serve(listener, router(api))
+                .with_graceful_shutdown(async {
+                    let _ = stopped.await;
+                })
+                .await;
+            if let Err(e) = served {
+                eprintln!("the server stopped: {e}");
+            }
+        });
+        Server {
+            addr,
+            runtime,
+            tokio: Some(tokio),
+            stop: Some(stop),
+            dir,
+        }
+    }
+
+    fn client(&self) -> Client {
+        Client::connect(self.addr).expect("the server accepts connections")
+    }
+
+    /// Creates a state machine and answers its ARN.
+    fn create(&self, name: &str, kind: &str, definition: &Value) -> String {
+        let body = json!({
+            "name": name,
+            "type": kind,
+            "definition": definition.to_string(),
+            "roleArn": "arn:aws:iam::123456789012:role/bench",
+        });
+        let answer = self
+            .client()
+            .ok("CreateStateMachine", &body.to_string())
+            .expect("CreateStateMachine");
+        let answer: Value = serde_json::from_str(&answer).expect("JSON");
+        answer["stateMachineArn"]
+            .as_str()
+            .expect("stateMachineArn")
+            .to_owned()
+    }
+
+    fn metrics(&self) -> Metrics {
+        let r = self.client().get("/metrics").expect("GET /metrics");
+        Metrics(r.body)
+    }
+
+    /// Bytes of the SQLite file and its write-ahead log.
+    fn store_bytes(&self) -> u64 {
+        ["stepwise.db", "stepwise.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(self.dir.path().join(f)).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        self.runtime.shutdown();
+        if let Some(t) = self.tokio.take() {
+            t.shutdown_timeout(Duration::from_secs(2));
+        }
+    }
+}
+
+/// The Prometheus text of `/metrics`.
+#[derive(Debug)]
+struct Metrics(String);
+
+impl Metrics {
+    fn value(&self, series: &str) -> u64 {
+        self.0
+            .lines()
+            .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map_or(0, |v| v as u64)
+    }
+
+    fn succeeded(&self) -> u64 {
+        self.value("stepwise_executions_finished_total{status=\"SUCCEEDED\"}")
+    }
+}
+
+// ----- definitions --------------------------------------------------------------------------
+
+const CHAIN: usize = 10;
+
+/// `n` Pass states in a row, after a Wait of `wait_seconds` if given.
+fn pass_chain(n: usize, wait_seconds: Option<u64>) -> Value {
+    let mut states = Map::new();
+    for i in 0..n {
+        let mut s = json!({"Type": "Pass"});
+        if i + 1 == n {
+            s["End"] = json!(true);
+        } else {
+            s["Next"] = json!(format!("S{}", i + 1));
+        }
+        states.insert(format!("S{i}"), s);
+    }
+    match wait_seconds {
+        Some(seconds) => {
+            states.insert(
+                "Wait".into(),
+                json!({"Type": "Wait", "Seconds": seconds, "Next": "S0"}),
+            );
+            json!({"StartAt": "Wait", "States": states})
+        }
+        None => json!({"StartAt": "S0", "States": states}),
+    }
+}
+
+fn start_body(machine: &str) -> String {
+    json!({"stateMachineArn": machine, "input": "{\"order\":42,\"items\":[\"a\",\"b\"]}"})
+        .to_string()
+}
+
+// ----- measuring ----------------------------------------------------------------------------
+
+/// Latencies of one run and its wall time.
+#[derive(Debug)]
+struct Run {
+    label: String,
+    latencies: Vec<Duration>,
+    wall: Duration,
+}
+
+impl Run {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut sorted = self.latencies.clone();
+        sorted.sort_unstable();
+        if sorted.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[i]
+    }
+
+    fn per_second(&self) -> f64 {
+        self.latencies.len() as f64 / self.wall.as_secs_f64().max(1e-9)
+    }
+}
+
+/// `total` requests over `connections` connections at once; `request` makes one on a client.
+fn drive(
+    label: &str,
+    server: &Server,
+    total: usize,
+    connections: usize,
+    request: &(dyn Fn(&mut Client) -> io::Result<()> + Sync),
+) -> Run {
+    let connections = connections.clamp(1, total.max(1));
+    let mut clients: Vec<Client> = (0..connections).map(|_| server.client()).collect();
+    let began = Instant::now();
+    let latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let workers: Vec<_> = clients
+            .iter_mut()
+            .enumerate()
+            .map(|(i, client)| {
+                let share = total / connections + usize::from(i < total % connections);
+                scope.spawn(move || {
+                    let mut mine = Vec::with_capacity(share);
+                    for _ in 0..share {
+                        let t = Instant::now();
+                        if let Err(e) = request(client) {
+                            panic!("{label}: {e}");
+                        }
+                        mine.push(t.elapsed());
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("a client thread"))
+            .collect()
+    });
+    Run {
+        label: label.to_owned(),
+        latencies,
+        wall: began.elapsed(),
+    }
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+}
+
+/// Prints runs as a table; ratios are against `baseline` (p50 against p50, rate against rate).
+fn table(title: &str, baseline: &Run, runs: &[&Run]) {
+    let mut out = String::new();
+    let _ = writeln!(out, "\n{title}");
+    let _ = writeln!(
+        out,
+        "  {:<44} {:>7} {:>10} {:>10} {:>10} {:>9} {:>9}",
+        "case", "n", "p50", "p99", "per s", "p50 / b", "rate / b"
+    );
+    for run in std::iter::once(baseline).chain(runs.iter().copied()) {
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>7} {:>10} {:>10} {:>10.0} {:>8.2}x {:>8.3}x",
+            run.label,
+            run.latencies.len(),
+            ms(run.percentile(0.50)),
+            ms(run.percentile(0.99)),
+            run.per_second(),
+            run.percentile(0.50).as_secs_f64() / baseline.percentile(0.50).as_secs_f64(),
+            run.per_second() / baseline.per_second(),
+        );
+    }
+    print!("{out}");
+}
+
+fn expect_status(body: &str, status: &str) -> io::Result<()> {
+    if body.contains(&format!("\"status\":\"{status}\"")) {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!("expected {status}, got {body}")))
+    }
+}
+
+// ----- 1. Express, synchronous --------------------------------------------------------------
+
+fn express(sizes: &Sizes) {
+    let server = Server::start();
+    let machine = server.create("bench-express", "EXPRESS", &pass_chain(CHAIN, None));
+    let body = start_body(&machine);
+    let n = sizes.requests;
+    let c = sizes.concurrency;
+    let health = |client: &mut Client| {
+        let r = client.get("/health")?;
+        if r.status == 200 {
+            Ok(())
+        } else {
+            Err(io::Error::other(format!("/health answered {}", r.status)))
+        }
+    };
+    let list = |client: &mut Client| client.ok("ListActivities", "{}").map(drop);
+    let sync = |client: &mut Client| {
+        let answer = client.ok("StartSyncExecution", &body)?;
+        expect_status(&answer, "SUCCEEDED")
+    };
+    // Warm up: connections, caches, the parsed definition.
+    drive("warm-up", &server, 500, c, &sync);
+    drive("warm-up", &server, 500, c, &list);
+
+    let base = drive(
+        "baseline: GET /health, 1 connection",
+        &server,
+        n,
+        1,
+        &health,
+    );
+    let list1 = drive("ListActivities (empty), 1 connection", &server, n, 1, &list);
+    let sync1 = drive(
+        "StartSyncExecution 10 Pass, 1 connection",
+        &server,
+        n,
+        1,
+        &sync,
+    );
+    table(
+        &format!("express: StartSyncExecution of a {CHAIN}-Pass Express chain, sequential"),
+        &base,
+        &[&list1, &sync1],
+    );
+    let base_c = drive(
+        &format!("baseline: GET /health, {c} connections"),
+        &server,
+        n,
+        c,
+        &health,
+    );
+    let list_c = drive(
+        &format!("ListActivities (empty), {c} connections"),
+        &server,
+        n,
+        c,
+        &list,
+    );
+    let sync_c = drive(
+        &format!("StartSyncExecution 10 Pass, {c} connections"),
+        &server,
+        n,
+        c,
+        &sync,
+    );
+    table(
+        &format!("express: the same with {c} concurrent connections"),
+        &base_c,
+        &[&list_c, &sync_c],
+    );
+    let p50 = sync1.percentile(0.5);
+    println!(
+        "  target: sync p50 <= 1 ms: {} ({}); {:.0} transitions/s with {c} connections",
+        if p50 <= Duration::from_millis(1) {
+            "met"
+        } else {
+            "MISSED"
+        },
+        ms(p50),
+        sync_c.per_second() * CHAIN as f64
+    );
+}
+
+// ----- 2. Standard, durable -----------------------------------------------------------------
+
+fn standard(sizes: &Sizes) {
+    let server = Server::start();
+    let machine = server.create("bench-standard", "STANDARD", &pass_chain(CHAIN, None));
+    let body = start_body(&machine);
+    let polls = AtomicUsize::new(0);
+    let start = |client: &mut Client| client.ok("StartExecution", &body).map(drop);
+    // Start, then DescribeExecution until it is no longer RUNNING.
+    let to_end = |client: &mut Client| {
+        let answer: Value =
+            serde_json::from_str(&client.ok("StartExecution", &body)?).map_err(io::Error::other)?;
+        let describe = json!({"executionArn": answer["executionArn"]}).to_string();
+        loop {
+            polls.fetch_add(1, Ordering::Relaxed);
+            let d = client.ok("DescribeExecution", &describe)?;
+            if !d.contains("\"status\":\"RUNNING\"") {
+                return expect_status(&d, "SUCCEEDED");
+            }
+        }
+    };
+    let list = |client: &mut Client| client.ok("ListActivities", "{}").map(drop);
+    drive("warm-up", &server, 300, 8, &to_end);
+    drive("warm-up", &server, 300, 8, &list);
+
+    let n = (sizes.requests / 10).max(100);
+    let base = drive(
+        "baseline: ListActivities (empty), 1 conn",
+        &server,
+        n,
+        1,
+        &list,
+    );
+    let start1 = drive("StartExecution, 1 connection", &server, n, 1, &start);
+    polls.store(0, Ordering::Relaxed);
+    let end1 = drive(
+        "start -> SUCCEEDED (Describe polls), 1 conn",
+        &server,
+        n,
+        1,
+        &to_end,
+    );
+    let polls_per = polls.load(Ordering::Relaxed) as f64 / n as f64;
+    table(
+        &format!(
+            "standard: a {CHAIN}-Pass Standard chain on a SQLite file, sequential (durable before the answer)"
+        ),
+        &base,
+        &[&start1, &end1],
+    );
+    println!(
+        "  DescribeExecution calls per execution: {polls_per:.2} (1.00 = SUCCEEDED when StartExecution answers)"
+    );
+
+    // Throughput: many executions at once, wall time until every one SUCCEEDED.
+    let m = sizes.executions;
+    let c = sizes.connections;
+    let base_c = drive(
+        &format!("baseline: ListActivities (empty), {c} conns"),
+        &server,
+        m,
+        c,
+        &list,
+    );
+    let before = server.metrics();
+    let done_before = before.succeeded();
+    let began = Instant::now();
+    let started = drive(
+        &format!("StartExecution, {c} connections"),
+        &server,
+        m,
+        c,
+        &start,
+    );
+    let mut monitor = server.client();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    let after = loop {
+        let now = Metrics(monitor.get("/metrics").expect("GET /metrics").body);
+        if now.succeeded() >= done_before + m as u64 {
+            break now;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "executions did not finish in time"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    let wall = began.elapsed();
+    table(
+        &format!("standard: {m} executions started over {c} connections at once"),
+        &base_c,
+        &[&started],
+    );
+    let counted = |series: &str| after.value(series).saturating_sub(before.value(series));
+    let transitions = (CHAIN * m) as f64;
+    let commits = counted("stepwise_store_commits_total");
+    let rate = transitions / wall.as_secs_f64();
+    println!(
+        "  all SUCCEEDED after {}: {:.0} executions/s, {rate:.0} durable transitions/s \
+         ({} counted by the server; {commits} commits, {:.1} executions per commit; store {:.1} MB)",
+        ms(wall),
+        m as f64 / wall.as_secs_f64(),
+        counted("stepwise_state_transitions_total"),
+        m as f64 / commits.max(1) as f64,
+        server.store_bytes() as f64 / 1e6,
+    );
+    println!(
+        "  target: >= 20,000 durable transitions/s: {}",
+        if rate >= 20_000.0 { "met" } else { "MISSED" }
+    );
+}
+
+// ----- 3. memory with many waiting executions ------------------------------------------------
+
+/// This process's resident memory in bytes: `(total, anonymous, file and shared)`, from
+/// /proc/self/status (VmRSS, RssAnon, RssFile + RssShmem).
+fn rss_bytes() -> (u64, u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (
+        field("VmRSS"),
+        field("RssAnon"),
+        field("RssFile") + field("RssShmem"),
+    )
+}
+
+fn rss(sizes: &Sizes) {
+    let server = Server::start();
+    let machine = server.create("bench-waiting", "STANDARD", &pass_chain(2, Some(3600)));
+    let body = start_body(&machine);
+    let start = |client: &mut Client| {
+        let answer = client.ok("StartExecution", &body)?;
+        if answer.contains("executionArn") {
+            Ok(())
+        } else {
+            Err(io::Error::other(answer))
+        }
+    };
+    let total = sizes.waiting;
+    let c = sizes.connections;
+    // Every tenth of the way (which includes 10k, 50k and 100k of the full run).
+    let marks: Vec<usize> = (0..=10).map(|i| total * i / 10).collect();
+    println!(
+        "\nrss: resident memory of the process (server and clients) with executions waiting an hour \
+         (cache_capacity {}; timers beyond 30 s stay in the store)",
+        RuntimeConfig::default().cache_capacity
+    );
+    println!(
+        "  {:>9} {:>9} {:>9} {:>9} {:>12} {:>14} {:>9} {:>9}",
+        "waiting",
+        "RSS MB",
+        "anon MB",
+        "file MB",
+        "B / waiting",
+        "B / since prev",
+        "store MB",
+        "starts/s"
+    );
+    let (base, _, _) = rss_bytes();
+    let mut done = 0;
+    let mut previous = (0usize, base);
+    for mark in marks {
+        let mut rate = 0.0;
+        if mark > done {
+            let run = drive("start", &server, mark - done, c, &start);
+            rate = run.per_second();
+            done = mark;
+        } else if mark > 0 {
+            continue;
+        }
+        // Let the allocator settle what the last requests freed.
+        std::thread::sleep(Duration::from_millis(300));
+        let (now, anon, file) = rss_bytes();
+        let per = |from: u64, n: usize| {
+            if n == 0 {
+                "-".to_owned()
+            } else {
+                format!("{:.0}", (now as f64 - from as f64) / n as f64)
+            }
+        };
+        println!(
+            "  {:>9} {:>9.1} {:>9.1} {:>9.1} {:>12} {:>14} {:>9.1} {:>9.0}",
+            mark,
+            now as f64 / 1e6,
+            anon as f64 / 1e6,
+            file as f64 / 1e6,
+            per(base, mark),
+            per(previous.1, mark - previous.0),
+            server.store_bytes() as f64 / 1e6,
+            rate,
+        );
+        previous = (mark, now);
+    }
+    let running = server.metrics().value("stepwise_executions_running");
+    println!("  executions running by the server's count: {running}");
+}
+
+// ----- 4. time to the first answered request ------------------------------------------------
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Spawns `stepwise serve` and times until `GET /health` answers 200.
+fn time_first_answer(binary: &Path, store: &Path) -> Duration {
+    let port = free_port();
+    let began = Instant::now();
+    let mut child = Command::new(binary)
+        .args(["serve", "--port", &port.to_string(), "--store"])
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the stepwise binary starts");
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let answered = loop {
+        let answered = Client::connect(addr)
+            .and_then(|mut client| client.get("/health"))
+            .is_ok_and(|r| r.status == 200);
+        if answered {
+            break began.elapsed();
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("stepwise serve exited with {status} before answering");
+        }
+        assert!(
+            began.elapsed() < Duration::from_secs(30),
+            "stepwise serve did not answer within 30 s"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    answered
+}
+
+fn startup(sizes: &Sizes) {
+    let binary = PathBuf::from(env!("CARGO_BIN_EXE_stepwise"));
+    let dir = TempDir::new("startup");
+    let n = sizes.starts;
+    let version = |_: &mut ()| {
+        let began = Instant::now();
+        let out = Command::new(&binary)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .status()
+            .expect("stepwise --version runs");
+        assert!(out.success(), "stepwise --version failed");
+        began.elapsed()
+    };
+    let base = Run {
+        label: "baseline: spawn `stepwise --version`, exit".into(),
+        latencies: (0..n).map(|_| version(&mut ())).collect(),
+        wall: Duration::from_secs(1),
+    };
+    let fresh = Run {
+        label: "serve, new store file: first answer".into(),
+        latencies: (0..n)
+            .map(|i| time_first_answer(&binary, &dir.path().join(format!("fresh-{i}.db"))))
+            .collect(),
+        wall: Duration::from_secs(1),
+    };
+    let reused = dir.path().join("reused.db");
+    time_first_answer(&binary, &reused);
+    let existing = Run {
+        label: "serve, existing store file: first answer".into(),
+        latencies: (0..n)
+            .map(|_| time_first_answer(&binary, &reused))
+            .collect(),
+        wall: Duration::from_secs(1),
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "\nstartup: process start to the first answered GET /health ({})",
+        binary.display()
+    );
+    let _ = writeln!(
+        out,
+        "  {:<44} {:>7} {:>10} {:>10} {:>10} {:>9}",
+        "case", "n", "min", "p50", "max", "p50 / b"
+    );
+    for run in [&base, &fresh, &existing] {
+        let _ = writeln!(
+            out,
+            "  {:<44} {:>7} {:>10} {:>10} {:>10} {:>8.2}x",
+            run.label,
+            run.latencies.len(),
+            ms(run.percentile(0.0)),
+            ms(run.percentile(0.5)),
+            ms(run.percentile(1.0)),
+            run.percentile(0.5).as_secs_f64() / base.percentile(0.5).as_secs_f64(),
+        );
+    }
+    print!("{out}");
+    let p50 = fresh.percentile(0.5).max(existing.percentile(0.5));
+    println!(
+        "  target: < 100 ms: {} ({})",
+        if p50 < Duration::from_millis(100) {
+            "met"
+        } else {
+            "MISSED"
+        },
+        ms(p50)
+    );
+}
