@@ -1,10 +1,11 @@
 //! `stepwise serve`: the Step Functions API on a port, durable on an embedded SQLite store.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use stepwise_api::{Api, Arns, Control, router};
 use stepwise_runtime::actions::ExecutionPlane;
@@ -109,9 +110,29 @@ pub fn run(args: &Args) -> ExitCode {
             ready_ms = began.elapsed().as_secs_f64() * 1000.0,
             "stepwise listening"
         );
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        // After SIGTERM, open requests get a grace period to finish; long polls
+        // (GetActivityTask waits up to 60 s) must not hold the process up.
+        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let serving = axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown_signal().await;
+                let _ = stopping_tx.send(true);
+            })
+            .into_future();
+        let grace = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        };
+        let served = tokio::select! {
+            served = serving => served,
+            () = grace => {
+                tracing::warn!(
+                    grace_seconds = SHUTDOWN_GRACE.as_secs(),
+                    "requests still open after the grace period (long polls): closing them"
+                );
+                Ok(())
+            }
+        };
         tracing::info!("shutting down: finishing the work in hand");
         let rt = runtime.clone();
         let _ = tokio::task::spawn_blocking(move || rt.shutdown()).await;
@@ -124,6 +145,9 @@ pub fn run(args: &Args) -> ExitCode {
         }
     })
 }
+
+/// How long open requests may run on after SIGTERM or Ctrl-C.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Resolves on SIGTERM or Ctrl-C.
 async fn shutdown_signal() {

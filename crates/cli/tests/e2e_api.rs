@@ -9,7 +9,11 @@
 
 mod support;
 
-use support::{Server, http_get, python, run_python, scratch_store};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+
+use support::{Server, http_get, python, python_command, run_python, scratch_store};
 
 /// Runs one script (or some of its tests: names, or `-name` to leave one out) against a fresh
 /// server.
@@ -149,4 +153,31 @@ fn sigterm_exits_cleanly_and_the_store_survives() {
     eprintln!("SIGTERM to exit: {:.2}s", began.elapsed().as_secs_f64());
     server.restart();
     run_python(&python, "smoke.py", &server, &["kept-machine", "--check"]);
+}
+
+/// SIGTERM while a client long-polls GetActivityTask (up to 60 s): the server must still exit
+/// promptly (within 10 s, e.g. `docker stop`'s grace period), not wait for the poll to end.
+#[test]
+fn sigterm_with_an_open_long_poll_exits_promptly() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("sigterm_poll");
+    let mut server = Server::start(&store, &[]);
+    let mut poller = python_command(&python, "long_poll.py", &server.url)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start long_poll.py");
+    let mut lines = BufReader::new(poller.stdout.take().expect("stdout")).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert_eq!(first, "polling", "long_poll.py did not start polling");
+    std::thread::sleep(Duration::from_millis(500));
+    let exited = server.terminate_within(Duration::from_secs(10));
+    let _ = poller.kill();
+    let _ = poller.wait();
+    match exited {
+        Ok(code) => assert_eq!(code, Some(0), "exit code after SIGTERM"),
+        Err(waited) => panic!(
+            "the server had not exited {:.1}s after SIGTERM with a GetActivityTask long poll open",
+            waited.as_secs_f64()
+        ),
+    }
 }

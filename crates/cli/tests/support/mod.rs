@@ -160,6 +160,23 @@ impl Server {
         self.url = url;
     }
 
+    /// SIGTERM, then waits up to `grace` for the exit code; `Err` with the time waited if the
+    /// server had not exited by then (it is then killed).
+    pub fn terminate_within(&mut self, grace: Duration) -> Result<Option<i32>, Duration> {
+        let began = std::time::Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        while began.elapsed() < grace {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Ok(status.code());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        self.kill9();
+        Err(began.elapsed())
+    }
+
     /// SIGTERM, then waits for the exit code.
     pub fn terminate(&mut self) -> Option<i32> {
         let _ = Command::new("kill")
