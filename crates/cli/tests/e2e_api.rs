@@ -4,8 +4,8 @@
 //! Each test starts its own server (fresh store, WAIT_TIME_SCALE=0.01) on a free port. Without
 //! Python or PyPI they skip with a message, unless STEPWISE_E2E_REQUIRED=1.
 //!
-//! `redrive` and `test_state` fail until RedriveExecution and TestState are wired into the
-//! server; that is on purpose (see the scripts).
+//! A check that fails on a known server bug runs as a test of its own (e.g.
+//! `answered_token_is_task_timed_out`), so the rest of its script still tells its story.
 
 mod support;
 
