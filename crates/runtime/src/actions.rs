@@ -88,9 +88,7 @@ fn runtime_error(e: RuntimeError) -> ApiError {
     match e {
         RuntimeError::ExecutionDoesNotExist(arn) => ApiError::execution_does_not_exist(&arn),
         RuntimeError::ExecutionAlreadyExists(arn) => ApiError::execution_already_exists(&arn),
-        RuntimeError::TaskDoesNotExist | RuntimeError::NotRunning => {
-            ApiError::task_does_not_exist("Task Does Not Exist")
-        }
+        RuntimeError::TaskDoesNotExist | RuntimeError::NotRunning => task_gone(),
         RuntimeError::NotRedrivable(reason) => ApiError::execution_not_redrivable(reason),
         RuntimeError::Store(m) => {
             tracing::error!(error = %m, "runtime failure");
@@ -100,14 +98,22 @@ fn runtime_error(e: RuntimeError) -> ApiError {
     }
 }
 
+/// A well-formed token whose task is over (answered, timed out, or its execution ended): AWS
+/// answers TaskTimedOut.
+fn task_gone() -> ApiError {
+    ApiError::task_timed_out("Task Timed Out: 'Provided task does not exist anymore'")
+}
+
+/// A uniform number in [0, 1) for an alias's weighted choice of version.
+fn unit_random() -> f64 {
+    let id = uuid_v4().replace('-', "");
+    let bits = u64::from_str_radix(&id[..13], 16).unwrap_or(0);
+    (bits >> 12) as f64 / (1u64 << 40) as f64
+}
+
 /// Parses an execution's input; AWS answers bad JSON with InvalidExecutionInput.
 fn parse_input(text: &str) -> Result<Value, ApiError> {
-    serde_json::from_str(text).map_err(|e| {
-        ApiError::invalid_execution_input(&format!(
-            "Invalid State Machine Execution Input: '{}'",
-            e
-        ))
-    })
+    serde_json::from_str(text).map_err(|e| ApiError::invalid_execution_input(&e.to_string()))
 }
 
 fn put(m: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
@@ -138,7 +144,7 @@ impl ExecutionPlane {
         };
         let input_text = opt_str(input, "input").unwrap_or_else(|| "{}".to_owned());
         let value = parse_input(&input_text)?;
-        let pick = (now_ms().rem_euclid(10_000)) as f64 / 10_000.0;
+        let pick = unit_random();
         let target = self
             .control
             .resolve_for_start(str_of(input, "stateMachineArn"), pick)?;
@@ -446,7 +452,7 @@ impl ExecutionPlane {
             .store()
             .task_by_token(token_text)
             .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?
-            .ok_or_else(|| ApiError::task_does_not_exist("Task Does Not Exist"))?;
+            .ok_or_else(task_gone)?;
         self.runtime
             .answer_task(task, answer)
             .await
