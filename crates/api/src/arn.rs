@@ -369,35 +369,7 @@ pub fn is_valid_name(name: &str) -> bool {
     if count == 0 || count > MAX_NAME_CHARS {
         return false;
     }
-    name.chars().all(|c| {
-        !(c.is_whitespace()
-            || matches!(
-                c,
-                '<' | '>'
-                    | '{'
-                    | '}'
-                    | '['
-                    | ']'
-                    | '?'
-                    | '*'
-                    | '"'
-                    | '#'
-                    | '%'
-                    | '\\'
-                    | '^'
-                    | '|'
-                    | '~'
-                    | '`'
-                    | '$'
-                    | '&'
-                    | ','
-                    | ';'
-                    | ':'
-                    | '/'
-            )
-            || ('\u{0000}'..='\u{001F}').contains(&c)
-            || ('\u{007F}'..='\u{009F}').contains(&c))
-    })
+    name.chars().all(stepwise_asl::parse::is_name_char)
 }
 
 /// `InvalidName` unless the name follows AWS's rules.

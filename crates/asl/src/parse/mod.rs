@@ -22,6 +22,7 @@ use crate::model::{PathExpr, QueryLanguage, State, StateMachine, Template};
 use crate::pointer::Pointer;
 
 pub use resources::{Pattern, Resource, ServiceIntegration, classify};
+pub use states::is_name_char;
 
 /// Which kind of state machine the definition is for: some features are Standard-only.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

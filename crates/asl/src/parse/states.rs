@@ -1173,7 +1173,7 @@ impl Parser {
         } else {
             label
                 .chars()
-                .find(|&c| !is_label_char(c))
+                .find(|&c| !is_name_char(c))
                 .map(|c| msg::label_invalid_character(label, c))
         };
         if let Some(message) = problem {
@@ -1201,9 +1201,10 @@ fn other_language(field: &str, ql: QueryLanguage) -> String {
     msg::field_of_other_language(field, ql.as_str(), other.as_str())
 }
 
-/// Characters a Map Label may not contain: whitespace, brackets, wildcards, punctuation AWS
-/// reserves, and control characters (AWS's rule for names of Map Runs).
-fn is_label_char(c: char) -> bool {
+/// Whether AWS allows `c` in a name: state machine, execution, activity and Map Run names (a
+/// Map's Label) exclude whitespace, brackets, wildcards, the punctuation AWS reserves and
+/// control characters.
+pub fn is_name_char(c: char) -> bool {
     !(c.is_whitespace()
         || c.is_control()
         || matches!(
@@ -1229,8 +1230,7 @@ fn is_label_char(c: char) -> bool {
                 | ';'
                 | ':'
                 | '/'
-        )
-        || ('\u{7f}'..='\u{9f}').contains(&c))
+        ))
 }
 
 /// Variable names: a letter or underscore, then letters, digits or underscores.
