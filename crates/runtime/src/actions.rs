@@ -13,7 +13,8 @@ use stepwise_engine::{ExecutionInfo, Status};
 use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, ResourceKind};
 
 use crate::driver::RuntimeError;
-use crate::express::{Unbound, time_of};
+use crate::express::Unbound;
+use crate::time_of;
 use crate::{Runtime, TaskAnswer, token};
 use stepwise_engine::test_state::{TestStateRequest, test_state};
 
@@ -96,6 +97,26 @@ fn runtime_error(e: RuntimeError) -> ApiError {
         }
         RuntimeError::ShuttingDown => ApiError::internal("The server is shutting down"),
     }
+}
+
+fn store_failed(e: stepwise_store::StoreError) -> ApiError {
+    runtime_error(RuntimeError::Store(e.to_string()))
+}
+
+/// What ListExecutions shows of an execution; DescribeExecution shows more.
+fn execution_item(r: &ExecutionRecord) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("executionArn".into(), r.arn.clone().into());
+    m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
+    m.insert("name".into(), r.name.clone().into());
+    m.insert("status".into(), r.status.clone().into());
+    m.insert("startDate".into(), timestamp(r.start_ms));
+    put(&mut m, "stopDate", r.stop_ms.map(timestamp));
+    put(&mut m, "stateMachineVersionArn", r.version_arn.clone());
+    put(&mut m, "stateMachineAliasArn", r.alias_arn.clone());
+    m.insert("redriveCount".into(), r.redrive_count.into());
+    put(&mut m, "redriveDate", r.redrive_ms.map(timestamp));
+    m
 }
 
 /// A well-formed token whose task is over (answered, timed out, or its execution ended): AWS
@@ -219,19 +240,13 @@ impl ExecutionPlane {
         self.runtime
             .store()
             .get_execution(arn)
-            .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?
+            .map_err(store_failed)?
             .ok_or_else(|| ApiError::execution_does_not_exist(arn))
     }
 
     fn describe_execution(&self, input: &Value) -> Result<Value, ApiError> {
         let r = self.record(str_of(input, "executionArn"))?;
-        let mut m = Map::new();
-        m.insert("executionArn".into(), r.arn.clone().into());
-        m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
-        m.insert("name".into(), r.name.clone().into());
-        m.insert("status".into(), r.status.clone().into());
-        m.insert("startDate".into(), timestamp(r.start_ms));
-        put(&mut m, "stopDate", r.stop_ms.map(timestamp));
+        let mut m = execution_item(&r);
         m.insert("input".into(), r.input.clone().into());
         m.insert("inputDetails".into(), json!({"included": true}));
         if r.status == "SUCCEEDED" {
@@ -241,10 +256,6 @@ impl ExecutionPlane {
         put(&mut m, "error", r.error.clone());
         put(&mut m, "cause", r.cause.clone());
         put(&mut m, "traceHeader", r.trace_header.clone());
-        put(&mut m, "stateMachineVersionArn", r.version_arn.clone());
-        put(&mut m, "stateMachineAliasArn", r.alias_arn.clone());
-        m.insert("redriveCount".into(), r.redrive_count.into());
-        put(&mut m, "redriveDate", r.redrive_ms.map(timestamp));
         let (status, reason) = redrive_status(&r.status);
         m.insert("redriveStatus".into(), status.into());
         put(&mut m, "redriveStatusReason", reason);
@@ -289,9 +300,7 @@ impl ExecutionPlane {
             }
         };
         let store = self.runtime.store();
-        let known = store
-            .get_resource(&sm)
-            .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?;
+        let known = store.get_resource(&sm).map_err(store_failed)?;
         if known.is_none_or(|r| r.kind != kind) {
             return Err(ApiError::state_machine_does_not_exist(&sm));
         }
@@ -299,7 +308,7 @@ impl ExecutionPlane {
         let after: Option<ExecutionCursor> = token_of(input, "ListExecutions", &sm)?;
         let fetched = store
             .list_executions(&filter, after.as_ref(), limit + 1)
-            .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?;
+            .map_err(store_failed)?;
         let page = cut_page(fetched, limit, "ListExecutions", &sm, |r| ExecutionCursor {
             start_ms: r.start_ms,
             arn: r.arn.clone(),
@@ -307,20 +316,7 @@ impl ExecutionPlane {
         let executions: Vec<Value> = page
             .items
             .iter()
-            .map(|r| {
-                let mut m = Map::new();
-                m.insert("executionArn".into(), r.arn.clone().into());
-                m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
-                m.insert("name".into(), r.name.clone().into());
-                m.insert("status".into(), r.status.clone().into());
-                m.insert("startDate".into(), timestamp(r.start_ms));
-                put(&mut m, "stopDate", r.stop_ms.map(timestamp));
-                put(&mut m, "stateMachineVersionArn", r.version_arn.clone());
-                put(&mut m, "stateMachineAliasArn", r.alias_arn.clone());
-                m.insert("redriveCount".into(), r.redrive_count.into());
-                put(&mut m, "redriveDate", r.redrive_ms.map(timestamp));
-                Value::Object(m)
-            })
+            .map(|r| Value::Object(execution_item(r)))
             .collect();
         let mut out = json!({ "executions": executions });
         if let Some(t) = page.next_token {
@@ -357,7 +353,7 @@ impl ExecutionPlane {
             self.runtime
                 .store()
                 .history(arn, from, to)
-                .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?
+                .map_err(store_failed)?
                 .iter()
                 .filter_map(|text| serde_json::from_str(text).ok())
                 .collect()
@@ -412,7 +408,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .get_resource(activity)
-            .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?
+            .map_err(store_failed)?
             .is_some_and(|r| r.kind == ResourceKind::Activity);
         if !exists {
             return Err(ApiError::activity_does_not_exist(activity));
@@ -451,7 +447,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .task_by_token(token_text)
-            .map_err(|e| runtime_error(RuntimeError::Store(e.to_string())))?
+            .map_err(store_failed)?
             .ok_or_else(task_gone)?;
         self.runtime
             .answer_task(task, answer)
@@ -497,19 +493,15 @@ fn strip_data(event: &mut Value) {
 }
 
 fn express_info(target: &StartTarget, arn: &str, name: &str, start_ms: i64) -> ExecutionInfo {
-    ExecutionInfo {
-        execution_arn: arn.to_owned(),
-        name: name.to_owned(),
-        state_machine_arn: target
-            .version_arn
-            .clone()
-            .unwrap_or_else(|| target.state_machine_arn.clone()),
-        state_machine_name: target.state_machine_name.clone(),
-        role_arn: target.role_arn.clone(),
-        region: arn.split(':').nth(3).unwrap_or("us-east-1").to_owned(),
-        start_time: time_of(start_ms),
-        redrive_count: 0,
-    }
+    crate::execution_info(
+        arn,
+        name,
+        &target.state_machine_arn,
+        target.version_arn.as_deref(),
+        &target.role_arn,
+        start_ms,
+        0,
+    )
 }
 
 fn sync_response(

@@ -14,14 +14,14 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
-use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Utc};
 use lru::LruCache;
 use serde_json::Value;
+use stepwise_api::wire::now_ms;
+use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_engine::{
     Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
 };
@@ -31,7 +31,7 @@ use stepwise_store::{
 use tokio::sync::oneshot;
 
 use crate::shared::Shared;
-use crate::token;
+use crate::{time_of, token};
 
 /// At most this many work items go into one commit.
 const MAX_BATCH: usize = 1024;
@@ -153,12 +153,15 @@ pub(crate) struct Driver {
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
     rx: Receiver<Work>,
+    /// Recently used executions. Unbounded while a batch runs (an execution the batch changed
+    /// must stay until it commits), trimmed to `capacity` after each commit.
     cache: LruCache<String, Live>,
+    capacity: usize,
     heap: BinaryHeap<Reverse<(i64, String, u64)>>,
     armed: HashSet<(String, u64)>,
     /// Every stored timer due before this is in `heap`.
     horizon: i64,
-    rng: u64,
+    rng: SeededEntropy,
     followups: VecDeque<(String, Event)>,
 }
 
@@ -169,24 +172,6 @@ impl std::fmt::Debug for Driver {
             .field("timers", &self.heap.len())
             .finish()
     }
-}
-
-fn now_ms() -> i64 {
-    Utc::now().timestamp_millis()
-}
-
-fn to_time(ms: i64) -> DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_else(Utc::now)
-}
-
-fn splitmix(state: &mut u64) -> u64 {
-    *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    let mut z = *state;
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
 }
 
 impl Driver {
@@ -200,13 +185,12 @@ impl Driver {
             store,
             shared,
             rx,
-            cache: LruCache::new(
-                NonZeroUsize::new(cache_capacity.max(1)).unwrap_or(NonZeroUsize::MIN),
-            ),
+            cache: LruCache::unbounded(),
+            capacity: cache_capacity.max(1),
             heap: BinaryHeap::new(),
             armed: HashSet::new(),
             horizon: i64::MIN,
-            rng: Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64,
+            rng: SeededEntropy::new(now_ms() as u64),
             followups: VecDeque::new(),
         }
     }
@@ -322,6 +306,9 @@ impl Driver {
                 for arn in &pending.closed {
                     self.cache.pop(arn);
                 }
+                while self.cache.len() > self.capacity {
+                    self.cache.pop_lru();
+                }
                 self.shared
                     .metrics
                     .record_batch(pending.batch.events.len() as u64, pending.transitions);
@@ -423,6 +410,7 @@ impl Driver {
         let info = execution_info(&record);
         let arn = record.arn.clone();
         let start_ms = record.start_ms;
+        let input_text = Some(record.input.clone());
         pending
             .created
             .insert(arn.clone(), (record.input.clone(), start_ms));
@@ -433,7 +421,6 @@ impl Driver {
             tokens: HashMap::new(),
         };
         self.cache.put(arn.clone(), live);
-        let input_text = self.cache.peek(&arn).map(|l| l.record.input.clone());
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
         self.shared.metrics.started();
         Ok(Started { arn, start_ms })
@@ -562,7 +549,6 @@ impl Driver {
         for t in self.store.tasks_of(arn).map_err(store_err)? {
             tokens.insert(t.task, t.token);
         }
-        self.make_room();
         self.cache.put(
             arn.to_owned(),
             Live {
@@ -572,14 +558,6 @@ impl Driver {
             },
         );
         Ok(())
-    }
-
-    fn make_room(&mut self) {
-        while self.cache.len() >= self.cache.cap().get() {
-            if self.cache.pop_lru().is_none() {
-                break;
-            }
-        }
     }
 
     fn step(&mut self, arn: &str, event: Event, pending: &mut Pending) -> Result<(), RuntimeError> {
@@ -595,12 +573,12 @@ impl Driver {
         pending: &mut Pending,
     ) -> Result<(), RuntimeError> {
         self.load(arn)?;
-        let seed = splitmix(&mut self.rng);
+        let seed = self.rng.next_u64();
         let Some(live) = self.cache.get_mut(arn) else {
             return Err(RuntimeError::ExecutionDoesNotExist(arn.to_owned()));
         };
         let step = Step {
-            now: to_time(at_ms),
+            now: time_of(at_ms),
             seed,
             event,
         };
@@ -721,11 +699,11 @@ fn schedule(
     at_ms: i64,
     pending: &mut Pending,
     followups: &mut VecDeque<(String, Event)>,
-    rng: &mut u64,
+    rng: &mut SeededEntropy,
 ) {
     match request.kind {
         TaskKind::Activity => {
-            let token = token::issue(arn, request.task, splitmix(rng));
+            let token = token::issue(arn, request.task, rng.next_u64());
             live.tokens.insert(request.task, token.clone());
             pending.batch.tasks.push(TaskChange::Add(TaskRow {
                 token,
@@ -773,31 +751,15 @@ fn store_err(e: stepwise_store::StoreError) -> RuntimeError {
     RuntimeError::Store(e.to_string())
 }
 
-/// The engine's view of who an execution is.
+/// The engine's view of who a Standard execution is.
 pub(crate) fn execution_info(record: &ExecutionRecord) -> ExecutionInfo {
-    let state_machine_name = record
-        .state_machine_arn
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let region = record
-        .arn
-        .split(':')
-        .nth(3)
-        .unwrap_or("us-east-1")
-        .to_owned();
-    ExecutionInfo {
-        execution_arn: record.arn.clone(),
-        name: record.name.clone(),
-        state_machine_arn: record
-            .version_arn
-            .clone()
-            .unwrap_or_else(|| record.state_machine_arn.clone()),
-        state_machine_name,
-        role_arn: record.role_arn.clone(),
-        region,
-        start_time: to_time(record.start_ms),
-        redrive_count: record.redrive_count,
-    }
+    crate::execution_info(
+        &record.arn,
+        &record.name,
+        &record.state_machine_arn,
+        record.version_arn.as_deref(),
+        &record.role_arn,
+        record.start_ms,
+        record.redrive_count,
+    )
 }

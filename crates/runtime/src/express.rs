@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
+use chrono::Utc;
 use serde_json::Value;
 use stepwise_asl::StateMachine;
 use stepwise_engine::local::{Clock, RunOptions, TaskHandler, TaskOutcome, run};
@@ -102,11 +102,4 @@ impl Runtime {
             },
         }
     }
-}
-
-/// Milliseconds since the epoch as a time.
-pub fn time_of(ms: i64) -> chrono::DateTime<Utc> {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .unwrap_or_else(Utc::now)
 }

@@ -30,6 +30,42 @@ pub use shared::Metrics;
 use driver::{Driver, Work};
 use shared::Shared;
 
+/// Milliseconds since the epoch as a time.
+pub fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .unwrap_or_else(chrono::Utc::now)
+}
+
+/// Who an execution is, as the engine sees it. `$$.StateMachine.Id` is the version's ARN when
+/// the execution runs a version; the region comes from the execution's own ARN.
+pub(crate) fn execution_info(
+    arn: &str,
+    name: &str,
+    state_machine_arn: &str,
+    version_arn: Option<&str>,
+    role_arn: &str,
+    start_ms: i64,
+    redrive_count: u32,
+) -> stepwise_engine::ExecutionInfo {
+    stepwise_engine::ExecutionInfo {
+        execution_arn: arn.to_owned(),
+        name: name.to_owned(),
+        state_machine_arn: version_arn.unwrap_or(state_machine_arn).to_owned(),
+        state_machine_name: state_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned(),
+        role_arn: role_arn.to_owned(),
+        region: arn.split(':').nth(3).unwrap_or("us-east-1").to_owned(),
+        start_time: time_of(start_ms),
+        redrive_count,
+    }
+}
+
 /// Settings of the runtime.
 #[derive(Debug, Clone)]
 pub struct RuntimeConfig {
