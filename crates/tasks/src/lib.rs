@@ -77,4 +77,81 @@ impl Integrations {
     pub fn config(&self) -> &Config {
         &self.config
     }
+
+    /// Runs the integration `resource` names, if it is one of this crate's: the HTTP Task,
+    /// `lambda:invoke` or a Lambda function's ARN (the service pattern suffix, such as
+    /// `.waitForTaskToken`, is ignored here: the caller waits for the token). `None` for every
+    /// other resource.
+    pub async fn call(
+        &self,
+        resource: &str,
+        parameters: &Value,
+        ctx: &CallContext,
+    ) -> Option<Outcome> {
+        Some(match Target::of(resource)? {
+            Target::Http => self.http_invoke(parameters).await,
+            Target::LambdaInvoke => self.lambda_invoke(parameters, ctx).await,
+            Target::LambdaFunction => self.lambda_function(resource, parameters, ctx).await,
+        })
+    }
+}
+
+/// The integrations this crate runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// `arn:aws:states:::http:invoke`
+    Http,
+    /// `arn:aws:states:::lambda:invoke`
+    LambdaInvoke,
+    /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`
+    LambdaFunction,
+}
+
+impl Target {
+    pub fn of(resource: &str) -> Option<Target> {
+        let parts: Vec<&str> = resource.splitn(7, ':').collect();
+        match parts.as_slice() {
+            ["arn", _, "states", "", "", rest @ ..] => {
+                let service = rest.join(":");
+                let base = service.split('.').next().unwrap_or_default();
+                match base {
+                    "http:invoke" => Some(Target::Http),
+                    "lambda:invoke" => Some(Target::LambdaInvoke),
+                    _ => None,
+                }
+            }
+            ["arn", _, "lambda", _, _, "function", _] => Some(Target::LambdaFunction),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Target;
+
+    #[test]
+    fn resources_name_their_integration() {
+        let cases = [
+            ("arn:aws:states:::http:invoke", Some(Target::Http)),
+            ("arn:aws:states:::lambda:invoke", Some(Target::LambdaInvoke)),
+            (
+                "arn:aws:states:::lambda:invoke.waitForTaskToken",
+                Some(Target::LambdaInvoke),
+            ),
+            (
+                "arn:aws:lambda:us-east-1:111122223333:function:f",
+                Some(Target::LambdaFunction),
+            ),
+            (
+                "arn:aws:lambda:us-east-1:111122223333:function:f:$LATEST",
+                Some(Target::LambdaFunction),
+            ),
+            ("arn:aws:states:::states:startExecution.sync", None),
+            ("arn:aws:states:us-east-1:111122223333:activity:a", None),
+        ];
+        for (resource, want) in cases {
+            assert_eq!(Target::of(resource), want, "{resource}");
+        }
+    }
 }
