@@ -18,6 +18,6 @@ pub mod test_state;
 pub use context::ExecutionInfo;
 pub use execution::{
     Command, Completion, Event, Execution, Fault, NotRedrivable, Status, Step, StepError,
-    StepOutput, TaskId, TaskKind, TaskRequest, TimerId,
+    StepOutput, TaskId, TaskKind, TaskRequest, TimerId, TokenMinter,
 };
 pub use history::{Details, EventType, HistoryEvent};

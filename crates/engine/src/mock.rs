@@ -603,6 +603,7 @@ mod tests {
             timeout_seconds: None,
             heartbeat_seconds: None,
             task_token: None,
+            invocation: 0,
         }
     }
 

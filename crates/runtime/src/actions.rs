@@ -221,6 +221,8 @@ impl ExecutionPlane {
             redrive_ms: None,
             event_count: 0,
             step_count: 0,
+            parent: None,
+            test_case: None,
         };
         let started = self
             .runtime

@@ -44,6 +44,8 @@ fn record(name: &str, input: &str) -> ExecutionRecord {
         redrive_ms: None,
         event_count: 0,
         step_count: 0,
+        parent: None,
+        test_case: None,
     }
 }
 

@@ -89,6 +89,13 @@ pub struct ExecutionRecord {
     pub event_count: u64,
     /// Engine steps recorded so far.
     pub step_count: u64,
+    /// Started by a parent execution's `.sync` task: how to tell the parent it ended (JSON text
+    /// the runtime writes and reads).
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// The mock configuration test case this execution runs (`stateMachineArn#TestCase`).
+    #[serde(default)]
+    pub test_case: Option<String>,
 }
 
 /// Which executions ListExecutions wants.
@@ -238,6 +245,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
     /// Tasks of one execution (queued or taken).
     fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;
+
+    /// The value kept under `name`, storing `candidate` first if there is none yet: for
+    /// secrets such as the key task tokens are signed with, which must outlive restarts and be
+    /// shared by every node.
+    fn secret(&self, name: &str, candidate: &str) -> Result<String>;
 
     // ----- writes ------------------------------------------------------------------------
     fn commit(&self, batch: &Batch) -> Result<()>;

@@ -48,7 +48,9 @@ CREATE TABLE IF NOT EXISTS executions (
     redrive_count INTEGER NOT NULL,
     redrive_ms INTEGER,
     event_count INTEGER NOT NULL,
-    step_count INTEGER NOT NULL
+    step_count INTEGER NOT NULL,
+    parent TEXT,
+    test_case TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_ms DESC, arn DESC);
 CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_ms DESC, arn DESC) WHERE version_arn IS NOT NULL;
@@ -84,11 +86,40 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks (activity, created_ms) WHERE worker IS NULL;
 CREATE INDEX IF NOT EXISTS tasks_by_execution ON tasks (execution);
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 ";
+
+/// Columns added after a table was first created: added to older files when they are opened.
+const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
+    ("executions", "parent", "TEXT"),
+    ("executions", "test_case", "TEXT"),
+];
+
+fn migrate(conn: &Connection) -> Result<()> {
+    conn.execute_batch(SCHEMA).map_err(backend)?;
+    for (table, column, ty) in ADDED_COLUMNS {
+        let present: bool = conn
+            .query_row(
+                &format!("SELECT COUNT(*) FROM pragma_table_info('{table}') WHERE name = ?1"),
+                [column],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(backend)?
+            > 0;
+        if !present {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {ty}"))
+                .map_err(backend)?;
+        }
+    }
+    Ok(())
+}
 
 const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
     start_ms, stop_ms, input, output, error, cause, definition_hash, role_arn, trace_header, \
-    redrive_count, redrive_ms, event_count, step_count";
+    redrive_count, redrive_ms, event_count, step_count, parent, test_case";
 
 const READERS: usize = 4;
 
@@ -130,7 +161,7 @@ impl SqliteStore {
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
         configure(&writer)?;
-        writer.execute_batch(SCHEMA).map_err(backend)?;
+        migrate(&writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -152,7 +183,7 @@ impl SqliteStore {
     pub fn memory() -> Result<Self> {
         let writer = Connection::open_in_memory().map_err(backend)?;
         configure(&writer)?;
-        writer.execute_batch(SCHEMA).map_err(backend)?;
+        migrate(&writer)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers: Vec::new(),
@@ -233,6 +264,8 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         redrive_ms: row.get(16)?,
         event_count: row.get::<_, i64>(17)? as u64,
         step_count: row.get::<_, i64>(18)? as u64,
+        parent: row.get(19)?,
+        test_case: row.get(20)?,
     })
 }
 
@@ -501,6 +534,19 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
+    fn secret(&self, name: &str, candidate: &str) -> Result<String> {
+        let conn = lock(&self.writer);
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, candidate],
+        )
+        .map_err(backend)?;
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .map_err(backend)
+    }
+
     fn commit(&self, batch: &Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
@@ -522,7 +568,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
     if !batch.new_executions.is_empty() {
         let mut stmt = tx.prepare_cached(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
         ))?;
         for e in &batch.new_executions {
             stmt.execute(params![
@@ -545,6 +591,8 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 e.redrive_ms,
                 e.event_count as i64,
                 e.step_count as i64,
+                e.parent,
+                e.test_case,
             ])?;
         }
     }

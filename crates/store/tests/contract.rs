@@ -61,6 +61,8 @@ fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
         redrive_ms: None,
         event_count: 0,
         step_count: 0,
+        parent: None,
+        test_case: None,
     }
 }
 
@@ -385,4 +387,59 @@ fn a_file_store_keeps_everything_across_reopen() {
     assert_eq!(s.history(&exec.arn, 1, 10).expect("history"), ["ev1"]);
     assert_eq!(s.due_timers(50, 10).expect("due").len(), 1);
     assert!(s.get_resource(&machine("m").arn).expect("get").is_some());
+}
+
+#[test]
+fn a_secret_is_made_once_and_kept() {
+    for b in backends() {
+        let first = b.store.secret("token-key", "aaaa").expect("secret");
+        assert_eq!(first, "aaaa", "{}", b.name);
+        let again = b.store.secret("token-key", "bbbb").expect("secret");
+        assert_eq!(again, "aaaa", "{}: the first value stays", b.name);
+        let other = b.store.secret("other", "cccc").expect("secret");
+        assert_eq!(other, "cccc", "{}", b.name);
+    }
+}
+
+#[test]
+fn an_execution_keeps_its_parent_and_test_case() {
+    for b in backends() {
+        let mut exec = execution("m", "child", 1);
+        exec.parent = Some(r#"{"token":"t"}"#.into());
+        exec.test_case = Some("HappyPath".into());
+        let mut batch = Batch::default();
+        batch.new_executions.push(exec.clone());
+        b.store.commit(&batch).expect("commit");
+        let got = b
+            .store
+            .get_execution(&exec.arn)
+            .expect("get")
+            .expect("kept");
+        assert_eq!(got, exec, "{}", b.name);
+    }
+}
+
+#[test]
+fn a_file_from_before_the_added_columns_opens_and_gains_them() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("old.db");
+    {
+        let s = SqliteStore::open(&path).expect("open");
+        s.commit(&Batch {
+            new_executions: vec![execution("m", "old", 1)],
+            ..Batch::default()
+        })
+        .expect("commit");
+    }
+    // Make it look like a file written before `parent` and `test_case` existed.
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "ALTER TABLE executions DROP COLUMN parent; ALTER TABLE executions DROP COLUMN test_case;",
+        )
+        .expect("drop columns");
+    }
+    let s = SqliteStore::open(&path).expect("reopen migrates");
+    let exec = execution("m", "old", 1);
+    assert_eq!(s.get_execution(&exec.arn).expect("get"), Some(exec));
 }

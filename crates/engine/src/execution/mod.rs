@@ -86,6 +86,13 @@ pub enum Event {
     TaskHeartbeat {
         task: TaskId,
     },
+    /// The integration accepted the task and the execution now waits for its end: the callback
+    /// of a `.waitForTaskToken` task, or the job of a `.sync` one (TaskSubmitted). `output` is
+    /// what the submitting call answered.
+    TaskSubmitted {
+        task: TaskId,
+        output: Value,
+    },
     TimerFired {
         timer: TimerId,
     },
@@ -141,6 +148,21 @@ pub struct TaskRequest {
     pub heartbeat_seconds: Option<u64>,
     /// For `.waitForTaskToken`: the token the callee must send back.
     pub task_token: Option<String>,
+    /// How many times this Task state ran before in this execution (0 the first time), retries,
+    /// Map iterations and Parallel branches included: what mock responses are chosen by.
+    pub invocation: u64,
+}
+
+/// Makes the task token of a `.waitForTaskToken` task from its task id and a random number: a
+/// server signs tokens so that it can tell its own from forged ones. It must be deterministic,
+/// since replaying an execution's steps must give the same tokens.
+#[derive(Clone)]
+pub struct TokenMinter(pub Arc<dyn Fn(TaskId, u64) -> String + Send + Sync>);
+
+impl std::fmt::Debug for TokenMinter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TokenMinter")
+    }
 }
 
 /// The final state of an execution.
@@ -286,6 +308,10 @@ pub struct Execution {
     redrive_date: Option<DateTime<Utc>>,
     /// TestState's hooks (`None` for every real execution).
     probe: Option<Box<probe::Probe>>,
+    /// Runs of each Task state so far, by state name.
+    invocations: HashMap<String, u64>,
+    /// Makes `.waitForTaskToken` tokens; without one they are random UUIDs.
+    token_minter: Option<TokenMinter>,
 }
 
 impl Execution {
@@ -314,7 +340,14 @@ impl Execution {
             history_full: false,
             redrive_date: None,
             probe: None,
+            invocations: HashMap::new(),
+            token_minter: None,
         }
+    }
+
+    /// Makes `.waitForTaskToken` tokens with `minter` from now on.
+    pub fn set_token_minter(&mut self, minter: TokenMinter) {
+        self.token_minter = Some(minter);
     }
 
     pub fn info(&self) -> &ExecutionInfo {
@@ -409,6 +442,7 @@ impl Execution {
                 self.task_failed(task, Fault { error, cause }, false)
             }
             Event::TaskHeartbeat { task } => self.task_heartbeat(task),
+            Event::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Event::TimerFired { timer } => self.timer_fired(timer),
             Event::Stop { error, cause } => {
                 let mut details = Map::new();

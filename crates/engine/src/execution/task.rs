@@ -42,12 +42,18 @@ impl Execution {
         effective: &Value,
     ) -> Flow {
         let kind = task_kind(&task.resource);
-        let token = matches!(
+        let callback = matches!(
             stepwise_asl::parse::classify(&task.resource),
             Some(stepwise_asl::parse::Resource::Service(ref s))
                 if s.pattern == stepwise_asl::parse::Pattern::WaitForTaskToken
-        )
-        .then(|| self.entropy.uuid());
+        );
+        let token = callback.then(|| match &self.token_minter {
+            Some(m) => {
+                let nonce = self.entropy.next_u64();
+                (m.0)(self.next_task, nonce)
+            }
+            None => self.entropy.uuid(),
+        });
         let input = match self.state_arguments(f, state, effective, token.as_deref()) {
             Ok(v) => v,
             Err(fault) => return Flow::Failed(fault),
@@ -75,6 +81,11 @@ impl Execution {
 
         let id = self.next_task;
         self.next_task += 1;
+        let invocation = {
+            let n = self.invocations.entry(state.name.clone()).or_insert(0);
+            *n += 1;
+            *n - 1
+        };
         let (ty, details) = scheduled_event(
             &kind,
             &task.resource,
@@ -111,6 +122,7 @@ impl Execution {
             timeout_seconds,
             heartbeat_seconds,
             task_token: token,
+            invocation,
         }));
         Flow::Blocked
     }
@@ -167,6 +179,30 @@ impl Execution {
                 p.heartbeat_timer = Some(timer);
             }
         }
+    }
+
+    /// The integration took the task on (TaskSubmitted): the state keeps waiting for its end.
+    pub(super) fn task_submitted(&mut self, task: TaskId, output: Value) {
+        let Some(p) = self.tasks.get(&task) else {
+            return;
+        };
+        let TaskKind::Service {
+            resource_type,
+            resource,
+        } = p.kind.clone()
+        else {
+            return;
+        };
+        if !p.started {
+            self.task_started(task, None);
+        }
+        let Some(f) = self.tasks.get(&task).map(|p| p.frame) else {
+            return;
+        };
+        let mut details = service_details(&resource_type, &resource);
+        details.insert("output".into(), Value::from(lang::to_json(&output)));
+        details.insert("outputDetails".into(), truncated_false());
+        self.event(f, EventType::TaskSubmitted, Some(details));
     }
 
     fn take_task(&mut self, task: TaskId) -> Option<PendingTask> {
