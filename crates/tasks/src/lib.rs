@@ -62,6 +62,7 @@ impl Integrations {
         });
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(config.http.timeout_seconds))
+            .redirect(http::redirect_policy(&config.http))
             .build()
             .unwrap_or_default();
         let lambda_endpoint =
@@ -89,7 +90,7 @@ impl Integrations {
         ctx: &CallContext,
     ) -> Option<Outcome> {
         Some(match Target::of(resource)? {
-            Target::Http => self.http_invoke(parameters).await,
+            Target::Http => self.http_invoke_as(parameters, ctx).await,
             Target::LambdaInvoke => self.lambda_invoke(parameters, ctx).await,
             Target::LambdaFunction => self.lambda_function(resource, parameters, ctx).await,
         })
