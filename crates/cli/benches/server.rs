@@ -295,7 +295,8 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a free port");
         let addr = listener.local_addr().expect("the bound address");
-        let runtime = Runtime::start(store.clone(), RuntimeConfig::default());
+        let runtime =
+            Runtime::start(store.clone(), RuntimeConfig::default()).expect("runtime starts");
         let control = Arc::new(Control::new(store, Arns::from_env()));
         let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
         let api = Arc::new(Api::new(control, plane));

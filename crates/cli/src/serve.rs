@@ -9,20 +9,105 @@ use std::time::{Duration, Instant};
 
 use stepwise_api::{Api, Arns, Control, router};
 use stepwise_runtime::actions::ExecutionPlane;
-use stepwise_runtime::{Runtime, RuntimeConfig};
+use stepwise_runtime::{Integrations, MockConfig, Runtime, RuntimeConfig, Starter};
 use stepwise_store::{SqliteStore, Store};
+use stepwise_tasks::Config;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1")]
+    /// Address to listen on [default: 127.0.0.1].
+    #[arg(long)]
+    bind: Option<String>,
+    /// Port to listen on (0 picks a free one; the log says which) [default: 8083].
+    #[arg(long)]
+    port: Option<u16>,
+    /// The SQLite file that keeps state machines and executions (`:memory:` keeps nothing)
+    /// [default: stepwise.db].
+    #[arg(long)]
+    store: Option<PathBuf>,
+    /// The configuration file (stepwise.toml): HTTP Task connections and hosts, Lambda
+    /// functions, mocks. Also STEPWISE_CONFIG.
+    #[arg(long, env = "STEPWISE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+/// What `serve` runs with, from flags, then the environment, then the config file.
+struct Settings {
     bind: String,
-    /// Port to listen on (0 picks a free one; the log says which).
-    #[arg(long, default_value_t = 8083)]
     port: u16,
-    /// The SQLite file that keeps state machines and executions (`:memory:` keeps nothing).
-    #[arg(long, default_value = "stepwise.db")]
     store: PathBuf,
+    scale: f64,
+    arns: Arns,
+    config: Arc<Config>,
+    mocks: Option<Arc<MockConfig>>,
+}
+
+fn settings(args: &Args) -> Result<Settings, String> {
+    let config = match &args.config {
+        Some(path) => Config::load(path).map_err(|e| format!("invalid configuration: {e}"))?,
+        None => Config::default(),
+    };
+    let server = &config.server;
+    let scale = match std::env::var("WAIT_TIME_SCALE") {
+        Ok(_) => wait_time_scale()?,
+        Err(_) => server.wait_time_scale.unwrap_or(1.0),
+    };
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let arns = Arns::new(
+        var("AWS_DEFAULT_REGION")
+            .or_else(|| var("AWS_REGION"))
+            .or_else(|| server.region.clone())
+            .unwrap_or_else(|| "us-east-1".into()),
+        var("AWS_ACCOUNT_ID")
+            .or_else(|| server.account_id.clone())
+            .unwrap_or_else(|| "123456789012".into()),
+    );
+    // Step Functions Local's variable, then the file's setting (relative to the file).
+    let mock_path = var("SFN_MOCK_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| server.mock_config.as_ref().map(|p| config.resolve(p)));
+    let mocks = match mock_path {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                format!("cannot read the mock configuration {}: {e}", path.display())
+            })?;
+            let parsed = MockConfig::parse(&text).map_err(|errors| {
+                let lines: Vec<String> = errors.iter().map(|e| format!("  {e}")).collect();
+                format!(
+                    "invalid mock configuration {}:\n{}",
+                    path.display(),
+                    lines.join("\n")
+                )
+            })?;
+            Some(Arc::new(parsed))
+        }
+    };
+    Ok(Settings {
+        bind: args
+            .bind
+            .clone()
+            .or_else(|| server.bind.clone())
+            .unwrap_or_else(|| "127.0.0.1".into()),
+        port: args.port.or(server.port).unwrap_or(8083),
+        store: args
+            .store
+            .clone()
+            .or_else(|| {
+                server.store.as_ref().map(|s| {
+                    if s == ":memory:" {
+                        PathBuf::from(s)
+                    } else {
+                        config.resolve(std::path::Path::new(s))
+                    }
+                })
+            })
+            .unwrap_or_else(|| PathBuf::from("stepwise.db")),
+        scale,
+        arns,
+        mocks,
+        config: Arc::new(config),
+    })
 }
 
 fn init_logging() {
@@ -54,21 +139,25 @@ fn wait_time_scale() -> Result<f64, String> {
 pub fn run(args: &Args) -> ExitCode {
     let began = Instant::now();
     init_logging();
-    let scale = match wait_time_scale() {
+    let settings = match settings(args) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    let store: Arc<dyn Store> = match if args.store.as_os_str() == ":memory:" {
+    let scale = settings.scale;
+    let store: Arc<dyn Store> = match if settings.store.as_os_str() == ":memory:" {
         SqliteStore::memory()
     } else {
-        SqliteStore::open(&args.store)
+        SqliteStore::open(&settings.store)
     } {
         Ok(s) => Arc::new(s),
         Err(e) => {
-            eprintln!("error: cannot open the store {}: {e}", args.store.display());
+            eprintln!(
+                "error: cannot open the store {}: {e}",
+                settings.store.display()
+            );
             return ExitCode::from(2);
         }
     };
@@ -83,7 +172,7 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     tokio.block_on(async move {
-        let addr = format!("{}:{}", args.bind, args.port);
+        let addr = format!("{}:{}", settings.bind, settings.port);
         let listener = match tokio::net::TcpListener::bind(&addr).await {
             Ok(l) => l,
             Err(e) => {
@@ -92,20 +181,30 @@ pub fn run(args: &Args) -> ExitCode {
             }
         };
         let local: Option<SocketAddr> = listener.local_addr().ok();
-        let runtime = Runtime::start(
+        let runtime = match Runtime::start(
             store.clone(),
             RuntimeConfig {
                 wait_time_scale: scale,
+                integrations: Some(Arc::new(Integrations::new(settings.config.clone()))),
+                mocks: settings.mocks.clone(),
                 ..RuntimeConfig::default()
             },
-        );
-        let control = Arc::new(Control::new(store.clone(), Arns::from_env()));
+        ) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot start: {e}");
+                return ExitCode::from(2);
+            }
+        };
+        let control = Arc::new(Control::new(store.clone(), settings.arns.clone()));
         let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
+        let starter: Arc<dyn Starter> = plane.clone();
+        runtime.set_starter(Arc::downgrade(&starter));
         let api = Arc::new(Api::new(control, plane));
         let app = router(api);
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
-            store = %args.store.display(),
+            store = %settings.store.display(),
             wait_time_scale = scale,
             ready_ms = began.elapsed().as_secs_f64() * 1000.0,
             "stepwise listening"

@@ -549,18 +549,12 @@ impl<F> MockTasks<F> {
     }
 }
 
-impl<F: TaskHandler> TaskHandler for MockTasks<F> {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
-        let Some((response_name, response)) = self.test_case.mocks.get(&request.state_name) else {
-            return self.fallback.run(request);
-        };
-        let counter = self
-            .invocations
-            .entry(request.state_name.clone())
-            .or_insert(0);
-        let invocation = *counter;
-        *counter += 1;
-        match response.answer(invocation) {
+impl TestCase {
+    /// What the mocked Task state `state` answers on its invocation number `invocation` (0 for
+    /// the first); `None` when this test case does not mock the state.
+    pub fn outcome(&self, state: &str, invocation: u64) -> Option<TaskOutcome> {
+        let (response_name, response) = self.mocks.get(state)?;
+        Some(match response.answer(invocation) {
             Some(MockAnswer::Return(value)) => TaskOutcome::Succeeded(value.clone()),
             Some(MockAnswer::Throw { error, cause }) => TaskOutcome::Failed {
                 error: Some(error.clone()),
@@ -571,10 +565,25 @@ impl<F: TaskHandler> TaskHandler for MockTasks<F> {
                 cause: Some(format!(
                     "The mocked response {} (test case {}) has no entry for invocation {invocation} of the state {}",
                     Value::from(response_name.as_str()),
-                    Value::from(self.test_case.name.as_str()),
-                    Value::from(request.state_name.as_str()),
+                    Value::from(self.name.as_str()),
+                    Value::from(state),
                 )),
             },
+        })
+    }
+}
+
+impl<F: TaskHandler> TaskHandler for MockTasks<F> {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+        let counter = self.invocations.get(&request.state_name).copied();
+        let invocation = counter.unwrap_or(0);
+        match self.test_case.outcome(&request.state_name, invocation) {
+            Some(outcome) => {
+                self.invocations
+                    .insert(request.state_name.clone(), invocation + 1);
+                outcome
+            }
+            None => self.fallback.run(request),
         }
     }
 }

@@ -12,10 +12,12 @@ use stepwise_api::{ApiError, BoxFuture, Control, Executions, StartTarget};
 use stepwise_engine::{ExecutionInfo, Status};
 use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, ResourceKind};
 
+use crate::dispatch::{ChildStart, ChildStarted, Starter};
 use crate::driver::RuntimeError;
-use crate::express::Unbound;
+use crate::express::Integrated;
 use crate::time_of;
-use crate::{Runtime, TaskAnswer, token};
+use crate::{Runtime, TaskAnswer};
+use stepwise_engine::mock::TestCase;
 use stepwise_engine::test_state::{TestStateRequest, test_state};
 
 /// The longest GetActivityTask waits for a task (AWS: 60 seconds).
@@ -164,11 +166,46 @@ impl ExecutionPlane {
             None => uuid_v4(),
         };
         let input_text = opt_str(input, "input").unwrap_or_else(|| "{}".to_owned());
+        let request = StartRequest {
+            arn: str_of(input, "stateMachineArn").to_owned(),
+            name,
+            input_text,
+            trace_header: opt_str(input, "traceHeader"),
+            parent: None,
+            wait: sync,
+        };
+        match self.start(request).await? {
+            StartResult::Started { arn, start_ms } if !sync => {
+                Ok(json!({"executionArn": arn, "startDate": timestamp(start_ms)}))
+            }
+            StartResult::Started { .. } => Err(ApiError::state_machine_type_not_supported()),
+            StartResult::Finished(response) => Ok(response),
+        }
+    }
+
+    /// StartExecution, StartSyncExecution and the start of a nested execution. The state
+    /// machine ARN may end in `#TestCase`, which runs the execution with that test case of the
+    /// mock configuration (as Step Functions Local does).
+    async fn start(&self, request: StartRequest) -> Result<StartResult, ApiError> {
+        let StartRequest {
+            arn: target_arn,
+            name,
+            input_text,
+            trace_header,
+            parent,
+            wait,
+        } = request;
+        let (target_arn, test_case) = match target_arn.split_once('#') {
+            Some((arn, case)) => (arn.to_owned(), Some(case.to_owned())),
+            None => (target_arn, None),
+        };
         let value = parse_input(&input_text)?;
         let pick = unit_random();
-        let target = self
-            .control
-            .resolve_for_start(str_of(input, "stateMachineArn"), pick)?;
+        let target = self.control.resolve_for_start(&target_arn, pick)?;
+        let mocked = match &test_case {
+            Some(case) => Some(self.test_case(&target.state_machine_name, case)?),
+            None => None,
+        };
         let machine = self
             .runtime
             .machine(&target.definition_hash, &target.definition)
@@ -178,28 +215,27 @@ impl ExecutionPlane {
         if target.express {
             let arn = arns.express_execution(&target.state_machine_name, &name, &uuid_v4());
             let info = express_info(&target, &arn, &name, start_ms);
-            if sync {
+            if wait {
                 let outcome = self
                     .runtime
-                    .run_express(machine, info, value, input_text.clone())
+                    .run_express(machine, info, value, input_text.clone(), mocked)
                     .await;
-                return Ok(sync_response(
+                return Ok(StartResult::Finished(sync_response(
                     &target,
                     &arn,
                     &name,
                     &input_text,
                     start_ms,
                     outcome,
-                ));
+                )));
             }
             let runtime = self.runtime.clone();
             tokio::spawn(async move {
-                runtime.run_express(machine, info, value, input_text).await;
+                runtime
+                    .run_express(machine, info, value, input_text, mocked)
+                    .await;
             });
-            return Ok(json!({"executionArn": arn, "startDate": timestamp(start_ms)}));
-        }
-        if sync {
-            return Err(ApiError::state_machine_type_not_supported());
+            return Ok(StartResult::Started { arn, start_ms });
         }
         let record = ExecutionRecord {
             arn: arns.execution(&target.state_machine_name, &name),
@@ -216,20 +252,36 @@ impl ExecutionPlane {
             cause: None,
             definition_hash: target.definition_hash.clone(),
             role_arn: target.role_arn.clone(),
-            trace_header: opt_str(input, "traceHeader"),
+            trace_header,
             redrive_count: 0,
             redrive_ms: None,
             event_count: 0,
             step_count: 0,
-            parent: None,
-            test_case: None,
+            parent,
+            test_case,
         };
         let started = self
             .runtime
             .start_execution(record, machine, value)
             .await
             .map_err(runtime_error)?;
-        Ok(json!({"executionArn": started.arn, "startDate": timestamp(started.start_ms)}))
+        Ok(StartResult::Started {
+            arn: started.arn,
+            start_ms: started.start_ms,
+        })
+    }
+
+    /// The mock test case `case` of the state machine `machine`.
+    fn test_case(&self, machine: &str, case: &str) -> Result<TestCase, ApiError> {
+        let Some(mocks) = self.runtime.shared().mocks.as_deref() else {
+            return Err(ApiError::validation(format!(
+                "The state machine ARN names the test case '{case}', but no mock configuration \
+                 is loaded (set SFN_MOCK_CONFIG or [server] mock_config)"
+            )));
+        };
+        mocks
+            .test_case(machine, Some(case))
+            .map_err(|e| ApiError::validation(e.to_string()))
     }
 
     fn record(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
@@ -429,7 +481,7 @@ impl ExecutionPlane {
 
     async fn send_task(&self, action: &str, input: &Value) -> Result<Value, ApiError> {
         let token_text = str_of(input, "taskToken");
-        if token::decode(token_text).is_none() {
+        if self.runtime.tokens().decode(token_text).is_none() {
             return Err(ApiError::invalid_token("Invalid token"));
         }
         let answer = match action {
@@ -463,8 +515,10 @@ impl ExecutionPlane {
             .map_err(|e| ApiError::validation(format!("Invalid TestState request: {e}")))?;
         let seed = now_ms() as u64 ^ 0x5eed_7e57;
         let now = time_of(now_ms());
+        let execution = self.control.arns().execution("TestState", &uuid_v4());
+        let mut handler = Integrated::new(self.runtime.shared().clone(), &execution);
         let answer =
-            tokio::task::spawn_blocking(move || test_state(&request, &mut Unbound, now, seed))
+            tokio::task::spawn_blocking(move || test_state(&request, &mut handler, now, seed))
                 .await
                 .map_err(|e| ApiError::internal(format!("TestState stopped unexpectedly: {e}")))?;
         answer.map_err(|e| ApiError::client(e.code.as_str(), e.message))
@@ -491,6 +545,88 @@ fn strip_data(event: &mut Value) {
                 d.remove(field);
             }
         }
+    }
+}
+
+/// What to start.
+#[derive(Debug)]
+struct StartRequest {
+    arn: String,
+    name: String,
+    input_text: String,
+    trace_header: Option<String>,
+    /// For a child of a `.sync` task: its [`crate::dispatch::ParentLink`] as JSON.
+    parent: Option<String>,
+    /// Run an Express execution to its end before answering.
+    wait: bool,
+}
+
+#[derive(Debug)]
+enum StartResult {
+    Started {
+        arn: String,
+        start_ms: i64,
+    },
+    /// An Express execution run to its end: StartSyncExecution's answer.
+    Finished(Value),
+}
+
+impl Starter for ExecutionPlane {
+    fn start_child(&self, request: ChildStart) -> BoxFuture<'_, Result<ChildStarted, ApiError>> {
+        Box::pin(async move {
+            arn::check_name(&request.name)?;
+            let start = StartRequest {
+                arn: request.state_machine_arn,
+                name: request.name,
+                input_text: request.input,
+                trace_header: None,
+                parent: request.parent,
+                wait: request.wait,
+            };
+            match self.start(start).await? {
+                StartResult::Started { arn, start_ms } => {
+                    Ok(ChildStarted::Started { arn, start_ms })
+                }
+                StartResult::Finished(r) => {
+                    let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
+                    let ms = |k: &str| {
+                        r.get(k)
+                            .and_then(Value::as_f64)
+                            .map_or(0, |s| (s * 1000.0).round() as i64)
+                    };
+                    let arn = text("executionArn").unwrap_or_default();
+                    let start_ms = ms("startDate");
+                    let record = ExecutionRecord {
+                        arn: arn.clone(),
+                        state_machine_arn: text("stateMachineArn").unwrap_or_default(),
+                        version_arn: None,
+                        alias_arn: None,
+                        name: text("name").unwrap_or_default(),
+                        status: text("status").unwrap_or_default(),
+                        start_ms,
+                        stop_ms: Some(ms("stopDate")),
+                        input: text("input").unwrap_or_default(),
+                        output: text("output"),
+                        error: text("error"),
+                        cause: text("cause"),
+                        definition_hash: String::new(),
+                        role_arn: String::new(),
+                        trace_header: None,
+                        redrive_count: 0,
+                        redrive_ms: None,
+                        event_count: 0,
+                        step_count: 0,
+                        parent: None,
+                        test_case: None,
+                    };
+                    Ok(ChildStarted::Finished {
+                        arn,
+                        start_ms,
+                        record: Box::new(record),
+                    })
+                }
+            }
+        })
     }
 }
 

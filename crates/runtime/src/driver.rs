@@ -24,14 +24,16 @@ use stepwise_api::wire::now_ms;
 use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_engine::{
     Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
+    TokenMinter,
 };
 use stepwise_store::{
     Batch, ExecutionRecord, ExecutionUpdate, Store, TaskChange, TaskRow, TimerChange, TimerRow,
 };
 use tokio::sync::oneshot;
 
+use crate::dispatch::{self, Job, Jobs, ParentLink};
 use crate::shared::Shared;
-use crate::{time_of, token};
+use crate::time_of;
 
 /// At most this many work items go into one commit.
 const MAX_BATCH: usize = 1024;
@@ -67,6 +69,11 @@ pub enum TaskAnswer {
         cause: Option<String>,
     },
     Heartbeat,
+    /// The integration accepted the call; the task now waits for its callback or its child.
+    Submitted {
+        output: Value,
+        worker: String,
+    },
 }
 
 /// The answer to a start.
@@ -121,6 +128,8 @@ struct Live {
     record: ExecutionRecord,
     /// Tokens of the execution's open tasks, by engine task id.
     tokens: HashMap<u64, String>,
+    /// Child executions of open `.sync` tasks, by engine task id: stopped with the task.
+    children: HashMap<u64, String>,
 }
 
 /// What one batch has done so far, and what to do once it is committed.
@@ -138,6 +147,8 @@ struct Pending {
     transitions: u64,
     /// Executions this batch changed: they must not be evicted before it commits.
     touched: HashSet<String>,
+    /// Calls to hand to the dispatcher once committed.
+    dispatch: Vec<Job>,
 }
 
 /// A reply to send once the batch's fate is known.
@@ -163,6 +174,7 @@ pub(crate) struct Driver {
     horizon: i64,
     rng: SeededEntropy,
     followups: VecDeque<(String, Event)>,
+    jobs: Jobs,
 }
 
 impl std::fmt::Debug for Driver {
@@ -180,6 +192,7 @@ impl Driver {
         shared: Arc<Shared>,
         rx: Receiver<Work>,
         cache_capacity: usize,
+        jobs: Jobs,
     ) -> Self {
         Driver {
             store,
@@ -192,6 +205,7 @@ impl Driver {
             horizon: i64::MIN,
             rng: SeededEntropy::new(now_ms() as u64),
             followups: VecDeque::new(),
+            jobs,
         }
     }
 
@@ -315,6 +329,9 @@ impl Driver {
                 for activity in &pending.wake_activities {
                     self.shared.wake(activity);
                 }
+                for job in pending.dispatch.drain(..) {
+                    let _ = self.jobs.send(job);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; the batch is dropped");
@@ -415,10 +432,13 @@ impl Driver {
             .created
             .insert(arn.clone(), (record.input.clone(), start_ms));
         pending.batch.new_executions.push(record.clone());
+        let mut exec = Execution::new(machine, info);
+        exec.set_token_minter(self.minter(&arn));
         let live = Live {
-            exec: Execution::new(machine, info),
+            exec,
             record,
             tokens: HashMap::new(),
+            children: HashMap::new(),
         };
         self.cache.put(arn.clone(), live);
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
@@ -459,6 +479,24 @@ impl Driver {
                 cause,
             },
             TaskAnswer::Heartbeat => Event::TaskHeartbeat { task: id },
+            TaskAnswer::Submitted { output, worker } => {
+                pending.batch.tasks.push(TaskChange::Start {
+                    token: task.token.clone(),
+                    worker: worker.clone(),
+                });
+                self.step(
+                    &task.execution,
+                    Event::TaskSubmitted { task: id, output },
+                    pending,
+                )
+                .map_err(|_| RuntimeError::TaskDoesNotExist)?;
+                if worker.starts_with("arn:") {
+                    if let Some(live) = self.cache.get_mut(&task.execution) {
+                        live.children.insert(id, worker);
+                    }
+                }
+                return Ok(());
+            }
         };
         let heartbeat = matches!(event, Event::TaskHeartbeat { .. });
         if !heartbeat {
@@ -539,6 +577,7 @@ impl Driver {
         let machine = self.shared.machine(&*self.store, &record.definition_hash)?;
         let info = execution_info(&record);
         let mut exec = Execution::new(machine, info);
+        exec.set_token_minter(self.minter(arn));
         for text in self.store.steps(arn).map_err(store_err)? {
             let step: Step = serde_json::from_str(&text)
                 .map_err(|e| RuntimeError::Store(format!("a stored step does not decode: {e}")))?;
@@ -546,7 +585,13 @@ impl Driver {
             let _ = exec.step(step);
         }
         let mut tokens = HashMap::new();
+        let mut children = HashMap::new();
         for t in self.store.tasks_of(arn).map_err(store_err)? {
+            if let Some(child) = t.worker.as_deref().filter(|w| w.starts_with("arn:")) {
+                if t.activity == dispatch::QUEUE {
+                    children.insert(t.task, child.to_owned());
+                }
+            }
             tokens.insert(t.task, t.token);
         }
         self.cache.put(
@@ -555,9 +600,17 @@ impl Driver {
                 exec,
                 record,
                 tokens,
+                children,
             },
         );
         Ok(())
+    }
+
+    /// Signs the `.waitForTaskToken` tokens of one execution.
+    fn minter(&self, arn: &str) -> TokenMinter {
+        let tokens = self.shared.tokens.clone();
+        let arn = arn.to_owned();
+        TokenMinter(Arc::new(move |task, nonce| tokens.issue(&arn, task, nonce)))
     }
 
     fn step(&mut self, arn: &str, event: Event, pending: &mut Pending) -> Result<(), RuntimeError> {
@@ -630,11 +683,22 @@ impl Driver {
                         pending,
                         &mut self.followups,
                         &mut self.rng,
+                        &self.shared,
                     );
                 }
                 Command::CancelTask { task } => {
                     if let Some(token) = live.tokens.remove(&task) {
                         pending.batch.tasks.push(TaskChange::Remove { token });
+                    }
+                    // A `.sync` task that ends otherwise (timeout, stop) stops its child.
+                    if let Some(child) = live.children.remove(&task) {
+                        self.followups.push_back((
+                            child,
+                            Event::Stop {
+                                error: None,
+                                cause: None,
+                            },
+                        ));
                     }
                 }
                 Command::StartTimer { timer, fire_at } => {
@@ -684,14 +748,52 @@ impl Driver {
         );
         if closed {
             live.tokens.clear();
+            for (_, child) in live.children.drain() {
+                self.followups.push_back((
+                    child,
+                    Event::Stop {
+                        error: None,
+                        cause: None,
+                    },
+                ));
+            }
             pending.closed.push(arn.to_owned());
+            // A child of a `.sync` task tells its parent, in the same commit.
+            if let Some(link) = live.record.parent.as_deref().and_then(ParentLink::parse) {
+                let record = live.record.clone();
+                self.followups.push_back((
+                    link.execution.clone(),
+                    Event::TaskSubmitted {
+                        task: link.task,
+                        output: dispatch::start_output(&record.arn, record.start_ms),
+                    },
+                ));
+                let event = match dispatch::child_outcome(&record, link.json) {
+                    stepwise_tasks::Outcome::Succeeded(output) => Event::TaskSucceeded {
+                        task: link.task,
+                        output,
+                    },
+                    stepwise_tasks::Outcome::Failed { error, cause } => Event::TaskFailed {
+                        task: link.task,
+                        error: Some(error),
+                        cause: Some(cause),
+                    },
+                };
+                self.followups.push_back((link.execution, event));
+                pending
+                    .batch
+                    .tasks
+                    .push(TaskChange::Remove { token: link.token });
+            }
         }
         Ok(())
     }
 }
 
-/// Carries out a ScheduleTask: activities are queued for workers; every other resource is
-/// answered at once (real integrations come with their own dispatchers).
+/// Carries out a ScheduleTask: activities are queued for workers; a task the execution's mock
+/// test case covers is answered at once; every other call goes to the dispatcher once the
+/// batch is committed.
+#[allow(clippy::too_many_arguments)]
 fn schedule(
     live: &mut Live,
     arn: &str,
@@ -700,35 +802,77 @@ fn schedule(
     pending: &mut Pending,
     followups: &mut VecDeque<(String, Event)>,
     rng: &mut SeededEntropy,
+    shared: &Shared,
 ) {
-    match request.kind {
-        TaskKind::Activity => {
-            let token = token::issue(arn, request.task, rng.next_u64());
-            live.tokens.insert(request.task, token.clone());
-            pending.batch.tasks.push(TaskChange::Add(TaskRow {
-                token,
-                execution: arn.to_owned(),
-                task: request.task,
-                activity: request.resource.clone(),
-                input: request.input.to_string(),
-                created_ms: at_ms,
-                worker: None,
-            }));
-            pending.wake_activities.insert(request.resource);
-        }
-        _ => {
-            let task = request.task;
-            followups.push_back((arn.to_owned(), Event::TaskStarted { task, worker: None }));
-            followups.push_back((
-                arn.to_owned(),
-                Event::TaskFailed {
-                    task,
-                    error: Some("States.TaskFailed".into()),
-                    cause: Some(crate::express::unbound_cause(&request)),
-                },
-            ));
-        }
+    let task = request.task;
+    if request.kind == TaskKind::Activity {
+        let token = shared.tokens.issue(arn, task, rng.next_u64());
+        live.tokens.insert(task, token.clone());
+        pending.batch.tasks.push(TaskChange::Add(TaskRow {
+            token,
+            execution: arn.to_owned(),
+            task,
+            activity: request.resource.clone(),
+            input: request.input.to_string(),
+            created_ms: at_ms,
+            worker: None,
+        }));
+        pending.wake_activities.insert(request.resource);
+        return;
     }
+    followups.push_back((arn.to_owned(), Event::TaskStarted { task, worker: None }));
+    if let Some(outcome) = mocked(shared, &live.record, &request) {
+        followups.push_back((
+            arn.to_owned(),
+            match outcome {
+                stepwise_engine::local::TaskOutcome::Succeeded(output) => {
+                    Event::TaskSucceeded { task, output }
+                }
+                stepwise_engine::local::TaskOutcome::Failed { error, cause } => {
+                    Event::TaskFailed { task, error, cause }
+                }
+            },
+        ));
+        return;
+    }
+    let token = request
+        .task_token
+        .clone()
+        .unwrap_or_else(|| shared.tokens.issue(arn, task, rng.next_u64()));
+    live.tokens.insert(task, token.clone());
+    let call = dispatch::Call {
+        resource: request.resource,
+        state: request.state_name,
+        parameters: request.input,
+    };
+    pending.batch.tasks.push(TaskChange::Add(TaskRow {
+        token: token.clone(),
+        execution: arn.to_owned(),
+        task,
+        activity: dispatch::QUEUE.to_owned(),
+        input: serde_json::to_string(&call).unwrap_or_default(),
+        created_ms: at_ms,
+        worker: None,
+    }));
+    pending.dispatch.push(Job {
+        execution: arn.to_owned(),
+        task,
+        token,
+        call,
+    });
+}
+
+/// The mocked answer for a task of an execution started with `#TestCase`.
+fn mocked(
+    shared: &Shared,
+    record: &ExecutionRecord,
+    request: &TaskRequest,
+) -> Option<stepwise_engine::local::TaskOutcome> {
+    let case = record.test_case.as_deref()?;
+    let mocks = shared.mocks.as_deref()?;
+    let machine = record.state_machine_arn.rsplit(':').next()?;
+    let test_case = mocks.test_case(machine, Some(case)).ok()?;
+    test_case.outcome(&request.state_name, request.invocation)
 }
 
 fn respond<T: Send + 'static>(

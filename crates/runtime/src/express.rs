@@ -1,5 +1,6 @@
 //! Express executions: run in memory from start to end, as AWS runs them, with no per-step
-//! history kept. StartSyncExecution waits for the end; StartExecution returns at once.
+//! history kept. StartSyncExecution waits for the end; StartExecution returns at once. Their
+//! tasks call the same integrations as Standard executions' do.
 
 use std::sync::Arc;
 
@@ -7,9 +8,13 @@ use chrono::Utc;
 use serde_json::Value;
 use stepwise_asl::StateMachine;
 use stepwise_engine::local::{Clock, RunOptions, TaskHandler, TaskOutcome, run};
+use stepwise_engine::mock::{MockTasks, TestCase};
 use stepwise_engine::{Completion, ExecutionInfo, TaskKind, TaskRequest};
+use stepwise_tasks::Outcome;
 
 use crate::Runtime;
+use crate::dispatch::{Call, Performed, perform, unsupported};
+use crate::shared::Shared;
 
 /// How an Express execution ended.
 #[derive(Debug, Clone)]
@@ -18,30 +23,57 @@ pub struct ExpressOutcome {
     pub stop_ms: i64,
 }
 
-/// Answers the tasks of Express executions: no integration is bound yet, so each fails the
-/// way an unbound Standard task does.
-#[derive(Debug, Default)]
-pub(crate) struct Unbound;
+/// Answers tasks that run to their end in one call (Express executions, TestState): the same
+/// integrations as Standard executions, made from a blocking thread.
+#[derive(Debug)]
+pub(crate) struct Integrated {
+    shared: Arc<Shared>,
+    handle: tokio::runtime::Handle,
+    execution: String,
+}
 
-impl TaskHandler for Unbound {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
-        TaskOutcome::Failed {
-            error: Some("States.TaskFailed".into()),
-            cause: Some(unbound_cause(request)),
+impl Integrated {
+    /// Must be made on the async runtime; used from a blocking thread.
+    pub(crate) fn new(shared: Arc<Shared>, execution: &str) -> Integrated {
+        Integrated {
+            shared,
+            handle: tokio::runtime::Handle::current(),
+            execution: execution.to_owned(),
         }
     }
 }
 
-/// The cause of a task whose resource this server cannot reach yet.
-pub(crate) fn unbound_cause(request: &TaskRequest) -> String {
-    let what = match request.kind {
-        TaskKind::Activity => "activities are not supported by Express state machines",
-        _ => "this server runs activities only",
-    };
-    format!(
-        "Stepwise cannot call the resource '{}' yet: {what}",
-        request.resource
-    )
+impl TaskHandler for Integrated {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+        let call = Call {
+            resource: request.resource.clone(),
+            state: request.state_name.clone(),
+            parameters: request.input.clone(),
+        };
+        if request.kind == TaskKind::Activity {
+            return TaskOutcome::Failed {
+                error: Some("States.TaskFailed".into()),
+                cause: Some(unsupported(&call)),
+            };
+        }
+        let performed = self
+            .handle
+            .block_on(perform(&self.shared, &self.execution, None, &call));
+        let outcome = match performed {
+            Performed::Done(o) | Performed::SubmittedThenDone { outcome: o, .. } => o,
+            Performed::Submitted { .. } => Outcome::failed(
+                "States.TaskFailed",
+                "an Express execution cannot wait for a callback or a child execution",
+            ),
+        };
+        match outcome {
+            Outcome::Succeeded(v) => TaskOutcome::Succeeded(v),
+            Outcome::Failed { error, cause } => TaskOutcome::Failed {
+                error: Some(error),
+                cause: Some(cause),
+            },
+        }
+    }
 }
 
 impl Runtime {
@@ -52,8 +84,10 @@ impl Runtime {
         info: ExecutionInfo,
         input: Value,
         input_text: String,
+        test_case: Option<TestCase>,
     ) -> ExpressOutcome {
         self.metrics().express_started();
+        let integrated = Integrated::new(self.shared().clone(), &info.execution_arn);
         let scale = self.wait_time_scale();
         let seed = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
         let joined = tokio::task::spawn_blocking(move || {
@@ -66,12 +100,16 @@ impl Runtime {
                 seed,
                 ..RunOptions::default()
             };
+            let mut handler: Box<dyn TaskHandler> = match test_case {
+                Some(case) => Box::new(MockTasks::with_fallback(case, integrated)),
+                None => Box::new(integrated),
+            };
             run(
                 machine,
                 info,
                 input,
                 Some(input_text),
-                &mut Unbound,
+                &mut *handler,
                 &options,
                 |_| {},
             )

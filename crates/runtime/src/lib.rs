@@ -9,6 +9,7 @@
 //! Express executions run in memory ([`express`]), as on AWS: no per-step history is kept.
 
 pub mod actions;
+pub mod dispatch;
 pub mod driver;
 pub mod express;
 mod shared;
@@ -24,8 +25,12 @@ use stepwise_asl::StateMachine;
 use stepwise_store::{ExecutionRecord, Store, TaskRow};
 use tokio::sync::oneshot;
 
+pub use dispatch::{ChildStart, ChildStarted, Starter};
 pub use driver::{RuntimeError, Started, TaskAnswer};
 pub use shared::Metrics;
+pub use stepwise_engine::mock::MockConfig;
+pub use stepwise_tasks::Integrations;
+pub use token::Tokens;
 
 use driver::{Driver, Work};
 use shared::Shared;
@@ -73,6 +78,10 @@ pub struct RuntimeConfig {
     pub wait_time_scale: f64,
     /// Executions kept in memory; others are rebuilt from the store when needed.
     pub cache_capacity: usize,
+    /// The HTTP Task and Lambda (none: the defaults of an empty `stepwise.toml`).
+    pub integrations: Option<Arc<Integrations>>,
+    /// Step Functions Local's mock configuration, for `stateMachineArn#TestCase`.
+    pub mocks: Option<Arc<MockConfig>>,
 }
 
 impl Default for RuntimeConfig {
@@ -80,6 +89,8 @@ impl Default for RuntimeConfig {
         RuntimeConfig {
             wait_time_scale: 1.0,
             cache_capacity: 4096,
+            integrations: None,
+            mocks: None,
         }
     }
 }
@@ -94,21 +105,74 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    /// Starts the driver thread on `store`. Open executions carry on from what the store holds.
-    pub fn start(store: Arc<dyn Store>, config: RuntimeConfig) -> Arc<Runtime> {
-        let shared = Arc::new(Shared::new(config.wait_time_scale));
+    /// Starts the driver thread on `store`, and the dispatcher on the current async runtime.
+    /// Open executions carry on from what the store holds; calls that were in flight when the
+    /// server stopped are made again.
+    pub fn start(
+        store: Arc<dyn Store>,
+        config: RuntimeConfig,
+    ) -> Result<Arc<Runtime>, RuntimeError> {
+        let tokens = Tokens::load(&*store).map_err(RuntimeError::Store)?;
+        let integrations = config.integrations.clone().unwrap_or_else(|| {
+            Arc::new(Integrations::new(Arc::new(
+                stepwise_tasks::Config::default(),
+            )))
+        });
+        let shared = Arc::new(Shared::new(
+            config.wait_time_scale,
+            tokens,
+            integrations,
+            config.mocks.clone(),
+        ));
         let (tx, rx) = mpsc::channel();
-        let driver = Driver::new(store.clone(), shared.clone(), rx, config.cache_capacity);
+        let (jobs, job_rx) = tokio::sync::mpsc::unbounded_channel();
+        if dispatch::spawn(shared.clone(), tx.clone(), job_rx) {
+            let queued = store
+                .next_queued_tasks(dispatch::QUEUE, usize::MAX >> 1)
+                .map_err(|e| RuntimeError::Store(e.to_string()))?;
+            if !queued.is_empty() {
+                tracing::info!(
+                    calls = queued.len(),
+                    "making again the calls in flight at the last stop"
+                );
+            }
+            for row in &queued {
+                if let Some(job) = dispatch::Job::from_row(row) {
+                    let _ = jobs.send(job);
+                }
+            }
+        }
+        let driver = Driver::new(
+            store.clone(),
+            shared.clone(),
+            rx,
+            config.cache_capacity,
+            jobs,
+        );
         let thread = std::thread::Builder::new()
             .name("stepwise-driver".into())
             .spawn(move || driver.run())
             .ok();
-        Arc::new(Runtime {
+        Ok(Arc::new(Runtime {
             store,
             shared,
             tx,
             thread: Mutex::new(thread),
-        })
+        }))
+    }
+
+    /// Who starts the child executions of nested tasks (the API's execution plane).
+    pub fn set_starter(&self, starter: std::sync::Weak<dyn Starter>) {
+        self.shared.set_starter(starter);
+    }
+
+    /// Signs and checks task tokens.
+    pub fn tokens(&self) -> &Tokens {
+        &self.shared.tokens
+    }
+
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -4,14 +4,18 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use stepwise_asl::{ParseOptions, StateMachine, parse_definition};
 use stepwise_engine::Status;
+use stepwise_engine::mock::MockConfig;
 use stepwise_store::Store;
+use stepwise_tasks::Integrations;
 use tokio::sync::Notify;
 
+use crate::dispatch::Starter;
 use crate::driver::RuntimeError;
+use crate::token::Tokens;
 
 /// Counters the runtime exports on `/metrics`.
 #[derive(Debug, Default)]
@@ -117,16 +121,41 @@ pub struct Shared {
     pub wait_time_scale: f64,
     machines: Mutex<HashMap<String, Arc<StateMachine>>>,
     activities: Mutex<HashMap<String, Arc<Notify>>>,
+    /// Signs and checks task tokens.
+    pub tokens: Tokens,
+    /// The HTTP Task and Lambda.
+    pub integrations: Arc<Integrations>,
+    /// Step Functions Local's mock configuration, for executions started with `#TestCase`.
+    pub mocks: Option<Arc<MockConfig>>,
+    /// Starts the child executions of nested tasks (the API's execution plane, once it exists).
+    starter: OnceLock<Weak<dyn Starter>>,
 }
 
 impl Shared {
-    pub(crate) fn new(wait_time_scale: f64) -> Self {
+    pub(crate) fn new(
+        wait_time_scale: f64,
+        tokens: Tokens,
+        integrations: Arc<Integrations>,
+        mocks: Option<Arc<MockConfig>>,
+    ) -> Self {
         Shared {
             metrics: Metrics::default(),
             wait_time_scale,
             machines: Mutex::new(HashMap::new()),
             activities: Mutex::new(HashMap::new()),
+            tokens,
+            integrations,
+            mocks,
+            starter: OnceLock::new(),
         }
+    }
+
+    pub(crate) fn set_starter(&self, starter: Weak<dyn Starter>) {
+        let _ = self.starter.set(starter);
+    }
+
+    pub(crate) fn starter(&self) -> Option<Arc<dyn Starter>> {
+        self.starter.get().and_then(Weak::upgrade)
     }
 
     /// The parsed definition with this hash, from the cache or the store.

@@ -53,6 +53,7 @@ fn config() -> RuntimeConfig {
     RuntimeConfig {
         wait_time_scale: 0.01,
         cache_capacity: 2,
+        ..RuntimeConfig::default()
     }
 }
 
@@ -88,7 +89,7 @@ async fn an_execution_survives_a_restart_between_its_steps() {
     store
         .put_definition("def1", &definition())
         .expect("definition");
-    let runtime = Runtime::start(store.clone(), config());
+    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
 
     let mut arns = Vec::new();
@@ -120,7 +121,7 @@ async fn an_execution_survives_a_restart_between_its_steps() {
     runtime.shutdown();
     drop(runtime);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let runtime = Runtime::start(store.clone(), config());
+    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
 
     let mut served = 0;
     while served < arns.len() {
@@ -183,8 +184,10 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
         RuntimeConfig {
             wait_time_scale: 1.0,
             cache_capacity: 16,
+            ..RuntimeConfig::default()
         },
-    );
+    )
+    .expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
     let r = record("stopme", "{}");
     runtime

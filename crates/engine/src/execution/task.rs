@@ -22,6 +22,8 @@ pub(super) struct PendingTask {
     pub(super) timeout_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
     pub(super) heartbeat_seconds: Option<u64>,
+    /// TaskSubmitted was recorded.
+    pub(super) submitted: bool,
 }
 
 impl Execution {
@@ -110,6 +112,7 @@ impl Execution {
                 timeout_timer,
                 heartbeat_timer: None,
                 heartbeat_seconds,
+                submitted: false,
             },
         );
         self.active(f).waiting = Waiting::Task(id);
@@ -186,6 +189,9 @@ impl Execution {
         let Some(p) = self.tasks.get(&task) else {
             return;
         };
+        if p.submitted {
+            return;
+        }
         let TaskKind::Service {
             resource_type,
             resource,
@@ -196,7 +202,10 @@ impl Execution {
         if !p.started {
             self.task_started(task, None);
         }
-        let Some(f) = self.tasks.get(&task).map(|p| p.frame) else {
+        let Some(f) = self.tasks.get_mut(&task).map(|p| {
+            p.submitted = true;
+            p.frame
+        }) else {
             return;
         };
         let mut details = service_details(&resource_type, &resource);

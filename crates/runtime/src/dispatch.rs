@@ -1,0 +1,548 @@
+//! Runs the tasks of Standard executions that are not activities: the HTTP Task, Lambda, nested
+//! executions, and the `.waitForTaskToken` callbacks of any of them.
+//!
+//! A task the engine schedules becomes a row in the store's task table (queue [`QUEUE`]) in
+//! the same commit as the TaskScheduled event, and only after that commit is it handed to the
+//! dispatcher, which calls the integration on the async runtime and sends the outcome back to
+//! the driver as a task answer. A row whose call has not been answered is still queued after a
+//! crash and is called again when the server starts (at least once, as AWS's own retries are).
+//! A row whose call was accepted (`.waitForTaskToken`, `.sync`) is marked submitted: it is then
+//! waiting for SendTaskSuccess or for its child execution, and a restart leaves it alone.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use stepwise_api::ApiError;
+use stepwise_api::wire::uuid_v4;
+use stepwise_asl::parse::{Pattern, Resource, classify};
+use stepwise_store::{ExecutionRecord, TaskRow};
+use stepwise_tasks::{CallContext, Outcome};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::driver::{TaskAnswer, Work};
+use crate::shared::Shared;
+
+/// The task-table queue that holds dispatched calls (activity ARNs never start with `#`).
+pub(crate) const QUEUE: &str = "#dispatch";
+/// What a submitted row's worker says when nothing more specific (a child ARN) is known.
+pub(crate) const SUBMITTED: &str = "#submitted";
+
+/// The call a dispatched task makes, kept in its row so that it can be made again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Call {
+    pub resource: String,
+    pub state: String,
+    pub parameters: Value,
+}
+
+/// A call to make for one task of one execution.
+#[derive(Debug, Clone)]
+pub(crate) struct Job {
+    pub execution: String,
+    pub task: u64,
+    pub token: String,
+    pub call: Call,
+}
+
+impl Job {
+    pub(crate) fn from_row(row: &TaskRow) -> Option<Job> {
+        Some(Job {
+            execution: row.execution.clone(),
+            task: row.task,
+            token: row.token.clone(),
+            call: serde_json::from_str(&row.input).ok()?,
+        })
+    }
+
+    fn row(&self) -> TaskRow {
+        TaskRow {
+            token: self.token.clone(),
+            execution: self.execution.clone(),
+            task: self.task,
+            activity: QUEUE.to_owned(),
+            input: String::new(),
+            created_ms: 0,
+            worker: None,
+        }
+    }
+}
+
+/// How a child execution started by a `.sync` task reaches its parent: kept (as JSON) in the
+/// child's execution record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ParentLink {
+    pub execution: String,
+    pub task: u64,
+    pub token: String,
+    /// `.sync:2`: Input and Output as JSON rather than JSON text.
+    #[serde(default)]
+    pub json: bool,
+}
+
+impl ParentLink {
+    pub(crate) fn parse(text: &str) -> Option<ParentLink> {
+        serde_json::from_str(text).ok()
+    }
+}
+
+/// A child execution a nested task asks for.
+#[derive(Debug, Clone)]
+pub struct ChildStart {
+    pub state_machine_arn: String,
+    pub name: String,
+    pub input: String,
+    /// Set for `.sync`: the child reports its end to this task.
+    pub parent: Option<String>,
+    /// For an Express child of a `.sync` task: run it to its end before answering.
+    pub wait: bool,
+}
+
+/// What starting a child gave.
+#[derive(Debug, Clone)]
+pub enum ChildStarted {
+    Started {
+        arn: String,
+        start_ms: i64,
+    },
+    /// An Express child that was run to its end (`wait`).
+    Finished {
+        arn: String,
+        start_ms: i64,
+        record: Box<ExecutionRecord>,
+    },
+}
+
+/// Starts executions for nested tasks; the API's execution plane does it, with the same checks
+/// as StartExecution.
+pub trait Starter: Send + Sync + std::fmt::Debug {
+    fn start_child(
+        &self,
+        request: ChildStart,
+    ) -> stepwise_api::BoxFuture<'_, Result<ChildStarted, ApiError>>;
+}
+
+/// What a call came to.
+#[derive(Debug)]
+pub(crate) enum Performed {
+    Done(Outcome),
+    /// Accepted; the task now waits (for its token or its child). `worker` goes in the row.
+    Submitted {
+        output: Value,
+        worker: String,
+    },
+    /// Accepted and already over (an Express child run to its end).
+    SubmittedThenDone {
+        output: Value,
+        outcome: Outcome,
+    },
+}
+
+/// Takes jobs from the driver and runs each on its own task.
+pub(crate) fn spawn(
+    shared: Arc<Shared>,
+    work: std::sync::mpsc::Sender<Work>,
+    mut jobs: UnboundedReceiver<Job>,
+) -> bool {
+    let Ok(handle) = tokio::runtime::Handle::try_current() else {
+        tracing::error!("no async runtime: tasks other than activities cannot run");
+        return false;
+    };
+    handle.spawn(async move {
+        while let Some(job) = jobs.recv().await {
+            let shared = shared.clone();
+            let work = work.clone();
+            tokio::spawn(async move {
+                let performed = perform(&shared, &job.execution, Some(&job), &job.call).await;
+                let mut answers = Vec::new();
+                match performed {
+                    Performed::Done(outcome) => answers.push(answer_of(outcome)),
+                    Performed::Submitted { output, worker } => {
+                        answers.push(TaskAnswer::Submitted { output, worker })
+                    }
+                    Performed::SubmittedThenDone { output, outcome } => {
+                        answers.push(TaskAnswer::Submitted {
+                            output,
+                            worker: SUBMITTED.into(),
+                        });
+                        answers.push(answer_of(outcome));
+                    }
+                }
+                for answer in answers {
+                    let (reply, done) = tokio::sync::oneshot::channel();
+                    let sent = work.send(Work::Answer {
+                        task: job.row(),
+                        answer,
+                        reply,
+                    });
+                    if sent.is_err() {
+                        return;
+                    }
+                    // In order: the submission is committed before the result.
+                    let _ = done.await;
+                }
+            });
+        }
+    });
+    true
+}
+
+/// Hands jobs to the dispatcher.
+pub(crate) type Jobs = UnboundedSender<Job>;
+
+fn answer_of(outcome: Outcome) -> TaskAnswer {
+    match outcome {
+        Outcome::Succeeded(v) => TaskAnswer::Succeeded(v),
+        Outcome::Failed { error, cause } => TaskAnswer::Failed {
+            error: Some(error),
+            cause: Some(cause),
+        },
+    }
+}
+
+/// Makes one call. `job` is `None` for Express executions, which have no task rows (and cannot
+/// use `.sync` or `.waitForTaskToken`).
+pub(crate) async fn perform(
+    shared: &Shared,
+    execution: &str,
+    job: Option<&Job>,
+    call: &Call,
+) -> Performed {
+    let pattern = match classify(&call.resource) {
+        Some(Resource::Service(s)) => s.pattern,
+        _ => Pattern::RequestResponse,
+    };
+    if is_nested(&call.resource) {
+        return nested(shared, execution, job, call, pattern).await;
+    }
+    let ctx = context_of(execution);
+    match shared
+        .integrations
+        .call(&call.resource, &call.parameters, &ctx)
+        .await
+    {
+        Some(Outcome::Succeeded(output)) if pattern == Pattern::WaitForTaskToken => {
+            Performed::Submitted {
+                output,
+                worker: SUBMITTED.into(),
+            }
+        }
+        Some(outcome) => Performed::Done(outcome),
+        None => Performed::Done(Outcome::failed("States.TaskFailed", unsupported(call))),
+    }
+}
+
+/// The cause of a task whose resource Stepwise cannot reach.
+pub(crate) fn unsupported(call: &Call) -> String {
+    format!(
+        "Stepwise cannot call the resource '{}': it runs activities, the HTTP Task, Lambda and \
+         nested Step Functions executions (or mocks of anything else, with SFN_MOCK_CONFIG)",
+        call.resource
+    )
+}
+
+fn is_nested(resource: &str) -> bool {
+    let rest = resource
+        .strip_prefix("arn:aws:states:::")
+        .unwrap_or_default();
+    rest.split('.').next() == Some("states:startExecution")
+}
+
+/// The region and account of an execution ARN.
+pub(crate) fn context_of(execution: &str) -> CallContext {
+    let mut parts = execution.split(':');
+    let region = parts.nth(3).unwrap_or("us-east-1").to_owned();
+    let account = parts.next().unwrap_or("123456789012").to_owned();
+    CallContext { region, account }
+}
+
+/// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`.
+async fn nested(
+    shared: &Shared,
+    execution: &str,
+    job: Option<&Job>,
+    call: &Call,
+    pattern: Pattern,
+) -> Performed {
+    let Some(starter) = shared.starter() else {
+        return Performed::Done(Outcome::failed(
+            "States.TaskFailed",
+            "nested executions need the Step Functions API of `stepwise serve`",
+        ));
+    };
+    let p = &call.parameters;
+    let state_machine_arn = p
+        .get("StateMachineArn")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    // Input may be JSON text, or any JSON value (sent as its text); none is `{}`.
+    let input = match p.get("Input") {
+        None | Some(Value::Null) => "{}".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+    };
+    // A name the same call always gives, so that calling again after a crash finds the child
+    // it started rather than starting another.
+    let name = match p.get("Name").and_then(Value::as_str) {
+        Some(n) => n.to_owned(),
+        None => job.map_or_else(uuid_v4, |j| uuid_from(&j.token)),
+    };
+    let sync = matches!(pattern, Pattern::Sync | Pattern::Sync2);
+    let parent = match (sync, job) {
+        (true, Some(j)) => serde_json::to_string(&ParentLink {
+            execution: j.execution.clone(),
+            task: j.task,
+            token: j.token.clone(),
+            json: pattern == Pattern::Sync2,
+        })
+        .ok(),
+        _ => None,
+    };
+    let _ = execution;
+    let request = ChildStart {
+        state_machine_arn,
+        name,
+        input,
+        parent,
+        wait: sync,
+    };
+    match starter.start_child(request).await {
+        Ok(ChildStarted::Started { arn, start_ms }) => {
+            let output = start_output(&arn, start_ms);
+            match pattern {
+                Pattern::Sync | Pattern::Sync2 => Performed::Submitted {
+                    output,
+                    worker: arn,
+                },
+                Pattern::WaitForTaskToken => Performed::Submitted {
+                    output,
+                    worker: SUBMITTED.into(),
+                },
+                _ => Performed::Done(Outcome::Succeeded(output)),
+            }
+        }
+        Ok(ChildStarted::Finished {
+            arn,
+            start_ms,
+            record,
+        }) => Performed::SubmittedThenDone {
+            output: start_output(&arn, start_ms),
+            outcome: child_outcome(&record, pattern == Pattern::Sync2),
+        },
+        Err(e) => Performed::Done(Outcome::failed(
+            format!(
+                "StepFunctions.{}{}",
+                e.code,
+                if e.code.ends_with("Exception") {
+                    ""
+                } else {
+                    "Exception"
+                }
+            ),
+            format!(
+                "{} (Service: AWSStepFunctions; Status Code: {}; Error Code: {}; Request ID: {}; Proxy: null)",
+                e.message,
+                e.status.as_u16(),
+                e.code,
+                uuid_v4()
+            ),
+        )),
+    }
+}
+
+/// A UUID-shaped name derived from a token.
+fn uuid_from(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(token.as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&d[..16]);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
+/// What StartExecution answered, as the service integration shows it.
+pub(crate) fn start_output(arn: &str, start_ms: i64) -> Value {
+    let request_id = uuid_v4();
+    let body_len = json!({"executionArn": arn, "startDate": start_ms as f64 / 1000.0})
+        .to_string()
+        .len();
+    let date = crate::time_of(start_ms)
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    json!({
+        "ExecutionArn": arn,
+        "SdkHttpMetadata": {
+            "AllHttpHeaders": {
+                "x-amzn-RequestId": [request_id],
+                "connection": ["keep-alive"],
+                "Content-Length": [body_len.to_string()],
+                "Date": [date],
+                "Content-Type": ["application/x-amz-json-1.0"]
+            },
+            "HttpHeaders": {
+                "connection": "keep-alive",
+                "Content-Length": body_len.to_string(),
+                "Content-Type": "application/x-amz-json-1.0",
+                "Date": date,
+                "x-amzn-RequestId": request_id
+            },
+            "HttpStatusCode": 200
+        },
+        "SdkResponseMetadata": {"RequestId": request_id},
+        "StartDate": start_ms
+    })
+}
+
+/// What a `.sync` task gives when its child ended: DescribeExecution's fields, capitalised, with
+/// Input and Output as JSON text (`.sync`) or JSON (`.sync:2`). A child that did not succeed
+/// fails the task with `States.TaskFailed` and these fields (with its Error and Cause) as the
+/// cause.
+pub(crate) fn child_outcome(child: &ExecutionRecord, json: bool) -> Outcome {
+    let data = |text: &str| -> Value {
+        if json {
+            serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))
+        } else {
+            Value::from(text)
+        }
+    };
+    let mut m = Map::new();
+    let succeeded = child.status == "SUCCEEDED";
+    if !succeeded {
+        if let Some(c) = &child.cause {
+            m.insert("Cause".into(), Value::from(c.as_str()));
+        }
+        if let Some(e) = &child.error {
+            m.insert("Error".into(), Value::from(e.as_str()));
+        }
+    }
+    m.insert("ExecutionArn".into(), Value::from(child.arn.as_str()));
+    m.insert("Input".into(), data(&child.input));
+    m.insert("InputDetails".into(), json!({"Included": true}));
+    m.insert("Name".into(), Value::from(child.name.as_str()));
+    if succeeded {
+        m.insert(
+            "Output".into(),
+            data(child.output.as_deref().unwrap_or("null")),
+        );
+        m.insert("OutputDetails".into(), json!({"Included": true}));
+    }
+    m.insert("StartDate".into(), Value::from(child.start_ms));
+    m.insert(
+        "StateMachineArn".into(),
+        Value::from(child.state_machine_arn.as_str()),
+    );
+    m.insert("Status".into(), Value::from(child.status.as_str()));
+    if let Some(stop) = child.stop_ms {
+        m.insert("StopDate".into(), Value::from(stop));
+    }
+    let value = Value::Object(m);
+    if succeeded {
+        Outcome::Succeeded(value)
+    } else {
+        Outcome::failed("States.TaskFailed", value.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nested_resources_are_recognised() {
+        for r in [
+            "arn:aws:states:::states:startExecution",
+            "arn:aws:states:::states:startExecution.sync",
+            "arn:aws:states:::states:startExecution.sync:2",
+            "arn:aws:states:::states:startExecution.waitForTaskToken",
+        ] {
+            assert!(is_nested(r), "{r}");
+        }
+        assert!(!is_nested("arn:aws:states:::lambda:invoke"));
+        assert!(!is_nested("arn:aws:states:::states:startSyncExecution"));
+    }
+
+    #[test]
+    fn a_derived_name_is_stable_and_uuid_shaped() {
+        let a = uuid_from("token-1");
+        assert_eq!(a, uuid_from("token-1"));
+        assert_ne!(a, uuid_from("token-2"));
+        assert_eq!(a.len(), 36);
+        assert_eq!(&a[14..15], "4");
+    }
+
+    #[test]
+    fn a_failed_child_fails_the_task_with_its_description() {
+        let record = ExecutionRecord {
+            arn: "arn:aws:states:us-east-1:1:execution:child:c".into(),
+            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:child".into(),
+            version_arn: None,
+            alias_arn: None,
+            name: "c".into(),
+            status: "FAILED".into(),
+            start_ms: 1000,
+            stop_ms: Some(2000),
+            input: "{\"a\":1}".into(),
+            output: None,
+            error: Some("Boom".into()),
+            cause: Some("it broke".into()),
+            definition_hash: String::new(),
+            role_arn: String::new(),
+            trace_header: None,
+            redrive_count: 0,
+            redrive_ms: None,
+            event_count: 0,
+            step_count: 0,
+            parent: None,
+            test_case: None,
+        };
+        let Outcome::Failed { error, cause } = child_outcome(&record, false) else {
+            panic!("a failed child fails the task");
+        };
+        assert_eq!(error, "States.TaskFailed");
+        let cause: Value = serde_json::from_str(&cause).expect("JSON cause");
+        let keys: Vec<&str> = cause
+            .as_object()
+            .expect("object")
+            .keys()
+            .map(String::as_str)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "Cause",
+                "Error",
+                "ExecutionArn",
+                "Input",
+                "InputDetails",
+                "Name",
+                "StartDate",
+                "StateMachineArn",
+                "Status",
+                "StopDate"
+            ]
+        );
+        assert_eq!(cause["Input"], "{\"a\":1}");
+        let mut ok = record.clone();
+        ok.status = "SUCCEEDED".into();
+        ok.output = Some("{\"b\":2}".into());
+        assert_eq!(
+            child_outcome(&ok, true),
+            Outcome::Succeeded(json!({
+                "ExecutionArn": ok.arn, "Input": {"a": 1}, "InputDetails": {"Included": true},
+                "Name": "c", "Output": {"b": 2}, "OutputDetails": {"Included": true},
+                "StartDate": 1000, "StateMachineArn": ok.state_machine_arn,
+                "Status": "SUCCEEDED", "StopDate": 2000
+            }))
+        );
+    }
+}
