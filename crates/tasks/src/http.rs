@@ -148,18 +148,18 @@ impl Integrations {
     /// (default us-east-1). [`Integrations::call`] uses [`Integrations::http_invoke_as`].
     pub async fn http_invoke(&self, parameters: &Value) -> Outcome {
         let region = self.config.server.region.as_deref().unwrap_or("us-east-1");
-        self.invoke(parameters, region).await
+        self.http_outcome(parameters, region).await
     }
 
     /// Calls the HTTP endpoint the parameters describe (`ApiEndpoint`, `Method`,
     /// `Authentication`, `Headers`, `QueryParameters`, `RequestBody`, `Transform`) for a caller
     /// in `ctx.region`.
     pub async fn http_invoke_as(&self, parameters: &Value, ctx: &CallContext) -> Outcome {
-        self.invoke(parameters, &ctx.region).await
+        self.http_outcome(parameters, &ctx.region).await
     }
 
-    async fn invoke(&self, parameters: &Value, region: &str) -> Outcome {
-        match self.try_invoke(parameters, region).await {
+    async fn http_outcome(&self, parameters: &Value, region: &str) -> Outcome {
+        match self.http_try_invoke(parameters, region).await {
             Ok(result) => Outcome::Succeeded(result),
             Err(f) => Outcome::Failed {
                 error: f.error,
@@ -168,7 +168,7 @@ impl Integrations {
         }
     }
 
-    async fn try_invoke(&self, parameters: &Value, region: &str) -> Result<Value, Failure> {
+    async fn http_try_invoke(&self, parameters: &Value, region: &str) -> Result<Value, Failure> {
         let call = Call::parse(parameters)?;
         check_host(&self.config.http, &call.url)?;
         let (name, connection) =
@@ -191,20 +191,20 @@ impl Integrations {
             _ => None,
         };
         let mut response = self
-            .send(&prepared, authorization(connection, token.as_deref()))
+            .http_send(&prepared, authorization(connection, token.as_deref()))
             .await?;
         let refused = matches!(response.status().as_u16(), 401 | 407);
         if refused && token.is_some() {
             let fresh = self.oauth_token(name, connection, token.as_deref()).await?;
             token = Some(fresh);
             response = self
-                .send(&prepared, authorization(connection, token.as_deref()))
+                .http_send(&prepared, authorization(connection, token.as_deref()))
                 .await?;
         }
         read_response(response).await
     }
 
-    async fn send(
+    async fn http_send(
         &self,
         p: &Prepared,
         authorization: Option<(HeaderName, HeaderValue)>,
@@ -684,7 +684,12 @@ fn transport_failure(e: &reqwest::Error, url: &reqwest::Url, timeout: u64) -> Fa
     let cause = if e.is_timeout() {
         format!("The HTTP request to '{url}' timed out after {timeout} seconds")
     } else {
-        format!("The HTTP request to '{url}' failed: {}", error_chain(e))
+        // reqwest's own message repeats the URL: its sources say what went wrong.
+        let why = match std::error::Error::source(e) {
+            Some(source) => error_chain(source),
+            None => e.to_string(),
+        };
+        format!("The HTTP request to '{url}' failed: {why}")
     };
     Failure {
         error: errors::SOCKET.into(),

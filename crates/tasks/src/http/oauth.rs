@@ -46,13 +46,13 @@ impl Integrations {
             }
         }
         // The lock is held while fetching, so concurrent calls wait for one token request.
-        let token = self.fetch_token(name, connection).await?;
+        let token = self.oauth_fetch_token(name, connection).await?;
         let access_token = token.access_token.clone();
         tokens.insert(name.to_owned(), token);
         Ok(access_token)
     }
 
-    async fn fetch_token(&self, name: &str, c: &Connection) -> Result<CachedToken, Failure> {
+    async fn oauth_fetch_token(&self, name: &str, c: &Connection) -> Result<CachedToken, Failure> {
         let endpoint = c.authorization_endpoint.as_deref().unwrap_or_default();
         let failed = |why: String| Failure {
             error: errors::INVALID_CONNECTION_STATE.into(),
