@@ -1,0 +1,93 @@
+//! End-to-end tests of Task states that wait, with boto3 against `stepwise serve`: callbacks
+//! with signed tokens, heartbeats and timeouts, nested executions, Step Functions Local's mock
+//! configuration chosen by `#TestCase`, and a callback and a retry that both outlive a kill -9.
+
+mod support;
+
+use std::path::Path;
+
+use support::{Server, python, python_command, run_python, scratch_store};
+
+/// Step Functions Local's mock configuration for mocks.py and durable_tasks.py.
+const MOCKS: &str = r#"{
+  "StateMachines": {
+    "OrderFlow": {
+      "TestCases": {
+        "HappyPath": {"Charge": "ChargeFlaky", "Notify": "NotifyOk"},
+        "Declined": {"Charge": "ChargeDeclined"}
+      }
+    },
+    "RetryFlow": {"TestCases": {"FailOnce": {"Flaky": "FailThenSucceed"}}}
+  },
+  "MockedResponses": {
+    "ChargeFlaky": {
+      "0": {"Throw": {"Error": "Lambda.ServiceException", "Cause": "try again"}},
+      "1": {"Return": {"Payload": {"receipt": "r-1"}, "StatusCode": 200}}
+    },
+    "ChargeDeclined": {"0": {"Throw": {"Error": "Card.Declined", "Cause": "insufficient funds"}}},
+    "NotifyOk": {"0": {"Return": {"StatusCode": 200}}},
+    "FailThenSucceed": {
+      "0": {"Throw": {"Error": "Flaky.Error", "Cause": "first attempt"}},
+      "1": {"Return": {"attempt": 2}}
+    }
+  }
+}"#;
+
+fn write_mocks(store: &Path) -> String {
+    let path = store.with_file_name("mocks.json");
+    std::fs::write(&path, MOCKS).expect("write the mock configuration");
+    path.display().to_string()
+}
+
+/// Callbacks, heartbeats and timeouts run in real time (WAIT_TIME_SCALE=1): a heartbeat every
+/// 0.4 s must keep a 2 s HeartbeatSeconds alive.
+#[test]
+fn callbacks_timeouts_and_nested_executions() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("tasks");
+    let server = Server::start(&store, &[("WAIT_TIME_SCALE", "1")]);
+    run_python(&python, "tasks.py", &server, &[]);
+}
+
+#[test]
+fn mock_test_cases() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("mocks");
+    let mocks = write_mocks(&store);
+    let server = Server::start(
+        &store,
+        &[("WAIT_TIME_SCALE", "0.01"), ("SFN_MOCK_CONFIG", &mocks)],
+    );
+    run_python(&python, "mocks.py", &server, &[]);
+}
+
+/// A `.waitForTaskToken` execution and one waiting out a 3 s retry interval, across a kill -9.
+#[test]
+fn a_callback_and_a_retry_survive_kill_nine() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("durable-tasks");
+    let mocks = write_mocks(&store);
+    let state = store.with_file_name("state.json");
+    let mut server = Server::start(
+        &store,
+        &[("WAIT_TIME_SCALE", "1"), ("SFN_MOCK_CONFIG", &mocks)],
+    );
+    let phase = |server: &Server, name: &str| {
+        let out = python_command(&python, "durable_tasks.py", &server.url)
+            .env("STEPWISE_E2E_STATE", &state)
+            .arg(name)
+            .output()
+            .expect("run python");
+        let text = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        eprintln!("{text}");
+        assert!(out.status.success(), "durable_tasks.py {name} failed:\n{text}");
+    };
+    phase(&server, "test_before");
+    server.kill9();
+    server.restart();
+    phase(&server, "test_after");
+}
