@@ -1,0 +1,35 @@
+//! End-to-end test of the HTTP Task: `stepwise serve` with a stepwise.toml (an API-key
+//! connection, only 127.0.0.1 allowed) and boto3 driving executions whose Task states call a
+//! local HTTP server the script starts (`tests/e2e/http_task.py`).
+//!
+//! Without Python or PyPI it skips with a message, unless STEPWISE_E2E_REQUIRED=1.
+
+mod support;
+
+use support::{Server, python, run_python, scratch_store};
+
+#[test]
+fn http_task() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("http_task");
+    let config = store.with_file_name("stepwise.toml");
+    std::fs::write(
+        &config,
+        r#"
+[http]
+allow_hosts = ["127.0.0.1"]
+
+[connections.e2e]
+auth = "api_key"
+api_key_name = "x-api-key"
+api_key_value = "e2e-secret"
+"#,
+    )
+    .expect("write stepwise.toml");
+    let config = config.to_str().expect("a UTF-8 path");
+    let server = Server::start(
+        &store,
+        &[("WAIT_TIME_SCALE", "0.01"), ("STEPWISE_CONFIG", config)],
+    );
+    run_python(&python, "http_task.py", &server, &[]);
+}
