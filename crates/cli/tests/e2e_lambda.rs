@@ -1,0 +1,79 @@
+//! End-to-end test of Lambda tasks: `stepwise serve` with a stepwise.toml binding two Python
+//! functions as local commands (run by the tasks crate's runner, which answers as AWS's Python
+//! runtime), and `LAMBDA_ENDPOINT` pointing at a Lambda Invoke API stand-in that the script
+//! starts; boto3 drives executions that call both (`tests/e2e/lambda_task.py`).
+//!
+//! Without Python or PyPI it skips with a message, unless STEPWISE_E2E_REQUIRED=1.
+
+mod support;
+
+use support::{Server, python, python_command, scratch_store};
+
+/// The tasks crate's runner: imports a handler and answers as Lambda's Python runtime.
+const RUNNER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tasks/tests/lambda/runner.py"
+);
+
+const GREET: &str = "def handler(event, context):\n    \
+    print('greeting', event.get('name'))\n    \
+    return {'greeting': 'hello ' + event['name'], 'requestId': context.aws_request_id}\n";
+
+const PICKY: &str = "class OrderRejected(Exception):\n    pass\n\n\n\
+    def handler(event, context):\n    \
+    if event.get('quantity', 0) > 10:\n        \
+    raise OrderRejected('too many: ' + str(event['quantity']))\n    \
+    return {'accepted': event['quantity']}\n";
+
+#[test]
+fn lambda_task() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("lambda_task");
+    let dir = store.parent().expect("the store's folder").to_owned();
+    let functions = dir.join("functions");
+    std::fs::create_dir_all(&functions).expect("functions folder");
+    std::fs::write(functions.join("greet.py"), GREET).expect("write greet.py");
+    std::fs::write(functions.join("picky.py"), PICKY).expect("write picky.py");
+    let config = dir.join("stepwise.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"
+[lambda.functions.greet]
+command = ["python3", {RUNNER:?}, "functions", "greet.handler"]
+timeout_seconds = 30
+
+[lambda.functions.picky]
+command = ["python3", {RUNNER:?}, "functions", "picky.handler"]
+timeout_seconds = 30
+"#
+        ),
+    )
+    .expect("write stepwise.toml");
+    // The stand-in Invoke API's port: free now, taken by the script before any task runs.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+        .to_string();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let server = Server::start(
+        &store,
+        &[
+            ("WAIT_TIME_SCALE", "0.01"),
+            ("LAMBDA_ENDPOINT", &endpoint),
+            ("STEPWISE_CONFIG", config.to_str().expect("a UTF-8 path")),
+        ],
+    );
+    let out = python_command(&python, "lambda_task.py", &server.url)
+        .env("LAMBDA_STANDIN_PORT", &port)
+        .output()
+        .expect("run python");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}");
+    assert!(out.status.success(), "lambda_task.py failed:\n{text}");
+}
