@@ -17,6 +17,8 @@ use stepwise_engine::local::{self, Clock, NoTasks, RunOptions, TaskHandler};
 use stepwise_engine::mock::{MockConfig, MockTasks};
 use stepwise_engine::{ExecutionInfo, HistoryEvent, Status};
 
+use stepwise_tasks::{CallContext, Config, Integrations, Outcome};
+
 use crate::validate::write_human;
 
 const AFTER_HELP: &str = "\
@@ -24,8 +26,12 @@ Prints one JSON object on stdout: {\"status\": \"SUCCEEDED\", \"output\": ...} o
 \"FAILED\"|\"TIMED_OUT\"|\"ABORTED\", \"error\": ..., \"cause\": ...}. Exit code 0 when the execution \
 succeeded, 1 when it did not, 2 for an invalid definition, input or mock file, or a usage error.
 
-Task states need --mock: Step Functions Local's mock configuration file (MockConfigFile.json) \
-answers them from a test case. A Task state the test case does not mock fails with States.Runtime.";
+Task states call the HTTP Task and Lambda for real, as `stepwise serve` does, configured by \
+--config (stepwise.toml: connections, allowed hosts, Lambda functions as local commands) and \
+LAMBDA_ENDPOINT. --mock answers Task states from a test case of Step Functions Local's mock \
+configuration file (MockConfigFile.json) instead; states it does not mock are called for real. \
+Other resources (activities, callbacks, nested executions, other AWS services) need \
+`stepwise serve` or a mock, and fail with States.Runtime here.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -53,6 +59,9 @@ pub struct Args {
     /// The test case of the mock configuration to use (default: the state machine's only one).
     #[arg(long, value_name = "NAME", requires = "mock")]
     test_case: Option<String>,
+    /// The configuration file (stepwise.toml) for the HTTP Task and Lambda.
+    #[arg(long, value_name = "FILE", env = "STEPWISE_CONFIG")]
+    config: Option<PathBuf>,
     /// Really sleep this many times each Wait and retry interval (like Step Functions Local's
     /// WAIT_TIME_SCALE); 0 does not sleep. The execution's clock moves by the full duration.
     #[arg(long, value_name = "F", default_value_t = 0.0, value_parser = time_scale)]
@@ -134,8 +143,16 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
         None => generated_name(),
     };
 
+    let config = match &args.config {
+        Some(path) => {
+            Config::load(path).map_err(|e| Usage(format!("invalid configuration: {e}")))?
+        }
+        None => Config::default(),
+    };
+    let info = ExecutionInfo::local(&state_machine_name, &name, chrono::Utc::now());
+    let integrated = Integrated::new(config, &info.execution_arn)?;
     let handler: Box<dyn TaskHandler> = match &args.mock {
-        None => Box::new(NoTasks),
+        None => Box::new(integrated),
         Some(path) => {
             let config = MockConfig::parse(&read(path)?).map_err(|errors| {
                 let lines: Vec<String> = errors
@@ -170,17 +187,65 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
                     );
                 }
             }
-            Box::new(MockTasks::new(case))
+            Box::new(MockTasks::with_fallback(case, integrated))
         }
     };
 
     Ok(Prepared {
         machine: Arc::new(machine),
-        info: ExecutionInfo::local(&state_machine_name, &name, chrono::Utc::now()),
+        info,
         input,
         input_text,
         handler,
     })
+}
+
+/// Calls the HTTP Task and Lambda for real; every other resource fails as [`NoTasks`] fails it.
+struct Integrated {
+    rt: tokio::runtime::Runtime,
+    integrations: Integrations,
+    ctx: CallContext,
+}
+
+impl Integrated {
+    fn new(config: Config, execution_arn: &str) -> Result<Integrated, Usage> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
+        let mut parts = execution_arn.split(':');
+        let ctx = CallContext {
+            region: parts.nth(3).unwrap_or("us-east-1").to_owned(),
+            account: parts.next().unwrap_or("123456789012").to_owned(),
+        };
+        // The HTTP client must be made inside the runtime it runs on.
+        let integrations = rt.block_on(async { Integrations::new(Arc::new(config)) });
+        Ok(Integrated {
+            rt,
+            integrations,
+            ctx,
+        })
+    }
+}
+
+impl TaskHandler for Integrated {
+    fn run(&mut self, request: &stepwise_engine::TaskRequest) -> local::TaskOutcome {
+        // A callback's token could never come back to a local run.
+        if request.task_token.is_some() {
+            return NoTasks.run(request);
+        }
+        let call = self
+            .integrations
+            .call(&request.resource, &request.input, &self.ctx);
+        match self.rt.block_on(call) {
+            Some(Outcome::Succeeded(v)) => local::TaskOutcome::Succeeded(v),
+            Some(Outcome::Failed { error, cause }) => local::TaskOutcome::Failed {
+                error: Some(error),
+                cause: Some(cause),
+            },
+            None => NoTasks.run(request),
+        }
+    }
 }
 
 fn execute(args: &Args, prepared: Prepared) -> ExitCode {

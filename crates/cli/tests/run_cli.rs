@@ -296,13 +296,70 @@ fn an_invocation_with_no_mocked_response_fails_the_execution() {
 }
 
 #[test]
-fn a_task_without_a_mock_fails_the_execution() {
-    let file = definition(one_task(json!({})));
+fn a_task_stepwise_cannot_reach_fails_the_execution() {
+    let file = definition(one_task(json!({
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": "t", "Item": {}}
+    })));
     let out = run(&file, &[]);
     assert_eq!(out.status.code(), Some(1));
     let value = result(&out);
     assert_eq!(value["status"], "FAILED");
     assert_eq!(value["error"], "States.Runtime");
+}
+
+/// Lambda is called for real: a function bound to nothing does not exist, as on AWS.
+#[test]
+fn an_unbound_lambda_function_does_not_exist() {
+    let file = definition(one_task(json!({})));
+    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", path_str(&file)])
+        .env_remove("LAMBDA_ENDPOINT")
+        .env_remove("STEPWISE_CONFIG")
+        .output()
+        .expect("run stepwise");
+    assert_eq!(out.status.code(), Some(1));
+    let value = result(&out);
+    assert_eq!(value["status"], "FAILED");
+    assert_eq!(value["error"], "Lambda.ResourceNotFoundException");
+}
+
+/// `--config` binds a Lambda function to a local command.
+#[test]
+fn a_lambda_function_bound_to_a_command_runs() {
+    let file = definition(one_task(json!({"ResultSelector": {"got.$": "$.Payload"}})));
+    let dir = file.parent().expect("dir").to_owned();
+    let config = dir.join("stepwise.toml");
+    std::fs::write(
+        &config,
+        "[lambda.functions.f]\ncommand = [\"sh\", \"-c\", \"cat\"]\n",
+    )
+    .expect("write config");
+    let out = run(
+        &file,
+        &["--config", path_str(&config), "--input", r#"{"n": 1}"#],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        result(&out),
+        json!({"status": "SUCCEEDED", "output": {"got": {"n": 1}}})
+    );
+}
+
+#[test]
+fn a_bad_config_file_exits_two_naming_the_line() {
+    let file = definition(one_task(json!({})));
+    let config = file.parent().expect("dir").join("bad.toml");
+    std::fs::write(&config, "[lambda]\nendpoint = 3\n").expect("write config");
+    let out = run(&file, &["--config", path_str(&config)]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("bad.toml:2: endpoint:"), "{stderr}");
 }
 
 #[test]
