@@ -61,20 +61,38 @@ fn mock_test_cases() {
     run_python(&python, "mocks.py", &server, &[]);
 }
 
-/// A `.waitForTaskToken` execution and one waiting out a 3 s retry interval, across a kill -9.
+/// A `.waitForTaskToken` execution and one waiting out a 3 s retry interval, across a kill -9;
+/// and a Lambda call in flight at the kill, made again after it.
 #[test]
 fn a_callback_and_a_retry_survive_kill_nine() {
     let Some(python) = python() else { return };
     let store = scratch_store("durable-tasks");
     let mocks = write_mocks(&store);
     let state = store.with_file_name("state.json");
+    let calls = store.with_file_name("calls.txt");
+    let config = store.with_file_name("stepwise.toml");
+    // The function notes each call, then answers its event after 3 s.
+    std::fs::write(
+        &config,
+        format!(
+            "[lambda.functions.slow]\ncommand = [\"sh\", \"-c\", \"echo call >> '{}'; sleep 3; cat\"]\ntimeout_seconds = 10\n",
+            calls.display()
+        ),
+    )
+    .expect("write the config");
+    let config = config.display().to_string();
     let mut server = Server::start(
         &store,
-        &[("WAIT_TIME_SCALE", "1"), ("SFN_MOCK_CONFIG", &mocks)],
+        &[
+            ("WAIT_TIME_SCALE", "1"),
+            ("SFN_MOCK_CONFIG", &mocks),
+            ("STEPWISE_CONFIG", &config),
+        ],
     );
     let phase = |server: &Server, name: &str| {
         let out = python_command(&python, "durable_tasks.py", &server.url)
             .env("STEPWISE_E2E_STATE", &state)
+            .env("STEPWISE_E2E_CALLS", &calls)
             .arg(name)
             .output()
             .expect("run python");
@@ -84,7 +102,10 @@ fn a_callback_and_a_retry_survive_kill_nine() {
             String::from_utf8_lossy(&out.stderr)
         );
         eprintln!("{text}");
-        assert!(out.status.success(), "durable_tasks.py {name} failed:\n{text}");
+        assert!(
+            out.status.success(),
+            "durable_tasks.py {name} failed:\n{text}"
+        );
     };
     phase(&server, "test_before");
     server.kill9();

@@ -1,7 +1,8 @@
 """Callbacks and retries across a kill -9 (driven by e2e_tasks.rs): `test_before` starts an
 execution waiting for its task token and one waiting out a retry interval, and writes what it
 needs to $STEPWISE_E2E_STATE; the harness kills the server with SIGKILL and starts it again;
-`test_after` answers the token and checks that both executions finish, each event once."""
+`test_after` answers the token and checks that both executions finish, each event once. A third
+execution's Lambda call is in flight at the kill: it is made again after the restart."""
 
 import json
 import os
@@ -47,8 +48,22 @@ def test_before():
         assert time.monotonic() < deadline, "the first attempt did not fail"
         time.sleep(0.05)
     eq(sfn.describe_execution(executionArn=retrying)["status"], "RUNNING", "waiting out the interval")
+    # A Lambda call (a local command that takes 3 s) in flight when the server dies.
+    slow = create_machine(sfn, definition({
+        "Slow": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Parameters": {"FunctionName": "slow", "Payload": {"n": 1}},
+            "OutputPath": "$.Payload",
+            "End": True,
+        }
+    }), prefix="slow")
+    in_flight = sfn.start_execution(stateMachineArn=slow, input="{}")["executionArn"]
+    while not os.path.exists(os.environ["STEPWISE_E2E_CALLS"]):
+        assert time.monotonic() < deadline, "the function was not called"
+        time.sleep(0.02)
     with open(STATE, "w") as f:
-        json.dump({"callback": callback, "retrying": retrying, "token": token}, f)
+        json.dump({"callback": callback, "retrying": retrying, "token": token, "in_flight": in_flight}, f)
 
 
 def once_each(arn):
@@ -70,6 +85,12 @@ def test_after():
     eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"attempt": 2}), "retry")
     types = once_each(s["retrying"])
     eq([t for t in types if t in ("TaskFailed", "TaskSucceeded")], ["TaskFailed", "TaskSucceeded"], "attempts")
+    d = wait_done(sfn, s["in_flight"], timeout=30)
+    eq((d["status"], json.loads(d["output"])), ("SUCCEEDED", {"n": 1}), "the call in flight")
+    types = once_each(s["in_flight"])
+    eq(types.count("TaskSucceeded"), 1, "one result")
+    with open(os.environ["STEPWISE_E2E_CALLS"]) as f:
+        eq(len(f.read().split()), 2, "the call cut off by the crash was made again")
 
 
 run_tests(globals())
