@@ -113,7 +113,7 @@ def test_heartbeats_keep_a_callback_alive_until_they_stop():
         time.sleep(0.4)
     eq(sfn.describe_execution(executionArn=arn)["status"], "RUNNING", "alive while heartbeats come")
     d = wait_done(sfn, arn, timeout=15)
-    eq((d["status"], d.get("error")), ("FAILED", "States.HeartbeatTimeout"), "after they stop")
+    eq((d["status"], d.get("error")), ("FAILED", "States.Timeout"), "after they stop (AWS names a missed heartbeat States.Timeout)")
     assert "TaskTimedOut" in event_types(history(sfn, arn))
     expect_error("TaskTimedOut", sfn.send_task_success, taskToken=token, output="{}")
 

@@ -165,6 +165,19 @@ impl Execution {
         if fault.is_fatal() {
             return self.fatal(f, fault);
         }
+        self.retry_or_catch(f, state, fault)
+    }
+
+    /// A task's failure as its integration reported it: Retry and Catch may take any error,
+    /// States.DataLimitExceeded (an oversized result) included, but not States.Runtime.
+    pub(super) fn task_state_failed(&mut self, f: FrameId, state: &State, fault: Fault) -> Flow {
+        if fault.error.as_deref() == Some(names::RUNTIME) {
+            return self.fatal(f, fault);
+        }
+        self.retry_or_catch(f, state, fault)
+    }
+
+    fn retry_or_catch(&mut self, f: FrameId, state: &State, fault: Fault) -> Flow {
         // Retry: the first retrier naming the error decides.
         let retriers = state.kind.retriers();
         if let Some(i) = retriers
@@ -232,12 +245,13 @@ impl Execution {
                     },
                     None => None,
                 };
+                // Without Output, a JSONata catcher passes on the error output.
                 let output = match &c.output {
                     Some(t) => match self.jsonata_template(f, t, &states, "Output") {
                         Ok(v) => v,
                         Err(e) => return self.evaluation_error_after_catch(f, e),
                     },
-                    None => raw.clone(),
+                    None => error_output.clone(),
                 };
                 Ok((output, assigned))
             } else {

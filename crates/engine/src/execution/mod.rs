@@ -271,10 +271,14 @@ impl Fault {
             "Error".into(),
             self.error.clone().map(Value::from).unwrap_or(Value::Null),
         );
-        m.insert(
-            "Cause".into(),
-            self.cause.clone().map(Value::from).unwrap_or(Value::Null),
-        );
+        // A timeout has no cause in its history event, but its error output says "" (as AWS's
+        // recordings show).
+        let cause = match (&self.cause, self.error.as_deref()) {
+            (Some(c), _) => Value::from(c.as_str()),
+            (None, Some(names::TIMEOUT)) => Value::from(""),
+            (None, _) => Value::Null,
+        };
+        m.insert("Cause".into(), cause);
         Value::Object(m)
     }
 }

@@ -289,7 +289,7 @@ impl Execution {
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
         self.active(f).waiting = Waiting::Nothing;
-        let flow = self.state_failed(f, state, fault);
+        let flow = self.task_state_failed(f, state, fault);
         self.queue.push_back((f, flow));
     }
 }

@@ -64,8 +64,10 @@ impl Execution {
                 self.task_failed(task, fault, true);
             }
             TimerPurpose::Heartbeat(task) => {
+                // AWS records a missed heartbeat as States.Timeout (TaskTimedOut and
+                // ExecutionFailed both say so in its recordings), not States.HeartbeatTimeout.
                 let fault = Fault {
-                    error: Some(names::HEARTBEAT_TIMEOUT.into()),
+                    error: Some(names::TIMEOUT.into()),
                     cause: None,
                 };
                 self.task_failed(task, fault, true);
