@@ -36,6 +36,11 @@ pub fn uuid_v4() -> String {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&random_u64().to_le_bytes());
     b[8..].copy_from_slice(&random_u64().to_le_bytes());
+    uuid_v4_from(b)
+}
+
+/// A version 4 UUID made of these 16 bytes (the version and variant bits are set).
+pub fn uuid_v4_from(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();

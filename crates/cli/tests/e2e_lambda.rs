@@ -7,7 +7,7 @@
 
 mod support;
 
-use support::{Server, python, python_command, scratch_store};
+use support::{Server, python, run_python_env, scratch_store};
 
 /// The tasks crate's runner: imports a handler and answers as Lambda's Python runtime.
 const RUNNER: &str = concat!(
@@ -65,15 +65,11 @@ timeout_seconds = 30
             ("STEPWISE_CONFIG", config.to_str().expect("a UTF-8 path")),
         ],
     );
-    let out = python_command(&python, "lambda_task.py", &server.url)
-        .env("LAMBDA_STANDIN_PORT", &port)
-        .output()
-        .expect("run python");
-    let text = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+    run_python_env(
+        &python,
+        "lambda_task.py",
+        &server,
+        &[],
+        &[("LAMBDA_STANDIN_PORT", &port)],
     );
-    eprintln!("{text}");
-    assert!(out.status.success(), "lambda_task.py failed:\n{text}");
 }

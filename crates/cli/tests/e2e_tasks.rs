@@ -6,7 +6,7 @@ mod support;
 
 use std::path::Path;
 
-use support::{Server, python, python_command, run_python, scratch_store};
+use support::{Server, python, run_python, run_python_env, scratch_store};
 
 /// Step Functions Local's mock configuration for mocks.py and durable_tasks.py.
 const MOCKS: &str = r#"{
@@ -89,23 +89,12 @@ fn a_callback_and_a_retry_survive_kill_nine() {
             ("STEPWISE_CONFIG", &config),
         ],
     );
+    let envs = [
+        ("STEPWISE_E2E_STATE", state.to_str().expect("a UTF-8 path")),
+        ("STEPWISE_E2E_CALLS", calls.to_str().expect("a UTF-8 path")),
+    ];
     let phase = |server: &Server, name: &str| {
-        let out = python_command(&python, "durable_tasks.py", &server.url)
-            .env("STEPWISE_E2E_STATE", &state)
-            .env("STEPWISE_E2E_CALLS", &calls)
-            .arg(name)
-            .output()
-            .expect("run python");
-        let text = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-        eprintln!("{text}");
-        assert!(
-            out.status.success(),
-            "durable_tasks.py {name} failed:\n{text}"
-        );
+        run_python_env(&python, "durable_tasks.py", server, &[name], &envs);
     };
     phase(&server, "test_before");
     server.kill9();

@@ -357,17 +357,7 @@ fn uuid_from(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    stepwise_api::wire::uuid_v4_from(b)
 }
 
 /// What StartExecution answered, as the service integration shows it.

@@ -259,8 +259,20 @@ pub fn python_command(python: &Path, script: &str, url: &str) -> Command {
 /// Runs a Python e2e script with the venv's python against `server`; panics with its output
 /// when it fails.
 pub fn run_python(python: &Path, script: &str, server: &Server, args: &[&str]) {
+    run_python_env(python, script, server, args, &[]);
+}
+
+/// [`run_python`] with more environment variables for the script.
+pub fn run_python_env(
+    python: &Path,
+    script: &str,
+    server: &Server,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) {
     let out = python_command(python, script, &server.url)
         .args(args)
+        .envs(envs.iter().copied())
         .output()
         .expect("run python");
     let text = format!(

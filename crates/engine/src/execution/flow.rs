@@ -398,6 +398,10 @@ impl Execution {
 fn matches_error(error_equals: &[String], name: &str) -> bool {
     error_equals.iter().any(|e| {
         e == name
+            // AWS records a missed heartbeat as States.Timeout, yet documents
+            // States.HeartbeatTimeout for Retry and Catch: let that name match it. (It also
+            // matches a TimeoutSeconds timeout, which AWS would not.)
+            || (e == names::HEARTBEAT_TIMEOUT && name == names::TIMEOUT)
             || (e == names::ALL && names::caught_by_states_all(name))
             || (e == names::TASK_FAILED
                 && name != names::TIMEOUT
