@@ -17,7 +17,7 @@ use stepwise_engine::local::{self, Clock, NoTasks, RunOptions, TaskHandler};
 use stepwise_engine::mock::{MockConfig, MockTasks};
 use stepwise_engine::{ExecutionInfo, HistoryEvent, Status};
 
-use stepwise_tasks::{CallContext, Config, Integrations, Outcome};
+use stepwise_tasks::{CallContext, Config, Integrations};
 
 use crate::validate::write_human;
 
@@ -213,11 +213,7 @@ impl Integrated {
             .enable_all()
             .build()
             .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
-        let mut parts = execution_arn.split(':');
-        let ctx = CallContext {
-            region: parts.nth(3).unwrap_or("us-east-1").to_owned(),
-            account: parts.next().unwrap_or("123456789012").to_owned(),
-        };
+        let ctx = CallContext::of_execution(execution_arn);
         // The HTTP client must be made inside the runtime it runs on.
         let integrations = rt.block_on(async { Integrations::new(Arc::new(config)) });
         Ok(Integrated {
@@ -238,11 +234,7 @@ impl TaskHandler for Integrated {
             .integrations
             .call(&request.resource, &request.input, &self.ctx);
         match self.rt.block_on(call) {
-            Some(Outcome::Succeeded(v)) => local::TaskOutcome::Succeeded(v),
-            Some(Outcome::Failed { error, cause }) => local::TaskOutcome::Failed {
-                error: Some(error),
-                cause: Some(cause),
-            },
+            Some(outcome) => outcome.into(),
             None => NoTasks.run(request),
         }
     }

@@ -25,6 +25,16 @@ pub enum TaskOutcome {
     },
 }
 
+impl TaskOutcome {
+    /// The event that reports this outcome of task `task`.
+    pub fn into_event(self, task: crate::TaskId) -> Event {
+        match self {
+            TaskOutcome::Succeeded(output) => Event::TaskSucceeded { task, output },
+            TaskOutcome::Failed { error, cause } => Event::TaskFailed { task, error, cause },
+        }
+    }
+}
+
 /// Runs tasks for a local execution.
 pub trait TaskHandler {
     fn run(&mut self, request: &TaskRequest) -> TaskOutcome;
@@ -199,12 +209,7 @@ fn drive(
                 Command::ScheduleTask(request) => {
                     let task = request.task;
                     ready.push_back(Event::TaskStarted { task, worker: None });
-                    ready.push_back(match handler.run(&request) {
-                        TaskOutcome::Succeeded(output) => Event::TaskSucceeded { task, output },
-                        TaskOutcome::Failed { error, cause } => {
-                            Event::TaskFailed { task, error, cause }
-                        }
-                    });
+                    ready.push_back(handler.run(&request).into_event(task));
                 }
                 Command::CancelTask { task } => {
                     ready.retain(|e| !matches!(e, Event::TaskStarted { task: t, .. } | Event::TaskSucceeded { task: t, .. } | Event::TaskFailed { task: t, .. } if *t == task));

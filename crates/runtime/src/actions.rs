@@ -179,7 +179,7 @@ impl ExecutionPlane {
                 Ok(json!({"executionArn": arn, "startDate": timestamp(start_ms)}))
             }
             StartResult::Started { .. } => Err(ApiError::state_machine_type_not_supported()),
-            StartResult::Finished(response) => Ok(response),
+            StartResult::Finished(record) => Ok(sync_response(&record)),
         }
     }
 
@@ -212,33 +212,13 @@ impl ExecutionPlane {
             .map_err(runtime_error)?;
         let start_ms = now_ms();
         let arns = self.control.arns();
-        if target.express {
-            let arn = arns.express_execution(&target.state_machine_name, &name, &uuid_v4());
-            let info = express_info(&target, &arn, &name, start_ms);
-            if wait {
-                let outcome = self
-                    .runtime
-                    .run_express(machine, info, value, input_text.clone(), mocked)
-                    .await;
-                return Ok(StartResult::Finished(sync_response(
-                    &target,
-                    &arn,
-                    &name,
-                    &input_text,
-                    start_ms,
-                    outcome,
-                )));
-            }
-            let runtime = self.runtime.clone();
-            tokio::spawn(async move {
-                runtime
-                    .run_express(machine, info, value, input_text, mocked)
-                    .await;
-            });
-            return Ok(StartResult::Started { arn, start_ms });
-        }
-        let record = ExecutionRecord {
-            arn: arns.execution(&target.state_machine_name, &name),
+        let arn = if target.express {
+            arns.express_execution(&target.state_machine_name, &name, &uuid_v4())
+        } else {
+            arns.execution(&target.state_machine_name, &name)
+        };
+        let mut record = ExecutionRecord {
+            arn,
             state_machine_arn: target.state_machine_arn.clone(),
             version_arn: target.version_arn.clone(),
             alias_arn: target.alias_arn.clone(),
@@ -260,6 +240,30 @@ impl ExecutionPlane {
             parent,
             test_case,
         };
+        if target.express {
+            let info = express_info(&target, &record.arn, &record.name, start_ms);
+            let arn = record.arn.clone();
+            if wait {
+                let outcome = self
+                    .runtime
+                    .run_express(machine, info, value, record.input.clone(), mocked)
+                    .await;
+                let c = outcome.completion;
+                record.status = c.status.as_str().to_owned();
+                record.stop_ms = Some(outcome.stop_ms);
+                record.output = c.output.map(|v| v.to_string());
+                record.error = c.error;
+                record.cause = c.cause;
+                return Ok(StartResult::Finished(Box::new(record)));
+            }
+            let runtime = self.runtime.clone();
+            tokio::spawn(async move {
+                runtime
+                    .run_express(machine, info, value, record.input, mocked)
+                    .await;
+            });
+            return Ok(StartResult::Started { arn, start_ms });
+        }
         let started = self
             .runtime
             .start_execution(record, machine, value)
@@ -567,8 +571,8 @@ enum StartResult {
         arn: String,
         start_ms: i64,
     },
-    /// An Express execution run to its end: StartSyncExecution's answer.
-    Finished(Value),
+    /// An Express execution run to its end.
+    Finished(Box<ExecutionRecord>),
 }
 
 impl Starter for ExecutionPlane {
@@ -587,44 +591,7 @@ impl Starter for ExecutionPlane {
                 StartResult::Started { arn, start_ms } => {
                     Ok(ChildStarted::Started { arn, start_ms })
                 }
-                StartResult::Finished(r) => {
-                    let text = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_owned);
-                    let ms = |k: &str| {
-                        r.get(k)
-                            .and_then(Value::as_f64)
-                            .map_or(0, |s| (s * 1000.0).round() as i64)
-                    };
-                    let arn = text("executionArn").unwrap_or_default();
-                    let start_ms = ms("startDate");
-                    let record = ExecutionRecord {
-                        arn: arn.clone(),
-                        state_machine_arn: text("stateMachineArn").unwrap_or_default(),
-                        version_arn: None,
-                        alias_arn: None,
-                        name: text("name").unwrap_or_default(),
-                        status: text("status").unwrap_or_default(),
-                        start_ms,
-                        stop_ms: Some(ms("stopDate")),
-                        input: text("input").unwrap_or_default(),
-                        output: text("output"),
-                        error: text("error"),
-                        cause: text("cause"),
-                        definition_hash: String::new(),
-                        role_arn: String::new(),
-                        trace_header: None,
-                        redrive_count: 0,
-                        redrive_ms: None,
-                        event_count: 0,
-                        step_count: 0,
-                        parent: None,
-                        test_case: None,
-                    };
-                    Ok(ChildStarted::Finished {
-                        arn,
-                        start_ms,
-                        record: Box::new(record),
-                    })
-                }
+                StartResult::Finished(record) => Ok(ChildStarted::Finished(record)),
             }
         })
     }
@@ -642,34 +609,25 @@ fn express_info(target: &StartTarget, arn: &str, name: &str, start_ms: i64) -> E
     )
 }
 
-fn sync_response(
-    target: &StartTarget,
-    arn: &str,
-    name: &str,
-    input_text: &str,
-    start_ms: i64,
-    outcome: crate::express::ExpressOutcome,
-) -> Value {
-    let c = outcome.completion;
+/// StartSyncExecution's answer for an Express execution that ran to its end.
+fn sync_response(r: &ExecutionRecord) -> Value {
+    let stop_ms = r.stop_ms.unwrap_or(r.start_ms);
     let mut m = Map::new();
-    m.insert("executionArn".into(), arn.into());
-    m.insert(
-        "stateMachineArn".into(),
-        target.state_machine_arn.clone().into(),
-    );
-    m.insert("name".into(), name.into());
-    m.insert("startDate".into(), timestamp(start_ms));
-    m.insert("stopDate".into(), timestamp(outcome.stop_ms));
-    m.insert("status".into(), c.status.as_str().into());
-    put(&mut m, "error", c.error);
-    put(&mut m, "cause", c.cause);
-    m.insert("input".into(), input_text.into());
+    m.insert("executionArn".into(), r.arn.clone().into());
+    m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
+    m.insert("name".into(), r.name.clone().into());
+    m.insert("startDate".into(), timestamp(r.start_ms));
+    m.insert("stopDate".into(), timestamp(stop_ms));
+    m.insert("status".into(), r.status.clone().into());
+    put(&mut m, "error", r.error.clone());
+    put(&mut m, "cause", r.cause.clone());
+    m.insert("input".into(), r.input.clone().into());
     m.insert("inputDetails".into(), json!({"included": true}));
-    if c.status == Status::Succeeded {
-        put(&mut m, "output", c.output.map(|v| v.to_string()));
+    if r.status == Status::Succeeded.as_str() {
+        put(&mut m, "output", r.output.clone());
     }
     m.insert("outputDetails".into(), json!({"included": true}));
-    let billed = ((outcome.stop_ms - start_ms).max(1) + 99) / 100 * 100;
+    let billed = ((stop_ms - r.start_ms).max(1) + 99) / 100 * 100;
     m.insert(
         "billingDetails".into(),
         json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed}),

@@ -106,11 +106,7 @@ pub enum ChildStarted {
         start_ms: i64,
     },
     /// An Express child that was run to its end (`wait`).
-    Finished {
-        arn: String,
-        start_ms: i64,
-        record: Box<ExecutionRecord>,
-    },
+    Finished(Box<ExecutionRecord>),
 }
 
 /// Starts executions for nested tasks; the API's execution plane does it, with the same checks
@@ -213,9 +209,9 @@ pub(crate) async fn perform(
         _ => Pattern::RequestResponse,
     };
     if is_nested(&call.resource) {
-        return nested(shared, execution, job, call, pattern).await;
+        return nested(shared, job, call, pattern).await;
     }
-    let ctx = context_of(execution);
+    let ctx = CallContext::of_execution(execution);
     match shared
         .integrations
         .call(&call.resource, &call.parameters, &ctx)
@@ -248,22 +244,8 @@ fn is_nested(resource: &str) -> bool {
     rest.split('.').next() == Some("states:startExecution")
 }
 
-/// The region and account of an execution ARN.
-pub(crate) fn context_of(execution: &str) -> CallContext {
-    let mut parts = execution.split(':');
-    let region = parts.nth(3).unwrap_or("us-east-1").to_owned();
-    let account = parts.next().unwrap_or("123456789012").to_owned();
-    CallContext { region, account }
-}
-
 /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`.
-async fn nested(
-    shared: &Shared,
-    execution: &str,
-    job: Option<&Job>,
-    call: &Call,
-    pattern: Pattern,
-) -> Performed {
+async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Pattern) -> Performed {
     let Some(starter) = shared.starter() else {
         return Performed::Done(Outcome::failed(
             "States.TaskFailed",
@@ -299,7 +281,6 @@ async fn nested(
         .ok(),
         _ => None,
     };
-    let _ = execution;
     let request = ChildStart {
         state_machine_arn,
         name,
@@ -322,12 +303,8 @@ async fn nested(
                 _ => Performed::Done(Outcome::Succeeded(output)),
             }
         }
-        Ok(ChildStarted::Finished {
-            arn,
-            start_ms,
-            record,
-        }) => Performed::SubmittedThenDone {
-            output: start_output(&arn, start_ms),
+        Ok(ChildStarted::Finished(record)) => Performed::SubmittedThenDone {
+            output: start_output(&record.arn, record.start_ms),
             outcome: child_outcome(&record, pattern == Pattern::Sync2),
         },
         Err(e) => Performed::Done(Outcome::failed(

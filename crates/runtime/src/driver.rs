@@ -22,6 +22,8 @@ use lru::LruCache;
 use serde_json::Value;
 use stepwise_api::wire::now_ms;
 use stepwise_asl::eval::{Entropy, SeededEntropy};
+use stepwise_engine::local::TaskOutcome;
+use stepwise_engine::mock::TestCase;
 use stepwise_engine::{
     Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
     TokenMinter,
@@ -130,6 +132,8 @@ struct Live {
     tokens: HashMap<u64, String>,
     /// Child executions of open `.sync` tasks, by engine task id: stopped with the task.
     children: HashMap<u64, String>,
+    /// The mock test case it runs (`stateMachineArn#TestCase`), resolved once.
+    mocks: Option<TestCase>,
 }
 
 /// What one batch has done so far, and what to do once it is committed.
@@ -436,6 +440,7 @@ impl Driver {
         exec.set_token_minter(self.minter(&arn));
         let live = Live {
             exec,
+            mocks: test_case_of(&self.shared, &record),
             record,
             tokens: HashMap::new(),
             children: HashMap::new(),
@@ -598,6 +603,7 @@ impl Driver {
             arn.to_owned(),
             Live {
                 exec,
+                mocks: test_case_of(&self.shared, &record),
                 record,
                 tokens,
                 children,
@@ -692,13 +698,7 @@ impl Driver {
                     }
                     // A `.sync` task that ends otherwise (timeout, stop) stops its child.
                     if let Some(child) = live.children.remove(&task) {
-                        self.followups.push_back((
-                            child,
-                            Event::Stop {
-                                error: None,
-                                cause: None,
-                            },
-                        ));
+                        self.followups.push_back(stop_child(child));
                     }
                 }
                 Command::StartTimer { timer, fire_at } => {
@@ -748,15 +748,8 @@ impl Driver {
         );
         if closed {
             live.tokens.clear();
-            for (_, child) in live.children.drain() {
-                self.followups.push_back((
-                    child,
-                    Event::Stop {
-                        error: None,
-                        cause: None,
-                    },
-                ));
-            }
+            self.followups
+                .extend(live.children.drain().map(|(_, child)| stop_child(child)));
             pending.closed.push(arn.to_owned());
             // A child of a `.sync` task tells its parent, in the same commit.
             if let Some(link) = live.record.parent.as_deref().and_then(ParentLink::parse) {
@@ -768,17 +761,8 @@ impl Driver {
                         output: dispatch::start_output(&record.arn, record.start_ms),
                     },
                 ));
-                let event = match dispatch::child_outcome(&record, link.json) {
-                    stepwise_tasks::Outcome::Succeeded(output) => Event::TaskSucceeded {
-                        task: link.task,
-                        output,
-                    },
-                    stepwise_tasks::Outcome::Failed { error, cause } => Event::TaskFailed {
-                        task: link.task,
-                        error: Some(error),
-                        cause: Some(cause),
-                    },
-                };
+                let outcome: TaskOutcome = dispatch::child_outcome(&record, link.json).into();
+                let event = outcome.into_event(link.task);
                 self.followups.push_back((link.execution, event));
                 pending
                     .batch
@@ -821,18 +805,12 @@ fn schedule(
         return;
     }
     followups.push_back((arn.to_owned(), Event::TaskStarted { task, worker: None }));
-    if let Some(outcome) = mocked(shared, &live.record, &request) {
-        followups.push_back((
-            arn.to_owned(),
-            match outcome {
-                stepwise_engine::local::TaskOutcome::Succeeded(output) => {
-                    Event::TaskSucceeded { task, output }
-                }
-                stepwise_engine::local::TaskOutcome::Failed { error, cause } => {
-                    Event::TaskFailed { task, error, cause }
-                }
-            },
-        ));
+    let mocked = live
+        .mocks
+        .as_ref()
+        .and_then(|case| case.outcome(&request.state_name, request.invocation));
+    if let Some(outcome) = mocked {
+        followups.push_back((arn.to_owned(), outcome.into_event(task)));
         return;
     }
     let token = request
@@ -862,17 +840,21 @@ fn schedule(
     });
 }
 
-/// The mocked answer for a task of an execution started with `#TestCase`.
-fn mocked(
-    shared: &Shared,
-    record: &ExecutionRecord,
-    request: &TaskRequest,
-) -> Option<stepwise_engine::local::TaskOutcome> {
+/// The follow-up that stops the child of a `.sync` task that ended some other way.
+fn stop_child(child: String) -> (String, Event) {
+    let stop = Event::Stop {
+        error: None,
+        cause: None,
+    };
+    (child, stop)
+}
+
+/// The mock test case of an execution started with `#TestCase`.
+fn test_case_of(shared: &Shared, record: &ExecutionRecord) -> Option<TestCase> {
     let case = record.test_case.as_deref()?;
     let mocks = shared.mocks.as_deref()?;
     let machine = record.state_machine_arn.rsplit(':').next()?;
-    let test_case = mocks.test_case(machine, Some(case)).ok()?;
-    test_case.outcome(&request.state_name, request.invocation)
+    mocks.test_case(machine, Some(case)).ok()
 }
 
 fn respond<T: Send + 'static>(

@@ -66,13 +66,7 @@ impl TaskHandler for Integrated {
                 "an Express execution cannot wait for a callback or a child execution",
             ),
         };
-        match outcome {
-            Outcome::Succeeded(v) => TaskOutcome::Succeeded(v),
-            Outcome::Failed { error, cause } => TaskOutcome::Failed {
-                error: Some(error),
-                cause: Some(cause),
-            },
-        }
+        outcome.into()
     }
 }
 

@@ -34,11 +34,33 @@ impl Outcome {
     }
 }
 
+impl From<Outcome> for stepwise_engine::local::TaskOutcome {
+    fn from(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Succeeded(v) => Self::Succeeded(v),
+            Outcome::Failed { error, cause } => Self::Failed {
+                error: Some(error),
+                cause: Some(cause),
+            },
+        }
+    }
+}
+
 /// Who is calling: for ARNs built in results and error causes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallContext {
     pub region: String,
     pub account: String,
+}
+
+impl CallContext {
+    /// The region and account of the execution with this ARN.
+    pub fn of_execution(arn: &str) -> CallContext {
+        let mut parts = arn.split(':');
+        let region = parts.nth(3).unwrap_or("us-east-1").to_owned();
+        let account = parts.next().unwrap_or("123456789012").to_owned();
+        CallContext { region, account }
+    }
 }
 
 /// The integrations, sharing one HTTP client and the configuration.

@@ -25,7 +25,7 @@ use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::ExecutionInfo;
 use stepwise_engine::TaskRequest;
 use stepwise_engine::local::{self, RunOptions, TaskHandler, TaskOutcome};
-use stepwise_tasks::{CallContext, Config, Integrations, Outcome};
+use stepwise_tasks::{CallContext, Config, Integrations};
 
 const RUNNER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lambda/runner.py");
 /// The recordings' region and (masked) account.
@@ -64,11 +64,7 @@ impl TaskHandler for Lambdas {
                 error: Some("States.Runtime".into()),
                 cause: Some(format!("no integration runs {}", request.resource)),
             },
-            Some(Some(Outcome::Succeeded(v))) => TaskOutcome::Succeeded(v),
-            Some(Some(Outcome::Failed { error, cause })) => TaskOutcome::Failed {
-                error: Some(error),
-                cause: Some(cause),
-            },
+            Some(Some(outcome)) => outcome.into(),
         }
     }
 }
