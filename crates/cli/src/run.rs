@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_asl::model::{StateKind, StateMachine};
 use stepwise_asl::{ParseOptions, parse_definition};
-use stepwise_engine::local::{self, Clock, NoTasks, RunOptions, TaskHandler};
-use stepwise_engine::mock::{MockConfig, MockTasks};
-use stepwise_engine::{ExecutionInfo, HistoryEvent, Status};
+use stepwise_engine::local::{NoTasks, TaskHandler};
+use stepwise_engine::mock::{MockConfig, TestCase};
+use stepwise_engine::{ExecutionInfo, HistoryEvent, Status, TaskRequest};
+use stepwise_runtime::host::{self, HostOptions, TaskFuture, TaskRunner};
 
 use stepwise_tasks::{CallContext, Config, Integrations};
 
@@ -104,7 +105,8 @@ struct Prepared {
     info: ExecutionInfo,
     input: Value,
     input_text: String,
-    handler: Box<dyn TaskHandler>,
+    config: Config,
+    mocks: Option<TestCase>,
 }
 
 fn prepare(args: &Args) -> Result<Prepared, Usage> {
@@ -150,9 +152,8 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
         None => Config::default(),
     };
     let info = ExecutionInfo::local(&state_machine_name, &name, chrono::Utc::now());
-    let integrated = Integrated::new(config, &info.execution_arn)?;
-    let handler: Box<dyn TaskHandler> = match &args.mock {
-        None => Box::new(integrated),
+    let mocks = match &args.mock {
+        None => None,
         Some(path) => {
             let config = MockConfig::parse(&read(path)?).map_err(|errors| {
                 let lines: Vec<String> = errors
@@ -187,7 +188,7 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
                     );
                 }
             }
-            Box::new(MockTasks::with_fallback(case, integrated))
+            Some(case)
         }
     };
 
@@ -196,47 +197,35 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
         info,
         input,
         input_text,
-        handler,
+        config,
+        mocks,
     })
 }
 
 /// Calls the HTTP Task and Lambda for real; every other resource fails as [`NoTasks`] fails it.
+#[derive(Debug)]
 struct Integrated {
-    rt: tokio::runtime::Runtime,
-    integrations: Integrations,
+    integrations: Arc<Integrations>,
     ctx: CallContext,
 }
 
-impl Integrated {
-    fn new(config: Config, execution_arn: &str) -> Result<Integrated, Usage> {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Usage(format!("cannot start the async runtime: {e}")))?;
-        let ctx = CallContext::of_execution(execution_arn);
-        // The HTTP client must be made inside the runtime it runs on.
-        let integrations = rt.block_on(async { Integrations::new(Arc::new(config)) });
-        Ok(Integrated {
-            rt,
-            integrations,
-            ctx,
-        })
-    }
-}
-
-impl TaskHandler for Integrated {
-    fn run(&mut self, request: &stepwise_engine::TaskRequest) -> local::TaskOutcome {
+impl TaskRunner for Integrated {
+    fn run(&self, request: TaskRequest) -> TaskFuture {
         // A callback's token could never come back to a local run.
         if request.task_token.is_some() {
-            return NoTasks.run(request);
+            return Box::pin(std::future::ready(NoTasks.run(&request)));
         }
-        let call = self
-            .integrations
-            .call(&request.resource, &request.input, &self.ctx);
-        match self.rt.block_on(call) {
-            Some(outcome) => outcome.into(),
-            None => NoTasks.run(request),
-        }
+        let integrations = Arc::clone(&self.integrations);
+        let ctx = self.ctx.clone();
+        Box::pin(async move {
+            match integrations
+                .call(&request.resource, &request.input, &ctx)
+                .await
+            {
+                Some(outcome) => outcome.into(),
+                None => NoTasks.run(&request),
+            }
+        })
     }
 }
 
@@ -246,27 +235,44 @@ fn execute(args: &Args, prepared: Prepared) -> ExitCode {
         info,
         input,
         input_text,
-        mut handler,
+        config,
+        mocks,
     } = prepared;
-    let options = RunOptions {
-        clock: if args.time_scale == 0.0 {
-            Clock::Virtual
-        } else {
-            Clock::Scaled(args.time_scale)
-        },
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stepwise: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let options = HostOptions {
+        time_scale: args.time_scale,
         seed: RandomState::new().build_hasher().finish(),
-        ..RunOptions::default()
+        mocks,
+        keep_events: true,
+        ..HostOptions::default()
     };
     let mut progress = Progress::new();
-    let result = local::run(
-        machine,
-        info,
-        input,
-        Some(input_text),
-        handler.as_mut(),
-        &options,
-        |events| progress.update(events),
-    );
+    let result = rt.block_on(async {
+        // The HTTP client must be made inside the runtime it runs on.
+        let runner = Arc::new(Integrated {
+            integrations: Arc::new(Integrations::new(Arc::new(config))),
+            ctx: CallContext::of_execution(&info.execution_arn),
+        });
+        host::run(
+            machine,
+            info,
+            input,
+            Some(input_text),
+            runner,
+            options,
+            |events| progress.update(events),
+        )
+        .await
+    });
     progress.finish();
 
     let completion = result.completion;

@@ -594,3 +594,87 @@ fn the_readme_examples_run_as_shown() {
         json!({"status": "FAILED", "error": "OrderDeclined", "cause": "The card was declined."})
     );
 }
+
+/// A definition and a stepwise.toml binding the Lambda function `slow` to a command that takes
+/// three seconds.
+fn with_slow_function(machine: Value) -> (PathBuf, PathBuf) {
+    let file = definition(machine);
+    let config = file.with_file_name("stepwise.toml");
+    std::fs::write(
+        &config,
+        "[lambda.functions.slow]\ncommand = [\"sh\", \"-c\", \"sleep 3; echo '{\\\"done\\\": true}'\"]\ntimeout_seconds = 30\n",
+    )
+    .expect("write config");
+    (file, config)
+}
+
+fn slow_task(extra: Value) -> Value {
+    let mut task = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+        "Parameters": {"FunctionName": "slow"}, "OutputPath": "$.Payload", "End": true});
+    for (k, v) in extra.as_object().expect("object") {
+        task[k] = v.clone();
+    }
+    task
+}
+
+/// Seconds between two history events, by the execution's clock.
+fn seconds_between(events: &[Value], first: usize, last: usize) -> f64 {
+    let at = |i: usize| events[i]["timestamp"].as_f64().expect("timestamp");
+    at(last) - at(first)
+}
+
+fn event_types(value: &Value) -> Vec<String> {
+    value["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["type"].as_str().expect("type").to_owned())
+        .collect()
+}
+
+#[test]
+fn the_tasks_of_parallel_branches_run_at_the_same_time() {
+    let branch = |name: &str| json!({"StartAt": name, "States": {name: slow_task(json!({}))}});
+    let (file, config) = with_slow_function(json!({"StartAt": "Both", "States": {"Both": {
+        "Type": "Parallel", "Branches": [branch("A"), branch("B")], "End": true}}}));
+    let out = run(&file, &["--config", path_str(&config), "--history"]);
+    let value = result(&out);
+    assert_eq!(value["status"], "SUCCEEDED", "{value}");
+    assert_eq!(value["output"], json!([{"done": true}, {"done": true}]));
+    // Both calls started before either ended: they overlapped.
+    let types = event_types(&value);
+    let started: Vec<usize> = (0..types.len())
+        .filter(|&i| types[i] == "TaskStarted")
+        .collect();
+    let first_done = types
+        .iter()
+        .position(|t| t == "TaskSucceeded")
+        .expect("a task succeeded");
+    assert_eq!(started.len(), 2, "{types:?}");
+    assert!(started[1] < first_done, "{types:?}");
+    let events = value["events"].as_array().expect("events");
+    let whole = seconds_between(events, 0, events.len() - 1);
+    assert!(
+        (3.0..5.5).contains(&whole),
+        "two 3 s calls side by side take about 3 s, not 6: {whole}"
+    );
+}
+
+#[test]
+fn a_task_timeout_fires_while_the_call_runs() {
+    let (file, config) = with_slow_function(json!({"StartAt": "Call", "States": {
+        "Call": slow_task(json!({"TimeoutSeconds": 1}))}}));
+    let out = run(&file, &["--config", path_str(&config), "--history"]);
+    let value = result(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(value["status"], "FAILED", "{value}");
+    assert_eq!(value["error"], "States.Timeout");
+    let types = event_types(&value);
+    assert!(types.contains(&"TaskTimedOut".to_owned()), "{types:?}");
+    let events = value["events"].as_array().expect("events");
+    let whole = seconds_between(events, 0, events.len() - 1);
+    assert!(
+        (1.0..2.5).contains(&whole),
+        "the 1 s timeout ends the task, not the 3 s call: {whole}"
+    );
+}

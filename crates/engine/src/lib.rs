@@ -7,6 +7,7 @@
 //! [`local`] drives an execution to its end in-process, for `stepwise run` and tests;
 //! [`test_state`] runs one state for the TestState action.
 
+pub mod agenda;
 pub mod context;
 pub mod execution;
 pub mod history;
@@ -18,6 +19,6 @@ pub mod test_state;
 pub use context::ExecutionInfo;
 pub use execution::{
     Command, Completion, Event, Execution, Fault, NotRedrivable, Status, Step, StepError,
-    StepOutput, TaskId, TaskKind, TaskRequest, TimerId, TokenMinter,
+    StepOutput, TaskId, TaskKind, TaskRequest, TimerId, TimerKind, TokenMinter,
 };
 pub use history::{Details, EventType, HistoryEvent};

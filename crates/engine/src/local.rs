@@ -2,17 +2,15 @@
 //! to the next timer) or real and scaled (like Step Functions Local's `WAIT_TIME_SCALE`), and
 //! tasks answered by a [`TaskHandler`] (mocks, in `stepwise run`).
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use stepwise_asl::model::StateMachine;
 
+use crate::agenda::{Agenda, Next, TaskEffect};
 use crate::context::ExecutionInfo;
-use crate::execution::{
-    Command, Completion, Event, Execution, Status, Step, StepError, TaskRequest, TimerId,
-};
+use crate::execution::{Completion, Event, Execution, Status, Step, StepError, TaskRequest};
 use crate::history::HistoryEvent;
 
 /// What a task handler answers.
@@ -147,7 +145,9 @@ pub fn redrive(
     ))
 }
 
-/// Applies `first`, then every event that follows from it, until the execution ends.
+/// Applies `first`, then every event that follows from it, until the execution ends. The
+/// handler answers each task as soon as it is scheduled, so no task is ever running while
+/// time passes: this is the [`Agenda`] with instantaneous tasks.
 fn drive(
     mut exec: Execution,
     first: Event,
@@ -157,24 +157,16 @@ fn drive(
     mut progress: impl FnMut(&[HistoryEvent]),
     (mut events, mut steps): (Vec<HistoryEvent>, Vec<Step>),
 ) -> RunResult {
-    // Pending timers, earliest first, and when each fires.
-    let mut timers: BTreeSet<(DateTime<Utc>, TimerId)> = BTreeSet::new();
-    let mut timer_at: HashMap<TimerId, DateTime<Utc>> = HashMap::new();
-    let mut ready: VecDeque<Event> = VecDeque::new();
-    ready.push_back(first);
+    let mut agenda = Agenda::new(first);
     let mut seed = options
         .seed
         .wrapping_add((steps.len() as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
     let mut completion = None;
 
     for _ in 0..options.max_steps {
-        let event = match ready.pop_front() {
-            Some(e) => e,
-            None => {
-                let Some((at, timer)) = timers.pop_first() else {
-                    break;
-                };
-                timer_at.remove(&timer);
+        let event = match agenda.next(now) {
+            Next::Step(event) => event,
+            Next::Await { until: Some(at) } | Next::Idle { until: at, .. } => {
                 if at > now {
                     if let Clock::Scaled(scale) = options.clock {
                         let wait = (at - now).to_std().unwrap_or_default().mul_f64(scale);
@@ -184,8 +176,13 @@ fn drive(
                     }
                     now = at;
                 }
-                Event::TimerFired { timer }
+                continue;
             }
+            Next::Done(c) => {
+                completion = Some(c);
+                break;
+            }
+            Next::Await { until: None } | Next::Stalled => break,
         };
         seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let step = Step { now, seed, event };
@@ -195,30 +192,14 @@ fn drive(
         steps.push(step);
         events.extend(out.events);
         progress(&events);
-        for command in out.commands {
-            match command {
-                Command::StartTimer { timer, fire_at } => {
-                    timers.insert((fire_at, timer));
-                    timer_at.insert(timer, fire_at);
-                }
-                Command::CancelTimer { timer } => {
-                    if let Some(at) = timer_at.remove(&timer) {
-                        timers.remove(&(at, timer));
-                    }
-                }
-                Command::ScheduleTask(request) => {
-                    let task = request.task;
-                    ready.push_back(Event::TaskStarted { task, worker: None });
-                    ready.push_back(handler.run(&request).into_event(task));
-                }
-                Command::CancelTask { task } => {
-                    ready.retain(|e| !matches!(e, Event::TaskStarted { task: t, .. } | Event::TaskSucceeded { task: t, .. } | Event::TaskFailed { task: t, .. } if *t == task));
-                }
-                Command::Complete(c) => completion = Some(c),
-            }
-        }
-        if completion.is_some() {
-            break;
+        agenda.absorb(out.commands, |effect| match effect {
+            TaskEffect::Run(request) => Some(handler.run(&request).into_event(request.task)),
+            TaskEffect::Cancel(_) => None,
+        });
+    }
+    if completion.is_none() {
+        if let Next::Done(c) = agenda.next(now) {
+            completion = Some(c);
         }
     }
     let completion = completion.unwrap_or(Completion {

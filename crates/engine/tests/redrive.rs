@@ -402,7 +402,7 @@ fn an_aborted_execution_continues_from_the_state_it_was_in() {
         .commands
         .iter()
         .find_map(|c| match c {
-            stepwise_engine::Command::StartTimer { timer, fire_at } => Some((*timer, *fire_at)),
+            stepwise_engine::Command::StartTimer { timer, fire_at, .. } => Some((*timer, *fire_at)),
             _ => None,
         })
         .expect("the wait's timer");

@@ -14,7 +14,7 @@ use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource
 
 use crate::dispatch::{ChildStart, ChildStarted, Starter};
 use crate::driver::RuntimeError;
-use crate::express::Integrated;
+use crate::express::{Blocking, Integrated};
 use crate::time_of;
 use crate::{Runtime, TaskAnswer};
 use stepwise_engine::mock::TestCase;
@@ -520,7 +520,7 @@ impl ExecutionPlane {
         let seed = now_ms() as u64 ^ 0x5eed_7e57;
         let now = time_of(now_ms());
         let execution = self.control.arns().execution("TestState", &uuid_v4());
-        let mut handler = Integrated::new(self.runtime.shared().clone(), &execution);
+        let mut handler = Blocking::new(Integrated::new(self.runtime.shared().clone(), &execution));
         let answer =
             tokio::task::spawn_blocking(move || test_state(&request, &mut handler, now, seed))
                 .await

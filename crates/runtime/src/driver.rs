@@ -701,7 +701,15 @@ impl Driver {
                         self.followups.push_back(stop_child(child));
                     }
                 }
-                Command::StartTimer { timer, fire_at } => {
+                Command::StartTimer {
+                    timer,
+                    fire_at,
+                    kind,
+                } => {
+                    // WAIT_TIME_SCALE is the workflow's own time (Waits, retry intervals, the
+                    // state machine's timeout); a task's timeout and heartbeat measure the
+                    // work of others, in real time.
+                    let scale = if kind.measures_work() { 1.0 } else { scale };
                     let delay = (fire_at.timestamp_millis() - at_ms).max(0) as f64 * scale;
                     let row = TimerRow {
                         execution: arn.to_owned(),

@@ -1,19 +1,21 @@
-//! Express executions: run in memory from start to end, as AWS runs them, with no per-step
-//! history kept. StartSyncExecution waits for the end; StartExecution returns at once. Their
-//! tasks call the same integrations as Standard executions' do.
+//! Express executions: run in memory from start to end on the in-memory [`host`](crate::host),
+//! as AWS runs them, with no per-step history kept. StartSyncExecution waits for the end;
+//! StartExecution returns at once. Their tasks call the same integrations as Standard
+//! executions' do, concurrently, each on its own async task.
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use serde_json::Value;
 use stepwise_asl::StateMachine;
-use stepwise_engine::local::{Clock, RunOptions, TaskHandler, TaskOutcome, run};
-use stepwise_engine::mock::{MockTasks, TestCase};
+use stepwise_engine::local::{TaskHandler, TaskOutcome};
+use stepwise_engine::mock::TestCase;
 use stepwise_engine::{Completion, ExecutionInfo, TaskKind, TaskRequest};
 use stepwise_tasks::Outcome;
 
 use crate::Runtime;
 use crate::dispatch::{Call, Performed, perform, unsupported};
+use crate::host::{self, HostOptions, TaskFuture, TaskRunner};
 use crate::shared::Shared;
 
 /// How an Express execution ended.
@@ -24,31 +26,26 @@ pub struct ExpressOutcome {
 }
 
 /// Answers tasks that run to their end in one call (Express executions, TestState): the same
-/// integrations as Standard executions, made from a blocking thread.
-#[derive(Debug)]
+/// integrations as Standard executions.
+#[derive(Debug, Clone)]
 pub(crate) struct Integrated {
     shared: Arc<Shared>,
-    handle: tokio::runtime::Handle,
-    execution: String,
+    execution: Arc<str>,
 }
 
 impl Integrated {
-    /// Must be made on the async runtime; used from a blocking thread.
     pub(crate) fn new(shared: Arc<Shared>, execution: &str) -> Integrated {
         Integrated {
             shared,
-            handle: tokio::runtime::Handle::current(),
-            execution: execution.to_owned(),
+            execution: execution.into(),
         }
     }
-}
 
-impl TaskHandler for Integrated {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+    async fn call(self, request: TaskRequest) -> TaskOutcome {
         let call = Call {
-            resource: request.resource.clone(),
-            state: request.state_name.clone(),
-            parameters: request.input.clone(),
+            resource: request.resource,
+            state: request.state_name,
+            parameters: request.input,
         };
         if request.kind == TaskKind::Activity {
             return TaskOutcome::Failed {
@@ -56,10 +53,7 @@ impl TaskHandler for Integrated {
                 cause: Some(unsupported(&call)),
             };
         }
-        let performed = self
-            .handle
-            .block_on(perform(&self.shared, &self.execution, None, &call));
-        let outcome = match performed {
+        let outcome = match perform(&self.shared, &self.execution, None, &call).await {
             Performed::Done(o) | Performed::SubmittedThenDone { outcome: o, .. } => o,
             Performed::Submitted { .. } => Outcome::failed(
                 "States.TaskFailed",
@@ -70,8 +64,39 @@ impl TaskHandler for Integrated {
     }
 }
 
+impl TaskRunner for Integrated {
+    fn run(&self, request: TaskRequest) -> TaskFuture {
+        Box::pin(self.clone().call(request))
+    }
+}
+
+/// TestState runs its one state synchronously, on a blocking thread: each call is made on the
+/// async runtime and waited for.
+#[derive(Debug)]
+pub(crate) struct Blocking {
+    integrated: Integrated,
+    handle: tokio::runtime::Handle,
+}
+
+impl Blocking {
+    /// Must be made on the async runtime; used from a blocking thread.
+    pub(crate) fn new(integrated: Integrated) -> Blocking {
+        Blocking {
+            integrated,
+            handle: tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+impl TaskHandler for Blocking {
+    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
+        self.handle
+            .block_on(self.integrated.clone().call(request.clone()))
+    }
+}
+
 impl Runtime {
-    /// Runs an Express execution to its end on a blocking thread.
+    /// Runs an Express execution to its end.
     pub async fn run_express(
         &self,
         machine: Arc<StateMachine>,
@@ -81,57 +106,28 @@ impl Runtime {
         test_case: Option<TestCase>,
     ) -> ExpressOutcome {
         self.metrics().express_started();
-        let integrated = Integrated::new(self.shared().clone(), &info.execution_arn);
-        let scale = self.wait_time_scale();
-        let seed = Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64;
-        let joined = tokio::task::spawn_blocking(move || {
-            let options = RunOptions {
-                clock: if scale == 0.0 {
-                    Clock::Virtual
-                } else {
-                    Clock::Scaled(scale)
-                },
-                seed,
-                ..RunOptions::default()
-            };
-            let mut handler: Box<dyn TaskHandler> = match test_case {
-                Some(case) => Box::new(MockTasks::with_fallback(case, integrated)),
-                None => Box::new(integrated),
-            };
-            run(
-                machine,
-                info,
-                input,
-                Some(input_text),
-                &mut *handler,
-                &options,
-                |_| {},
-            )
-        })
+        let runner = Arc::new(Integrated::new(self.shared().clone(), &info.execution_arn));
+        let options = HostOptions {
+            time_scale: self.wait_time_scale(),
+            seed: Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64,
+            mocks: test_case,
+            keep_events: false,
+            ..HostOptions::default()
+        };
+        let run = host::run(
+            machine,
+            info,
+            input,
+            Some(input_text),
+            runner,
+            options,
+            |_| {},
+        )
         .await;
-        let stop_ms = Utc::now().timestamp_millis();
-        match joined {
-            Ok(result) => {
-                let entered = result
-                    .events
-                    .iter()
-                    .filter(|e| e.event_type.as_str().ends_with("StateEntered"))
-                    .count();
-                self.metrics().add_transitions(entered as u64);
-                ExpressOutcome {
-                    completion: result.completion,
-                    stop_ms,
-                }
-            }
-            Err(e) => ExpressOutcome {
-                completion: Completion {
-                    status: stepwise_engine::Status::Failed,
-                    output: None,
-                    error: Some("States.Runtime".into()),
-                    cause: Some(format!("The execution stopped unexpectedly: {e}")),
-                },
-                stop_ms,
-            },
+        self.metrics().add_transitions(run.transitions);
+        ExpressOutcome {
+            completion: run.completion,
+            stop_ms: Utc::now().timestamp_millis(),
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod actions;
 pub mod dispatch;
 pub mod driver;
 pub mod express;
+pub mod host;
 mod shared;
 pub mod token;
 

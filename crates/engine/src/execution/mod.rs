@@ -44,6 +44,7 @@ use timers::TimerPurpose;
 
 pub use redrive::NotRedrivable;
 pub use task::task_kind;
+pub use timers::TimerKind;
 
 /// Identifies a frame within one execution.
 pub type FrameId = usize;
@@ -207,6 +208,8 @@ pub enum Command {
     StartTimer {
         timer: TimerId,
         fire_at: DateTime<Utc>,
+        /// What the timer measures, which decides how a host lets its time pass.
+        kind: TimerKind,
     },
     CancelTimer {
         timer: TimerId,
@@ -412,11 +415,10 @@ impl Execution {
         self.record(EventType::ExecutionStarted, 0, Some(details));
         self.input = input.clone();
         if let Some(secs) = self.machine.timeout_seconds {
-            let timer = self.new_timer(TimerPurpose::ExecutionTimeout);
-            self.out.commands.push(Command::StartTimer {
-                timer,
-                fire_at: self.now + Duration::seconds(secs as i64),
-            });
+            self.start_timer(
+                TimerPurpose::ExecutionTimeout,
+                self.now + Duration::seconds(secs as i64),
+            );
         }
         let root = self.alloc_frame(Frame {
             machine: self.machine.clone(),

@@ -20,7 +20,7 @@ use super::flow::Flow;
 use super::frames::{Active, Children, Frame, Start, Waiting};
 use super::states::keeps_raw;
 use super::timers::TimerPurpose;
-use super::{Command, Execution, FrameId, Status};
+use super::{Execution, FrameId, Status};
 
 /// AWS's history limit for a redrive: the ExecutionRedriven event and at least one more must fit
 /// under 25,000 events.
@@ -251,11 +251,10 @@ impl Execution {
         let redriven = self.record(EventType::ExecutionRedriven, previous, Some(details));
         // The state machine's timeout starts again.
         if let Some(secs) = self.machine.timeout_seconds {
-            let timer = self.new_timer(TimerPurpose::ExecutionTimeout);
-            self.out.commands.push(Command::StartTimer {
-                timer,
-                fire_at: self.now + Duration::seconds(secs as i64),
-            });
+            self.start_timer(
+                TimerPurpose::ExecutionTimeout,
+                self.now + Duration::seconds(secs as i64),
+            );
         }
         self.frames.clear();
         self.free_frames.clear();

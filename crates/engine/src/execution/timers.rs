@@ -17,6 +17,44 @@ pub(super) enum TimerPurpose {
     ExecutionTimeout,
 }
 
+/// What a timer measures. A host lets time pass differently for each: a Wait state, a retry
+/// interval or the state machine's timeout is the workflow's own time, which a host may skip or
+/// scale (Step Functions Local's `WAIT_TIME_SCALE`); a task's timeout or heartbeat measures
+/// work done outside the engine, so it always runs in real time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TimerKind {
+    /// A Wait state.
+    Wait,
+    /// A Retry rule's interval.
+    Retry,
+    /// A Task state's `TimeoutSeconds`.
+    TaskTimeout,
+    /// A Task state's `HeartbeatSeconds`.
+    Heartbeat,
+    /// The state machine's `TimeoutSeconds`.
+    ExecutionTimeout,
+}
+
+impl TimerKind {
+    /// Whether the timer measures work done outside the engine (a task's timeout or
+    /// heartbeat): such time is never skipped or scaled.
+    pub fn measures_work(self) -> bool {
+        matches!(self, TimerKind::TaskTimeout | TimerKind::Heartbeat)
+    }
+}
+
+impl TimerPurpose {
+    fn kind(self) -> TimerKind {
+        match self {
+            TimerPurpose::Wait(_) => TimerKind::Wait,
+            TimerPurpose::Retry(_) => TimerKind::Retry,
+            TimerPurpose::TaskTimeout(_) => TimerKind::TaskTimeout,
+            TimerPurpose::Heartbeat(_) => TimerKind::Heartbeat,
+            TimerPurpose::ExecutionTimeout => TimerKind::ExecutionTimeout,
+        }
+    }
+}
+
 impl Execution {
     pub(super) fn new_timer(&mut self, purpose: TimerPurpose) -> TimerId {
         let id = self.next_timer;
@@ -27,9 +65,11 @@ impl Execution {
 
     pub(super) fn start_timer(&mut self, purpose: TimerPurpose, fire_at: DateTime<Utc>) -> TimerId {
         let timer = self.new_timer(purpose);
-        self.out
-            .commands
-            .push(Command::StartTimer { timer, fire_at });
+        self.out.commands.push(Command::StartTimer {
+            timer,
+            fire_at,
+            kind: purpose.kind(),
+        });
         timer
     }
 

@@ -551,7 +551,7 @@ fn run(
                         }
                     });
                 }
-                Command::StartTimer { timer, fire_at } => {
+                Command::StartTimer { timer, fire_at, .. } => {
                     timers.insert((fire_at, timer));
                 }
                 Command::CancelTimer { timer } => timers.retain(|(_, t)| *t != timer),
