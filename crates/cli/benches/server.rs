@@ -10,6 +10,8 @@
 //!   (StartExecution, then DescribeExecution until it is no longer RUNNING), and durable
 //!   transitions/s: many executions started concurrently, wall time until all SUCCEEDED.
 //! - `rss`: resident memory with up to 100,000 executions waiting in a Wait state of an hour.
+//! - `express-waiting`: the same with asynchronous Express executions (in memory, each a timer
+//!   on the async runtime): resident memory and the process's thread count must stay flat.
 //! - `startup`: spawn the release binary, time until `GET /health` answers; baseline: spawning
 //!   `stepwise --version` and waiting for it to exit.
 //!
@@ -29,6 +31,9 @@
 //! | `STEPWISE_BENCH_CONNECTIONS` | 64 | connections that start them (and the waiting ones) |
 //! | `STEPWISE_BENCH_WAITING` | 100000 (10000) | executions left waiting for the RSS figures |
 //! | `STEPWISE_BENCH_STARTS` | 20 (5) | process starts timed |
+//!
+//! Run by `cargo test` (without `--bench`, as CI runs every benchmark), each scenario runs once
+//! at tiny sizes, so that a benchmark cannot rot unseen; its figures mean nothing.
 
 use std::fmt::Write as _;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -49,17 +54,19 @@ use stepwise_store::{SqliteStore, Store};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 4] = ["express", "standard", "rss", "startup"];
+const SCENARIOS: [&str; 5] = ["express", "standard", "rss", "express-waiting", "startup"];
 
 fn main() -> ExitCode {
-    let sizes = match Sizes::from_env() {
+    // `cargo bench` passes `--bench`; `cargo test` does not, and then this is a smoke run.
+    let benching = std::env::args().any(|a| a == "--bench");
+    let sizes = match Sizes::from_env(!benching) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
         }
     };
-    // `cargo bench` passes `--bench`; other words name scenarios.
+    // Words that are not flags name scenarios.
     let named: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with('-'))
@@ -79,7 +86,8 @@ fn main() -> ExitCode {
         match *one {
             "express" => express(&sizes),
             "standard" => standard(&sizes),
-            "rss" => rss(&sizes),
+            "rss" => rss(&sizes, "STANDARD"),
+            "express-waiting" => rss(&sizes, "EXPRESS"),
             _ => startup(&sizes),
         }
         return ExitCode::SUCCESS;
@@ -87,12 +95,23 @@ fn main() -> ExitCode {
     println!(
         "stepwise serve benchmarks: {} cores, {} sizes",
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        if sizes.quick { "quick" } else { "full" }
+        if sizes.smoke {
+            "smoke (one tiny run each: not a measurement)"
+        } else if sizes.quick {
+            "quick"
+        } else {
+            "full"
+        }
     );
     let me = std::env::current_exe().expect("the bench knows its own path");
     let mut failed = false;
     for scenario in chosen {
-        let status = Command::new(&me).arg(scenario).status();
+        let mut command = Command::new(&me);
+        command.arg(scenario);
+        if benching {
+            command.arg("--bench");
+        }
+        let status = command.status();
         if !status.is_ok_and(|s| s.success()) {
             eprintln!("scenario {scenario} failed");
             failed = true;
@@ -109,6 +128,8 @@ fn main() -> ExitCode {
 
 #[derive(Debug, Clone)]
 struct Sizes {
+    /// Run by `cargo test`: every scenario once, at tiny sizes.
+    smoke: bool,
     quick: bool,
     requests: usize,
     concurrency: usize,
@@ -119,10 +140,11 @@ struct Sizes {
 }
 
 impl Sizes {
-    fn from_env() -> Result<Sizes, String> {
+    fn from_env(smoke: bool) -> Result<Sizes, String> {
         let quick = std::env::var("STEPWISE_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         let pick = |name: &str, full: usize, small: usize| -> Result<usize, String> {
             match std::env::var(name) {
+                Err(_) if smoke => Ok(small.div_ceil(100).max(2)),
                 Err(_) => Ok(if quick { small } else { full }),
                 Ok(text) => match text.trim().parse::<usize>() {
                     Ok(n) if n > 0 => Ok(n),
@@ -133,6 +155,7 @@ impl Sizes {
             }
         };
         Ok(Sizes {
+            smoke,
             quick,
             requests: pick("STEPWISE_BENCH_REQUESTS", 20_000, 2_000)?,
             concurrency: pick("STEPWISE_BENCH_CONCURRENCY", 8, 8)?,
@@ -724,6 +747,16 @@ fn standard(sizes: &Sizes) {
 
 // ----- 3. memory with many waiting executions ------------------------------------------------
 
+/// This process's thread count, from /proc/self/status.
+fn threads() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// This process's resident memory in bytes: `(total, anonymous, file and shared)`, from
 /// /proc/self/status (VmRSS, RssAnon, RssFile + RssShmem).
 fn rss_bytes() -> (u64, u64, u64) {
@@ -742,9 +775,9 @@ fn rss_bytes() -> (u64, u64, u64) {
     )
 }
 
-fn rss(sizes: &Sizes) {
+fn rss(sizes: &Sizes, kind: &str) {
     let server = Server::start();
-    let machine = server.create("bench-waiting", "STANDARD", &pass_chain(2, Some(3600)));
+    let machine = server.create("bench-waiting", kind, &pass_chain(2, Some(3600)));
     let body = start_body(&machine);
     let start = |client: &mut Client| {
         let answer = client.ok("StartExecution", &body)?;
@@ -758,13 +791,20 @@ fn rss(sizes: &Sizes) {
     let c = sizes.connections;
     // Every tenth of the way (which includes 10k, 50k and 100k of the full run).
     let marks: Vec<usize> = (0..=10).map(|i| total * i / 10).collect();
+    if kind == "EXPRESS" {
+        println!(
+            "\nexpress-waiting: resident memory and threads of the process (server and clients) \
+             with asynchronous Express executions waiting an hour (in memory, one timer each)"
+        );
+    } else {
+        println!(
+            "\nrss: resident memory of the process (server and clients) with executions waiting \
+             an hour (cache_capacity {}; timers beyond 30 s stay in the store)",
+            RuntimeConfig::default().cache_capacity
+        );
+    }
     println!(
-        "\nrss: resident memory of the process (server and clients) with executions waiting an hour \
-         (cache_capacity {}; timers beyond 30 s stay in the store)",
-        RuntimeConfig::default().cache_capacity
-    );
-    println!(
-        "  {:>9} {:>9} {:>9} {:>9} {:>12} {:>14} {:>9} {:>9}",
+        "  {:>9} {:>9} {:>9} {:>9} {:>12} {:>14} {:>9} {:>9} {:>8}",
         "waiting",
         "RSS MB",
         "anon MB",
@@ -772,7 +812,8 @@ fn rss(sizes: &Sizes) {
         "B / waiting",
         "B / since prev",
         "store MB",
-        "starts/s"
+        "starts/s",
+        "threads"
     );
     let (base, _, _) = rss_bytes();
     let mut done = 0;
@@ -797,7 +838,7 @@ fn rss(sizes: &Sizes) {
             }
         };
         println!(
-            "  {:>9} {:>9.1} {:>9.1} {:>9.1} {:>12} {:>14} {:>9.1} {:>9.0}",
+            "  {:>9} {:>9.1} {:>9.1} {:>9.1} {:>12} {:>14} {:>9.1} {:>9.0} {:>8}",
             mark,
             now as f64 / 1e6,
             anon as f64 / 1e6,
@@ -806,11 +847,14 @@ fn rss(sizes: &Sizes) {
             per(previous.1, mark - previous.0),
             server.store_bytes() as f64 / 1e6,
             rate,
+            threads(),
         );
         previous = (mark, now);
     }
-    let running = server.metrics().value("stepwise_executions_running");
-    println!("  executions running by the server's count: {running}");
+    if kind == "STANDARD" {
+        let running = server.metrics().value("stepwise_executions_running");
+        println!("  executions running by the server's count: {running}");
+    }
 }
 
 // ----- 4. time to the first answered request ------------------------------------------------
