@@ -91,7 +91,9 @@ fn runtime_error(e: RuntimeError) -> ApiError {
     match e {
         RuntimeError::ExecutionDoesNotExist(arn) => ApiError::execution_does_not_exist(&arn),
         RuntimeError::ExecutionAlreadyExists(arn) => ApiError::execution_already_exists(&arn),
-        RuntimeError::TaskDoesNotExist | RuntimeError::NotRunning => task_gone(),
+        RuntimeError::TaskDoesNotExist
+        | RuntimeError::NotRunning
+        | RuntimeError::UnexpectedEvent(_) => task_gone(),
         RuntimeError::NotRedrivable(reason) => ApiError::execution_not_redrivable(reason),
         RuntimeError::Store(m) => {
             tracing::error!(error = %m, "runtime failure");

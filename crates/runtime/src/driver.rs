@@ -60,6 +60,10 @@ pub enum RuntimeError {
     /// The execution is already over.
     #[error("the execution is not running")]
     NotRunning,
+    /// The engine refused an event its execution's phase does not allow (a late answer of a
+    /// task that timed out, a timer already cancelled).
+    #[error("{0}")]
+    UnexpectedEvent(String),
 }
 
 /// How a worker answered a task.
@@ -647,6 +651,7 @@ impl Driver {
         let out = live.exec.step(step).map_err(|e| match e {
             StepError::NotRunning => RuntimeError::NotRunning,
             StepError::NotRedrivable(reason) => RuntimeError::NotRedrivable(reason.to_string()),
+            e @ StepError::UnexpectedEvent { .. } => RuntimeError::UnexpectedEvent(e.to_string()),
             other => RuntimeError::Store(other.to_string()),
         })?;
         if redriving {

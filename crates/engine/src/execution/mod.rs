@@ -22,7 +22,7 @@ mod states;
 mod task;
 mod timers;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -237,6 +237,11 @@ pub enum StepError {
     /// RedriveExecution's ExecutionNotRedrivable, with AWS's reason.
     #[error("{0}")]
     NotRedrivable(NotRedrivable),
+    /// The event cannot happen in the execution's current phase: a result for a task that is
+    /// no longer running (it timed out or was cancelled), a second start of a task, a timer
+    /// that is not set. Nothing was applied; a host may drop the event.
+    #[error("unexpected {event}: {reason}")]
+    UnexpectedEvent { event: &'static str, reason: String },
 }
 
 /// An error name and cause, either of which may be absent (a Fail state without Cause).
@@ -297,8 +302,10 @@ pub struct Execution {
     frames: Vec<Option<Frame>>,
     free_frames: Vec<FrameId>,
     queue: VecDeque<(FrameId, Flow)>,
-    timers: HashMap<TimerId, TimerPurpose>,
-    tasks: HashMap<TaskId, PendingTask>,
+    /// Ordered maps: what the engine emits when it walks them (an execution ending cancels
+    /// every timer and task) comes out in the same order on every run.
+    timers: BTreeMap<TimerId, TimerPurpose>,
+    tasks: BTreeMap<TaskId, PendingTask>,
     next_timer: TimerId,
     next_task: TaskId,
     next_event_id: u64,
@@ -333,8 +340,8 @@ impl Execution {
             frames: Vec::new(),
             free_frames: Vec::new(),
             queue: VecDeque::new(),
-            timers: HashMap::new(),
-            tasks: HashMap::new(),
+            timers: BTreeMap::new(),
+            tasks: BTreeMap::new(),
             next_timer: 1,
             next_task: 1,
             next_event_id: 1,
@@ -397,6 +404,7 @@ impl Execution {
                 if self.status != Status::Running {
                     return Err(StepError::NotRunning);
                 }
+                self.admissible(&other)?;
                 self.apply(other);
             }
         }

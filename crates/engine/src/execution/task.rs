@@ -12,21 +12,111 @@ use super::events::{add_error, truncated_false};
 use super::flow::Flow;
 use super::frames::Waiting;
 use super::timers::TimerPurpose;
-use super::{Command, Execution, Fault, FrameId, TaskId, TaskKind, TaskRequest, TimerId};
+use super::{
+    Command, Event, Execution, Fault, FrameId, StepError, TaskId, TaskKind, TaskRequest, TimerId,
+};
+
+/// Where a scheduled task is in its life. It leaves the engine's books when it ends
+/// (succeeded, failed, timed out, cancelled); Retry and Catch then belong to its state.
+///
+/// ```text
+/// Scheduled --TaskStarted--> Started --TaskSubmitted--> Submitted
+///     |  \________________________TaskSubmitted__________^   |
+///     +--- TaskSucceeded / TaskFailed / timeout (any phase) --+--> ended
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TaskPhase {
+    /// Scheduled; no worker or integration has taken it yet.
+    Scheduled,
+    /// A worker or integration has it (TaskStarted / ActivityStarted / LambdaFunctionStarted).
+    Started,
+    /// The integration accepted it and the state waits for its callback or job
+    /// (TaskSubmitted): `.waitForTaskToken` and `.sync`.
+    Submitted,
+}
+
+impl TaskPhase {
+    fn name(self) -> &'static str {
+        match self {
+            TaskPhase::Scheduled => "scheduled",
+            TaskPhase::Started => "started",
+            TaskPhase::Submitted => "submitted",
+        }
+    }
+}
 
 #[derive(Debug)]
 pub(super) struct PendingTask {
     pub(super) frame: FrameId,
     pub(super) kind: TaskKind,
-    pub(super) started: bool,
+    pub(super) phase: TaskPhase,
     pub(super) timeout_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
     pub(super) heartbeat_seconds: Option<u64>,
-    /// TaskSubmitted was recorded.
-    pub(super) submitted: bool,
 }
 
 impl Execution {
+    /// Whether `event` can happen now: every event about a task or timer must find it in a
+    /// phase that allows it. Checked before anything is applied.
+    pub(super) fn admissible(&self, event: &Event) -> Result<(), StepError> {
+        let unexpected =
+            |event: &'static str, reason: String| StepError::UnexpectedEvent { event, reason };
+        let phase = |event: &'static str, task: TaskId| {
+            self.tasks.get(&task).map(|p| p.phase).ok_or_else(|| {
+                unexpected(
+                    event,
+                    format!("task {task} is not running (it ended or was cancelled)"),
+                )
+            })
+        };
+        match event {
+            Event::TaskStarted { task, .. } => match phase("TaskStarted", *task)? {
+                TaskPhase::Scheduled => Ok(()),
+                p => Err(unexpected(
+                    "TaskStarted",
+                    format!("task {task} is already {}", p.name()),
+                )),
+            },
+            Event::TaskSucceeded { task, .. } => phase("TaskSucceeded", *task).map(drop),
+            Event::TaskFailed { task, .. } => phase("TaskFailed", *task).map(drop),
+            Event::TaskHeartbeat { task } => match phase("TaskHeartbeat", *task)? {
+                TaskPhase::Scheduled => Err(unexpected(
+                    "TaskHeartbeat",
+                    format!("task {task} has not started"),
+                )),
+                _ => Ok(()),
+            },
+            Event::TaskSubmitted { task, .. } => {
+                let p = phase("TaskSubmitted", *task)?;
+                let service = self
+                    .tasks
+                    .get(task)
+                    .is_some_and(|p| matches!(p.kind, TaskKind::Service { .. }));
+                if !service {
+                    Err(unexpected(
+                        "TaskSubmitted",
+                        format!("task {task} is not a service integration's"),
+                    ))
+                } else if p == TaskPhase::Submitted {
+                    Err(unexpected(
+                        "TaskSubmitted",
+                        format!("task {task} is already submitted"),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Event::TimerFired { timer } if !self.timers.contains_key(timer) => Err(unexpected(
+                "TimerFired",
+                format!("timer {timer} is not set (it fired or was cancelled)"),
+            )),
+            Event::TimerFired { .. }
+            | Event::Stop { .. }
+            | Event::Start { .. }
+            | Event::Redrive => Ok(()),
+        }
+    }
+
     pub(super) fn cancel_task(&mut self, task: TaskId) {
         if let Some(p) = self.tasks.remove(&task) {
             for t in [p.timeout_timer, p.heartbeat_timer].into_iter().flatten() {
@@ -108,11 +198,10 @@ impl Execution {
             PendingTask {
                 frame: f,
                 kind: kind.clone(),
-                started: false,
+                phase: TaskPhase::Scheduled,
                 timeout_timer,
                 heartbeat_timer: None,
                 heartbeat_seconds,
-                submitted: false,
             },
         );
         self.active(f).waiting = Waiting::Task(id);
@@ -134,10 +223,10 @@ impl Execution {
         let Some(p) = self.tasks.get_mut(&task) else {
             return;
         };
-        if p.started {
+        if p.phase != TaskPhase::Scheduled {
             return;
         }
-        p.started = true;
+        p.phase = TaskPhase::Started;
         let (f, kind, hb) = (p.frame, p.kind.clone(), p.heartbeat_seconds);
         let (ty, details) = match &kind {
             TaskKind::LambdaFunction => (EventType::LambdaFunctionStarted, None),
@@ -189,7 +278,7 @@ impl Execution {
         let Some(p) = self.tasks.get(&task) else {
             return;
         };
-        if p.submitted {
+        if p.phase == TaskPhase::Submitted {
             return;
         }
         let TaskKind::Service {
@@ -199,11 +288,11 @@ impl Execution {
         else {
             return;
         };
-        if !p.started {
+        if p.phase == TaskPhase::Scheduled {
             self.task_started(task, None);
         }
         let Some(f) = self.tasks.get_mut(&task).map(|p| {
-            p.submitted = true;
+            p.phase = TaskPhase::Submitted;
             p.frame
         }) else {
             return;
@@ -224,7 +313,11 @@ impl Execution {
 
     pub(super) fn task_succeeded(&mut self, task: TaskId, output: Value) {
         // A result with no TaskStarted before it: the worker did start it.
-        if self.tasks.get(&task).is_some_and(|p| !p.started) {
+        if self
+            .tasks
+            .get(&task)
+            .is_some_and(|p| p.phase == TaskPhase::Scheduled)
+        {
             self.task_started(task, None);
         }
         let Some(p) = self.take_task(task) else {
