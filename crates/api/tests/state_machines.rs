@@ -577,6 +577,7 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         step_count: 0,
         parent: None,
         test_case: None,
+        history_digest: None,
     };
     let v1 = h.api.control.resolve_for_start(&version_arn, 0.5).unwrap();
     h.store

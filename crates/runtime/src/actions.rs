@@ -95,6 +95,9 @@ fn runtime_error(e: RuntimeError) -> ApiError {
         | RuntimeError::NotRunning
         | RuntimeError::UnexpectedEvent(_) => task_gone(),
         RuntimeError::NotRedrivable(reason) => ApiError::execution_not_redrivable(reason),
+        RuntimeError::Quarantined(cause) => {
+            ApiError::internal(format!("The execution cannot continue: {cause}"))
+        }
         RuntimeError::Store(m) => {
             tracing::error!(error = %m, "runtime failure");
             ApiError::internal("The server could not complete the request")
@@ -241,6 +244,7 @@ impl ExecutionPlane {
             step_count: 0,
             parent,
             test_case,
+            history_digest: None,
         };
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);

@@ -471,6 +471,7 @@ mod tests {
             step_count: 0,
             parent: None,
             test_case: None,
+            history_digest: None,
         };
         let Outcome::Failed { error, cause } = child_outcome(&record, false) else {
             panic!("a failed child fails the task");

@@ -28,8 +28,10 @@ use stepwise_engine::{
     Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
     TokenMinter,
 };
+use stepwise_engine::{Details, EventType, HistoryEvent};
 use stepwise_store::{
-    Batch, ExecutionRecord, ExecutionUpdate, Store, TaskChange, TaskRow, TimerChange, TimerRow,
+    Batch, ExecutionRecord, ExecutionUpdate, HistoryDigest, Store, TaskChange, TaskRow,
+    TimerChange, TimerRow,
 };
 use tokio::sync::oneshot;
 
@@ -64,6 +66,10 @@ pub enum RuntimeError {
     /// task that timed out, a timer already cancelled).
     #[error("{0}")]
     UnexpectedEvent(String),
+    /// Rebuilding the execution from its recorded steps did not give its stored history: it
+    /// was failed rather than continued.
+    #[error("{0}")]
+    Quarantined(String),
 }
 
 /// How a worker answered a task.
@@ -138,6 +144,8 @@ struct Live {
     children: HashMap<u64, String>,
     /// The mock test case it runs (`stateMachineArn#TestCase`), resolved once.
     mocks: Option<TestCase>,
+    /// The digest of its history so far (`None`: recorded before digests were kept).
+    digest: Option<HistoryDigest>,
 }
 
 /// What one batch has done so far, and what to do once it is committed.
@@ -448,6 +456,7 @@ impl Driver {
             record,
             tokens: HashMap::new(),
             children: HashMap::new(),
+            digest: Some(HistoryDigest::default()),
         };
         self.cache.put(arn.clone(), live);
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
@@ -465,7 +474,7 @@ impl Driver {
         match self.step(arn, Event::Stop { error, cause }, pending) {
             Ok(()) => Ok(now_ms()),
             // Already over: StopExecution answers with when it stopped.
-            Err(RuntimeError::NotRunning) => {
+            Err(RuntimeError::NotRunning | RuntimeError::Quarantined(_)) => {
                 let record = self.record(arn)?;
                 Ok(record.stop_ms.unwrap_or_else(now_ms))
             }
@@ -566,8 +575,11 @@ impl Driver {
 
     fn redrive(&mut self, arn: &str, pending: &mut Pending) -> Result<i64, RuntimeError> {
         let at = now_ms();
-        self.step_at(arn, Event::Redrive, at, pending)?;
-        Ok(at)
+        match self.step_at(arn, Event::Redrive, at, pending) {
+            Ok(()) => Ok(at),
+            Err(RuntimeError::Quarantined(why)) => Err(RuntimeError::NotRedrivable(why)),
+            Err(e) => Err(e),
+        }
     }
 
     fn record(&self, arn: &str) -> Result<ExecutionRecord, RuntimeError> {
@@ -577,8 +589,10 @@ impl Driver {
             .ok_or_else(|| RuntimeError::ExecutionDoesNotExist(arn.to_owned()))
     }
 
-    /// Brings an execution into memory, replaying its recorded steps.
-    fn load(&mut self, arn: &str) -> Result<(), RuntimeError> {
+    /// Brings an execution into memory, replaying its recorded steps, and checks that the
+    /// replay gives the history that was committed (its count and digest). One that does not
+    /// is quarantined: failed with a cause that says so, in this batch, and never continued.
+    fn load(&mut self, arn: &str, pending: &mut Pending) -> Result<(), RuntimeError> {
         if self.cache.contains(arn) {
             return Ok(());
         }
@@ -587,11 +601,45 @@ impl Driver {
         let info = execution_info(&record);
         let mut exec = Execution::new(machine, info);
         exec.set_token_minter(self.minter(arn));
+        let mut digest = HistoryDigest::default();
+        let mut count = 0u64;
+        let mut undecodable = None;
         for text in self.store.steps(arn).map_err(store_err)? {
-            let step: Step = serde_json::from_str(&text)
-                .map_err(|e| RuntimeError::Store(format!("a stored step does not decode: {e}")))?;
+            let step: Step = match serde_json::from_str(&text) {
+                Ok(step) => step,
+                Err(e) => {
+                    undecodable = Some(format!("a recorded step that does not decode ({e})"));
+                    break;
+                }
+            };
             // Refusals were recorded as refusals: replay them the same way.
-            let _ = exec.step(step);
+            if let Ok(out) = exec.step(step) {
+                for ev in &out.events {
+                    digest.push(&ev.to_json().to_string());
+                }
+                count += out.events.len() as u64;
+            }
+        }
+        let stored = record
+            .history_digest
+            .as_deref()
+            .and_then(HistoryDigest::parse);
+        let divergence = undecodable.or_else(|| {
+            if count != record.event_count {
+                Some(format!(
+                    "{count} history events where {} were committed",
+                    record.event_count
+                ))
+            } else if stored.is_some_and(|d| d != digest) {
+                Some(format!(
+                    "{count} history events that differ from the {count} committed"
+                ))
+            } else {
+                None
+            }
+        });
+        if let Some(found) = divergence {
+            return Err(self.quarantine(record, stored, &found, pending));
         }
         let mut tokens = HashMap::new();
         let mut children = HashMap::new();
@@ -611,9 +659,71 @@ impl Driver {
                 record,
                 tokens,
                 children,
+                digest: Some(digest),
             },
         );
         Ok(())
+    }
+
+    /// Fails an execution whose replay diverged from its stored history: an ExecutionFailed
+    /// event after the stored ones (States.Runtime, with a cause that says what happened), its
+    /// timers and tasks dropped. Its other events stay as they were. Logged and counted.
+    fn quarantine(
+        &mut self,
+        record: ExecutionRecord,
+        stored: Option<HistoryDigest>,
+        found: &str,
+        pending: &mut Pending,
+    ) -> RuntimeError {
+        let cause = format!(
+            "Stepwise could not rebuild this execution from its recorded steps: replaying them \
+             gave {found}. The execution was stopped rather than continued from a state that \
+             may not be the one recorded."
+        );
+        if record.status != Status::Running.as_str() || pending.closed.contains(&record.arn) {
+            // Already over (an earlier quarantine, or it ended before): nothing to record.
+            return RuntimeError::Quarantined(cause);
+        }
+        tracing::error!(execution = %record.arn, found, "replay diverged from the stored history; execution quarantined");
+        self.shared.metrics.quarantined();
+        self.shared.metrics.finished(Status::Failed);
+        let at = now_ms();
+        let id = record.event_count + 1;
+        let mut details = serde_json::Map::new();
+        details.insert("error".into(), Value::from("States.Runtime"));
+        details.insert("cause".into(), Value::from(cause.as_str()));
+        let event = HistoryEvent {
+            id,
+            previous_event_id: record.event_count,
+            timestamp: time_of(at),
+            event_type: EventType::ExecutionFailed,
+            details: Some(Details::Fields(details)),
+        };
+        let text = event.to_json().to_string();
+        let digest = stored.map(|mut d| {
+            d.push(&text);
+            d.to_text()
+        });
+        pending.batch.events.push((record.arn.clone(), id, text));
+        pending.updates.insert(
+            record.arn.clone(),
+            ExecutionUpdate {
+                arn: record.arn.clone(),
+                status: Status::Failed.as_str().to_owned(),
+                stop_ms: Some(at),
+                output: None,
+                error: Some("States.Runtime".into()),
+                cause: Some(cause.clone()),
+                event_count: id,
+                step_count: record.step_count,
+                redrive_count: record.redrive_count,
+                redrive_ms: record.redrive_ms,
+                closed: true,
+                history_digest: digest,
+            },
+        );
+        pending.closed.push(record.arn);
+        RuntimeError::Quarantined(cause)
     }
 
     /// Signs the `.waitForTaskToken` tokens of one execution.
@@ -635,7 +745,7 @@ impl Driver {
         at_ms: i64,
         pending: &mut Pending,
     ) -> Result<(), RuntimeError> {
-        self.load(arn)?;
+        self.load(arn, pending)?;
         let seed = self.rng.next_u64();
         let Some(live) = self.cache.get_mut(arn) else {
             return Err(RuntimeError::ExecutionDoesNotExist(arn.to_owned()));
@@ -675,10 +785,11 @@ impl Driver {
             if ev.event_type.as_str().ends_with("StateEntered") {
                 pending.transitions += 1;
             }
-            pending
-                .batch
-                .events
-                .push((arn.to_owned(), ev.id, ev.to_json().to_string()));
+            let text = ev.to_json().to_string();
+            if let Some(d) = live.digest.as_mut() {
+                d.push(&text);
+            }
+            pending.batch.events.push((arn.to_owned(), ev.id, text));
         }
         live.record.event_count += out.events.len() as u64;
         let scale = self.shared.wait_time_scale;
@@ -757,6 +868,7 @@ impl Driver {
                 redrive_count: r.redrive_count,
                 redrive_ms: r.redrive_ms,
                 closed: closed || live.exec.status() != Status::Running,
+                history_digest: live.digest.map(HistoryDigest::to_text),
             },
         );
         if closed {

@@ -29,11 +29,16 @@ pub struct Metrics {
     events: AtomicU64,
     batches: AtomicU64,
     express_started: AtomicU64,
+    quarantined: AtomicU64,
 }
 
 impl Metrics {
     pub(crate) fn started(&self) {
         self.started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn quarantined(&self) {
+        self.quarantined.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn express_started(&self) {
@@ -103,12 +108,16 @@ impl Metrics {
              stepwise_history_events_total {}\n\
              # HELP stepwise_store_commits_total Batches committed to the store.\n\
              # TYPE stepwise_store_commits_total counter\n\
-             stepwise_store_commits_total {}",
+             stepwise_store_commits_total {}\n\
+             # HELP stepwise_executions_quarantined_total Executions failed because rebuilding them from their steps did not give their stored history.\n\
+             # TYPE stepwise_executions_quarantined_total counter\n\
+             stepwise_executions_quarantined_total {}",
             started.saturating_sub(closed),
             get(&self.express_started),
             get(&self.transitions),
             get(&self.events),
             get(&self.batches),
+            get(&self.quarantined),
         );
     }
 }

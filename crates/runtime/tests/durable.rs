@@ -46,6 +46,7 @@ fn record(name: &str, input: &str) -> ExecutionRecord {
         step_count: 0,
         parent: None,
         test_case: None,
+        history_digest: None,
     }
 }
 
@@ -221,5 +222,111 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
             .await
             .is_err()
     );
+    runtime.shutdown();
+}
+
+/// The metric `name`'s value in the runtime's Prometheus text.
+fn metric(runtime: &Runtime, name: &str) -> f64 {
+    let mut text = String::new();
+    runtime.metrics().render(&mut text);
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("s.db");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
+    store
+        .put_definition("def1", &definition())
+        .expect("definition");
+    // Long enough a Wait that both executions are still in it at the restart.
+    let slow = RuntimeConfig {
+        wait_time_scale: 1.0,
+        ..config()
+    };
+    let runtime = Runtime::start(store.clone(), slow).expect("runtime starts");
+    let machine = runtime.machine("def1", &definition()).expect("parses");
+    let good = record("good", "{\"i\":1}");
+    let bad = record("bad", "{\"i\":1}");
+    for r in [&good, &bad] {
+        runtime
+            .start_execution(r.clone(), machine.clone(), json!({"i": 1}))
+            .await
+            .expect("start");
+    }
+    runtime.shutdown();
+    drop(runtime);
+    drop(store);
+
+    // Corrupt `bad`'s first recorded step: its input is no longer what ExecutionStarted shows.
+    {
+        let db = rusqlite::Connection::open(&path).expect("open the file");
+        let body: String = db
+            .query_row(
+                "SELECT body FROM steps WHERE execution = ?1 AND seq = 0",
+                [&bad.arn],
+                |r| r.get(0),
+            )
+            .expect("the first step");
+        let mut step: Value = serde_json::from_str(&body).expect("a step is JSON");
+        step["event"]["input_text"] = json!("{\"i\":2}");
+        db.execute(
+            "UPDATE steps SET body = ?2 WHERE execution = ?1 AND seq = 0",
+            rusqlite::params![bad.arn, step.to_string()],
+        )
+        .expect("corrupt it");
+    }
+
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
+    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
+    // Both Waits end together; the driver rebuilds both executions in the same batch.
+    let task = runtime
+        .get_activity_task(ACTIVITY, "worker-1", Duration::from_secs(10))
+        .await
+        .expect("poll")
+        .expect("the good execution reaches its task");
+    assert_eq!(task.execution, good.arn);
+    runtime
+        .answer_task(task, TaskAnswer::Succeeded(json!({"ok": true})))
+        .await
+        .expect("answer");
+    wait_for_status(&*store, &good.arn, "SUCCEEDED").await;
+
+    let failed = wait_for_status(&*store, &bad.arn, "FAILED").await;
+    assert_eq!(failed.error.as_deref(), Some("States.Runtime"));
+    let cause = failed.cause.expect("a cause");
+    assert!(
+        cause.starts_with(
+            "Stepwise could not rebuild this execution from its recorded steps: replaying them \
+             gave 4 history events that differ from the 4 committed."
+        ),
+        "{cause}"
+    );
+    let types = history_types(&*store, &bad.arn);
+    assert_eq!(types.last().map(String::as_str), Some("ExecutionFailed"));
+    assert_eq!(
+        types.len(),
+        5,
+        "the stored events stay, one ExecutionFailed is added"
+    );
+    assert!(store.due_timers(i64::MAX, 10).expect("timers").is_empty());
+    assert_eq!(
+        metric(&runtime, "stepwise_executions_quarantined_total"),
+        1.0
+    );
+    // Stopping it answers as for any execution that is over; redriving it is refused.
+    runtime
+        .stop_execution(bad.arn.clone(), None, None)
+        .await
+        .expect("stop answers");
+    let refused = runtime.redrive_execution(bad.arn.clone()).await;
+    assert!(
+        matches!(&refused, Err(stepwise_runtime::RuntimeError::NotRedrivable(why)) if why.starts_with("Stepwise could not rebuild")),
+        "{refused:?}"
+    );
+    assert_eq!(history_types(&*store, &bad.arn).len(), 5);
     runtime.shutdown();
 }

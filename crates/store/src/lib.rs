@@ -96,6 +96,10 @@ pub struct ExecutionRecord {
     /// The mock configuration test case this execution runs (`stateMachineArn#TestCase`).
     #[serde(default)]
     pub test_case: Option<String>,
+    /// A digest of the history as committed ([`HistoryDigest`]), checked when the execution is
+    /// rebuilt from its steps. `None` for executions recorded before digests were kept.
+    #[serde(default)]
+    pub history_digest: Option<String>,
 }
 
 /// Which executions ListExecutions wants.
@@ -129,6 +133,40 @@ pub struct ExecutionUpdate {
     pub redrive_ms: Option<i64>,
     /// The execution is over: its timers and tasks go too.
     pub closed: bool,
+    /// The history's digest after this update's events.
+    pub history_digest: Option<String>,
+}
+
+/// A running digest of an execution's history: each event's stored text, in order, folded
+/// into 64-bit FNV-1a. Not cryptographic: it tells a replay that diverged from what was
+/// committed, cheaply, for every event appended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryDigest(u64);
+
+impl Default for HistoryDigest {
+    fn default() -> Self {
+        HistoryDigest(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl HistoryDigest {
+    /// The digest of a history whose stored digest is `text` (`None` if it does not parse).
+    pub fn parse(text: &str) -> Option<HistoryDigest> {
+        u64::from_str_radix(text, 16).ok().map(HistoryDigest)
+    }
+
+    /// Folds in the next event's stored text.
+    pub fn push(&mut self, event: &str) {
+        for byte in event.bytes().chain(std::iter::once(b'\n')) {
+            self.0 ^= u64::from(byte);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    /// As stored: 16 hex digits.
+    pub fn to_text(self) -> String {
+        format!("{:016x}", self.0)
+    }
 }
 
 /// A pending timer of an open execution.

@@ -63,6 +63,7 @@ fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
         step_count: 0,
         parent: None,
         test_case: None,
+        history_digest: None,
     }
 }
 
@@ -200,6 +201,7 @@ fn executions_list_newest_first_with_filters_and_cursor() {
             redrive_count: 0,
             redrive_ms: None,
             closed: true,
+            history_digest: None,
         });
         s.commit(&done).expect("commit");
 
@@ -297,6 +299,7 @@ fn timers_come_due_in_order_and_go_with_their_execution() {
             redrive_count: 0,
             redrive_ms: None,
             closed: true,
+            history_digest: None,
         });
         s.commit(&cancel).expect("commit");
         let due: Vec<_> = s
