@@ -289,12 +289,7 @@ impl ExecutionPlane {
     }
 
     fn record(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
-        let parsed = arn::expect_execution(arn)?;
-        if matches!(parsed.resource, Resource::ExpressExecution { .. }) {
-            return Err(ApiError::invalid_arn(
-                "Resource type not valid in this context: express",
-            ));
-        }
+        arn::expect_standard_execution(arn)?;
         self.runtime
             .store()
             .get_execution(arn)
@@ -361,6 +356,10 @@ impl ExecutionPlane {
         let known = store.get_resource(&sm).map_err(store_failed)?;
         if known.is_none_or(|r| r.kind != kind) {
             return Err(ApiError::state_machine_does_not_exist(&sm));
+        }
+        // Express executions are not listed: AWS refuses the action for Express state machines.
+        if self.control.is_express(&sm)? == Some(true) {
+            return Err(ApiError::state_machine_type_not_supported());
         }
         let limit = page_size_of(input);
         let after: Option<ExecutionCursor> = token_of(input, "ListExecutions", &sm)?;

@@ -334,14 +334,28 @@ def test_express_start_execution():
     e = sfn.start_execution(stateMachineArn=arn, name=n, input="{}")["executionArn"]
     sm_name = arn.rsplit(":", 1)[1]
     assert f":express:{sm_name}:{n}:" in e, e
-    expect_error(
-        "InvalidArn",
+    # AWS (recorded): the actions it refuses for Express executions answer their ARN with
+    # InvalidArn, and ListExecutions on an Express state machine with StateMachineTypeNotSupported.
+    express_arn = "Invalid Arn: 'Resource type not valid in this context: express'"
+    for call in (
         sfn.describe_execution,
-        executionArn=e,
-        message="Invalid Arn: 'Resource type not valid in this context: express'",
-    )
-    # Express executions keep no history here and are not listed as Standard ones are.
-    expect_error("InvalidArn", sfn.get_execution_history, executionArn=e)
+        sfn.get_execution_history,
+        sfn.stop_execution,
+        sfn.redrive_execution,
+        sfn.describe_state_machine_for_execution,
+        sfn.list_map_runs,
+    ):
+        expect_error("InvalidArn", call, executionArn=e, message=express_arn)
+    not_supported = "This operation is not supported by this type of state machine"
+    expect_error("StateMachineTypeNotSupported", sfn.list_executions, stateMachineArn=arn, message=not_supported)
+    version = sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name=name("a"), routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}]
+    )["stateMachineAliasArn"]
+    for qualified in (version, alias):
+        expect_error(
+            "StateMachineTypeNotSupported", sfn.list_executions, stateMachineArn=qualified, message=not_supported
+        )
 
 
 def test_start_sync_execution():
