@@ -148,7 +148,7 @@ async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
         Err(e) => Err(e),
     };
     let elapsed = started.elapsed();
-    let ms = elapsed.as_secs_f64() * 1000.0;
+    let ms = wire::duration_ms(elapsed);
     let request_id = wire::uuid_v4();
     let mut response = match result {
         Ok(output) => {
