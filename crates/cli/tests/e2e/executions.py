@@ -158,6 +158,23 @@ def test_invalid_execution_input_message():
     )
     eq(msg.count("Invalid State Machine Execution Input"), 1, f"the prefix once in {msg!r}")
     assert msg.endswith("'"), msg
+    # The three texts recorded against AWS (../shared/conformance/asl/cases.jsonl).
+    for text, detail in [
+        (
+            "not some json",
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token "
+            "'null', 'true' or 'false')",
+        ),
+        ("{'not': 'json'", "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+        ("", "Invalid execution input."),
+    ]:
+        expect_error(
+            "InvalidExecutionInput",
+            sfn.start_execution,
+            stateMachineArn=arn,
+            input=text,
+            message=f"Invalid State Machine Execution Input: '{detail}'",
+        )
 
 
 def test_list_executions_with_status_filter():
