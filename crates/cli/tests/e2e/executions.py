@@ -177,6 +177,25 @@ def test_invalid_execution_input_message():
         )
 
 
+def test_input_limit_is_in_utf8_bytes():
+    """AWS: "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+    encoding" (262,144): a JSON string of three-byte characters that is 262,144 bytes long
+    starts; one byte more is refused, though it has a third as many characters."""
+    arn = create_machine(sfn)
+    at_limit = '"' + "€" * 87_380 + 'aa"'
+    assert len(at_limit.encode("utf-8")) == 262_144
+    e = sfn.start_execution(stateMachineArn=arn, input=at_limit)["executionArn"]
+    eq(wait_done(sfn, e)["status"], "SUCCEEDED", "status at the limit")
+    expect_error(
+        "ValidationException",
+        sfn.start_execution,
+        stateMachineArn=arn,
+        input=at_limit + " ",
+        message="1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144",
+    )
+
+
 def test_list_executions_with_status_filter():
     arn = create_machine(sfn, definition(
         {
