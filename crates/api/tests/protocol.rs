@@ -79,6 +79,24 @@ async fn malformed_and_non_object_bodies_are_serialization_errors() {
     }
 }
 
+/// A request in proxy form (an absolute URL, as a client sends it to an HTTP proxy) is served
+/// like any other: with `HTTP_PROXY` pointing at the server, clients reach it even on the
+/// `sync-` host StartSyncExecution and TestState are prefixed with.
+#[tokio::test]
+async fn requests_in_proxy_form_are_served() {
+    let h = Harness::new();
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("http://sync-localhost:8083/")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let (status, _, text) = h.raw(request).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(text, r#"{"stateMachines":[]}"#);
+}
+
 /// A body that is not JSON is described in Jackson's words (AWS's parser), not serde_json's.
 #[tokio::test]
 async fn malformed_bodies_are_described_as_jackson_describes_them() {
