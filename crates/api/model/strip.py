@@ -1,6 +1,11 @@
 #!/usr/bin/env python3
 """Writes the Step Functions service model without its "documentation" members.
 
+One thing the documentation says is kept, as a Stepwise annotation: a structure member whose
+documentation says "Length constraints apply to the payload size, and are expressed as bytes in
+UTF-8 encoding" (execution input, task output) gets `"lengthInUtf8Bytes": true`, so its length
+is counted in UTF-8 bytes, not in characters as the model's `max` otherwise is.
+
 Usage: strip.py [SOURCE] [DEST]
 Defaults: ../../../../shared/aws/stepfunctions-2016-11-23.service.json -> stepfunctions.json
 (both relative to this script). The output is what `crates/api` embeds: shapes, operations and
@@ -18,9 +23,15 @@ DEFAULT_SOURCE = os.path.join(
 DEFAULT_DEST = os.path.join(HERE, "stepfunctions.json")
 
 
+UTF8_BYTES = "expressed as bytes in UTF-8 encoding"
+
+
 def strip(node):
     if isinstance(node, dict):
-        return {k: strip(v) for k, v in node.items() if k != "documentation"}
+        out = {k: strip(v) for k, v in node.items() if k != "documentation"}
+        if "shape" in node and UTF8_BYTES in node.get("documentation", ""):
+            out["lengthInUtf8Bytes"] = True
+        return out
     if isinstance(node, list):
         return [strip(v) for v in node]
     return node

@@ -349,6 +349,18 @@ pub fn expect_execution(arn: &str) -> Result<ResourceArn, ApiError> {
     }
 }
 
+/// Reads the ARN of a Standard execution: the actions AWS refuses for Express executions
+/// (DescribeExecution, GetExecutionHistory, StopExecution, ...) answer an Express execution's ARN
+/// with `Invalid Arn: 'Resource type not valid in this context: express'`, as AWS's recordings
+/// show.
+pub fn expect_standard_execution(arn: &str) -> Result<ResourceArn, ApiError> {
+    let parsed = parse(arn)?;
+    match parsed.resource {
+        Resource::Execution { .. } => Ok(parsed),
+        ref other => Err(wrong_type(other.type_name())),
+    }
+}
+
 /// Reads an activity ARN.
 pub fn expect_activity(arn: &str) -> Result<String, ApiError> {
     match parse(arn)?.resource {
@@ -548,6 +560,12 @@ mod tests {
         assert!(expect_activity(&a.state_machine("x")).is_err());
         assert!(expect_execution(&a.execution("s", "e")).is_ok());
         assert!(expect_execution(&a.activity("x")).is_err());
+        assert!(expect_standard_execution(&a.execution("s", "e")).is_ok());
+        let express = expect_standard_execution(&a.express_execution("s", "e", "u"));
+        assert_eq!(
+            express.unwrap_err().message,
+            "Invalid Arn: 'Resource type not valid in this context: express'"
+        );
     }
 
     #[test]

@@ -65,6 +65,11 @@ pub struct Shape {
     pub enum_values: Option<Vec<String>>,
     pub sensitive: bool,
     pub exception: bool,
+    /// Members whose length AWS documents in UTF-8 bytes ("Length constraints apply to the
+    /// payload size, and are expressed as bytes in UTF-8 encoding": execution input, task
+    /// output), marked `lengthInUtf8Bytes` by `model/strip.py`. Other strings are counted in
+    /// characters.
+    pub utf8_byte_members: Vec<String>,
 }
 
 impl Shape {
@@ -155,6 +160,15 @@ impl ServiceModel {
                         .collect()
                 })
                 .unwrap_or_default();
+            let utf8_byte_members = shape["members"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .filter(|(_, spec)| spec["lengthInUtf8Bytes"] == true)
+                        .map(|(member, _)| member.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
             let strings = |key: &str| {
                 shape[key].as_array().map(|list| {
                     list.iter()
@@ -178,6 +192,7 @@ impl ServiceModel {
                     enum_values: strings("enum"),
                     sensitive: shape["sensitive"].as_bool().unwrap_or(false),
                     exception: shape["exception"].as_bool().unwrap_or(false),
+                    utf8_byte_members,
                 },
             );
         }
@@ -217,6 +232,16 @@ mod tests {
         assert_eq!(input.member_shape("name"), Some("Name"));
         assert_eq!(m.shape("Name").unwrap().max, Some(80.0));
         assert!(m.shape("Definition").unwrap().sensitive);
+    }
+
+    #[test]
+    fn payload_members_are_counted_in_utf8_bytes() {
+        let m = model();
+        let members = |shape: &str| m.shape(shape).unwrap().utf8_byte_members.clone();
+        assert_eq!(members("StartExecutionInput"), ["input"]);
+        assert_eq!(members("StartSyncExecutionInput"), ["input"]);
+        assert_eq!(members("SendTaskSuccessInput"), ["output"]);
+        assert!(members("CreateStateMachineInput").is_empty());
     }
 
     #[test]

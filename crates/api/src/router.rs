@@ -110,14 +110,30 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    let value: Value = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError::serialization(format!("Malformed JSON request body: {e}")))?;
+    let text = std::str::from_utf8(&bytes).map_err(|e| not_utf8(&bytes, &e))?;
+    let value = stepwise_asl::parse_json(text).map_err(|e| ApiError::serialization(e.message))?;
     // `null` is no input at all; other non-objects fail the model check as AWS fails them.
     Ok(if value.is_null() {
         Value::Object(serde_json::Map::new())
     } else {
         value
     })
+}
+
+/// A body that is not UTF-8, in Jackson's words for the first bad byte.
+fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> ApiError {
+    let at = e.valid_up_to();
+    let message = match (e.error_len(), bytes.get(at)) {
+        (None, _) | (_, None) => "Unexpected end-of-input in a UTF-8 character".to_string(),
+        (Some(_), Some(&b)) if b & 0xC0 == 0x80 || b >= 0xF5 || b == 0xC0 || b == 0xC1 => {
+            format!("Invalid UTF-8 start byte 0x{b:x}")
+        }
+        (Some(len), Some(_)) => {
+            let bad = bytes.get(at + len).copied().unwrap_or_default();
+            format!("Invalid UTF-8 middle byte 0x{bad:x}")
+        }
+    };
+    ApiError::serialization(message)
 }
 
 async fn answer(
@@ -148,7 +164,7 @@ async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
         Err(e) => Err(e),
     };
     let elapsed = started.elapsed();
-    let ms = elapsed.as_secs_f64() * 1000.0;
+    let ms = wire::duration_ms(elapsed);
     let request_id = wire::uuid_v4();
     let mut response = match result {
         Ok(output) => {

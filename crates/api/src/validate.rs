@@ -180,6 +180,17 @@ fn check_structure(members: &Map<String, Value>, shape: &Shape, path: &str, out:
                     ));
                 }
             }
+            Some(Value::String(text)) if shape.utf8_byte_members.contains(name) => {
+                // AWS documents these lengths in UTF-8 bytes, not characters.
+                if let Some(s) = m.shape(target) {
+                    check_length(text.len() as f64, s, &mut |constraint| {
+                        out.push(format!(
+                            "{} failed to satisfy constraint: {constraint}",
+                            shown_value(&Value::String(text.clone()), s, &member_path)
+                        ));
+                    });
+                }
+            }
             Some(v) => {
                 if let Some(s) = m.shape(target) {
                     check_value(v, s, &member_path, out);
@@ -189,16 +200,21 @@ fn check_structure(members: &Map<String, Value>, shape: &Shape, path: &str, out:
     }
 }
 
+/// `Value 'x' at 'path'`, or `Value at 'path'` for a sensitive shape.
+fn shown_value(value: &Value, shape: &Shape, path: &str) -> String {
+    if shape.sensitive {
+        format!("Value at '{path}'")
+    } else {
+        format!("Value '{}' at '{path}'", render(value, shape))
+    }
+}
+
 fn check_value(value: &Value, shape: &Shape, path: &str, out: &mut Vec<String>) {
     let m = model();
     let mut fail = |constraint: String| {
-        let shown = if shape.sensitive {
-            format!("Value at '{path}'")
-        } else {
-            format!("Value '{}' at '{path}'", render(value, shape))
-        };
         out.push(format!(
-            "{shown} failed to satisfy constraint: {constraint}"
+            "{} failed to satisfy constraint: {constraint}",
+            shown_value(value, shape, path)
         ));
     };
     match (value, shape.kind) {
@@ -552,6 +568,32 @@ mod tests {
             ),
             "1 validation error detected: Value 'BATCH' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]"
         );
+    }
+
+    #[test]
+    fn payloads_are_counted_in_utf8_bytes_other_strings_in_characters() {
+        let arn = "arn:aws:states:us-east-1:123456789012:stateMachine:m";
+        let too_long = "1 validation error detected: Value at 'input' failed to satisfy constraint: Member must have length less than or equal to 262144";
+        // 87,381 three-byte characters and one ASCII one: 87,382 characters, 262,144 bytes.
+        let at_limit = format!("{}a", "€".repeat(87_381));
+        assert_eq!(at_limit.len(), 262_144);
+        for action in ["StartExecution", "StartSyncExecution"] {
+            let ok = json!({"stateMachineArn": arn, "input": at_limit});
+            assert!(check_input(action, &ok).is_ok(), "{action}");
+            let over = json!({"stateMachineArn": arn, "input": format!("{at_limit}a")});
+            assert_eq!(message(action, over), too_long, "{action}");
+        }
+        // Far fewer characters than the limit, more bytes.
+        let euros = "€".repeat(100_000);
+        let over = json!({"taskToken": "t", "output": euros});
+        assert_eq!(
+            message("SendTaskSuccess", over),
+            "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to 262144"
+        );
+        // A name is counted in characters: 80 three-byte characters are allowed.
+        let name = "€".repeat(80);
+        let named = json!({"stateMachineArn": arn, "name": name});
+        assert!(check_input("StartExecution", &named).is_ok());
     }
 
     #[test]

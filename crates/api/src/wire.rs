@@ -12,6 +12,12 @@ pub fn timestamp(ms: i64) -> Value {
     Number::from_f64(ms as f64 / 1000.0).map_or(Value::Null, Value::Number)
 }
 
+/// A duration in milliseconds rounded to hundredths, as logs show it (`48.38`, not
+/// `48.38424000000005`).
+pub fn duration_ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
+}
+
 /// Milliseconds since the epoch, now.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -63,6 +69,20 @@ mod tests {
         assert_eq!(timestamp(1_700_000_000_123).to_string(), "1700000000.123");
         assert_eq!(timestamp(1_700_000_000_000).to_string(), "1700000000");
         assert_eq!(timestamp(1_700_000_000_050).to_string(), "1700000000.05");
+    }
+
+    #[test]
+    fn durations_are_rounded_to_hundredths_of_a_millisecond() {
+        let d = std::time::Duration::from_nanos(48_384_240);
+        assert_eq!(duration_ms(d).to_string(), "48.38");
+        assert_eq!(
+            duration_ms(std::time::Duration::from_millis(3)).to_string(),
+            "3"
+        );
+        assert_eq!(
+            duration_ms(std::time::Duration::from_micros(70)).to_string(),
+            "0.07"
+        );
     }
 
     #[test]

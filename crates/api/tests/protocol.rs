@@ -79,6 +79,63 @@ async fn malformed_and_non_object_bodies_are_serialization_errors() {
     }
 }
 
+/// A request in proxy form (an absolute URL, as a client sends it to an HTTP proxy) is served
+/// like any other: with `HTTP_PROXY` pointing at the server, clients reach it even on the
+/// `sync-` host StartSyncExecution and TestState are prefixed with.
+#[tokio::test]
+async fn requests_in_proxy_form_are_served() {
+    let h = Harness::new();
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("http://sync-localhost:8083/")
+        .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+        .header("content-type", "application/x-amz-json-1.0")
+        .body(axum::body::Body::from("{}"))
+        .unwrap();
+    let (status, _, text) = h.raw(request).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(text, r#"{"stateMachines":[]}"#);
+}
+
+/// A body that is not JSON is described in Jackson's words (AWS's parser), not serde_json's.
+#[tokio::test]
+async fn malformed_bodies_are_described_as_jackson_describes_them() {
+    let h = Harness::new();
+    let cases: [(&[u8], &str); 5] = [
+        (
+            b"not json",
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')",
+        ),
+        (
+            b"{\"a\":}",
+            "Unexpected character ('}' (code 125)): expected a value",
+        ),
+        (
+            b"{'a': 1}",
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name",
+        ),
+        (
+            b"{} {}",
+            "Trailing token (of type START_OBJECT) found after value (bound as `com.fasterxml.jackson.databind.JsonNode`): not allowed as per `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`",
+        ),
+        (b"{\"a\": \"\xff\"}", "Invalid UTF-8 start byte 0xff"),
+    ];
+    for (body, message) in cases {
+        let request = axum::http::Request::builder()
+            .method("POST")
+            .uri("/")
+            .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+            .header("content-type", "application/x-amz-json-1.0")
+            .body(axum::body::Body::from(body.to_vec()))
+            .unwrap();
+        let (status, _, text) = h.raw(request).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let v: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["__type"], "SerializationException");
+        assert_eq!(v["message"], message, "{}", String::from_utf8_lossy(body));
+    }
+}
+
 #[tokio::test]
 async fn empty_bodies_and_other_json_content_types_are_accepted() {
     let h = Harness::new();

@@ -30,6 +30,7 @@ pub mod timestamp;
 
 pub use diagnostic::{Diagnostic, DiagnosticCode, Report, Severity};
 pub use model::StateMachine;
+pub use parse::json_syntax::{JsonSyntaxError, parse_json};
 pub use parse::{
     MachineType, ParseOptions, parse_definition, parse_state, parse_value, validate_definition,
 };

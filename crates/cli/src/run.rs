@@ -130,9 +130,10 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
         Some(path) => read(path)?,
         None => args.input.clone(),
     };
-    let input: Value = serde_json::from_str(&input_text).map_err(|e| {
+    let input = stepwise_asl::parse_json(&input_text).map_err(|e| {
         Usage(format!(
-            "InvalidExecutionInput: Invalid State Machine Execution Input: '{e}'"
+            "InvalidExecutionInput: Invalid State Machine Execution Input: '{}'",
+            e.message
         ))
     })?;
 

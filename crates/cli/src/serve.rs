@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use stepwise_api::wire::duration_ms;
 use stepwise_api::{Api, Arns, Control, router};
 use stepwise_runtime::actions::ExecutionPlane;
 use stepwise_runtime::{Integrations, MockConfig, Runtime, RuntimeConfig, Starter};
@@ -39,7 +40,11 @@ struct Settings {
     scale: f64,
     arns: Arns,
     config: Arc<Config>,
+    /// The configuration file in use, if any.
+    config_path: Option<PathBuf>,
     mocks: Option<Arc<MockConfig>>,
+    /// The mock configuration file in use, if any.
+    mock_path: Option<PathBuf>,
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
@@ -66,10 +71,10 @@ fn settings(args: &Args) -> Result<Settings, String> {
     let mock_path = var("SFN_MOCK_CONFIG")
         .map(PathBuf::from)
         .or_else(|| server.mock_config.as_ref().map(|p| config.resolve(p)));
-    let mocks = match mock_path {
+    let mocks = match &mock_path {
         None => None,
         Some(path) => {
-            let text = std::fs::read_to_string(&path).map_err(|e| {
+            let text = std::fs::read_to_string(path).map_err(|e| {
                 format!("cannot read the mock configuration {}: {e}", path.display())
             })?;
             let parsed = MockConfig::parse(&text).map_err(|errors| {
@@ -106,15 +111,20 @@ fn settings(args: &Args) -> Result<Settings, String> {
         scale,
         arns,
         mocks,
+        mock_path,
         config: Arc::new(config),
+        config_path: args.config.clone(),
     })
 }
 
+/// Logs go to stderr, coloured only when it is a terminal (a file or a pipe gets plain text).
 fn init_logging() {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("STEPWISE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if std::env::var("STEPWISE_LOG_FORMAT").is_ok_and(|f| f == "json") {
         builder.json().init();
@@ -204,9 +214,13 @@ pub fn run(args: &Args) -> ExitCode {
         let app = router(api);
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
+            account = %settings.arns.account,
+            region = %settings.arns.region,
             store = %settings.store.display(),
+            config = %shown(settings.config_path.as_deref()),
+            mock_config = %shown(settings.mock_path.as_deref()),
             wait_time_scale = scale,
-            ready_ms = began.elapsed().as_secs_f64() * 1000.0,
+            ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );
         // After SIGTERM, open requests get a grace period to finish; long polls
@@ -243,6 +257,11 @@ pub fn run(args: &Args) -> ExitCode {
             }
         }
     })
+}
+
+/// A file named in the start-up line, or `none`.
+fn shown(path: Option<&std::path::Path>) -> String {
+    path.map_or_else(|| "none".to_owned(), |p| p.display().to_string())
 }
 
 /// How long open requests may run on after SIGTERM or Ctrl-C.

@@ -13,7 +13,9 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 
-use support::{Server, http_get, python, python_command, run_python, scratch_store};
+use support::{
+    Server, http_get, python, python_command, run_python, run_python_env, scratch_store,
+};
 
 /// Runs one script (or some of its tests: names, or `-name` to leave one out) against a fresh
 /// server.
@@ -107,6 +109,22 @@ fn test_state() {
 #[test]
 fn aws_cli() {
     script("aws_cli", "aws_cli.py");
+}
+
+/// Every way round the `sync-` host prefix the README gives, with boto3 and the AWS CLI.
+#[test]
+fn host_prefix_workarounds() {
+    let Some(python) = python() else { return };
+    let store = scratch_store("host_prefix");
+    let server = Server::start(&store, &[("WAIT_TIME_SCALE", "0.01")]);
+    let scratch = store.parent().expect("scratch dir").display().to_string();
+    run_python_env(
+        &python,
+        "host_prefix.py",
+        &server,
+        &[],
+        &[("STEPWISE_SCRATCH", &scratch)],
+    );
 }
 
 fn metric(body: &str, series: &str) -> Option<f64> {

@@ -162,7 +162,7 @@ fn bad_input_json_exits_two_with_a_clear_message() {
     assert!(out.stdout.is_empty());
     assert_eq!(
         stderr(&out),
-        "stepwise: InvalidExecutionInput: Invalid State Machine Execution Input: 'key must be a string at line 1 column 2'\n"
+        "stepwise: InvalidExecutionInput: Invalid State Machine Execution Input: 'Unexpected character ('n' (code 110)): was expecting double-quote to start field name'\n"
     );
 }
 

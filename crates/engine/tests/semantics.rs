@@ -230,6 +230,30 @@ fn oversized_output_is_data_limit_exceeded() {
     );
 }
 
+/// AWS's 256 KiB quota counts the state's output as UTF-8 bytes: 262,144 bytes pass, one more
+/// fails, whatever the number of characters.
+#[test]
+fn the_payload_limit_is_counted_in_utf8_bytes() {
+    let pass = |result: String| json!({"StartAt": "Big", "States": {"Big": {"Type": "Pass", "Result": result, "End": true}}});
+    // Two quotes, 87,380 three-byte characters and two ASCII ones: 262,144 bytes in all.
+    let at_limit = format!("{}aa", "€".repeat(87_380));
+    assert_eq!(serde_json::to_string(&at_limit).unwrap().len(), 262_144);
+    let r = run(pass(at_limit.clone()), json!({}));
+    assert_eq!(r.completion.status, Status::Succeeded, "{:?}", r.completion);
+    let r = run(pass(format!("{at_limit}a")), json!({}));
+    assert_eq!(r.completion.status, Status::Failed);
+    assert_eq!(
+        r.completion.error.as_deref(),
+        Some("States.DataLimitExceeded")
+    );
+    assert_eq!(
+        r.completion.cause.as_deref(),
+        Some(
+            "The state/task 'Big' returned a result with a size exceeding the maximum number of bytes service limit."
+        )
+    );
+}
+
 #[test]
 fn an_execution_that_reaches_25000_history_events_fails() {
     // Each turn of the loop records four events; the loop never ends on its own.

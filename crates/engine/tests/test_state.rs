@@ -152,6 +152,10 @@ fn bad_requests_get_aws_errors() {
     req.input = Some("{not json".into());
     let err = test_state(&req, &mut handler, now, 1).unwrap_err();
     assert_eq!(err.code, TestStateErrorCode::InvalidExecutionInput);
+    assert_eq!(
+        err.message,
+        "Invalid State Machine Execution Input: 'Unexpected character ('n' (code 110)): was expecting double-quote to start field name'"
+    );
 
     let mut req = request(json!({"Type": "Pass", "Next": 3}), json!({}));
     req.role_arn = None;

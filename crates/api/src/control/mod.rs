@@ -202,6 +202,14 @@ impl Control {
         })
     }
 
+    /// Whether the state machine an unqualified, version or alias ARN names is of type EXPRESS
+    /// (`None` when there is no such state machine). A state machine's type never changes, so
+    /// its versions and aliases share it.
+    pub fn is_express(&self, arn: &str) -> Result<Option<bool>, ApiError> {
+        let machine = self.state_machine(&Arns::unqualified(arn))?;
+        Ok(machine.map(|sm| sm.machine_type == "EXPRESS"))
+    }
+
     // ----- store access ------------------------------------------------------------------------
 
     /// Holds the write lock for a read-modify-write sequence.

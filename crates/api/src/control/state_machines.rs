@@ -534,11 +534,9 @@ impl Control {
         input: &Value,
     ) -> Result<Value, ApiError> {
         let arn = req_str(input, "executionArn")?;
-        let parsed = arn::expect_execution(arn)?;
-        if let Resource::ExpressExecution { .. } = parsed.resource {
-            // Express executions are not kept: AWS does not support this action for them.
-            return Err(ApiError::execution_does_not_exist(arn));
-        }
+        // AWS does not support this action for Express executions; it refuses their ARNs as it
+        // does for DescribeExecution.
+        arn::expect_standard_execution(arn)?;
         let record = self
             .store
             .get_execution(arn)?

@@ -1,12 +1,66 @@
-//! Diagnostics for definitions that are not JSON, worded as AWS words them.
+//! JSON text that is not JSON, described in Jackson's words, as AWS describes it.
 //!
-//! AWS parses definitions with Jackson and passes its message through as an
+//! AWS parses JSON with Jackson and passes its message through: in a definition's
 //! `INVALID_JSON_DESCRIPTION` diagnostic, e.g. `Unrecognized token 'not': was expecting (JSON
 //! String, Number, Array, Object or token 'null', 'true' or 'false')` with the location
-//! `[Source: (String)"not a definition"; line: 1, column: 4]`. serde_json tells us *that* the
-//! text is not JSON; this small scanner finds the first problem the way Jackson reports it.
+//! `[Source: (String)"not a definition"; line: 1, column: 4]`, and in the API's answers to bad
+//! execution input, task output and request bodies ([`parse_json`]). serde_json tells us *that*
+//! the text is not JSON; this small scanner finds the first problem the way Jackson reports it.
+
+use std::fmt;
+
+use serde_json::Value;
 
 use crate::diagnostic::{Diagnostic, DiagnosticCode};
+
+/// Why a text is not JSON, as Jackson says it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonSyntaxError {
+    /// Jackson's message without its location, e.g. `Unexpected character (''' (code 39)): was
+    /// expecting double-quote to start field name`: what AWS quotes in InvalidExecutionInput.
+    pub message: String,
+    /// Jackson's location, e.g. `[Source: (String)"{'a'"; line: 1, column: 2]` (empty when the
+    /// text is well-formed but nested deeper than the parser goes).
+    pub location: String,
+}
+
+impl fmt::Display for JsonSyntaxError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for JsonSyntaxError {}
+
+/// Parses JSON text (one value, with nothing after it but whitespace); text that is not JSON is
+/// described as Jackson describes it.
+pub fn parse_json(text: &str) -> Result<Value, JsonSyntaxError> {
+    let parsed = serde_json::from_str(text);
+    parsed.map_err(|e| {
+        let chars: Vec<char> = text.chars().collect();
+        match scan(&chars) {
+            Some(problem) => JsonSyntaxError {
+                message: problem.message,
+                location: source_location(&chars, problem.at),
+            },
+            // Well-formed to Jackson, refused by serde_json: nested deeper than it parses.
+            None => JsonSyntaxError {
+                message: format!("The JSON text is nested too deeply ({e})"),
+                location: String::new(),
+            },
+        }
+    })
+}
+
+/// The first problem in `chars`, or `None` when Jackson would read it.
+fn scan(chars: &[char]) -> Option<Problem> {
+    let mut scanner = Scanner {
+        chars,
+        pos: 0,
+        depth: 0,
+    };
+    scanner.document().err()
+}
 
 /// Jackson shows at most this many characters of the source in a location.
 const MAX_SNIPPET_CHARS: usize = 500;
@@ -19,12 +73,7 @@ const VALUE_LIST: &str = "(JSON String, Number, Array, Object or token 'null', '
 /// The `INVALID_JSON_DESCRIPTION` diagnostic for text that is not JSON.
 pub(super) fn diagnose(text: &str) -> Diagnostic {
     let chars: Vec<char> = text.chars().collect();
-    let mut scanner = Scanner {
-        chars: &chars,
-        pos: 0,
-        depth: 0,
-    };
-    let Some(problem) = scanner.document().err() else {
+    let Some(problem) = scan(&chars) else {
         // Well-formed, but deeper than we parse.
         return Diagnostic::error(
             DiagnosticCode::TooDeeplyNested,
@@ -141,8 +190,48 @@ impl Scanner<'_> {
     fn document(&mut self) -> Scan {
         match self.next() {
             None => self.fail("No content to map due to end-of-input", self.pos),
-            Some(c) => self.value(c),
+            Some(c) => {
+                self.value(c)?;
+                self.trailing()
+            }
         }
+    }
+
+    /// Anything after the root value but whitespace. Jackson reads the next token: one it cannot
+    /// read fails as anywhere else; one it can is refused as a trailing token.
+    fn trailing(&mut self) -> Scan {
+        let Some(c) = self.next() else {
+            return Ok(());
+        };
+        let at = self.pos;
+        let token = match c {
+            '{' => "START_OBJECT",
+            '[' => "START_ARRAY",
+            '"' => "VALUE_STRING",
+            't' => "VALUE_TRUE",
+            'f' => "VALUE_FALSE",
+            'n' => "VALUE_NULL",
+            _ => "VALUE_NUMBER_INT",
+        };
+        if !matches!(c, '{' | '[') {
+            // Only its first token is read: a scalar must be whole, an object or array open.
+            self.value(c)?;
+        }
+        let token = if token == "VALUE_NUMBER_INT"
+            && self.chars[at - 1..self.pos]
+                .iter()
+                .any(|c| matches!(c, '.' | 'e' | 'E'))
+        {
+            "VALUE_NUMBER_FLOAT"
+        } else {
+            token
+        };
+        self.fail(
+            format!(
+                "Trailing token (of type {token}) found after value (bound as `com.fasterxml.jackson.databind.JsonNode`): not allowed as per `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`"
+            ),
+            at,
+        )
     }
 
     /// A value whose first character `c` was just consumed.
@@ -465,6 +554,64 @@ mod tests {
         assert_eq!(
             diagnose(&deep_but_valid).code,
             DiagnosticCode::TooDeeplyNested
+        );
+    }
+
+    #[test]
+    fn parse_json_gives_jacksons_message_without_the_location() {
+        // AWS's recorded InvalidExecutionInput details (LocalStack's snapshots of AWS).
+        let e = parse_json("not some json").unwrap_err();
+        assert_eq!(
+            e.message,
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+        assert_eq!(
+            e.location,
+            "[Source: (String)\"not some json\"; line: 1, column: 4]"
+        );
+        assert_eq!(
+            parse_json("{'not': 'json'").unwrap_err().message,
+            "Unexpected character (''' (code 39)): was expecting double-quote to start field name"
+        );
+        assert_eq!(
+            parse_json("").unwrap_err().message,
+            "No content to map due to end-of-input"
+        );
+        assert_eq!(
+            parse_json(" {\"a\": [1, 2.5e3, \"é\"]} ").unwrap(),
+            serde_json::json!({"a": [1, 2.5e3, "é"]})
+        );
+    }
+
+    #[test]
+    fn content_after_the_value_is_refused() {
+        assert_eq!(
+            parse_json("{} x").unwrap_err().message,
+            "Unrecognized token 'x': was expecting (JSON String, Number, Array, Object or token 'null', 'true' or 'false')"
+        );
+        assert_eq!(
+            parse_json("{} {}").unwrap_err().message,
+            "Trailing token (of type START_OBJECT) found after value (bound as `com.fasterxml.jackson.databind.JsonNode`): not allowed as per `DeserializationFeature.FAIL_ON_TRAILING_TOKENS`"
+        );
+        assert!(
+            parse_json("1 2.5")
+                .unwrap_err()
+                .message
+                .contains("VALUE_NUMBER_FLOAT")
+        );
+        assert_eq!(
+            diagnose("{\"StartAt\": \"A\"} ]").code,
+            DiagnosticCode::InvalidJsonDescription
+        );
+    }
+
+    #[test]
+    fn deep_but_well_formed_text_is_not_described_in_serde_words_alone() {
+        let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+        let e = parse_json(&deep).unwrap_err();
+        assert!(
+            e.message.starts_with("The JSON text is nested too deeply"),
+            "{e}"
         );
     }
 

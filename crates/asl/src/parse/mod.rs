@@ -5,7 +5,7 @@
 //! the model, and the walk goes on. Only when no error was found is a model returned.
 
 mod fields;
-mod json_syntax;
+pub mod json_syntax;
 mod resources;
 mod states;
 

@@ -118,7 +118,14 @@ def test_token_errors():
     task = sfn.get_activity_task(activityArn=activity, workerName="manual")
     token = task["taskToken"]
     eq(json.loads(task["input"]), {"n": 3}, "task input")
-    expect_error("InvalidOutput", sfn.send_task_success, taskToken=token, output="not json")
+    # Jackson's words (AWS parses with Jackson) behind the prefix InvalidOutput has here.
+    expect_error(
+        "InvalidOutput",
+        sfn.send_task_success,
+        taskToken=token,
+        output="{'not': 'json'}",
+        message="Invalid Output: 'Unexpected character (''' (code 39)): was expecting double-quote to start field name'",
+    )
     # The bad answer changed nothing: the task still takes a good one.
     sfn.send_task_success(taskToken=token, output='{"fine": true}')
     eq(json.loads(wait_done(sfn, e)["output"]), {"fine": True}, "output")

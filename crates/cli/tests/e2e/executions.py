@@ -158,6 +158,42 @@ def test_invalid_execution_input_message():
     )
     eq(msg.count("Invalid State Machine Execution Input"), 1, f"the prefix once in {msg!r}")
     assert msg.endswith("'"), msg
+    # The three texts recorded against AWS (../shared/conformance/asl/cases.jsonl).
+    for text, detail in [
+        (
+            "not some json",
+            "Unrecognized token 'not': was expecting (JSON String, Number, Array, Object or token "
+            "'null', 'true' or 'false')",
+        ),
+        ("{'not': 'json'", "Unexpected character (''' (code 39)): was expecting double-quote to start field name"),
+        ("", "Invalid execution input."),
+    ]:
+        expect_error(
+            "InvalidExecutionInput",
+            sfn.start_execution,
+            stateMachineArn=arn,
+            input=text,
+            message=f"Invalid State Machine Execution Input: '{detail}'",
+        )
+
+
+def test_input_limit_is_in_utf8_bytes():
+    """AWS: "Length constraints apply to the payload size, and are expressed as bytes in UTF-8
+    encoding" (262,144): a JSON string of three-byte characters that is 262,144 bytes long
+    starts; one byte more is refused, though it has a third as many characters."""
+    arn = create_machine(sfn)
+    at_limit = '"' + "€" * 87_380 + 'aa"'
+    assert len(at_limit.encode("utf-8")) == 262_144
+    e = sfn.start_execution(stateMachineArn=arn, input=at_limit)["executionArn"]
+    eq(wait_done(sfn, e)["status"], "SUCCEEDED", "status at the limit")
+    expect_error(
+        "ValidationException",
+        sfn.start_execution,
+        stateMachineArn=arn,
+        input=at_limit + " ",
+        message="1 validation error detected: Value at 'input' failed to satisfy constraint: "
+        "Member must have length less than or equal to 262144",
+    )
 
 
 def test_list_executions_with_status_filter():
@@ -334,14 +370,28 @@ def test_express_start_execution():
     e = sfn.start_execution(stateMachineArn=arn, name=n, input="{}")["executionArn"]
     sm_name = arn.rsplit(":", 1)[1]
     assert f":express:{sm_name}:{n}:" in e, e
-    expect_error(
-        "InvalidArn",
+    # AWS (recorded): the actions it refuses for Express executions answer their ARN with
+    # InvalidArn, and ListExecutions on an Express state machine with StateMachineTypeNotSupported.
+    express_arn = "Invalid Arn: 'Resource type not valid in this context: express'"
+    for call in (
         sfn.describe_execution,
-        executionArn=e,
-        message="Invalid Arn: 'Resource type not valid in this context: express'",
-    )
-    # Express executions keep no history here and are not listed as Standard ones are.
-    expect_error("InvalidArn", sfn.get_execution_history, executionArn=e)
+        sfn.get_execution_history,
+        sfn.stop_execution,
+        sfn.redrive_execution,
+        sfn.describe_state_machine_for_execution,
+        sfn.list_map_runs,
+    ):
+        expect_error("InvalidArn", call, executionArn=e, message=express_arn)
+    not_supported = "This operation is not supported by this type of state machine"
+    expect_error("StateMachineTypeNotSupported", sfn.list_executions, stateMachineArn=arn, message=not_supported)
+    version = sfn.publish_state_machine_version(stateMachineArn=arn)["stateMachineVersionArn"]
+    alias = sfn.create_state_machine_alias(
+        name=name("a"), routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}]
+    )["stateMachineAliasArn"]
+    for qualified in (version, alias):
+        expect_error(
+            "StateMachineTypeNotSupported", sfn.list_executions, stateMachineArn=qualified, message=not_supported
+        )
 
 
 def test_start_sync_execution():

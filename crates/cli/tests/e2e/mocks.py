@@ -48,7 +48,19 @@ def test_a_thrown_error_fails_the_execution():
 
 
 def test_an_unknown_test_case_is_refused():
-    expect_error("ValidationException", sfn.start_execution, stateMachineArn=machine + "#NoSuchCase", input="{}")
+    # What Step Functions Local answers here could not be found in its documentation or in
+    # reports of it; the start is refused (no execution runs unmocked by mistake), saying which
+    # test cases the file has.
+    before = len(sfn.list_executions(stateMachineArn=machine)["executions"])
+    expect_error(
+        "ValidationException",
+        sfn.start_execution,
+        stateMachineArn=machine + "#NoSuchCase",
+        input="{}",
+        message='the state machine "OrderFlow" has no test case named "NoSuchCase" in the mock '
+        'configuration (it has: "HappyPath", "Declined")',
+    )
+    eq(len(sfn.list_executions(stateMachineArn=machine)["executions"]), before, "no execution started")
 
 
 run_tests(globals())

@@ -174,9 +174,9 @@ pub fn test_state(
         }
     }
     let input_text = req.input.as_deref().unwrap_or("{}");
-    let input: Value = serde_json::from_str(input_text).map_err(|e| TestStateError {
+    let input = stepwise_asl::parse_json(input_text).map_err(|e| TestStateError {
         code: TestStateErrorCode::InvalidExecutionInput,
-        message: format!("Invalid State Machine Execution Input: '{e}'"),
+        message: format!("Invalid State Machine Execution Input: '{}'", e.message),
     })?;
     let variables = match &req.variables {
         None => Map::new(),

@@ -1,0 +1,100 @@
+//! What `stepwise serve` writes on stderr when it is not a terminal (a pipe here, as under
+//! systemd, Docker or CI): plain text without ANSI colour codes, a start-up line that names the
+//! account, region, store, configuration file and mock file in use, and durations rounded to
+//! hundredths of a millisecond.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+/// Starts `stepwise serve` with `args` and `envs`, returns the first stderr line that says it is
+/// listening (and everything before it), then kills it.
+fn start_up_lines(args: &[&str], envs: &[(&str, &str)]) -> Vec<String> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stepwise"));
+    cmd.args(["serve", "--port", "0", "--store", ":memory:"])
+        .args(args)
+        .env_remove("STEPWISE_LOG_FORMAT")
+        .env_remove("STEPWISE_CONFIG")
+        .env_remove("SFN_MOCK_CONFIG")
+        .env_remove("AWS_ACCOUNT_ID")
+        .env_remove("AWS_DEFAULT_REGION")
+        .env_remove("AWS_REGION")
+        .env("STEPWISE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn stepwise serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let done = line.contains("stepwise listening");
+            seen.push(line);
+            if done {
+                break;
+            }
+        }
+        let _ = tx.send(seen);
+    });
+    let lines = rx.recv_timeout(Duration::from_secs(30));
+    let _ = child.kill();
+    let _ = child.wait();
+    lines.expect("stepwise serve said it was listening within 30 s")
+}
+
+fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
+    let at = line.find(&format!(" {name}="))?;
+    line[at + name.len() + 2..].split(' ').next()
+}
+
+#[test]
+fn the_start_up_line_is_plain_text_and_names_what_is_in_use() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mock = examples.join("order.mock.json");
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve_log-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let config = dir.join("stepwise.toml");
+    std::fs::write(&config, "[server]\nwait_time_scale = 0\n").expect("write config");
+    let lines = start_up_lines(
+        &["--config", config.to_str().expect("utf-8 path")],
+        &[
+            ("SFN_MOCK_CONFIG", mock.to_str().expect("utf-8 path")),
+            ("AWS_ACCOUNT_ID", "111122223333"),
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+        ],
+    );
+    for line in &lines {
+        assert!(
+            !line.contains('\u{1b}'),
+            "ANSI escape in a piped log: {line:?}"
+        );
+    }
+    let ready = lines.last().expect("the listening line");
+    assert_eq!(field(ready, "account"), Some("111122223333"), "{ready}");
+    assert_eq!(field(ready, "region"), Some("eu-west-1"), "{ready}");
+    assert_eq!(field(ready, "store"), Some(":memory:"), "{ready}");
+    assert_eq!(field(ready, "config"), config.to_str(), "{ready}");
+    assert_eq!(field(ready, "mock_config"), mock.to_str(), "{ready}");
+    let ready_ms = field(ready, "ready_ms").expect("ready_ms");
+    let decimals = ready_ms.split_once('.').map_or(0, |(_, d)| d.len());
+    assert!(
+        decimals <= 2 && ready_ms.parse::<f64>().is_ok(),
+        "ready_ms={ready_ms} is not rounded to hundredths"
+    );
+}
+
+#[test]
+fn without_files_the_start_up_line_says_none_and_the_defaults() {
+    let lines = start_up_lines(&[], &[]);
+    let ready = lines.last().expect("the listening line");
+    assert_eq!(field(ready, "account"), Some("123456789012"), "{ready}");
+    assert_eq!(field(ready, "region"), Some("us-east-1"), "{ready}");
+    assert_eq!(field(ready, "config"), Some("none"), "{ready}");
+    assert_eq!(field(ready, "mock_config"), Some("none"), "{ready}");
+}
