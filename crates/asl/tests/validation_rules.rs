@@ -332,6 +332,48 @@ fn paths() {
     );
 }
 
+/// Jayway's lenient forms that AWS deploys: an unquoted word in a filter comparison is a
+/// string, and a name may follow `]` without a dot. A filter still never makes a Reference Path.
+#[test]
+fn lenient_jayway_paths_validate() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "InputPath": "$.items[?(@.status==Failure)]",
+              "Parameters": {
+                  "es.$": "$[?(@.TargetLanguageCode==es)].TranslatedText",
+                  "id.$": "$.Reservations[0].Instances[0]InstanceId",
+                  "n.$": "States.ArrayLength($.items[?(@.status == Failure)])"},
+              "ResultPath": "$.Reservations[0]Result",
+              "OutputPath": "$.items[0]status", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f", "Payload.$": "$.a[?(@.b==c)]"},
+              "ResultSelector": {"x.$": "$.Payload[?(@.kind == Order)]"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+                 {"Variable": "$.Reservations[0].Instances[0]InstanceId", "StringEquals": "i-1", "Next": "M"}],
+              "Default": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.Reservations[0]Instances",
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+              "Next": "W"},
+        "W": {"Type": "Wait", "SecondsPath": "$.waits[0]seconds", "End": true}
+    }});
+    assert_eq!(errors(def), Vec::<String>::new());
+    assert_eq!(
+        errors(json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [
+                {"Variable": "$.items[?(@.status==Failure)]", "IsPresent": true, "Next": "E"}],
+                "Default": "E"},
+            "E": {"Type": "Succeed"}}})),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path: Reference path may only select a single node by name or index at /States/C/Choices[0]/Variable"
+        ]
+    );
+    assert_eq!(
+        errors(one(
+            json!({"Type": "Pass", "InputPath": "$.items[?(@.status==Two Words)]", "End": true})
+        )),
+        vec!["SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/S/InputPath"]
+    );
+}
+
 #[test]
 fn payload_template_paths_and_intrinsics() {
     let def = one(json!({"Type": "Pass", "End": true, "Parameters": {

@@ -75,6 +75,55 @@ fn input_path_can_select_the_context_object() {
     assert_eq!(out["State"]["Name"], json!("P"));
 }
 
+/// Paths AWS deploys that rely on Jayway's leniency run as AWS runs them: an unquoted word in a
+/// filter is a string, and a name right after `]` needs no dot.
+#[test]
+fn lenient_jayway_paths_evaluate() {
+    let r = run(
+        json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass",
+                  "Parameters": {
+                      "failed.$": "$.items[?(@.status==Failure)].id",
+                      "spanish.$": "$.translations[?(@.TargetLanguageCode==es)].TranslatedText",
+                      "instance.$": "$.Reservations[0].Instances[0]InstanceId",
+                      "count.$": "States.ArrayLength($.items[?(@.status == Failure)])"},
+                  "ResultPath": "$.picked", "Next": "F"},
+            "F": {"Type": "Pass", "InputPath": "$.items[?(@.status!=Failure)]",
+                  "ResultPath": "$.others", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [
+                     {"Variable": "$.Reservations[0].Instances[0]InstanceId", "StringEquals": "i-1",
+                      "Next": "M"}],
+                  "Default": "Bad"},
+            "M": {"Type": "Map", "ItemsPath": "$.Reservations[0]Instances",
+                  "ItemProcessor": {"StartAt": "I", "States": {
+                      "I": {"Type": "Pass", "InputPath": "$.InstanceId", "End": true}}},
+                  "ResultPath": "$.ids", "Next": "Out"},
+            "Out": {"Type": "Pass",
+                    "Parameters": {"picked.$": "$.picked", "others.$": "$.others", "ids.$": "$.ids",
+                                   "second.$": "$$.Execution.Input.items[1]id"},
+                    "End": true},
+            "Bad": {"Type": "Fail"}
+        }}),
+        json!({
+            "items": [{"id": 1, "status": "Failure"}, {"id": 2, "status": "Success"},
+                      {"id": 3, "status": "Failure"}],
+            "translations": [{"TargetLanguageCode": "fr", "TranslatedText": "Bonjour"},
+                             {"TargetLanguageCode": "es", "TranslatedText": "Hola"}],
+            "Reservations": [{"Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}]
+        }),
+    );
+    assert_eq!(r.completion.status, Status::Succeeded, "{:?}", r.completion);
+    assert_eq!(
+        r.completion.output,
+        Some(json!({
+            "picked": {"failed": [1, 3], "spanish": ["Hola"], "instance": "i-1", "count": 2},
+            "others": [{"id": 2, "status": "Success"}],
+            "ids": ["i-1", "i-2"],
+            "second": 2
+        }))
+    );
+}
+
 #[test]
 fn retry_then_catch_with_error_output() {
     let def = json!({
