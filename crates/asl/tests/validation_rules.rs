@@ -660,6 +660,81 @@ fn task_resources() {
     );
 }
 
+/// An integration's ARN with a region and account names the same integration as the short
+/// form, checked by the same rules; only `activity:` is an activity.
+#[test]
+fn task_resources_with_region_and_account() {
+    let task = |resource: &str, extra: Value| {
+        let mut state = json!({"Type": "Task", "Resource": resource, "End": true});
+        if let (Some(s), Value::Object(extra)) = (state.as_object_mut(), extra) {
+            s.extend(extra);
+        }
+        errors(one(state))
+    };
+    for resource in [
+        "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+        "arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync",
+        "arn:aws:states:us-east-1:123456789012:activity:work",
+    ] {
+        assert_eq!(
+            task(resource, json!({})),
+            Vec::<String>::new(),
+            "{resource}"
+        );
+    }
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke",
+            json!({"Parameters": {"Payload.$": "$"}})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The field 'FunctionName' is required but was missing at /States/S/Parameters"
+        ]
+    );
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:sqs:sendMessage",
+            json!({})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Parameters field is required for resource ARN: arn:aws:states:us-east-1:123456789012:sqs:sendMessage at /States/S"
+        ]
+    );
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke.sync",
+            json!({"Parameters": {"FunctionName": "f"}})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:us-east-1:123456789012:lambda:invoke.sync is not recognized. The value is not a valid resource ARN, or the resource is not available in this region. at /States/S/Resource"
+        ]
+    );
+    assert_eq!(
+        express_errors(one(json!({"Type": "Task", "End": true,
+            "Resource": "arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync"}))),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/S/Resource"
+        ]
+    );
+    // A Distributed Map's ItemReader takes the same form.
+    let reader = |resource: &str| {
+        errors(one(json!({"Type": "Map", "End": true,
+            "ItemReader": {"Resource": resource, "Parameters": {"Bucket": "b", "Key": "k"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}})))
+    };
+    assert_eq!(
+        reader("arn:aws:states:us-east-1:123456789012:s3:getObject"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        reader("arn:aws:states:us-east-1:123456789012:s3:putObject"),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The field 'Resource' does not match any of the allowed values at /States/S/ItemReader/Resource"
+        ]
+    );
+}
+
 #[test]
 fn task_credentials() {
     assert_eq!(

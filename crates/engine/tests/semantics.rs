@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::local::{self, RunOptions, RunResult, TaskHandler, TaskOutcome};
-use stepwise_engine::{ExecutionInfo, Status, TaskRequest};
+use stepwise_engine::{ExecutionInfo, Status, TaskKind, TaskRequest};
 
 /// Answers tasks from a script, in order, and remembers what it was asked.
 #[derive(Default)]
@@ -121,6 +121,47 @@ fn lenient_jayway_paths_evaluate() {
             "ids": ["i-1", "i-2"],
             "second": 2
         }))
+    );
+}
+
+/// A service integration's ARN with a region and account runs as that integration (Task*
+/// events, the callback token of `.waitForTaskToken`), never as an activity.
+#[test]
+fn an_integration_arn_with_region_and_account_runs_as_the_integration() {
+    let mut script = Script::default();
+    let r = run_with(
+        json!({"StartAt": "Get", "States": {
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+                    "Parameters": {"Bucket": "b", "Key": "k"}, "Next": "Call"},
+            "Call": {"Type": "Task",
+                     "Resource": "arn:aws:states:us-east-1:123456789012:lambda:invoke.waitForTaskToken",
+                     "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+                     "End": true}
+        }}),
+        json!({}),
+        &mut script,
+    );
+    assert_eq!(r.completion.status, Status::Succeeded, "{:?}", r.completion);
+    let kinds: Vec<_> = script.seen.iter().map(|t| t.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TaskKind::Service {
+                resource_type: "aws-sdk:s3".into(),
+                resource: "getObject".into()
+            },
+            TaskKind::Service {
+                resource_type: "lambda".into(),
+                resource: "invoke.waitForTaskToken".into()
+            },
+        ]
+    );
+    let token = script.seen[1].task_token.clone().expect("a callback token");
+    assert_eq!(script.seen[1].input["Payload"]["token"], json!(token));
+    assert!(
+        !types(&r).iter().any(|t| t.starts_with("Activity")),
+        "{:?}",
+        types(&r)
     );
 }
 
