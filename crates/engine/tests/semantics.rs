@@ -165,6 +165,53 @@ fn an_integration_arn_with_region_and_account_runs_as_the_integration() {
     );
 }
 
+/// The causes of a `SecondsPath` that selects nothing, a negative number, or a number that is
+/// not a long.
+#[test]
+fn seconds_path_causes() {
+    let cause = |input: Value| {
+        let r = run(
+            json!({"StartAt": "W", "States": {
+                "W": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds", "End": true}}}),
+            input,
+        );
+        assert_eq!(r.completion.status, Status::Failed);
+        assert_eq!(r.completion.error.as_deref(), Some("States.Runtime"));
+        r.completion.cause.unwrap_or_default()
+    };
+    let prefix = "An error occurred while executing the state 'W' (entered at the event id #2). ";
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": -1}})),
+        format!(
+            "{prefix}The SecondsPath parameter references a negative value: $.input.waitSeconds == -1"
+        )
+    );
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": -1.5}})),
+        format!(
+            "{prefix}The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == -1.5"
+        )
+    );
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": 18446744073709551615_u64}})),
+        format!(
+            "{prefix}The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 18446744073709551615"
+        )
+    );
+    assert_eq!(
+        cause(json!({})),
+        format!(
+            "{prefix}The SecondsPath parameter does not reference an input value: $.input.waitSeconds"
+        )
+    );
+    let r = run(
+        json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds", "End": true}}}),
+        json!({"input": {"waitSeconds": 0}}),
+    );
+    assert_eq!(r.completion.status, Status::Succeeded);
+}
+
 #[test]
 fn retry_then_catch_with_error_output() {
     let def = json!({
