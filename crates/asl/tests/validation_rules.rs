@@ -837,6 +837,28 @@ fn jsonata_messages_quote_symbols_as_jsonata_does() {
             "INVALID_JSONATA_EXPRESSION: The symbol \"}\" cannot be used as a unary operator at /States/S/Output/a"
         ]
     );
+    // JSONata 2.0.6's wording (jsonata-js `errorCodes`), not jsonata-core's.
+    let output = |expr: &str| {
+        errors(
+            json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {
+                "Type": "Pass", "End": true, "Output": format!("{{% {expr} %}}")
+            }}}),
+        )
+    };
+    assert_eq!(
+        output("[1,2)"),
+        vec!["INVALID_JSONATA_EXPRESSION: Expected \"]\", got \")\" at /States/S/Output"]
+    );
+    assert_eq!(
+        output("$a;"),
+        vec!["INVALID_JSONATA_EXPRESSION: Syntax error: \";\" at /States/S/Output"]
+    );
+    assert_eq!(
+        output("Account.Order@o.Product"),
+        vec![
+            "INVALID_JSONATA_EXPRESSION: The right side of \"@\" must be a variable name (start with $) at /States/S/Output"
+        ]
+    );
 }
 
 #[test]

@@ -212,6 +212,43 @@ fn seconds_path_causes() {
     assert_eq!(r.completion.status, Status::Succeeded);
 }
 
+/// JSONata errors read as JSONata 2.0.6 (AWS's version) words them.
+#[test]
+fn jsonata_errors_use_jsonata_2_0_6_wording() {
+    let cause = |expr: &str| {
+        let r = run(
+            json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+                "P": {"Type": "Pass", "Output": format!("{{% {expr} %}}"), "End": true}}}),
+            json!({}),
+        );
+        assert_eq!(r.completion.status, Status::Failed);
+        assert_eq!(
+            r.completion.error.as_deref(),
+            Some("States.QueryEvaluationError")
+        );
+        r.completion.cause.unwrap_or_default()
+    };
+    let prefix = "An error occurred while executing the state 'P' (entered at the event id #2). ";
+    assert_eq!(
+        cause("$foo()"),
+        format!(
+            "{prefix}The JSONata expression '$foo()' specified for the field 'Output' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+        )
+    );
+    assert_eq!(
+        cause("$number('1/2')"),
+        format!(
+            "{prefix}The JSONata expression '$number('1/2')' specified for the field 'Output' threw an error during evaluation. D3030: Unable to cast value to a number: \"1/2\""
+        )
+    );
+    assert_eq!(
+        cause("[1..'a']"),
+        format!(
+            "{prefix}The JSONata expression '[1..'a']' specified for the field 'Output' threw an error during evaluation. T2004: The right side of the range operator (..) must evaluate to an integer"
+        )
+    );
+}
+
 #[test]
 fn retry_then_catch_with_error_output() {
     let def = json!({
