@@ -9,7 +9,9 @@
 //! Semantics follow the Jayway JSONPath implementation that AWS Step Functions
 //! uses where they are observable: a name selector only matches objects, a
 //! filter applied to an object tests the object itself, and `!=` is the
-//! negation of `==`.
+//! negation of `==`. Two leniencies of Jayway's parsers that AWS accepts are kept:
+//! an unquoted word in a filter comparison is a string (`[?(@.status==Failure)]`),
+//! and a name may follow `]` without a dot (`$.Instances[0]InstanceId`).
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -507,26 +509,35 @@ impl<'s> Parser<'s> {
     }
 
     /// Segments until the next character cannot start a segment.
+    ///
+    /// Right after a bracket selector, a name (or `*`) may follow without a dot:
+    /// `$.Instances[0]InstanceId` is `$.Instances[0].InstanceId`. Jayway's PathCompiler reads
+    /// the next token straight after `]` and takes anything that is not `[`, `.` or `*` as a
+    /// property name, and AWS accepts such paths.
     fn segments(&mut self, ctx: NameContext) -> Result<Vec<Segment>, PathError> {
         let mut out = Vec::new();
+        let mut after_bracket = false;
         loop {
-            match self.peek() {
+            let segment = match self.peek() {
                 Some('.') => {
                     self.bump();
                     if self.eat('.') {
-                        let sel = self.after_dot(ctx, "'..'")?;
-                        out.push(Segment::Descendant(sel));
+                        Segment::Descendant(self.after_dot(ctx, "'..'")?)
                     } else {
-                        let sel = self.after_dot(ctx, "'.'")?;
-                        out.push(Segment::Child(sel));
+                        Segment::Child(self.after_dot(ctx, "'.'")?)
                     }
                 }
                 Some('[') => {
                     self.bump();
-                    out.push(Segment::Child(self.bracket()?));
+                    Segment::Child(self.bracket()?)
+                }
+                Some(c) if after_bracket && (c == '*' || !ctx.ends_name(c)) => {
+                    Segment::Child(self.after_dot(ctx, "']'")?)
                 }
                 _ => return Ok(out),
-            }
+            };
+            after_bracket = self.src[..self.pos].ends_with(']');
+            out.push(segment);
         }
     }
 
@@ -830,68 +841,92 @@ impl<'s> Parser<'s> {
                 }))
             }
             Some('\'' | '"') => Ok(Operand::Literal(Value::String(self.quoted()?))),
-            Some(c) if c == '-' || c.is_ascii_digit() => Ok(Operand::Literal(self.number()?)),
-            Some(c) if c.is_alphabetic() => {
-                let start = self.pos;
-                while self.peek().is_some_and(char::is_alphanumeric) {
-                    self.bump();
-                }
-                match &self.src[start..self.pos] {
-                    "true" => Ok(Operand::Literal(Value::Bool(true))),
-                    "false" => Ok(Operand::Literal(Value::Bool(false))),
-                    "null" => Ok(Operand::Literal(Value::Null)),
-                    word => Err(PathError {
-                        message: format!("unknown word '{word}' in filter"),
-                        position: start,
-                    }),
-                }
-            }
+            Some('/') => self.fail("regular expressions are not supported"),
+            Some(c) if is_bare_char(c) => self.bare_literal().map(Operand::Literal),
             Some(c) => self.fail(format!("expected a path or literal in filter, found {c:?}")),
             None => self.fail("unterminated filter expression"),
         }
     }
 
-    fn number(&mut self) -> Result<Value, PathError> {
+    /// An unquoted literal: `true`, `false`, `null`, a number, or else a string. The older
+    /// Jayway releases AWS runs compare the raw text after the operator, so
+    /// `[?(@.status==Failure)]` matches the string `"Failure"`; we follow that for a single
+    /// token (a bare word never spans whitespace or an operator).
+    fn bare_literal(&mut self) -> Result<Value, PathError> {
         let start = self.pos;
-        self.eat('-');
-        let mut integral = true;
-        let digits = self.pos;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
+        while self.peek().is_some_and(is_bare_char) {
             self.bump();
-        }
-        if self.pos == digits {
-            return self.fail("expected a number");
-        }
-        if self.peek() == Some('.') && self.peek_second().is_some_and(|c| c.is_ascii_digit()) {
-            integral = false;
-            self.bump();
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                self.bump();
-            }
-        }
-        if matches!(self.peek(), Some('e' | 'E')) {
-            let save = self.pos;
-            self.bump();
-            if matches!(self.peek(), Some('+' | '-')) {
-                self.bump();
-            }
-            if self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                integral = false;
-                while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                    self.bump();
-                }
-            } else {
-                self.pos = save;
-            }
         }
         let text = &self.src[start..self.pos];
-        number_from_text(text, integral)
-            .map(Value::Number)
-            .ok_or_else(|| PathError {
-                message: format!("number {text} is out of range"),
-                position: start,
-            })
+        Ok(match text {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "null" => Value::Null,
+            _ => match number_syntax(text) {
+                Some(integral) => number_from_text(text, integral)
+                    .map(Value::Number)
+                    .ok_or_else(|| PathError {
+                        message: format!("number {text} is out of range"),
+                        position: start,
+                    })?,
+                None => Value::String(text.to_owned()),
+            },
+        })
     }
+}
+
+/// Characters of an unquoted filter literal: anything but whitespace, quotes, brackets,
+/// braces, parentheses, commas and the characters of operators. (`@` and `$` start a path instead,
+/// so they never start one.)
+fn is_bare_char(c: char) -> bool {
+    !c.is_whitespace()
+        && !matches!(
+            c,
+            '\'' | '"'
+                | '('
+                | ')'
+                | '['
+                | ']'
+                | '{'
+                | '}'
+                | ','
+                | '&'
+                | '|'
+                | '<'
+                | '>'
+                | '='
+                | '!'
+        )
+}
+
+/// `Some(integral)` when the whole text is a number (`-12`, `1.5`, `2e-3`), else `None`.
+fn number_syntax(text: &str) -> Option<bool> {
+    let digits = |s: &str| -> usize { s.bytes().take_while(u8::is_ascii_digit).count() };
+    let rest = text.strip_prefix('-').unwrap_or(text);
+    let int_len = digits(rest);
+    if int_len == 0 {
+        return None;
+    }
+    let mut rest = &rest[int_len..];
+    let mut integral = true;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = digits(frac);
+        if n == 0 {
+            return None;
+        }
+        integral = false;
+        rest = &frac[n..];
+    }
+    if let Some(exp) = rest.strip_prefix(['e', 'E']) {
+        let exp = exp.strip_prefix(['+', '-']).unwrap_or(exp);
+        let n = digits(exp);
+        if n == 0 {
+            return None;
+        }
+        integral = false;
+        rest = &exp[n..];
+    }
+    rest.is_empty().then_some(integral)
 }
 
 /// Convert validated number text to a JSON number; integers that do not fit
@@ -1482,7 +1517,6 @@ mod tests {
             "$.a[]",
             "$.a[0",
             "$.a['x",
-            "$.a['x']b",
             "$.a[x]",
             "$[0,]",
             "$[1:2:0]",
@@ -1497,7 +1531,6 @@ mod tests {
             "$[?(@.a == 1]",
             "$[?(@.a == 1)",
             "$[?(@.a == 1) && ]",
-            "$[?(@.a == bogus)]",
             "$[?($$.a == 1)]",
             "$[(1+2)]",
             "$[(@.length-)]",
@@ -1802,6 +1835,87 @@ mod tests {
             q("$[?(@.n > 9007199254740992)]", &big),
             vec![json!({"n": 9007199254740993_i64})]
         );
+    }
+
+    /// Jayway's older releases (which AWS runs) take an unquoted word on either side of a
+    /// comparison as a string; numbers, `true`, `false` and `null` keep their types.
+    #[test]
+    fn unquoted_filter_words_are_strings() {
+        let items = json!({"items": [
+            {"status": "Failure", "id": 1},
+            {"status": "Success", "id": 2},
+            {"status": "2024-01-01", "id": 3},
+            {"status": true, "id": 4},
+            {"status": 7, "id": 5},
+            {"status": null, "id": 6},
+        ]});
+        let ids = |path: &str| -> Vec<Value> {
+            q(path, &items)
+                .iter()
+                .map(|item| item["id"].clone())
+                .collect()
+        };
+        assert_eq!(ids("$.items[?(@.status==Failure)]"), vec![json!(1)]);
+        assert_eq!(ids("$.items[?(@.status == Failure)]"), vec![json!(1)]);
+        assert_eq!(ids("$.items[?(Failure == @.status)]"), vec![json!(1)]);
+        assert_eq!(ids("$.items[?(@.status != Failure)]").len(), 5);
+        assert_eq!(ids("$.items[?(@.status == 2024-01-01)]"), vec![json!(3)]);
+        assert_eq!(ids("$.items[?(@.status > R)]"), vec![json!(2)]);
+        assert_eq!(ids("$.items[?(@.status == true)]"), vec![json!(4)]);
+        assert_eq!(ids("$.items[?(@.status == 7)]"), vec![json!(5)]);
+        assert_eq!(ids("$.items[?(@.status == 7.0)]"), vec![json!(5)]);
+        assert_eq!(ids("$.items[?(@.status == null)]"), vec![json!(6)]);
+        assert_eq!(
+            ids("$.items[?(@.status==Failure || @.status==Success)]"),
+            vec![json!(1), json!(2)]
+        );
+        let translations = json!([
+            {"TargetLanguageCode": "fr", "TranslatedText": "Bonjour"},
+            {"TargetLanguageCode": "es", "TranslatedText": "Hola"},
+        ]);
+        assert_eq!(
+            q(
+                "$[?(@.TargetLanguageCode==es)].TranslatedText",
+                &translations
+            ),
+            vec![json!("Hola")]
+        );
+        // The canonical form quotes the word.
+        assert_eq!(
+            p("$.items[?(@.status==Failure)]").to_string(),
+            "$.items[?(@.status == 'Failure')]"
+        );
+        // Still rejected: a word alone, two words, and what is not a word.
+        for s in [
+            "$[?(Failure)]",
+            "$[?(@.a == John Smith)]",
+            "$[?(@.a == [x])]",
+            "$[?(@.a == {x})]",
+            "$[?(@.a == x'y')]",
+            "$[?(@.a == /x/)]",
+        ] {
+            assert!(parse(s).is_err(), "{s:?} should be rejected");
+        }
+    }
+
+    /// Jayway reads the token after `]` directly, so a name needs no dot there.
+    #[test]
+    fn name_right_after_a_bracket() {
+        let doc = json!({"Reservations": [{"Instances": [{"InstanceId": "i-1"}]}]});
+        let path = p("$.Reservations[0].Instances[0]InstanceId");
+        assert_eq!(path, p("$.Reservations[0].Instances[0].InstanceId"));
+        assert!(path.is_reference_path());
+        assert_eq!(path.get(&doc), Some(&json!("i-1")));
+        assert_eq!(p("$['a']b"), p("$.a.b"));
+        assert_eq!(p("$.a[*]b"), p("$.a[*].b"));
+        assert_eq!(p("$.a[0]*"), p("$.a[0].*"));
+        assert_eq!(p("$..[0]b"), p("$..[0].b"));
+        assert_eq!(p("$.a[?(@.b)]c"), p("$.a[?(@.b)].c"));
+        assert_eq!(p("$.a[?(@.b[0]c == 1)]"), p("$.a[?(@.b[0].c == 1)]"));
+        assert_eq!(p("$$.Execution.Input[0]x"), p("$$.Execution.Input[0].x"));
+        for s in ["$.a[0] b", "$.a[0]]", "$.a[0]b()", "$.a[0]*b"] {
+            assert!(parse(s).is_err(), "{s:?} should be rejected");
+        }
     }
 
     #[test]

@@ -114,57 +114,18 @@ pub const REFERENCE_PATH_VARIABLE: &str = "Reference path cannot refer to a vari
 pub const REFERENCE_PATH_CONTEXT: &str = "Reference path cannot refer to the context object";
 
 /// *measured*: a JSONata expression that does not parse; AWS gives the parser's message without
-/// its `Sxxxx: ` code.
+/// its `Sxxxx: ` code (the message is already in JSONata 2.0.6's words, see `jsonata::wording`).
 pub fn invalid_jsonata(parser_message: &str) -> String {
-    let trimmed = parser_message.trim_start_matches("Parse error: ");
-    let text = match trimmed.split_once(": ") {
+    match parser_message.split_once(": ") {
         Some((code, rest))
             if code.len() == 5
                 && code.starts_with(['S', 'T', 'D', 'U'])
                 && code[1..].bytes().all(|b| b.is_ascii_digit()) =>
         {
-            rest
+            rest.to_owned()
         }
-        _ => trimmed,
-    };
-    // The parser names tokens (`RightBrace`); JSONata's reference messages quote the symbol.
-    match text
-        .strip_prefix("The symbol ")
-        .and_then(|r| r.split_once(' '))
-    {
-        Some((token, rest)) => match token_symbol(token) {
-            Some(symbol) => format!("The symbol \"{symbol}\" {rest}"),
-            None => text.to_owned(),
-        },
-        None => text.to_owned(),
+        _ => parser_message.to_owned(),
     }
-}
-
-fn token_symbol(token: &str) -> Option<&'static str> {
-    Some(match token {
-        "RightBrace" => "}",
-        "LeftBrace" => "{",
-        "RightBracket" => "]",
-        "LeftBracket" => "[",
-        "RightParen" => ")",
-        "LeftParen" => "(",
-        "Dot" => ".",
-        "DotDot" => "..",
-        "Comma" => ",",
-        "Colon" => ":",
-        "Semicolon" => ";",
-        "At" => "@",
-        "Hash" => "#",
-        "Question" => "?",
-        "QuestionColon" => "?:",
-        "Percent" => "%",
-        "Pipe" => "|",
-        "Equal" => "=",
-        "Assign" => ":=",
-        "Chain" => "~>",
-        "Ampersand" => "&",
-        _ => return None,
-    })
 }
 
 /// *measured*: a string that opens `{%` but does not close it, or a field that must be JSONata.

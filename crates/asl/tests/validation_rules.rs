@@ -332,6 +332,48 @@ fn paths() {
     );
 }
 
+/// Jayway's lenient forms that AWS deploys: an unquoted word in a filter comparison is a
+/// string, and a name may follow `]` without a dot. A filter still never makes a Reference Path.
+#[test]
+fn lenient_jayway_paths_validate() {
+    let def = json!({"StartAt": "P", "States": {
+        "P": {"Type": "Pass", "InputPath": "$.items[?(@.status==Failure)]",
+              "Parameters": {
+                  "es.$": "$[?(@.TargetLanguageCode==es)].TranslatedText",
+                  "id.$": "$.Reservations[0].Instances[0]InstanceId",
+                  "n.$": "States.ArrayLength($.items[?(@.status == Failure)])"},
+              "ResultPath": "$.Reservations[0]Result",
+              "OutputPath": "$.items[0]status", "Next": "T"},
+        "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+              "Parameters": {"FunctionName": "f", "Payload.$": "$.a[?(@.b==c)]"},
+              "ResultSelector": {"x.$": "$.Payload[?(@.kind == Order)]"}, "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [
+                 {"Variable": "$.Reservations[0].Instances[0]InstanceId", "StringEquals": "i-1", "Next": "M"}],
+              "Default": "M"},
+        "M": {"Type": "Map", "ItemsPath": "$.Reservations[0]Instances",
+              "ItemProcessor": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": true}}},
+              "Next": "W"},
+        "W": {"Type": "Wait", "SecondsPath": "$.waits[0]seconds", "End": true}
+    }});
+    assert_eq!(errors(def), Vec::<String>::new());
+    assert_eq!(
+        errors(json!({"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [
+                {"Variable": "$.items[?(@.status==Failure)]", "IsPresent": true, "Next": "E"}],
+                "Default": "E"},
+            "E": {"Type": "Succeed"}}})),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Value is not a Reference Path: Reference path may only select a single node by name or index at /States/C/Choices[0]/Variable"
+        ]
+    );
+    assert_eq!(
+        errors(one(
+            json!({"Type": "Pass", "InputPath": "$.items[?(@.status==Two Words)]", "End": true})
+        )),
+        vec!["SCHEMA_VALIDATION_FAILED: Value must be a valid JSONPath. at /States/S/InputPath"]
+    );
+}
+
 #[test]
 fn payload_template_paths_and_intrinsics() {
     let def = one(json!({"Type": "Pass", "End": true, "Parameters": {
@@ -618,6 +660,81 @@ fn task_resources() {
     );
 }
 
+/// An integration's ARN with a region and account names the same integration as the short
+/// form, checked by the same rules; only `activity:` is an activity.
+#[test]
+fn task_resources_with_region_and_account() {
+    let task = |resource: &str, extra: Value| {
+        let mut state = json!({"Type": "Task", "Resource": resource, "End": true});
+        if let (Some(s), Value::Object(extra)) = (state.as_object_mut(), extra) {
+            s.extend(extra);
+        }
+        errors(one(state))
+    };
+    for resource in [
+        "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+        "arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync",
+        "arn:aws:states:us-east-1:123456789012:activity:work",
+    ] {
+        assert_eq!(
+            task(resource, json!({})),
+            Vec::<String>::new(),
+            "{resource}"
+        );
+    }
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke",
+            json!({"Parameters": {"Payload.$": "$"}})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The field 'FunctionName' is required but was missing at /States/S/Parameters"
+        ]
+    );
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:sqs:sendMessage",
+            json!({})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Parameters field is required for resource ARN: arn:aws:states:us-east-1:123456789012:sqs:sendMessage at /States/S"
+        ]
+    );
+    assert_eq!(
+        task(
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke.sync",
+            json!({"Parameters": {"FunctionName": "f"}})
+        ),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The resource provided arn:aws:states:us-east-1:123456789012:lambda:invoke.sync is not recognized. The value is not a valid resource ARN, or the resource is not available in this region. at /States/S/Resource"
+        ]
+    );
+    assert_eq!(
+        express_errors(one(json!({"Type": "Task", "End": true,
+            "Resource": "arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync"}))),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: Express state machine does not support '.sync' service integration  at /States/S/Resource"
+        ]
+    );
+    // A Distributed Map's ItemReader takes the same form.
+    let reader = |resource: &str| {
+        errors(one(json!({"Type": "Map", "End": true,
+            "ItemReader": {"Resource": resource, "Parameters": {"Bucket": "b", "Key": "k"}},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                              "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}})))
+    };
+    assert_eq!(
+        reader("arn:aws:states:us-east-1:123456789012:s3:getObject"),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        reader("arn:aws:states:us-east-1:123456789012:s3:putObject"),
+        vec![
+            "SCHEMA_VALIDATION_FAILED: The field 'Resource' does not match any of the allowed values at /States/S/ItemReader/Resource"
+        ]
+    );
+}
+
 #[test]
 fn task_credentials() {
     assert_eq!(
@@ -718,6 +835,28 @@ fn jsonata_messages_quote_symbols_as_jsonata_does() {
         errors(def),
         vec![
             "INVALID_JSONATA_EXPRESSION: The symbol \"}\" cannot be used as a unary operator at /States/S/Output/a"
+        ]
+    );
+    // JSONata 2.0.6's wording (jsonata-js `errorCodes`), not jsonata-core's.
+    let output = |expr: &str| {
+        errors(
+            json!({"QueryLanguage": "JSONata", "StartAt": "S", "States": {"S": {
+                "Type": "Pass", "End": true, "Output": format!("{{% {expr} %}}")
+            }}}),
+        )
+    };
+    assert_eq!(
+        output("[1,2)"),
+        vec!["INVALID_JSONATA_EXPRESSION: Expected \"]\", got \")\" at /States/S/Output"]
+    );
+    assert_eq!(
+        output("$a;"),
+        vec!["INVALID_JSONATA_EXPRESSION: Syntax error: \";\" at /States/S/Output"]
+    );
+    assert_eq!(
+        output("Account.Order@o.Product"),
+        vec![
+            "INVALID_JSONATA_EXPRESSION: The right side of \"@\" must be a variable name (start with $) at /States/S/Output"
         ]
     );
 }

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::local::{self, RunOptions, RunResult, TaskHandler, TaskOutcome};
-use stepwise_engine::{ExecutionInfo, Status, TaskRequest};
+use stepwise_engine::{ExecutionInfo, Status, TaskKind, TaskRequest};
 
 /// Answers tasks from a script, in order, and remembers what it was asked.
 #[derive(Default)]
@@ -73,6 +73,180 @@ fn input_path_can_select_the_context_object() {
     let out = r.completion.output.unwrap();
     assert_eq!(out["Execution"]["Input"], json!({"a": 1}));
     assert_eq!(out["State"]["Name"], json!("P"));
+}
+
+/// Paths AWS deploys that rely on Jayway's leniency run as AWS runs them: an unquoted word in a
+/// filter is a string, and a name right after `]` needs no dot.
+#[test]
+fn lenient_jayway_paths_evaluate() {
+    let r = run(
+        json!({"StartAt": "P", "States": {
+            "P": {"Type": "Pass",
+                  "Parameters": {
+                      "failed.$": "$.items[?(@.status==Failure)].id",
+                      "spanish.$": "$.translations[?(@.TargetLanguageCode==es)].TranslatedText",
+                      "instance.$": "$.Reservations[0].Instances[0]InstanceId",
+                      "count.$": "States.ArrayLength($.items[?(@.status == Failure)])"},
+                  "ResultPath": "$.picked", "Next": "F"},
+            "F": {"Type": "Pass", "InputPath": "$.items[?(@.status!=Failure)]",
+                  "ResultPath": "$.others", "Next": "C"},
+            "C": {"Type": "Choice", "Choices": [
+                     {"Variable": "$.Reservations[0].Instances[0]InstanceId", "StringEquals": "i-1",
+                      "Next": "M"}],
+                  "Default": "Bad"},
+            "M": {"Type": "Map", "ItemsPath": "$.Reservations[0]Instances",
+                  "ItemProcessor": {"StartAt": "I", "States": {
+                      "I": {"Type": "Pass", "InputPath": "$.InstanceId", "End": true}}},
+                  "ResultPath": "$.ids", "Next": "Out"},
+            "Out": {"Type": "Pass",
+                    "Parameters": {"picked.$": "$.picked", "others.$": "$.others", "ids.$": "$.ids",
+                                   "second.$": "$$.Execution.Input.items[1]id"},
+                    "End": true},
+            "Bad": {"Type": "Fail"}
+        }}),
+        json!({
+            "items": [{"id": 1, "status": "Failure"}, {"id": 2, "status": "Success"},
+                      {"id": 3, "status": "Failure"}],
+            "translations": [{"TargetLanguageCode": "fr", "TranslatedText": "Bonjour"},
+                             {"TargetLanguageCode": "es", "TranslatedText": "Hola"}],
+            "Reservations": [{"Instances": [{"InstanceId": "i-1"}, {"InstanceId": "i-2"}]}]
+        }),
+    );
+    assert_eq!(r.completion.status, Status::Succeeded, "{:?}", r.completion);
+    assert_eq!(
+        r.completion.output,
+        Some(json!({
+            "picked": {"failed": [1, 3], "spanish": ["Hola"], "instance": "i-1", "count": 2},
+            "others": [{"id": 2, "status": "Success"}],
+            "ids": ["i-1", "i-2"],
+            "second": 2
+        }))
+    );
+}
+
+/// A service integration's ARN with a region and account runs as that integration (Task*
+/// events, the callback token of `.waitForTaskToken`), never as an activity.
+#[test]
+fn an_integration_arn_with_region_and_account_runs_as_the_integration() {
+    let mut script = Script::default();
+    let r = run_with(
+        json!({"StartAt": "Get", "States": {
+            "Get": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
+                    "Parameters": {"Bucket": "b", "Key": "k"}, "Next": "Call"},
+            "Call": {"Type": "Task",
+                     "Resource": "arn:aws:states:us-east-1:123456789012:lambda:invoke.waitForTaskToken",
+                     "Parameters": {"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}},
+                     "End": true}
+        }}),
+        json!({}),
+        &mut script,
+    );
+    assert_eq!(r.completion.status, Status::Succeeded, "{:?}", r.completion);
+    let kinds: Vec<_> = script.seen.iter().map(|t| t.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            TaskKind::Service {
+                resource_type: "aws-sdk:s3".into(),
+                resource: "getObject".into()
+            },
+            TaskKind::Service {
+                resource_type: "lambda".into(),
+                resource: "invoke.waitForTaskToken".into()
+            },
+        ]
+    );
+    let token = script.seen[1].task_token.clone().expect("a callback token");
+    assert_eq!(script.seen[1].input["Payload"]["token"], json!(token));
+    assert!(
+        !types(&r).iter().any(|t| t.starts_with("Activity")),
+        "{:?}",
+        types(&r)
+    );
+}
+
+/// The causes of a `SecondsPath` that selects nothing, a negative number, or a number that is
+/// not a long.
+#[test]
+fn seconds_path_causes() {
+    let cause = |input: Value| {
+        let r = run(
+            json!({"StartAt": "W", "States": {
+                "W": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds", "End": true}}}),
+            input,
+        );
+        assert_eq!(r.completion.status, Status::Failed);
+        assert_eq!(r.completion.error.as_deref(), Some("States.Runtime"));
+        r.completion.cause.unwrap_or_default()
+    };
+    let prefix = "An error occurred while executing the state 'W' (entered at the event id #2). ";
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": -1}})),
+        format!(
+            "{prefix}The SecondsPath parameter references a negative value: $.input.waitSeconds == -1"
+        )
+    );
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": -1.5}})),
+        format!(
+            "{prefix}The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == -1.5"
+        )
+    );
+    assert_eq!(
+        cause(json!({"input": {"waitSeconds": 18446744073709551615_u64}})),
+        format!(
+            "{prefix}The SecondsPath parameter cannot be parsed as a long value: $.input.waitSeconds == 18446744073709551615"
+        )
+    );
+    assert_eq!(
+        cause(json!({})),
+        format!(
+            "{prefix}The SecondsPath parameter does not reference an input value: $.input.waitSeconds"
+        )
+    );
+    let r = run(
+        json!({"StartAt": "W", "States": {
+            "W": {"Type": "Wait", "SecondsPath": "$.input.waitSeconds", "End": true}}}),
+        json!({"input": {"waitSeconds": 0}}),
+    );
+    assert_eq!(r.completion.status, Status::Succeeded);
+}
+
+/// JSONata errors read as JSONata 2.0.6 (AWS's version) words them.
+#[test]
+fn jsonata_errors_use_jsonata_2_0_6_wording() {
+    let cause = |expr: &str| {
+        let r = run(
+            json!({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+                "P": {"Type": "Pass", "Output": format!("{{% {expr} %}}"), "End": true}}}),
+            json!({}),
+        );
+        assert_eq!(r.completion.status, Status::Failed);
+        assert_eq!(
+            r.completion.error.as_deref(),
+            Some("States.QueryEvaluationError")
+        );
+        r.completion.cause.unwrap_or_default()
+    };
+    let prefix = "An error occurred while executing the state 'P' (entered at the event id #2). ";
+    assert_eq!(
+        cause("$foo()"),
+        format!(
+            "{prefix}The JSONata expression '$foo()' specified for the field 'Output' threw an error during evaluation. T1006: Attempted to invoke a non-function"
+        )
+    );
+    assert_eq!(
+        cause("$number('1/2')"),
+        format!(
+            "{prefix}The JSONata expression '$number('1/2')' specified for the field 'Output' threw an error during evaluation. D3030: Unable to cast value to a number: \"1/2\""
+        )
+    );
+    assert_eq!(
+        cause("[1..'a']"),
+        format!(
+            "{prefix}The JSONata expression '[1..'a']' specified for the field 'Output' threw an error during evaluation. T2004: The right side of the range operator (..) must evaluate to an integer"
+        )
+    );
 }
 
 #[test]

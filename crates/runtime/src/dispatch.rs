@@ -204,11 +204,12 @@ pub(crate) async fn perform(
     job: Option<&Job>,
     call: &Call,
 ) -> Performed {
-    let pattern = match classify(&call.resource) {
+    let resource = classify(&call.resource);
+    let pattern = match &resource {
         Some(Resource::Service(s)) => s.pattern,
         _ => Pattern::RequestResponse,
     };
-    if is_nested(&call.resource) {
+    if resource.as_ref().is_some_and(is_nested) {
         return nested(shared, job, call, pattern).await;
     }
     let ctx = CallContext::of_execution(execution);
@@ -237,11 +238,11 @@ pub(crate) fn unsupported(call: &Call) -> String {
     )
 }
 
-fn is_nested(resource: &str) -> bool {
-    let rest = resource
-        .strip_prefix("arn:aws:states:::")
-        .unwrap_or_default();
-    rest.split('.').next() == Some("states:startExecution")
+/// `states:startExecution`, with or without a region and account in the ARN.
+fn is_nested(resource: &Resource) -> bool {
+    resource
+        .integration()
+        .is_some_and(|s| s.is("states", "startExecution"))
 }
 
 /// `arn:aws:states:::states:startExecution[.sync|.sync:2|.waitForTaskToken]`.
@@ -426,16 +427,19 @@ mod tests {
 
     #[test]
     fn nested_resources_are_recognised() {
+        let nested = |r: &str| classify(r).as_ref().is_some_and(is_nested);
         for r in [
             "arn:aws:states:::states:startExecution",
             "arn:aws:states:::states:startExecution.sync",
             "arn:aws:states:::states:startExecution.sync:2",
             "arn:aws:states:::states:startExecution.waitForTaskToken",
+            "arn:aws:states:us-east-1:123456789012:states:startExecution.sync:2",
         ] {
-            assert!(is_nested(r), "{r}");
+            assert!(nested(r), "{r}");
         }
-        assert!(!is_nested("arn:aws:states:::lambda:invoke"));
-        assert!(!is_nested("arn:aws:states:::states:startSyncExecution"));
+        assert!(!nested("arn:aws:states:::lambda:invoke"));
+        assert!(!nested("arn:aws:states:::states:startSyncExecution"));
+        assert!(!nested("arn:aws:states:::aws-sdk:sfn:startExecution"));
     }
 
     #[test]

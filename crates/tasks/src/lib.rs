@@ -13,6 +13,7 @@ pub mod lambda;
 use std::sync::{Arc, Once};
 
 use serde_json::Value;
+use stepwise_asl::parse::{Resource, classify};
 
 pub use config::{Config, ConfigError};
 
@@ -131,19 +132,13 @@ pub enum Target {
 }
 
 impl Target {
+    /// The integration `resource` names, as the validator classifies it (so the region-and-
+    /// account form `arn:aws:states:REGION:ACCOUNT:lambda:invoke` is `lambda:invoke` too).
     pub fn of(resource: &str) -> Option<Target> {
-        let parts: Vec<&str> = resource.splitn(7, ':').collect();
-        match parts.as_slice() {
-            ["arn", _, "states", "", "", rest @ ..] => {
-                let service = rest.join(":");
-                let base = service.split('.').next().unwrap_or_default();
-                match base {
-                    "http:invoke" => Some(Target::Http),
-                    "lambda:invoke" => Some(Target::LambdaInvoke),
-                    _ => None,
-                }
-            }
-            ["arn", _, "lambda", _, _, "function", _] => Some(Target::LambdaFunction),
+        match classify(resource)? {
+            Resource::LambdaFunction => Some(Target::LambdaFunction),
+            Resource::Service(s) if s.is("http", "invoke") => Some(Target::Http),
+            Resource::Service(s) if s.is("lambda", "invoke") => Some(Target::LambdaInvoke),
             _ => None,
         }
     }
@@ -170,7 +165,16 @@ mod tests {
                 "arn:aws:lambda:us-east-1:111122223333:function:f:$LATEST",
                 Some(Target::LambdaFunction),
             ),
+            (
+                "arn:aws:states:us-east-1:111122223333:lambda:invoke",
+                Some(Target::LambdaInvoke),
+            ),
+            (
+                "arn:aws:states:us-east-1:111122223333:http:invoke",
+                Some(Target::Http),
+            ),
             ("arn:aws:states:::states:startExecution.sync", None),
+            ("arn:aws:states:::aws-sdk:lambda:invoke", None),
             ("arn:aws:states:us-east-1:111122223333:activity:a", None),
         ];
         for (resource, want) in cases {

@@ -7,6 +7,7 @@
 mod cause;
 mod convert;
 mod functions;
+mod wording;
 
 use std::fmt;
 use std::sync::Arc;
@@ -99,9 +100,8 @@ impl Default for EvalOptions {
 impl JsonataExpr {
     /// Parses the expression between `{%` and `%}`.
     pub fn parse(expression: &str) -> Result<Self, JsonataSyntaxError> {
-        let ast = jsonata_core::parser::parse(expression).map_err(|e| JsonataSyntaxError {
-            message: e.to_string(),
-        })?;
+        let ast = jsonata_core::parser::parse(expression)
+            .map_err(|e| JsonataSyntaxError::from_message(&e.to_string()))?;
         let names = referenced_names(&ast);
         Ok(JsonataExpr {
             source: Arc::from(expression),
@@ -207,21 +207,20 @@ pub struct JsonataSyntaxError {
 }
 
 impl JsonataSyntaxError {
+    /// `CODE: message` in JSONata 2.0.6's words (jsonata-core's preamble, such as `Invalid
+    /// syntax: `, dropped), or jsonata-core's message as it is when it has no code.
+    fn from_message(message: &str) -> Self {
+        let message = match wording::split(message) {
+            (Some(code), text) => format!("{code}: {text}"),
+            (None, text) => text,
+        };
+        JsonataSyntaxError { message }
+    }
+
     /// The JSONata error code in the message (`S0202`, …), if it has one.
     pub fn code(&self) -> Option<&str> {
-        find_code(&self.message).map(|at| &self.message[at..at + 5])
+        wording::find_code(&self.message).map(|at| &self.message[at..at + 5])
     }
-}
-
-/// Where the first JSONata error code (`X9999:` at the start of a word) begins in `message`.
-fn find_code(message: &str) -> Option<usize> {
-    let bytes = message.as_bytes();
-    (0..bytes.len().saturating_sub(5)).find(|&i| {
-        (i == 0 || bytes[i - 1] == b' ')
-            && bytes[i].is_ascii_uppercase()
-            && bytes[i + 1..i + 5].iter().all(u8::is_ascii_digit)
-            && bytes[i + 5] == b':'
-    })
 }
 
 /// Why an evaluation failed.
@@ -244,15 +243,10 @@ impl JsonataError {
     /// few messages carry the code after a preamble (`"Signature validation failed: T0410:
     /// …"`); the preamble is dropped.
     pub fn from_message(message: &str) -> Self {
-        match find_code(message) {
-            Some(at) => JsonataError::Evaluation {
-                code: Some(message[at..at + 5].to_string()),
-                message: message[at + 6..].trim_start().to_string(),
-            },
-            None => JsonataError::Evaluation {
-                code: None,
-                message: message.to_string(),
-            },
+        let (code, message) = wording::split(message);
+        JsonataError::Evaluation {
+            code: code.map(str::to_owned),
+            message,
         }
     }
 

@@ -1,7 +1,9 @@
 //! Task `Resource` ARNs: which integration a Resource names, and whether AWS offers it.
 //!
 //! The optimized integrations (`arn:aws:states:::SERVICE:ACTION[.PATTERN]`) are listed as data
-//! from the AWS Step Functions developer guide; `aws-sdk:SERVICE:ACTION` takes any action.
+//! from the AWS Step Functions developer guide; `aws-sdk:SERVICE:ACTION` takes any action. AWS
+//! also accepts an integration's ARN with a region and account in it; it names the same
+//! integration. Every crate that routes a Task asks [`classify`], so no two disagree.
 
 /// What a Task `Resource` names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -10,7 +12,8 @@ pub enum Resource {
     Activity,
     /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`.
     LambdaFunction,
-    /// `arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]`.
+    /// `arn:aws:states:::SERVICE:ACTION[.sync|.sync:2|.waitForTaskToken]`, also with a region
+    /// and account (`arn:aws:states:REGION:ACCOUNT:SERVICE:ACTION...`).
     Service(ServiceIntegration),
 }
 
@@ -150,10 +153,11 @@ const OPTIMIZED: &[(&str, &str, Patterns)] = &[
     ("s3", "putObject", RR),
 ];
 
-/// The Resources an ItemReader may name (after `arn:PARTITION:states:::`).
-pub(crate) const ITEM_READER_RESOURCES: &[&str] = &["s3:getObject", "s3:listObjectsV2"];
-/// The Resources a ResultWriter may name.
-pub(crate) const RESULT_WRITER_RESOURCES: &[&str] = &["s3:putObject"];
+/// The integrations (service, action) an ItemReader may name, request-response only.
+pub(crate) const ITEM_READER_RESOURCES: &[(&str, &str)] =
+    &[("s3", "getObject"), ("s3", "listObjectsV2")];
+/// The integrations a ResultWriter may name.
+pub(crate) const RESULT_WRITER_RESOURCES: &[(&str, &str)] = &[("s3", "putObject")];
 
 /// True when the text has an ARN's shape (`arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE`),
 /// whether or not it names anything.
@@ -199,12 +203,35 @@ pub fn classify(arn: &str) -> Option<Resource> {
             (!region.is_empty() && !account.is_empty() && !name.is_empty())
                 .then_some(Resource::LambdaFunction)
         }
-        "states" if region.is_empty() && account.is_empty() => service_integration(rest),
-        "states" => {
-            let name = rest.strip_prefix("activity:")?;
-            (!name.is_empty()).then_some(Resource::Activity)
-        }
+        // AWS takes a region and account in an integration's ARN too
+        // (`arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject`); only `activity:`
+        // names an activity, and only with a region or account.
+        "states" => match rest.strip_prefix("activity:") {
+            Some(name) if !(region.is_empty() && account.is_empty()) => {
+                (!name.is_empty()).then_some(Resource::Activity)
+            }
+            Some(_) => None,
+            None => service_integration(rest),
+        },
         _ => None,
+    }
+}
+
+impl Resource {
+    /// The service integration, when the Resource names one.
+    pub fn integration(&self) -> Option<&ServiceIntegration> {
+        match self {
+            Resource::Service(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl ServiceIntegration {
+    /// True for the optimized integration `service:action` (not an `aws-sdk:` one), whatever
+    /// its pattern.
+    pub fn is(&self, service: &str, action: &str) -> bool {
+        !self.sdk && self.service == service && self.action == action
     }
 }
 
@@ -280,6 +307,34 @@ mod tests {
                 assert_eq!(s.service, "sqs");
             }
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_integration_arn_may_carry_a_region_and_account() {
+        let integration = |arn: &str| match classify(arn) {
+            Some(Resource::Service(s)) => s,
+            other => panic!("{arn}: {other:?}"),
+        };
+        let s = integration("arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject");
+        assert!(s.sdk);
+        assert_eq!((s.service.as_str(), s.action.as_str()), ("s3", "getObject"));
+        let s =
+            integration("arn:aws:states:us-east-1:123456789012:athena:startQueryExecution.sync");
+        assert!(s.is("athena", "startQueryExecution"));
+        assert_eq!(s.pattern, Pattern::Sync);
+        let s = integration("arn:aws:states:eu-west-1:123456789012:lambda:invoke.waitForTaskToken");
+        assert!(s.is("lambda", "invoke"));
+        assert_eq!(s.pattern, Pattern::WaitForTaskToken);
+        // The same rules as the short form.
+        for arn in [
+            "arn:aws:states:us-east-1:123456789012:dynamodb:query",
+            "arn:aws:states:us-east-1:123456789012:lambda:invoke.sync",
+            "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject.sync",
+            "arn:aws:states:us-east-1:123456789012:activity:",
+            "arn:aws:states:::activity:work",
+        ] {
+            assert_eq!(classify(arn), None, "{arn}");
         }
     }
 

@@ -1148,15 +1148,19 @@ impl Parser {
     }
 
     /// `Resource` of an ItemReader / ResultWriter: one of a few S3 integrations.
-    fn nested_resource(&mut self, obj: &Value, at: &Pointer, allowed: &[&str]) {
+    fn nested_resource(&mut self, obj: &Value, at: &Pointer, allowed: &[(&str, &str)]) {
         match obj.get("Resource") {
             None => self.schema(msg::fields_required(&["Resource"]), at),
             Some(Value::String(r)) => {
-                let action = r
-                    .strip_prefix("arn:")
-                    .and_then(|rest| rest.split_once(':'))
-                    .and_then(|(_, rest)| rest.strip_prefix("states:::"));
-                if !action.is_some_and(|a| allowed.contains(&a)) {
+                let ok = resources::classify(r).is_some_and(|resource| {
+                    resource.integration().is_some_and(|s| {
+                        s.pattern == resources::Pattern::RequestResponse
+                            && allowed
+                                .iter()
+                                .any(|(service, action)| s.is(service, action))
+                    })
+                });
+                if !ok {
                     self.schema(msg::RESOURCE_NOT_ALLOWED, &at.join("Resource"));
                 }
             }

@@ -212,21 +212,10 @@ impl Execution {
             }
             WaitDuration::Seconds(NumberSource::Path(p)) => {
                 let value = self.read_path(f, p, effective);
-                match value.as_ref().and_then(seconds_value) {
-                    Some(Ok(s)) => self.now + Duration::seconds(s),
-                    Some(Err(())) => {
-                        let e = lang::runtime(format!(
-                            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
-                            value.as_ref().map(lang::to_json).unwrap_or_default()
-                        ));
-                        let fault = self.in_state(f, e);
-                        return self.fatal(f, fault);
-                    }
-                    None => {
-                        let e = lang::runtime(format!(
-                            "The SecondsPath parameter does not reference an input value: {p}"
-                        ));
-                        let fault = self.in_state(f, e);
+                match seconds_from_path(p, value.as_ref()) {
+                    Ok(s) => self.now + Duration::seconds(s),
+                    Err(cause) => {
+                        let fault = self.in_state(f, lang::runtime(cause));
                         return self.fatal(f, fault);
                     }
                 }
@@ -331,14 +320,28 @@ pub(super) fn keeps_raw(state: &State) -> bool {
         )
 }
 
-/// `SecondsPath`'s value as whole seconds: `Err` when it is a number that is not a long.
-fn seconds_value(v: &Value) -> Option<Result<i64, ()>> {
-    match v {
-        Value::Number(n) => Some(match n.as_i64() {
-            Some(s) if s >= 0 => Ok(s),
-            Some(_) => return None,
-            None => Err(()),
-        }),
-        _ => None,
+/// `SecondsPath`'s value as whole seconds, or the cause of the execution's failure.
+fn seconds_from_path(
+    path: &stepwise_asl::jsonpath::JsonPath,
+    value: Option<&Value>,
+) -> Result<i64, String> {
+    // AWS's recorded text for a path that selects nothing. (A value that is not a number gets
+    // it too: no recording says what AWS answers for one.)
+    let Some(Value::Number(n)) = value else {
+        return Err(format!(
+            "The SecondsPath parameter does not reference an input value: {path}"
+        ));
+    };
+    match n.as_i64() {
+        Some(s) if s >= 0 => Ok(s),
+        // Not in the recordings: the wording of LocalStack's implementation, whose two sibling
+        // texts here match AWS's recordings word for word.
+        Some(_) => Err(format!(
+            "The SecondsPath parameter references a negative value: {path} == {n}"
+        )),
+        // AWS's recorded text (`$.input.waitSeconds == -1.5`).
+        None => Err(format!(
+            "The SecondsPath parameter cannot be parsed as a long value: {path} == {n}"
+        )),
     }
 }
