@@ -1,5 +1,6 @@
-//! The Step Functions service model (`model/stepfunctions.json`, the AWS model with its
-//! documentation stripped by `model/strip.py`), embedded in the binary and read once.
+//! The Step Functions service model (the service crate's `model/stepfunctions.json`, the AWS
+//! model with its documentation stripped by `model/strip.py`), embedded in the binary and read
+//! once.
 //!
 //! Owns the typed view of operations and shapes the request checker walks. It does not check
 //! anything itself (that is `validate`), and knows nothing of output shapes beyond their names.
@@ -9,7 +10,7 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
-const MODEL_JSON: &str = include_str!("../model/stepfunctions.json");
+use stepwise_service::MODEL_JSON;
 
 /// The shape kinds of the AWS JSON protocol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

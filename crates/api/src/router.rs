@@ -16,7 +16,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
 
-use crate::control::Control;
+use stepwise_service::Action;
+
 use crate::error::{ApiError, CONTENT_TYPE};
 use crate::model::model;
 use crate::{Api, validate, wire};
@@ -45,7 +46,7 @@ async fn serve_health() -> Response {
 async fn serve_metrics(State(api): State<Arc<Api>>) -> Response {
     let mut out = String::new();
     api.metrics.render(&mut out);
-    api.executions.render_metrics(&mut out);
+    api.service.render_metrics(&mut out);
     (
         [(
             header::CONTENT_TYPE,
@@ -57,7 +58,7 @@ async fn serve_metrics(State(api): State<Arc<Api>>) -> Response {
 }
 
 /// The action an `X-Amz-Target` header names, if it is an operation of the model.
-fn action_of(headers: &HeaderMap) -> Result<&'static str, ApiError> {
+fn action_of(headers: &HeaderMap) -> Result<Action, ApiError> {
     let Some(raw) = headers.get("x-amz-target") else {
         return Err(ApiError::unknown_operation(None));
     };
@@ -67,7 +68,7 @@ fn action_of(headers: &HeaderMap) -> Result<&'static str, ApiError> {
         .split_once('.')
         .filter(|(prefix, _)| *prefix == m.target_prefix)
         .and_then(|(_, action)| m.operation(action))
-        .map(|op| op.name.as_str())
+        .and_then(|op| Action::from_name(&op.name))
         .ok_or_else(|| ApiError::unknown_operation(Some(target)))
 }
 
@@ -138,34 +139,27 @@ fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> ApiError {
 
 async fn answer(
     api: &Arc<Api>,
-    action: &'static str,
+    action: Action,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Value, ApiError> {
     check_content_type(headers)?;
     let input = read_body(headers, body).await?;
-    validate::check_input(action, &input)?;
-    if Control::handles(action) {
-        let control = Arc::clone(&api.control);
-        tokio::task::spawn_blocking(move || control.call(action, &input))
-            .await
-            .map_err(|e| ApiError::internal(format!("{action} failed: {e}")))?
-    } else {
-        api.executions.call(action, input).await
-    }
+    validate::check_input(action.name(), &input)?;
+    Ok(api.service.call(action, input).await?)
 }
 
 async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
     let started = Instant::now();
     let action = action_of(&headers);
-    let label = action.as_ref().map_or("unknown", |a| *a);
+    let label = action.as_ref().map_or("unknown", |a| a.name());
     let result = match action {
         Ok(action) => answer(&api, action, &headers, body).await,
         Err(e) => Err(e),
     };
     let elapsed = started.elapsed();
     let ms = wire::duration_ms(elapsed);
-    let request_id = wire::uuid_v4();
+    let request_id = stepwise_service::time::uuid_v4();
     let mut response = match result {
         Ok(output) => {
             api.metrics.observe(label, "ok", elapsed);
@@ -176,11 +170,12 @@ async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
             r
         }
         Err(e) => {
-            api.metrics.observe(label, &e.code, elapsed);
+            let (code, message) = (&e.error.code, &e.error.message);
+            api.metrics.observe(label, code, elapsed);
             if e.status.is_server_error() {
-                tracing::warn!(action = label, outcome = %e.code, ms, message = %e.message, "api request failed");
+                tracing::warn!(action = label, outcome = %code, ms, message = %message, "api request failed");
             } else {
-                tracing::info!(action = label, outcome = %e.code, ms, message = %e.message, "api request rejected");
+                tracing::info!(action = label, outcome = %code, ms, message = %message, "api request rejected");
             }
             e.into_response()
         }

@@ -17,6 +17,8 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde_json::{Map, Value};
 
+use stepwise_service::error::validation_message;
+
 use crate::error::ApiError;
 use crate::model::{Shape, ShapeKind, model};
 
@@ -44,13 +46,6 @@ pub fn check_input(action: &str, input: &Value) -> Result<(), ApiError> {
     } else {
         Err(ApiError::validation(validation_message(&violations)))
     }
-}
-
-/// `1 validation error detected: A` or `2 validation errors detected: A; B`.
-pub fn validation_message(violations: &[String]) -> String {
-    let n = violations.len();
-    let noun = if n == 1 { "error" } else { "errors" };
-    format!("{n} validation {noun} detected: {}", violations.join("; "))
 }
 
 // ----- pass 1: JSON types ---------------------------------------------------------------------
@@ -513,8 +508,8 @@ mod tests {
 
     fn message(action: &str, input: Value) -> String {
         let err = check_input(action, &input).unwrap_err();
-        assert_eq!(err.code, "ValidationException", "{err:?}");
-        err.message
+        assert_eq!(err.error.code, "ValidationException", "{err:?}");
+        err.error.message
     }
 
     #[test]
@@ -716,23 +711,23 @@ mod tests {
         ];
         for (input, expected) in cases {
             let err = check_input("CreateActivity", &input).unwrap_err();
-            assert_eq!(err.code, "SerializationException", "{input}");
-            assert_eq!(err.message, expected, "{input}");
+            assert_eq!(err.error.code, "SerializationException", "{input}");
+            assert_eq!(err.error.message, expected, "{input}");
         }
         let err = check_input("ListStateMachines", &json!({"maxResults": "10"})).unwrap_err();
         assert_eq!(
-            err.message,
+            err.error.message,
             "STRING_VALUE can not be converted to an Integer"
         );
         let err = check_input("ListStateMachines", &json!({"maxResults": 1.5})).unwrap_err();
-        assert_eq!(err.code, "SerializationException");
+        assert_eq!(err.error.code, "SerializationException");
         assert!(check_input("ListStateMachines", &json!({"maxResults": 10.0})).is_ok());
         let err = check_input(
             "ListStateMachines",
             &json!({"maxResults": 3_000_000_000u64}),
         )
         .unwrap_err();
-        assert_eq!(err.code, "SerializationException");
+        assert_eq!(err.error.code, "SerializationException");
     }
 
     #[test]

@@ -1,16 +1,4 @@
-//! Small pieces of the wire format shared by the control plane and the runtime: timestamps as
-//! AWS JSON 1.0 writes them, the clock, and random UUIDs.
-
-use serde_json::{Number, Value};
-
-/// A timestamp as AWS JSON 1.0 sends it: epoch seconds as a JSON number with millisecond
-/// precision (botocore reads it into a datetime).
-pub fn timestamp(ms: i64) -> Value {
-    if ms % 1000 == 0 {
-        return Value::Number(Number::from(ms / 1000));
-    }
-    Number::from_f64(ms as f64 / 1000.0).map_or(Value::Null, Value::Number)
-}
+//! Small pieces of the wire format: durations as the logs show them.
 
 /// A duration in milliseconds rounded to hundredths, as logs show it (`48.38`, not
 /// `48.38424000000005`).
@@ -18,58 +6,9 @@ pub fn duration_ms(d: std::time::Duration) -> f64 {
     (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
-}
-
-/// 64 random bits. std's `RandomState` is seeded from the operating system once per process
-/// and differs for each instance; mixed with the clock and a counter it gives identifiers that do
-/// not repeat (not secrets: nothing here needs cryptographic randomness).
-fn random_u64() -> u64 {
-    use std::collections::hash_map::RandomState;
-    use std::hash::{BuildHasher, Hasher};
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut h = RandomState::new().build_hasher();
-    h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
-    h.write_i64(now_ms());
-    h.finish()
-}
-
-/// A random (version 4) UUID, lower-case and hyphenated.
-pub fn uuid_v4() -> String {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&random_u64().to_le_bytes());
-    b[8..].copy_from_slice(&random_u64().to_le_bytes());
-    uuid_v4_from(b)
-}
-
-/// A version 4 UUID made of these 16 bytes (the version and variant bits are set).
-pub fn uuid_v4_from(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn timestamps_are_epoch_seconds_with_milliseconds() {
-        assert_eq!(timestamp(1_700_000_000_123).to_string(), "1700000000.123");
-        assert_eq!(timestamp(1_700_000_000_000).to_string(), "1700000000");
-        assert_eq!(timestamp(1_700_000_000_050).to_string(), "1700000000.05");
-    }
 
     #[test]
     fn durations_are_rounded_to_hundredths_of_a_millisecond() {
@@ -83,17 +22,5 @@ mod tests {
             duration_ms(std::time::Duration::from_micros(70)).to_string(),
             "0.07"
         );
-    }
-
-    #[test]
-    fn uuids_are_version_4() {
-        let a = uuid_v4();
-        let b = uuid_v4();
-        assert_ne!(a, b);
-        assert_eq!(a.len(), 36);
-        assert_eq!(&a[14..15], "4");
-        assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
-        let many: std::collections::HashSet<String> = (0..10_000).map(|_| uuid_v4()).collect();
-        assert_eq!(many.len(), 10_000);
     }
 }

@@ -264,14 +264,18 @@ async fn requests_are_checked_against_the_model_before_any_action() {
 #[tokio::test]
 async fn execution_actions_go_to_the_execution_plane() {
     let h = Harness::new();
-    // NoExecutions answers every execution-plane action as unknown; the model check runs first.
-    let (code, _, _) = h
+    // NoExecutions refuses every execution-plane action; the model check runs first.
+    let (code, message, _) = h
         .err(
             "StartExecution",
             json!({"stateMachineArn": h.arns().state_machine("x")}),
         )
         .await;
-    assert_eq!(code, "UnknownOperationException");
+    assert_eq!(code, "InternalFailure");
+    assert_eq!(
+        message,
+        "StartExecution needs an execution plane, and this service has none"
+    );
     let (code, _, _) = h.err("StartExecution", json!({})).await;
     assert_eq!(code, "ValidationException");
 }

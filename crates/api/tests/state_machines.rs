@@ -404,7 +404,7 @@ async fn listing_pages_through_250_state_machines() {
     let zero = h.ok("ListStateMachines", json!({"maxResults": 0})).await;
     assert_eq!(zero["stateMachines"].as_array().unwrap().len(), 100);
     // A token of another list is no good here.
-    let activities_token = stepwise_api::paging::encode_token("ListActivities", "", &"x");
+    let activities_token = stepwise_service::paging::encode_token("ListActivities", "", &"x");
     let (code, message, _) = h
         .err("ListStateMachines", json!({"nextToken": activities_token}))
         .await;
@@ -553,7 +553,12 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
             json!({"stateMachineArn": sm_arn, "definition": pass("v2")}),
         )
         .await;
-    let target = h.api.control.resolve_for_start(&sm_arn, 0.5).unwrap();
+    let target = h
+        .api
+        .service
+        .control()
+        .resolve_for_start(&sm_arn, 0.5)
+        .unwrap();
     assert_eq!(target.definition, pass("v2"));
     let record = |name: &str, hash: &str, version: Option<&str>| ExecutionRecord {
         arn: h.arns().execution("sm", name),
@@ -579,7 +584,12 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         test_case: None,
         history_digest: None,
     };
-    let v1 = h.api.control.resolve_for_start(&version_arn, 0.5).unwrap();
+    let v1 = h
+        .api
+        .service
+        .control()
+        .resolve_for_start(&version_arn, 0.5)
+        .unwrap();
     h.store
         .commit(&Batch {
             new_executions: vec![

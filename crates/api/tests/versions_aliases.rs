@@ -541,7 +541,7 @@ async fn start_targets_follow_versions_and_alias_weights() {
         .as_str()
         .unwrap()
         .to_string();
-    let control = &h.api.control;
+    let control = h.api.service.control();
 
     let latest = control.resolve_for_start(&sm, 0.0).unwrap();
     assert_eq!(latest.state_machine_arn, sm);

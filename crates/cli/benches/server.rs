@@ -45,9 +45,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
-use stepwise_api::{Api, Arns, Control, router};
-use stepwise_runtime::actions::ExecutionPlane;
+use stepwise_api::{Api, router};
 use stepwise_runtime::{Runtime, RuntimeConfig};
+use stepwise_service::{Arns, Service};
 use stepwise_store::{SqliteStore, Store};
 
 /// The allocator the `stepwise` binary uses.
@@ -320,9 +320,8 @@ impl Server {
         let addr = listener.local_addr().expect("the bound address");
         let runtime =
             Runtime::start(store.clone(), RuntimeConfig::default()).expect("runtime starts");
-        let control = Arc::new(Control::new(store, Arns::from_env()));
-        let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
-        let api = Arc::new(Api::new(control, plane));
+        let service = Service::on_runtime(runtime.clone(), store, Arns::from_env());
+        let api = Arc::new(Api::new(Arc::new(service)));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         tokio.spawn(async move {
             let served = axum::serve(listener, router(api))

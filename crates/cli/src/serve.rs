@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stepwise_api::wire::duration_ms;
-use stepwise_api::{Api, Arns, Control, router};
-use stepwise_runtime::actions::ExecutionPlane;
-use stepwise_runtime::{Integrations, MockConfig, Runtime, RuntimeConfig, Starter};
+use stepwise_api::{Api, router};
+use stepwise_runtime::{Integrations, MockConfig, Runtime, RuntimeConfig};
+use stepwise_service::{Arns, Service};
 use stepwise_store::{SqliteStore, Store};
 use stepwise_tasks::Config;
 
@@ -206,11 +206,8 @@ pub fn run(args: &Args) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let control = Arc::new(Control::new(store.clone(), settings.arns.clone()));
-        let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
-        let starter: Arc<dyn Starter> = plane.clone();
-        runtime.set_starter(Arc::downgrade(&starter));
-        let api = Arc::new(Api::new(control, plane));
+        let service = Service::on_runtime(runtime.clone(), store.clone(), settings.arns.clone());
+        let api = Arc::new(Api::new(Arc::new(service)));
         let app = router(api);
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),

@@ -11,10 +11,9 @@
 
 use std::sync::Arc;
 
+use crate::clock::uuid_v4;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
-use stepwise_api::ApiError;
-use stepwise_api::wire::uuid_v4;
 use stepwise_asl::parse::{Pattern, Resource, classify};
 use stepwise_store::{ExecutionRecord, TaskRow};
 use stepwise_tasks::{CallContext, Outcome};
@@ -109,13 +108,23 @@ pub enum ChildStarted {
     Finished(Box<ExecutionRecord>),
 }
 
-/// Starts executions for nested tasks; the API's execution plane does it, with the same checks
+/// A boxed future, as [`Starter::start_child`] returns it.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Why a child execution was not started: the error StartExecution gave, as the service
+/// integration reports it (`StepFunctions.<code>Exception`, with the HTTP status in the cause).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChildRefused {
+    pub code: String,
+    pub message: String,
+    pub status: u16,
+}
+
+/// Starts executions for nested tasks; the service's execution plane does it, with the same checks
 /// as StartExecution.
 pub trait Starter: Send + Sync + std::fmt::Debug {
-    fn start_child(
-        &self,
-        request: ChildStart,
-    ) -> stepwise_api::BoxFuture<'_, Result<ChildStarted, ApiError>>;
+    fn start_child(&self, request: ChildStart)
+    -> BoxFuture<'_, Result<ChildStarted, ChildRefused>>;
 }
 
 /// What a call came to.
@@ -321,7 +330,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
             format!(
                 "{} (Service: AWSStepFunctions; Status Code: {}; Error Code: {}; Request ID: {}; Proxy: null)",
                 e.message,
-                e.status.as_u16(),
+                e.status,
                 e.code,
                 uuid_v4()
             ),
@@ -335,7 +344,7 @@ fn uuid_from(token: &str) -> String {
     let d = Sha256::digest(token.as_bytes());
     let mut b = [0u8; 16];
     b.copy_from_slice(&d[..16]);
-    stepwise_api::wire::uuid_v4_from(b)
+    crate::clock::uuid_v4_from(b)
 }
 
 /// What StartExecution answered, as the service integration shows it.

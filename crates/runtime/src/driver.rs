@@ -18,9 +18,9 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
+use crate::clock::now_ms;
 use lru::LruCache;
 use serde_json::Value;
-use stepwise_api::wire::now_ms;
 use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_engine::local::TaskOutcome;
 use stepwise_engine::mock::TestCase;

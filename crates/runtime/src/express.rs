@@ -18,6 +18,15 @@ use crate::dispatch::{Call, Performed, perform, unsupported};
 use crate::host::{self, HostOptions, TaskFuture, TaskRunner};
 use crate::shared::Shared;
 
+/// Why TestState gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestStateFailed {
+    /// The request was refused: AWS's error name and message.
+    Refused(String, String),
+    /// The run stopped unexpectedly.
+    Crashed(String),
+}
+
 /// How an Express execution ended.
 #[derive(Debug, Clone)]
 pub struct ExpressOutcome {
@@ -96,6 +105,29 @@ impl TaskHandler for Blocking {
 }
 
 impl Runtime {
+    /// TestState: runs one state of `request` (its Task calls the same integrations as any
+    /// execution's, made from a blocking thread), as execution `execution`.
+    pub async fn test_state(
+        &self,
+        request: stepwise_engine::test_state::TestStateRequest,
+        execution: &str,
+        now: chrono::DateTime<Utc>,
+        seed: u64,
+    ) -> Result<Value, TestStateFailed> {
+        let mut handler = Blocking::new(Integrated::new(self.shared().clone(), execution));
+        tokio::task::spawn_blocking(move || {
+            stepwise_engine::test_state::test_state(&request, &mut handler, now, seed)
+                .map_err(|e| TestStateFailed::Refused(e.code.as_str().to_owned(), e.message))
+        })
+        .await
+        .map_err(|e| TestStateFailed::Crashed(e.to_string()))?
+    }
+
+    /// The mock configuration in force (`SFN_MOCK_CONFIG`), if any.
+    pub fn mocks(&self) -> Option<&stepwise_engine::mock::MockConfig> {
+        self.shared().mocks.as_deref()
+    }
+
     /// Runs an Express execution to its end.
     pub async fn run_express(
         &self,

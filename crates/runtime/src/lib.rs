@@ -8,7 +8,7 @@
 //!
 //! Express executions run in memory ([`express`]), as on AWS: no per-step history is kept.
 
-pub mod actions;
+pub mod clock;
 pub mod dispatch;
 pub mod driver;
 pub mod express;
@@ -26,8 +26,9 @@ use stepwise_asl::StateMachine;
 use stepwise_store::{ExecutionRecord, Store, TaskRow};
 use tokio::sync::oneshot;
 
-pub use dispatch::{ChildStart, ChildStarted, Starter};
+pub use dispatch::{BoxFuture, ChildRefused, ChildStart, ChildStarted, Starter};
 pub use driver::{RuntimeError, Started, TaskAnswer};
+pub use express::{ExpressOutcome, TestStateFailed};
 pub use shared::Metrics;
 pub use stepwise_engine::mock::MockConfig;
 pub use stepwise_tasks::Integrations;
@@ -47,7 +48,7 @@ pub fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
 
 /// Who an execution is, as the engine sees it. `$$.StateMachine.Id` is the version's ARN when
 /// the execution runs a version; the region comes from the execution's own ARN.
-pub(crate) fn execution_info(
+pub fn execution_info(
     arn: &str,
     name: &str,
     state_machine_arn: &str,
@@ -162,7 +163,7 @@ impl Runtime {
         }))
     }
 
-    /// Who starts the child executions of nested tasks (the API's execution plane).
+    /// Who starts the child executions of nested tasks (the service's execution plane).
     pub fn set_starter(&self, starter: std::sync::Weak<dyn Starter>) {
         self.shared.set_starter(starter);
     }

@@ -136,7 +136,7 @@ pub struct Shared {
     pub integrations: Arc<Integrations>,
     /// Step Functions Local's mock configuration, for executions started with `#TestCase`.
     pub mocks: Option<Arc<MockConfig>>,
-    /// Starts the child executions of nested tasks (the API's execution plane, once it exists).
+    /// Starts the child executions of nested tasks (the service's execution plane, once it exists).
     starter: OnceLock<Weak<dyn Starter>>,
 }
 

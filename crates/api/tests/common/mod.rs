@@ -8,7 +8,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::{Value, json};
-use stepwise_api::{Api, Arns, Control, NoExecutions, router};
+use stepwise_api::{Api, router};
+use stepwise_service::{Arns, Control, NoExecutions, Service};
 use stepwise_store::{SqliteStore, Store};
 use tower::ServiceExt;
 
@@ -24,7 +25,10 @@ impl Harness {
     pub fn new() -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
         let control = Arc::new(Control::new(Arc::clone(&store), Arns::default()));
-        let api = Arc::new(Api::new(control, Arc::new(NoExecutions)));
+        let api = Arc::new(Api::new(Arc::new(Service::new(
+            control,
+            Arc::new(NoExecutions),
+        ))));
         Harness {
             router: router(Arc::clone(&api)),
             api,
@@ -33,7 +37,7 @@ impl Harness {
     }
 
     pub fn arns(&self) -> &Arns {
-        self.api.control.arns()
+        self.api.service.control().arns()
     }
 
     /// Sends a raw request and returns status, content type and body text.

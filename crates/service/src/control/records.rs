@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use stepwise_store::{Resource, ResourceKind};
 
-use crate::error::ApiError;
-use crate::wire;
+use crate::error::ServiceError;
+use crate::time;
 
 /// A tag as the API writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -92,7 +92,7 @@ pub fn routes_json(routes: &[Route]) -> Value {
 /// A request's `loggingConfiguration` with AWS's defaults filled in (`level` OFF,
 /// `includeExecutionData` false; `destinations` only when given), checked as AWS checks it:
 /// at most one destination, and exactly one unless the level is OFF.
-pub fn logging_configuration(input: Option<&Value>) -> Result<Value, ApiError> {
+pub fn logging_configuration(input: Option<&Value>) -> Result<Value, ServiceError> {
     let given = input.and_then(Value::as_object);
     let level = given
         .and_then(|g| g.get("level"))
@@ -107,7 +107,7 @@ pub fn logging_configuration(input: Option<&Value>) -> Result<Value, ApiError> {
         .and_then(Value::as_array);
     let count = destinations.map_or(0, Vec::len);
     if count > 1 || (level != "OFF" && count != 1) {
-        return Err(ApiError::invalid_logging_configuration(
+        return Err(ServiceError::invalid_logging_configuration(
             "Must specify exactly one Log Destination.",
         ));
     }
@@ -229,9 +229,9 @@ pub struct ActivityRecord {
 
 /// Reads a resource body into its record type. A body that does not read is a defect of the
 /// store's contents: an internal error, never a panic.
-pub fn read<T: for<'de> Deserialize<'de>>(resource: &Resource) -> Result<T, ApiError> {
+pub fn read<T: for<'de> Deserialize<'de>>(resource: &Resource) -> Result<T, ServiceError> {
     serde_json::from_value(resource.body.clone()).map_err(|e| {
-        ApiError::internal(format!(
+        ServiceError::internal(format!(
             "unreadable {} record {}: {e}",
             resource.kind.as_str(),
             resource.arn
@@ -240,8 +240,8 @@ pub fn read<T: for<'de> Deserialize<'de>>(resource: &Resource) -> Result<T, ApiE
 }
 
 /// The body of a record.
-pub fn body<T: Serialize>(record: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(record).map_err(|e| ApiError::internal(e.to_string()))
+pub fn body<T: Serialize>(record: &T) -> Result<Value, ServiceError> {
+    serde_json::to_value(record).map_err(|e| ServiceError::internal(e.to_string()))
 }
 
 /// Sort keys: the order the List actions answer in.
@@ -282,7 +282,7 @@ pub fn resource(
 
 /// A timestamp member.
 pub fn ts(ms: i64) -> Value {
-    wire::timestamp(ms)
+    time::timestamp(ms)
 }
 
 #[cfg(test)]

@@ -1,24 +1,24 @@
-//! The execution-plane actions of the Step Functions API, on the [`Runtime`]: what
-//! `stepwise_api` routes to its [`Executions`] implementation.
+//! The execution-plane actions of the Step Functions API, on the [`Runtime`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
-use stepwise_api::arn::{self, Resource};
-use stepwise_api::paging::{self, cut_page, page_size_of, token_of};
-use stepwise_api::wire::{now_ms, timestamp, uuid_v4};
-use stepwise_api::{ApiError, BoxFuture, Control, Executions, StartTarget};
+use stepwise_engine::mock::TestCase;
+use stepwise_engine::test_state::TestStateRequest;
 use stepwise_engine::{ExecutionInfo, Status};
+use stepwise_runtime::{
+    ChildRefused, ChildStart, ChildStarted, Runtime, RuntimeError, Starter, TaskAnswer,
+    TestStateFailed, time_of,
+};
 use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, ResourceKind};
 
-use crate::dispatch::{ChildStart, ChildStarted, Starter};
-use crate::driver::RuntimeError;
-use crate::express::{Blocking, Integrated};
-use crate::time_of;
-use crate::{Runtime, TaskAnswer};
-use stepwise_engine::mock::TestCase;
-use stepwise_engine::test_state::{TestStateRequest, test_state};
+use crate::arn::{self, Resource};
+use crate::control::{Control, StartTarget};
+use crate::error::{ErrorClass, ServiceError};
+use crate::paging::{self, cut_page, page_size_of, token_of};
+use crate::time::{now_ms, timestamp, uuid_v4};
+use crate::{Action, BoxFuture, Executions};
 
 /// The longest GetActivityTask waits for a task (AWS: 60 seconds).
 const ACTIVITY_POLL: Duration = Duration::from_secs(60);
@@ -48,10 +48,10 @@ impl ExecutionPlane {
 }
 
 impl Executions for ExecutionPlane {
-    fn call(&self, action: &str, input: Value) -> BoxFuture<'_, Result<Value, ApiError>> {
-        let action = action.to_owned();
+    fn call(&self, action: Action, input: Value) -> BoxFuture<'_, Result<Value, ServiceError>> {
+        let action = action.name();
         Box::pin(async move {
-            match action.as_str() {
+            match action {
                 "StartExecution" => self.start_execution(&input, false).await,
                 "StartSyncExecution" => self.start_execution(&input, true).await,
                 "DescribeExecution" => self.describe_execution(&input),
@@ -61,15 +61,17 @@ impl Executions for ExecutionPlane {
                 "RedriveExecution" => self.redrive_execution(&input).await,
                 "GetActivityTask" => self.get_activity_task(&input).await,
                 "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat" => {
-                    self.send_task(&action, &input).await
+                    self.send_task(action, &input).await
                 }
                 "DescribeMapRun" | "UpdateMapRun" => {
                     let arn = str_of(&input, "mapRunArn");
-                    Err(ApiError::resource_not_found(arn))
+                    Err(ServiceError::resource_not_found(arn))
                 }
                 "ListMapRuns" => self.list_map_runs(&input),
                 "TestState" => self.test_state(input).await,
-                other => Err(ApiError::unknown_operation(Some(other))),
+                other => Err(ServiceError::internal(format!(
+                    "{other} is not an execution-plane action"
+                ))),
             }
         })
     }
@@ -87,26 +89,26 @@ fn opt_str(input: &Value, key: &str) -> Option<String> {
     input.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
-fn runtime_error(e: RuntimeError) -> ApiError {
+fn runtime_error(e: RuntimeError) -> ServiceError {
     match e {
-        RuntimeError::ExecutionDoesNotExist(arn) => ApiError::execution_does_not_exist(&arn),
-        RuntimeError::ExecutionAlreadyExists(arn) => ApiError::execution_already_exists(&arn),
+        RuntimeError::ExecutionDoesNotExist(arn) => ServiceError::execution_does_not_exist(&arn),
+        RuntimeError::ExecutionAlreadyExists(arn) => ServiceError::execution_already_exists(&arn),
         RuntimeError::TaskDoesNotExist
         | RuntimeError::NotRunning
         | RuntimeError::UnexpectedEvent(_) => task_gone(),
-        RuntimeError::NotRedrivable(reason) => ApiError::execution_not_redrivable(reason),
+        RuntimeError::NotRedrivable(reason) => ServiceError::execution_not_redrivable(reason),
         RuntimeError::Quarantined(cause) => {
-            ApiError::internal(format!("The execution cannot continue: {cause}"))
+            ServiceError::internal(format!("The execution cannot continue: {cause}"))
         }
         RuntimeError::Store(m) => {
             tracing::error!(error = %m, "runtime failure");
-            ApiError::internal("The server could not complete the request")
+            ServiceError::internal("The server could not complete the request")
         }
-        RuntimeError::ShuttingDown => ApiError::internal("The server is shutting down"),
+        RuntimeError::ShuttingDown => ServiceError::internal("The server is shutting down"),
     }
 }
 
-fn store_failed(e: stepwise_store::StoreError) -> ApiError {
+fn store_failed(e: stepwise_store::StoreError) -> ServiceError {
     runtime_error(RuntimeError::Store(e.to_string()))
 }
 
@@ -128,8 +130,8 @@ fn execution_item(r: &ExecutionRecord) -> Map<String, Value> {
 
 /// A well-formed token whose task is over (answered, timed out, or its execution ended): AWS
 /// answers TaskTimedOut.
-fn task_gone() -> ApiError {
-    ApiError::task_timed_out("Task Timed Out: 'Provided task does not exist anymore'")
+fn task_gone() -> ServiceError {
+    ServiceError::task_timed_out("Task Timed Out: 'Provided task does not exist anymore'")
 }
 
 /// A uniform number in [0, 1) for an alias's weighted choice of version.
@@ -141,11 +143,11 @@ fn unit_random() -> f64 {
 
 /// Parses an execution's input; AWS answers bad JSON with InvalidExecutionInput and Jackson's
 /// complaint, and an empty input with its own words (both recorded).
-fn parse_input(text: &str) -> Result<Value, ApiError> {
+fn parse_input(text: &str) -> Result<Value, ServiceError> {
     if text.is_empty() {
-        return Err(ApiError::invalid_execution_input(EMPTY_INPUT));
+        return Err(ServiceError::invalid_execution_input(EMPTY_INPUT));
     }
-    stepwise_asl::parse_json(text).map_err(|e| ApiError::invalid_execution_input(&e.message))
+    stepwise_asl::parse_json(text).map_err(|e| ServiceError::invalid_execution_input(&e.message))
 }
 
 /// AWS's detail for an empty execution input.
@@ -169,7 +171,7 @@ fn redrive_status(status: &str) -> (&'static str, Option<String>) {
 }
 
 impl ExecutionPlane {
-    async fn start_execution(&self, input: &Value, sync: bool) -> Result<Value, ApiError> {
+    async fn start_execution(&self, input: &Value, sync: bool) -> Result<Value, ServiceError> {
         let name = match opt_str(input, "name") {
             Some(n) => {
                 arn::check_name(&n)?;
@@ -190,7 +192,7 @@ impl ExecutionPlane {
             StartResult::Started { arn, start_ms } if !sync => {
                 Ok(json!({"executionArn": arn, "startDate": timestamp(start_ms)}))
             }
-            StartResult::Started { .. } => Err(ApiError::state_machine_type_not_supported()),
+            StartResult::Started { .. } => Err(ServiceError::state_machine_type_not_supported()),
             StartResult::Finished(record) => Ok(sync_response(&record)),
         }
     }
@@ -198,7 +200,7 @@ impl ExecutionPlane {
     /// StartExecution, StartSyncExecution and the start of a nested execution. The state
     /// machine ARN may end in `#TestCase`, which runs the execution with that test case of the
     /// mock configuration (as Step Functions Local does).
-    async fn start(&self, request: StartRequest) -> Result<StartResult, ApiError> {
+    async fn start(&self, request: StartRequest) -> Result<StartResult, ServiceError> {
         let StartRequest {
             arn: target_arn,
             name,
@@ -289,28 +291,28 @@ impl ExecutionPlane {
     }
 
     /// The mock test case `case` of the state machine `machine`.
-    fn test_case(&self, machine: &str, case: &str) -> Result<TestCase, ApiError> {
-        let Some(mocks) = self.runtime.shared().mocks.as_deref() else {
-            return Err(ApiError::validation(format!(
+    fn test_case(&self, machine: &str, case: &str) -> Result<TestCase, ServiceError> {
+        let Some(mocks) = self.runtime.mocks() else {
+            return Err(ServiceError::validation(format!(
                 "The state machine ARN names the test case '{case}', but no mock configuration \
                  is loaded (set SFN_MOCK_CONFIG or [server] mock_config)"
             )));
         };
         mocks
             .test_case(machine, Some(case))
-            .map_err(|e| ApiError::validation(e.to_string()))
+            .map_err(|e| ServiceError::validation(e.to_string()))
     }
 
-    fn record(&self, arn: &str) -> Result<ExecutionRecord, ApiError> {
+    fn record(&self, arn: &str) -> Result<ExecutionRecord, ServiceError> {
         arn::expect_standard_execution(arn)?;
         self.runtime
             .store()
             .get_execution(arn)
             .map_err(store_failed)?
-            .ok_or_else(|| ApiError::execution_does_not_exist(arn))
+            .ok_or_else(|| ServiceError::execution_does_not_exist(arn))
     }
 
-    fn describe_execution(&self, input: &Value) -> Result<Value, ApiError> {
+    fn describe_execution(&self, input: &Value) -> Result<Value, ServiceError> {
         let r = self.record(str_of(input, "executionArn"))?;
         let mut m = execution_item(&r);
         m.insert("input".into(), r.input.clone().into());
@@ -328,12 +330,12 @@ impl ExecutionPlane {
         Ok(Value::Object(m))
     }
 
-    fn list_executions(&self, input: &Value) -> Result<Value, ApiError> {
+    fn list_executions(&self, input: &Value) -> Result<Value, ServiceError> {
         if let Some(map_run) = opt_str(input, "mapRunArn") {
-            return Err(ApiError::resource_not_found(&map_run));
+            return Err(ServiceError::resource_not_found(&map_run));
         }
         let Some(sm) = opt_str(input, "stateMachineArn") else {
-            return Err(ApiError::validation(
+            return Err(ServiceError::validation(
                 "Must provide a StateMachine ARN or MapRun ARN",
             ));
         };
@@ -359,7 +361,7 @@ impl ExecutionPlane {
                 return Err(arn::labeled_arn_not_supported(&sm));
             }
             other => {
-                return Err(ApiError::invalid_arn(format!(
+                return Err(ServiceError::invalid_arn(format!(
                     "Resource type not valid in this context: {}",
                     other.type_name()
                 )));
@@ -368,11 +370,11 @@ impl ExecutionPlane {
         let store = self.runtime.store();
         let known = store.get_resource(&sm).map_err(store_failed)?;
         if known.is_none_or(|r| r.kind != kind) {
-            return Err(ApiError::state_machine_does_not_exist(&sm));
+            return Err(ServiceError::state_machine_does_not_exist(&sm));
         }
         // Express executions are not listed: AWS refuses the action for Express state machines.
         if self.control.is_express(&sm)? == Some(true) {
-            return Err(ApiError::state_machine_type_not_supported());
+            return Err(ServiceError::state_machine_type_not_supported());
         }
         let limit = page_size_of(input);
         let after: Option<ExecutionCursor> = token_of(input, "ListExecutions", &sm)?;
@@ -395,7 +397,7 @@ impl ExecutionPlane {
         Ok(out)
     }
 
-    fn get_execution_history(&self, input: &Value) -> Result<Value, ApiError> {
+    fn get_execution_history(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = str_of(input, "executionArn");
         let r = self.record(arn)?;
         let reverse = input
@@ -445,7 +447,7 @@ impl ExecutionPlane {
         Ok(out)
     }
 
-    async fn stop_execution(&self, input: &Value) -> Result<Value, ApiError> {
+    async fn stop_execution(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = str_of(input, "executionArn");
         self.record(arn)?;
         let stop = self
@@ -460,7 +462,7 @@ impl ExecutionPlane {
         Ok(json!({ "stopDate": timestamp(stop) }))
     }
 
-    async fn redrive_execution(&self, input: &Value) -> Result<Value, ApiError> {
+    async fn redrive_execution(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = str_of(input, "executionArn");
         self.record(arn)?;
         let at = self
@@ -471,7 +473,7 @@ impl ExecutionPlane {
         Ok(json!({ "redriveDate": timestamp(at) }))
     }
 
-    async fn get_activity_task(&self, input: &Value) -> Result<Value, ApiError> {
+    async fn get_activity_task(&self, input: &Value) -> Result<Value, ServiceError> {
         let activity = str_of(input, "activityArn");
         arn::expect_activity(activity)?;
         let exists = self
@@ -481,7 +483,7 @@ impl ExecutionPlane {
             .map_err(store_failed)?
             .is_some_and(|r| r.kind == ResourceKind::Activity);
         if !exists {
-            return Err(ApiError::activity_does_not_exist(activity));
+            return Err(ServiceError::activity_does_not_exist(activity));
         }
         let worker = opt_str(input, "workerName").unwrap_or_default();
         let task = self
@@ -495,16 +497,16 @@ impl ExecutionPlane {
         })
     }
 
-    async fn send_task(&self, action: &str, input: &Value) -> Result<Value, ApiError> {
+    async fn send_task(&self, action: &str, input: &Value) -> Result<Value, ServiceError> {
         let token_text = str_of(input, "taskToken");
         if self.runtime.tokens().decode(token_text).is_none() {
-            return Err(ApiError::invalid_token("Invalid token"));
+            return Err(ServiceError::invalid_token("Invalid token"));
         }
         let answer = match action {
             "SendTaskSuccess" => {
                 let output = str_of(input, "output");
                 let value = stepwise_asl::parse_json(output).map_err(|e| {
-                    ApiError::invalid_output(format!("Invalid Output: '{}'", e.message))
+                    ServiceError::invalid_output(format!("Invalid Output: '{}'", e.message))
                 })?;
                 TaskAnswer::Succeeded(value)
             }
@@ -527,21 +529,28 @@ impl ExecutionPlane {
         Ok(json!({}))
     }
 
-    async fn test_state(&self, input: Value) -> Result<Value, ApiError> {
+    async fn test_state(&self, input: Value) -> Result<Value, ServiceError> {
         let request: TestStateRequest = serde_json::from_value(input)
-            .map_err(|e| ApiError::validation(format!("Invalid TestState request: {e}")))?;
+            .map_err(|e| ServiceError::validation(format!("Invalid TestState request: {e}")))?;
         let seed = now_ms() as u64 ^ 0x5eed_7e57;
         let now = time_of(now_ms());
         let execution = self.control.arns().execution("TestState", &uuid_v4());
-        let mut handler = Blocking::new(Integrated::new(self.runtime.shared().clone(), &execution));
-        let answer =
-            tokio::task::spawn_blocking(move || test_state(&request, &mut handler, now, seed))
-                .await
-                .map_err(|e| ApiError::internal(format!("TestState stopped unexpectedly: {e}")))?;
-        answer.map_err(|e| ApiError::client(e.code.as_str(), e.message))
+        match self
+            .runtime
+            .test_state(request, &execution, now, seed)
+            .await
+        {
+            Ok(answer) => Ok(answer),
+            Err(TestStateFailed::Refused(code, message)) => {
+                Err(ServiceError::client(&code, message))
+            }
+            Err(TestStateFailed::Crashed(why)) => Err(ServiceError::internal(format!(
+                "TestState stopped unexpectedly: {why}"
+            ))),
+        }
     }
 
-    fn list_map_runs(&self, input: &Value) -> Result<Value, ApiError> {
+    fn list_map_runs(&self, input: &Value) -> Result<Value, ServiceError> {
         self.record(str_of(input, "executionArn"))?;
         Ok(json!({ "mapRuns": [] }))
     }
@@ -572,7 +581,7 @@ struct StartRequest {
     name: String,
     input_text: String,
     trace_header: Option<String>,
-    /// For a child of a `.sync` task: its [`crate::dispatch::ParentLink`] as JSON.
+    /// For a child of a `.sync` task: the runtime's link to its parent task, as JSON.
     parent: Option<String>,
     /// Run an Express execution to its end before answering.
     wait: bool,
@@ -589,8 +598,30 @@ enum StartResult {
 }
 
 impl Starter for ExecutionPlane {
-    fn start_child(&self, request: ChildStart) -> BoxFuture<'_, Result<ChildStarted, ApiError>> {
+    fn start_child(
+        &self,
+        request: ChildStart,
+    ) -> BoxFuture<'_, Result<ChildStarted, ChildRefused>> {
         Box::pin(async move {
+            self.start_child_checked(request)
+                .await
+                .map_err(|e| ChildRefused {
+                    status: match e.class {
+                        ErrorClass::Client => 400,
+                        ErrorClass::Conflict => 409,
+                        ErrorClass::QuotaExceeded => 402,
+                        ErrorClass::Internal => 500,
+                    },
+                    code: e.code,
+                    message: e.message,
+                })
+        })
+    }
+}
+
+impl ExecutionPlane {
+    async fn start_child_checked(&self, request: ChildStart) -> Result<ChildStarted, ServiceError> {
+        {
             arn::check_name(&request.name)?;
             let start = StartRequest {
                 arn: request.state_machine_arn,
@@ -606,12 +637,12 @@ impl Starter for ExecutionPlane {
                 }
                 StartResult::Finished(record) => Ok(ChildStarted::Finished(record)),
             }
-        })
+        }
     }
 }
 
 fn express_info(target: &StartTarget, arn: &str, name: &str, start_ms: i64) -> ExecutionInfo {
-    crate::execution_info(
+    stepwise_runtime::execution_info(
         arn,
         name,
         &target.state_machine_arn,

@@ -6,7 +6,7 @@ use stepwise_store::ResourceKind;
 use super::records::{self, ActivityRecord, StateMachineRecord, Tag};
 use super::{Control, MAX_TAGS, req_str};
 use crate::arn::{self, Resource};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// A resource that can carry tags.
 enum Tagged {
@@ -33,8 +33,8 @@ impl Tagged {
 impl Control {
     /// The tagged resource an ARN names: state machines and activities. Versions and aliases
     /// carry no tags of their own (AWS: ResourceNotFound); other ARNs are not resources.
-    fn tagged(&self, arn: &str) -> Result<Tagged, ApiError> {
-        let not_found = || ApiError::resource_not_found(arn);
+    fn tagged(&self, arn: &str) -> Result<Tagged, ServiceError> {
+        let not_found = || ServiceError::resource_not_found(arn);
         match arn::parse(arn)?.resource {
             Resource::StateMachine { .. } => self
                 .state_machine(arn)?
@@ -45,14 +45,14 @@ impl Control {
                 .map(Tagged::Activity)
                 .ok_or_else(not_found),
             Resource::Version { .. } | Resource::Alias { .. } => Err(not_found()),
-            other => Err(ApiError::invalid_arn(format_args!(
+            other => Err(ServiceError::invalid_arn(format_args!(
                 "Resource type not valid in this context: {}",
                 other.type_name()
             ))),
         }
     }
 
-    fn put_tagged(&self, arn: &str, tagged: &Tagged) -> Result<(), ApiError> {
+    fn put_tagged(&self, arn: &str, tagged: &Tagged) -> Result<(), ServiceError> {
         match tagged {
             Tagged::StateMachine(sm) => self.put_state_machine(sm),
             Tagged::Activity(a) => {
@@ -68,7 +68,7 @@ impl Control {
         }
     }
 
-    pub(super) fn tag_resource(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn tag_resource(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "resourceArn")?;
         let new = records::tags_of(input);
         let _guard = self.lock();
@@ -76,14 +76,14 @@ impl Control {
         let mut tags = tagged.tags().clone();
         records::merge_tags(&mut tags, &new);
         if tags.len() > MAX_TAGS {
-            return Err(ApiError::too_many_tags(arn, MAX_TAGS));
+            return Err(ServiceError::too_many_tags(arn, MAX_TAGS));
         }
         *tagged.tags_mut() = tags;
         self.put_tagged(arn, &tagged)?;
         Ok(json!({}))
     }
 
-    pub(super) fn untag_resource(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn untag_resource(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "resourceArn")?;
         let keys: Vec<&str> = input
             .get("tagKeys")
@@ -99,7 +99,7 @@ impl Control {
         Ok(json!({}))
     }
 
-    pub(super) fn list_tags_for_resource(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn list_tags_for_resource(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "resourceArn")?;
         let tagged = self.tagged(arn)?;
         Ok(json!({ "tags": records::tags_json(tagged.tags()) }))

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// The page size when `maxResults` is absent or 0.
 pub const DEFAULT_PAGE_SIZE: usize = 100;
@@ -45,8 +45,8 @@ pub fn decode_token<T: DeserializeOwned>(
     list: &str,
     scope: &str,
     token: &str,
-) -> Result<T, ApiError> {
-    let invalid = || ApiError::invalid_token("Invalid token");
+) -> Result<T, ServiceError> {
+    let invalid = || ServiceError::invalid_token("Invalid token");
     let bytes = URL_SAFE_NO_PAD
         .decode(token.trim())
         .map_err(|_| invalid())?;
@@ -62,7 +62,7 @@ pub fn token_of<T: DeserializeOwned>(
     input: &Value,
     list: &str,
     scope: &str,
-) -> Result<Option<T>, ApiError> {
+) -> Result<Option<T>, ServiceError> {
     match input.get("nextToken").and_then(Value::as_str) {
         Some(token) => decode_token(list, scope, token).map(Some),
         None => Ok(None),

@@ -7,13 +7,13 @@ use stepwise_store::ResourceKind;
 use super::records::{self, AliasRecord, Route, sort_key, ts};
 use super::{Control, MAX_ALIASES, now, opt_str, req_str};
 use crate::arn::{self, Accept, Arns, Resource, StateMachineRef};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::paging;
 
 const INVALID_ROUTING: &str = "INVALID_ROUTING_CONFIGURATION";
 
-fn routing_error(message: String) -> ApiError {
-    ApiError::validation_reason(message, INVALID_ROUTING)
+fn routing_error(message: String) -> ServiceError {
+    ServiceError::validation_reason(message, INVALID_ROUTING)
 }
 
 fn list_text<T: ToString>(items: impl Iterator<Item = T>) -> String {
@@ -38,10 +38,10 @@ fn alias_output(arn: &str, alias: &AliasRecord) -> Value {
 }
 
 /// An alias ARN an action was given, or `InvalidArn`.
-fn alias_ref(arn: &str) -> Result<String, ApiError> {
+fn alias_ref(arn: &str) -> Result<String, ServiceError> {
     match arn::expect_state_machine(arn, Accept::ANY) {
         Ok(StateMachineRef::Alias { name, .. }) => Ok(name),
-        Ok(_) | Err(None) => Err(ApiError::invalid_arn(format_args!(
+        Ok(_) | Err(None) => Err(ServiceError::invalid_arn(format_args!(
             "Not a state machine alias ARN: {arn}"
         ))),
         Err(Some(e)) => Err(e),
@@ -50,7 +50,7 @@ fn alias_ref(arn: &str) -> Result<String, ApiError> {
 
 impl Control {
     /// Checks a routing configuration as AWS does and returns the state machine it routes to.
-    fn check_routing(&self, routes: &[Route]) -> Result<String, ApiError> {
+    fn check_routing(&self, routes: &[Route]) -> Result<String, ServiceError> {
         let arns = || routes.iter().map(|r| r.state_machine_version_arn.as_str());
         let mut state_machines = Vec::new();
         for route in routes {
@@ -88,7 +88,7 @@ impl Control {
         }
         for route in routes {
             if self.version(&route.state_machine_version_arn)?.is_none() {
-                return Err(ApiError::resource_not_found(
+                return Err(ServiceError::resource_not_found(
                     &route.state_machine_version_arn,
                 ));
             }
@@ -99,7 +99,7 @@ impl Control {
             .ok_or_else(|| routing_error("Routing configuration must not be empty".into()))
     }
 
-    pub(super) fn create_state_machine_alias(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn create_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
         let name = req_str(input, "name")?;
         let description = opt_str(input, "description");
         let routes = records::routes_of(input).unwrap_or_default();
@@ -114,12 +114,12 @@ impl Control {
                     "creationDate": ts(existing.creation_ms),
                 }));
             }
-            return Err(ApiError::conflict(
+            return Err(ServiceError::conflict(
                 "Failed to create alias because an alias with the same name and a different routing configuration already exists.",
             ));
         }
         if self.aliases_of(&sm_arn)?.len() >= MAX_ALIASES {
-            return Err(ApiError::service_quota_exceeded(format!(
+            return Err(ServiceError::service_quota_exceeded(format!(
                 "Maximum number of aliases ({MAX_ALIASES}) reached for state machine: '{sm_arn}'"
             )));
         }
@@ -142,22 +142,25 @@ impl Control {
         Ok(json!({ "stateMachineAliasArn": alias_arn, "creationDate": ts(created) }))
     }
 
-    pub(super) fn describe_state_machine_alias(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn describe_state_machine_alias(
+        &self,
+        input: &Value,
+    ) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineAliasArn")?;
         alias_ref(arn)?;
         let alias = self
             .alias(arn)?
-            .ok_or_else(|| ApiError::resource_not_found_reference(arn))?;
+            .ok_or_else(|| ServiceError::resource_not_found_reference(arn))?;
         Ok(alias_output(arn, &alias))
     }
 
-    pub(super) fn update_state_machine_alias(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn update_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineAliasArn")?;
         let sm_name = alias_ref(arn)?;
         let description = input.get("description").and_then(Value::as_str);
         let routes = records::routes_of(input);
         if description.is_none() && routes.is_none() {
-            return Err(ApiError::validation_reason(
+            return Err(ServiceError::validation_reason(
                 "Either the description or the routing configuration must be specified",
                 "MISSING_REQUIRED_PARAMETER",
             ));
@@ -167,7 +170,7 @@ impl Control {
             .store
             .get_resource(arn)?
             .filter(|r| r.kind == ResourceKind::Alias)
-            .ok_or_else(|| ApiError::resource_not_found_reference(arn))?;
+            .ok_or_else(|| ServiceError::resource_not_found_reference(arn))?;
         let mut alias: AliasRecord = records::read(&stored)?;
         if let Some(routes) = routes {
             let routed_to = self.check_routing(&routes)?;
@@ -194,7 +197,7 @@ impl Control {
         Ok(json!({ "updateDate": ts(alias.update_ms) }))
     }
 
-    pub(super) fn delete_state_machine_alias(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn delete_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineAliasArn")?;
         alias_ref(arn)?;
         let _guard = self.lock();
@@ -204,7 +207,7 @@ impl Control {
         Ok(json!({}))
     }
 
-    pub(super) fn list_state_machine_aliases(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn list_state_machine_aliases(&self, input: &Value) -> Result<Value, ServiceError> {
         const LIST: &str = "ListStateMachineAliases";
         let arn = req_str(input, "stateMachineArn")?;
         let version = match arn::expect_state_machine(arn, Accept::WITH_VERSION) {
@@ -212,18 +215,18 @@ impl Control {
             Ok(_) => None,
             Err(Some(e)) => return Err(e),
             Err(None) => {
-                return Err(ApiError::invalid_arn(format_args!(
+                return Err(ServiceError::invalid_arn(format_args!(
                     "Resource type not valid in this context: {arn}"
                 )));
             }
         };
         let sm_arn = Arns::unqualified(arn);
         if self.state_machine(&sm_arn)?.is_none() {
-            return Err(ApiError::state_machine_does_not_exist(arn));
+            return Err(ServiceError::state_machine_does_not_exist(arn));
         }
         if let Some(v) = &version {
             if self.version(v)?.is_none() {
-                return Err(ApiError::resource_not_found(v));
+                return Err(ServiceError::resource_not_found(v));
             }
         }
         let limit = paging::page_size_of(input);

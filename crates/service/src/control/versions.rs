@@ -6,24 +6,27 @@ use stepwise_store::ResourceKind;
 use super::records::{self, AliasRecord, VersionRecord, ts};
 use super::{Control, now, opt_str, req_str};
 use crate::arn::{self, Accept, Arns, StateMachineRef};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::paging;
 
 impl Control {
-    pub(super) fn publish_state_machine_version(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn publish_state_machine_version(
+        &self,
+        input: &Value,
+    ) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineArn")?;
         match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ApiError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
         }
         let _guard = self.lock();
         let mut sm = self
             .state_machine(arn)?
-            .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+            .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
         if let Some(expected) = opt_str(input, "revisionId") {
             if sm.revision_id.as_deref() != Some(expected) {
-                return Err(ApiError::conflict(format!(
+                return Err(ServiceError::conflict(format!(
                     "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {}.",
                     sm.revision_id.as_deref().unwrap_or("null")
                 )));
@@ -32,7 +35,7 @@ impl Control {
         if let Some(existing) = self.published_version_of_revision(&sm)? {
             let v = self
                 .version(&existing)?
-                .ok_or_else(|| ApiError::state_machine_does_not_exist(&existing))?;
+                .ok_or_else(|| ServiceError::state_machine_does_not_exist(&existing))?;
             return Ok(json!({
                 "creationDate": ts(v.creation_ms),
                 "stateMachineVersionArn": existing,
@@ -50,21 +53,21 @@ impl Control {
         }))
     }
 
-    pub(super) fn list_state_machine_versions(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn list_state_machine_versions(&self, input: &Value) -> Result<Value, ServiceError> {
         const LIST: &str = "ListStateMachineVersions";
         let arn = req_str(input, "stateMachineArn")?;
         match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
             Err(None) => {
-                return Err(ApiError::invalid_arn(format_args!(
+                return Err(ServiceError::invalid_arn(format_args!(
                     "Resource type not valid in this context: {arn}"
                 )));
             }
         }
         // The action declares no StateMachineDoesNotExist: AWS answers InvalidArn.
         if self.state_machine(arn)?.is_none() {
-            return Err(ApiError::invalid_arn(arn));
+            return Err(ServiceError::invalid_arn(arn));
         }
         let sm_arn = arn.to_string();
         let limit = paging::page_size_of(input);
@@ -91,12 +94,15 @@ impl Control {
         Ok(out)
     }
 
-    pub(super) fn delete_state_machine_version(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn delete_state_machine_version(
+        &self,
+        input: &Value,
+    ) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineVersionArn")?;
         match arn::expect_state_machine(arn, Accept::ANY) {
             Ok(StateMachineRef::Version { .. }) => {}
             Ok(_) | Err(None) => {
-                return Err(ApiError::invalid_arn(format_args!(
+                return Err(ServiceError::invalid_arn(format_args!(
                     "Not a state machine version ARN: {arn}"
                 )));
             }
@@ -114,7 +120,7 @@ impl Control {
             .map(|a| a.name)
             .collect();
         if !referencing.is_empty() {
-            return Err(ApiError::conflict(format!(
+            return Err(ServiceError::conflict(format!(
                 "Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{}]",
                 referencing.join(", ")
             )));
@@ -133,7 +139,7 @@ impl Control {
     }
 
     /// Every alias of a state machine, in creation order (at most [`super::MAX_ALIASES`]).
-    pub(super) fn aliases_of(&self, sm_arn: &str) -> Result<Vec<AliasRecord>, ApiError> {
+    pub(super) fn aliases_of(&self, sm_arn: &str) -> Result<Vec<AliasRecord>, ServiceError> {
         let resources = self.store.list_resources(
             ResourceKind::Alias,
             Some(sm_arn),

@@ -11,7 +11,7 @@ use super::records::{
 };
 use super::{Control, MAX_TAGS, now, opt_bool, opt_str, req_str};
 use crate::arn::{self, Accept, Resource, StateMachineRef};
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::paging;
 
 /// The hex SHA-256 of a definition: the key it is stored under.
@@ -29,7 +29,7 @@ fn machine_type(text: &str) -> MachineType {
 }
 
 /// `InvalidDefinition` with the asl crate's AWS wording unless the definition is valid.
-fn check_definition(text: &str, machine: &str) -> Result<(), ApiError> {
+fn check_definition(text: &str, machine: &str) -> Result<(), ServiceError> {
     let report = asl_validate(
         text,
         ParseOptions {
@@ -37,30 +37,30 @@ fn check_definition(text: &str, machine: &str) -> Result<(), ApiError> {
         },
     );
     match report.invalid_definition_message() {
-        Some(message) => Err(ApiError::invalid_definition(message)),
+        Some(message) => Err(ServiceError::invalid_definition(message)),
         None => Ok(()),
     }
 }
 
 /// `roleArn` must at least look like an ARN.
-fn check_role_arn(role: &str) -> Result<(), ApiError> {
+fn check_role_arn(role: &str) -> Result<(), ServiceError> {
     let fields: Vec<&str> = role.splitn(6, ':').collect();
     if fields.len() == 6 && fields[0] == "arn" && !fields[5].is_empty() {
         Ok(())
     } else {
-        Err(ApiError::invalid_arn(format_args!(
+        Err(ServiceError::invalid_arn(format_args!(
             "Invalid ARN prefix: {role}"
         )))
     }
 }
 
-fn version_description_needs_publish(input: &Value) -> Result<(), ApiError> {
+fn version_description_needs_publish(input: &Value) -> Result<(), ServiceError> {
     if input
         .get("versionDescription")
         .is_some_and(|v| !v.is_null())
         && !opt_bool(input, "publish")
     {
-        return Err(ApiError::validation(
+        return Err(ServiceError::validation(
             "Version description can only be set when publish is true",
         ));
     }
@@ -151,7 +151,7 @@ pub(super) fn validate_definition(input: &Value) -> Value {
 }
 
 impl Control {
-    pub(super) fn create_state_machine(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn create_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
         let name = req_str(input, "name")?;
         let definition = req_str(input, "definition")?;
         let role_arn = req_str(input, "roleArn")?;
@@ -171,7 +171,7 @@ impl Control {
         let tags = records::tags_of(input);
         let arn = self.arns.state_machine(name);
         if tags.len() > MAX_TAGS {
-            return Err(ApiError::too_many_tags(&arn, MAX_TAGS));
+            return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         let hash = definition_hash(definition);
 
@@ -186,7 +186,7 @@ impl Control {
                 && existing.created_published == publish
                 && existing.created_version_description.as_deref() == version_description;
             if !same {
-                return Err(ApiError::state_machine_already_exists(&arn));
+                return Err(ServiceError::state_machine_already_exists(&arn));
             }
             let mut out = json!({
                 "stateMachineArn": arn,
@@ -234,7 +234,9 @@ impl Control {
             records::body(&record)?,
         );
         self.store.create_resource(&sm).map_err(|e| match e {
-            stepwise_store::StoreError::Conflict(_) => ApiError::state_machine_already_exists(&arn),
+            stepwise_store::StoreError::Conflict(_) => {
+                ServiceError::state_machine_already_exists(&arn)
+            }
             other => other.into(),
         })?;
         if let Some(v) = version {
@@ -279,18 +281,18 @@ impl Control {
         (version_arn, resource)
     }
 
-    pub(super) fn describe_state_machine(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn describe_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineArn")?;
         let reference = match arn::expect_state_machine(arn, Accept::WITH_VERSION) {
             Ok(r) => r,
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ApiError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
         };
         match reference {
             StateMachineRef::Unqualified { .. } => {
                 let sm = self
                     .state_machine(arn)?
-                    .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
                 Ok(Described {
                     arn,
                     name: &sm.name,
@@ -309,7 +311,7 @@ impl Control {
             _ => {
                 let v = self
                     .version(arn)?
-                    .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
                 Ok(Described {
                     arn,
                     name: &v.state_machine_name,
@@ -328,12 +330,12 @@ impl Control {
         }
     }
 
-    pub(super) fn update_state_machine(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn update_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineArn")?;
         match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ApiError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
         }
         let definition = opt_str(input, "definition");
         let role_arn = opt_str(input, "roleArn");
@@ -344,7 +346,7 @@ impl Control {
             && !present("tracingConfiguration")
             && !present("encryptionConfiguration")
         {
-            return Err(ApiError::missing_required_parameter(
+            return Err(ServiceError::missing_required_parameter(
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
             ));
         }
@@ -365,7 +367,7 @@ impl Control {
         let _guard = self.lock();
         let mut sm = self
             .state_machine(arn)?
-            .ok_or_else(|| ApiError::state_machine_does_not_exist(arn))?;
+            .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
         if let Some(text) = definition {
             check_definition(text, &sm.machine_type)?;
         }
@@ -401,7 +403,7 @@ impl Control {
         }
         let updated = now();
         if changed {
-            sm.revision_id = Some(crate::wire::uuid_v4());
+            sm.revision_id = Some(crate::time::uuid_v4());
             sm.revision_version = None;
             sm.update_ms = updated;
         }
@@ -434,7 +436,7 @@ impl Control {
     pub(super) fn published_version_of_revision(
         &self,
         sm: &StateMachineRecord,
-    ) -> Result<Option<String>, ApiError> {
+    ) -> Result<Option<String>, ServiceError> {
         let Some(n) = sm.revision_version else {
             return Ok(None);
         };
@@ -442,7 +444,7 @@ impl Control {
         Ok(self.version(&arn)?.map(|_| arn))
     }
 
-    pub(super) fn check_version_quota(&self, sm: &StateMachineRecord) -> Result<(), ApiError> {
+    pub(super) fn check_version_quota(&self, sm: &StateMachineRecord) -> Result<(), ServiceError> {
         let parent = self.arns.state_machine(&sm.name);
         let versions = self.store.list_resources(
             ResourceKind::Version,
@@ -451,7 +453,7 @@ impl Control {
             super::MAX_VERSIONS,
         )?;
         if versions.len() >= super::MAX_VERSIONS {
-            return Err(ApiError::service_quota_exceeded(format!(
+            return Err(ServiceError::service_quota_exceeded(format!(
                 "Maximum number of versions ({}) reached for state machine: '{parent}'",
                 super::MAX_VERSIONS
             )));
@@ -459,7 +461,7 @@ impl Control {
         Ok(())
     }
 
-    pub(super) fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), ApiError> {
+    pub(super) fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), ServiceError> {
         let arn = self.arns.state_machine(&sm.name);
         let resource = records::resource(
             &arn,
@@ -472,13 +474,13 @@ impl Control {
         Ok(())
     }
 
-    pub(super) fn delete_state_machine(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn delete_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "stateMachineArn")?;
         match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
             Err(None) => {
-                return Err(ApiError::validation(format!(
+                return Err(ServiceError::validation(format!(
                     "DeleteStateMachine takes an unqualified state machine ARN; use DeleteStateMachineVersion or DeleteStateMachineAlias for: '{arn}'"
                 )));
             }
@@ -501,7 +503,7 @@ impl Control {
         Ok(json!({}))
     }
 
-    pub(super) fn list_state_machines(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn list_state_machines(&self, input: &Value) -> Result<Value, ServiceError> {
         const LIST: &str = "ListStateMachines";
         let limit = paging::page_size_of(input);
         let after: Option<String> = paging::token_of(input, LIST, "")?;
@@ -532,7 +534,7 @@ impl Control {
     pub(super) fn describe_state_machine_for_execution(
         &self,
         input: &Value,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, ServiceError> {
         let arn = req_str(input, "executionArn")?;
         // AWS does not support this action for Express executions; it refuses their ARNs as it
         // does for DescribeExecution.
@@ -540,7 +542,7 @@ impl Control {
         let record = self
             .store
             .get_execution(arn)?
-            .ok_or_else(|| ApiError::execution_does_not_exist(arn))?;
+            .ok_or_else(|| ServiceError::execution_does_not_exist(arn))?;
         let name = match arn::parse(&record.state_machine_arn).map(|p| p.resource) {
             Ok(Resource::StateMachine { name }) => name,
             _ => record

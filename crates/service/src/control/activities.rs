@@ -6,17 +6,17 @@ use stepwise_store::ResourceKind;
 use super::records::{self, ActivityRecord, sort_key, ts};
 use super::{Control, MAX_TAGS, now, req_str};
 use crate::arn;
-use crate::error::ApiError;
+use crate::error::ServiceError;
 use crate::paging;
 
 impl Control {
-    pub(super) fn create_activity(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn create_activity(&self, input: &Value) -> Result<Value, ServiceError> {
         let name = req_str(input, "name")?;
         arn::check_name(name)?;
         let arn = self.arns.activity(name);
         let tags = records::tags_of(input);
         if tags.len() > MAX_TAGS {
-            return Err(ApiError::too_many_tags(&arn, MAX_TAGS));
+            return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         let encryption = input
             .get("encryptionConfiguration")
@@ -29,7 +29,7 @@ impl Control {
             if encryption.is_some()
                 && effective(existing.encryption.as_ref()) != effective(encryption.as_ref())
             {
-                return Err(ApiError::activity_already_exists(&arn));
+                return Err(ServiceError::activity_already_exists(&arn));
             }
             return Ok(json!({ "activityArn": arn, "creationDate": ts(existing.creation_ms) }));
         }
@@ -50,12 +50,12 @@ impl Control {
         Ok(json!({ "activityArn": arn, "creationDate": ts(created) }))
     }
 
-    pub(super) fn describe_activity(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn describe_activity(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "activityArn")?;
         arn::expect_activity(arn)?;
         let activity = self
             .record::<ActivityRecord>(arn, ResourceKind::Activity)?
-            .ok_or_else(|| ApiError::activity_does_not_exist(arn))?;
+            .ok_or_else(|| ServiceError::activity_does_not_exist(arn))?;
         let mut out = json!({
             "activityArn": arn,
             "name": activity.name,
@@ -66,7 +66,7 @@ impl Control {
         Ok(out)
     }
 
-    pub(super) fn delete_activity(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn delete_activity(&self, input: &Value) -> Result<Value, ServiceError> {
         let arn = req_str(input, "activityArn")?;
         arn::expect_activity(arn)?;
         let _guard = self.lock();
@@ -79,7 +79,7 @@ impl Control {
         Ok(json!({}))
     }
 
-    pub(super) fn list_activities(&self, input: &Value) -> Result<Value, ApiError> {
+    pub(super) fn list_activities(&self, input: &Value) -> Result<Value, ServiceError> {
         const LIST: &str = "ListActivities";
         let limit = paging::page_size_of(input);
         let after: Option<String> = paging::token_of(input, LIST, "")?;

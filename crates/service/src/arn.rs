@@ -5,7 +5,7 @@
 //! helpers turn "not the kind of ARN this action takes" into AWS's `InvalidArn` answer. Whether
 //! the resource exists is not this module's business.
 
-use crate::error::ApiError;
+use crate::error::ServiceError;
 
 /// The partition every ARN of this server is in.
 pub const PARTITION: &str = "aws";
@@ -169,12 +169,12 @@ impl ResourceArn {
     }
 }
 
-fn invalid_prefix(arn: &str) -> ApiError {
-    ApiError::invalid_arn(format_args!("Invalid ARN prefix: {arn}"))
+fn invalid_prefix(arn: &str) -> ServiceError {
+    ServiceError::invalid_arn(format_args!("Invalid ARN prefix: {arn}"))
 }
 
-fn wrong_type(type_name: &str) -> ApiError {
-    ApiError::invalid_arn(format_args!(
+fn wrong_type(type_name: &str) -> ServiceError {
+    ServiceError::invalid_arn(format_args!(
         "Resource type not valid in this context: {type_name}"
     ))
 }
@@ -182,7 +182,7 @@ fn wrong_type(type_name: &str) -> ApiError {
 /// Reads a Step Functions ARN. Anything that is not `arn:PARTITION:states:REGION:ACCOUNT:...`
 /// is `Invalid Arn: 'Invalid ARN prefix: ...'`, as AWS answers; a resource part that names no
 /// Step Functions resource is `Resource type not valid in this context`.
-pub fn parse(arn: &str) -> Result<ResourceArn, ApiError> {
+pub fn parse(arn: &str) -> Result<ResourceArn, ServiceError> {
     let fields: Vec<&str> = arn.splitn(6, ':').collect();
     let [scheme, partition, service, region, account, resource] = fields[..] else {
         return Err(invalid_prefix(arn));
@@ -308,7 +308,7 @@ impl StateMachineRef {
 pub fn expect_state_machine(
     arn: &str,
     accept: Accept,
-) -> Result<StateMachineRef, Option<ApiError>> {
+) -> Result<StateMachineRef, Option<ServiceError>> {
     let parsed = parse(arn).map_err(Some)?;
     match parsed.resource {
         Resource::StateMachine { name } => Ok(StateMachineRef::Unqualified { name }),
@@ -333,15 +333,15 @@ pub fn expect_state_machine(
 }
 
 /// The answer for a Distributed Map ARN (`stateMachine:NAME/LABEL`) where it is not supported.
-pub fn labeled_arn_not_supported(arn: &str) -> ApiError {
-    ApiError::validation_reason(
+pub fn labeled_arn_not_supported(arn: &str) -> ServiceError {
+    ServiceError::validation_reason(
         format!("This operation does not support labeled ARNs: '{arn}'"),
         "API_DOES_NOT_SUPPORT_LABELED_ARNS",
     )
 }
 
 /// Reads an execution ARN (Standard or Express).
-pub fn expect_execution(arn: &str) -> Result<ResourceArn, ApiError> {
+pub fn expect_execution(arn: &str) -> Result<ResourceArn, ServiceError> {
     let parsed = parse(arn)?;
     match parsed.resource {
         Resource::Execution { .. } | Resource::ExpressExecution { .. } => Ok(parsed),
@@ -353,7 +353,7 @@ pub fn expect_execution(arn: &str) -> Result<ResourceArn, ApiError> {
 /// (DescribeExecution, GetExecutionHistory, StopExecution, ...) answer an Express execution's ARN
 /// with `Invalid Arn: 'Resource type not valid in this context: express'`, as AWS's recordings
 /// show.
-pub fn expect_standard_execution(arn: &str) -> Result<ResourceArn, ApiError> {
+pub fn expect_standard_execution(arn: &str) -> Result<ResourceArn, ServiceError> {
     let parsed = parse(arn)?;
     match parsed.resource {
         Resource::Execution { .. } => Ok(parsed),
@@ -362,7 +362,7 @@ pub fn expect_standard_execution(arn: &str) -> Result<ResourceArn, ApiError> {
 }
 
 /// Reads an activity ARN.
-pub fn expect_activity(arn: &str) -> Result<String, ApiError> {
+pub fn expect_activity(arn: &str) -> Result<String, ServiceError> {
     match parse(arn)?.resource {
         Resource::Activity { name } => Ok(name),
         other => Err(wrong_type(other.type_name())),
@@ -385,11 +385,11 @@ pub fn is_valid_name(name: &str) -> bool {
 }
 
 /// `InvalidName` unless the name follows AWS's rules.
-pub fn check_name(name: &str) -> Result<(), ApiError> {
+pub fn check_name(name: &str) -> Result<(), ServiceError> {
     if is_valid_name(name) {
         Ok(())
     } else {
-        Err(ApiError::invalid_name(name))
+        Err(ServiceError::invalid_name(name))
     }
 }
 

@@ -1,0 +1,222 @@
+//! The Step Functions API as a Rust service: every one of the 37 actions as a typed method
+//! ([`Service::start_execution`], [`Service::describe_state_machine`], …) with the requests
+//! and responses of the service model ([`types`]), and one domain error ([`ServiceError`]: AWS's
+//! error names as data, no HTTP). The wire protocol, a web console and programs that embed
+//! Stepwise all call the same service.
+//!
+//! Owns: the control plane — state machines, versions, aliases, activities, tags — on a
+//! [`stepwise_store::Store`] ([`control`]); the execution plane on the
+//! [`stepwise_runtime::Runtime`] ([`executions`]); ARNs and names ([`arn`]); pagination
+//! tokens ([`paging`]).
+//!
+//! # Embedding
+//!
+//! A program can run Stepwise in-process, without a socket:
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use std::sync::Arc;
+//! use stepwise_service::types::{
+//!     CreateStateMachineInput, ExecutionStatus, GetExecutionHistoryInput, StartExecutionInput,
+//! };
+//! use stepwise_service::{Arns, Service};
+//! use stepwise_store::{SqliteStore, Store};
+//!
+//! let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
+//! let service = Service::start(store, Arns::default(), Default::default()).unwrap();
+//! let machine = service
+//!     .create_state_machine(CreateStateMachineInput::new(
+//!         "hello",
+//!         r#"{"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "End": true}}}"#,
+//!         "arn:aws:iam::123456789012:role/R",
+//!     ))
+//!     .await
+//!     .unwrap();
+//! let run = service
+//!     .start_execution(StartExecutionInput::new(&machine.state_machine_arn).input(r#"{"n": 1}"#))
+//!     .await
+//!     .unwrap();
+//! let done = service.wait_for_execution(&run.execution_arn).await.unwrap();
+//! assert_eq!(done.status, ExecutionStatus::Succeeded);
+//! assert_eq!(done.output.as_deref(), Some(r#"{"n":1}"#));
+//! let history = service
+//!     .get_execution_history(GetExecutionHistoryInput::new(&run.execution_arn))
+//!     .await
+//!     .unwrap();
+//! assert_eq!(history.events.len(), 4);
+//! service.shutdown();
+//! # });
+//! ```
+
+pub mod arn;
+pub mod control;
+pub mod error;
+pub mod executions;
+pub mod paging;
+pub mod time;
+pub mod types;
+
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use stepwise_runtime::{Runtime, RuntimeConfig, RuntimeError, Starter};
+use stepwise_store::Store;
+
+pub use arn::Arns;
+pub use control::{Control, StartTarget};
+pub use error::{ErrorClass, ServiceError};
+pub use executions::ExecutionPlane;
+
+include!(concat!(env!("OUT_DIR"), "/model_actions.rs"));
+
+/// The Step Functions service model (AWS's, documentation stripped by `model/strip.py`) that
+/// [`types`] and [`Action`] are generated from; the wire checks requests against it.
+pub const MODEL_JSON: &str = include_str!("../model/stepfunctions.json");
+
+/// A boxed future, as [`Executions::call`] returns it.
+pub type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// The execution plane's actions (StartExecution, GetActivityTask, SendTask*, …), as the
+/// runtime answers them; tests of the control plane use [`NoExecutions`].
+pub trait Executions: Send + Sync + std::fmt::Debug + 'static {
+    /// Answers an execution-plane action; `input` is the action's request as JSON.
+    fn call(&self, action: Action, input: Value) -> BoxFuture<'_, Result<Value, ServiceError>>;
+
+    /// Appends the runtime's own series (executions by status, transitions, …) in the
+    /// Prometheus text format.
+    fn render_metrics(&self, out: &mut String);
+}
+
+/// An execution plane that has nothing: every execution action is refused. For tests of the
+/// control plane.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoExecutions;
+
+impl Executions for NoExecutions {
+    fn call(&self, action: Action, _input: Value) -> BoxFuture<'_, Result<Value, ServiceError>> {
+        let err = ServiceError::internal(format!(
+            "{} needs an execution plane, and this service has none",
+            action.name()
+        ));
+        Box::pin(async move { Err(err) })
+    }
+
+    fn render_metrics(&self, _out: &mut String) {}
+}
+
+/// The Step Functions service: the control plane and the execution plane behind one set of
+/// actions.
+#[derive(Debug)]
+pub struct Service {
+    control: Arc<Control>,
+    executions: Arc<dyn Executions>,
+    runtime: Option<Arc<Runtime>>,
+}
+
+impl Service {
+    /// A service of these two planes.
+    pub fn new(control: Arc<Control>, executions: Arc<dyn Executions>) -> Service {
+        Service {
+            control,
+            executions,
+            runtime: None,
+        }
+    }
+
+    /// The whole service on `store`: the runtime is started (open executions carry on), the
+    /// control plane and the execution plane built on it. Must be called on a tokio runtime.
+    pub fn start(
+        store: Arc<dyn Store>,
+        arns: Arns,
+        config: RuntimeConfig,
+    ) -> Result<Arc<Service>, RuntimeError> {
+        let runtime = Runtime::start(store.clone(), config)?;
+        Ok(Arc::new(Service::on_runtime(runtime, store, arns)))
+    }
+
+    /// The service on a runtime already started on `store`.
+    pub fn on_runtime(runtime: Arc<Runtime>, store: Arc<dyn Store>, arns: Arns) -> Service {
+        let control = Arc::new(Control::new(store, arns));
+        let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
+        let starter: Arc<dyn Starter> = plane.clone();
+        runtime.set_starter(Arc::downgrade(&starter));
+        Service {
+            control,
+            executions: plane,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// Replaces the execution plane (tests shorten GetActivityTask's long poll this way).
+    pub fn with_executions(mut self, executions: Arc<dyn Executions>) -> Service {
+        self.executions = executions;
+        self
+    }
+
+    pub fn control(&self) -> &Arc<Control> {
+        &self.control
+    }
+
+    /// The runtime under the execution plane, when the service has one.
+    pub fn runtime(&self) -> Option<&Arc<Runtime>> {
+        self.runtime.as_ref()
+    }
+
+    /// Answers `action` with its request as JSON (already checked against the model by the
+    /// wire, or built from [`types`]).
+    pub async fn call(&self, action: Action, input: Value) -> Result<Value, ServiceError> {
+        if control::handles(action) {
+            let control = Arc::clone(&self.control);
+            tokio::task::spawn_blocking(move || control.call(action.name(), &input))
+                .await
+                .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
+        } else {
+            self.executions.call(action, input).await
+        }
+    }
+
+    /// A typed action: the request serialised as the wire carries it, the answer read back.
+    async fn typed<I: serde::Serialize, O: serde::de::DeserializeOwned>(
+        &self,
+        action: Action,
+        input: &I,
+    ) -> Result<O, ServiceError> {
+        let input = serde_json::to_value(input)
+            .map_err(|e| ServiceError::internal(format!("{} request: {e}", action.name())))?;
+        let output = self.call(action, input).await?;
+        serde_json::from_value(output)
+            .map_err(|e| ServiceError::internal(format!("{} response: {e}", action.name())))
+    }
+
+    /// DescribeExecution until the execution is no longer RUNNING.
+    pub async fn wait_for_execution(
+        &self,
+        execution_arn: &str,
+    ) -> Result<types::DescribeExecutionOutput, ServiceError> {
+        let mut delay = Duration::from_millis(1);
+        loop {
+            let d = self
+                .describe_execution(types::DescribeExecutionInput::new(execution_arn))
+                .await?;
+            if d.status != types::ExecutionStatus::Running {
+                return Ok(d);
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_millis(100));
+        }
+    }
+
+    /// The Prometheus text of the execution plane's series.
+    pub fn render_metrics(&self, out: &mut String) {
+        self.executions.render_metrics(out);
+    }
+
+    /// Finishes the work in hand and stops the runtime (blocks until it has).
+    pub fn shutdown(&self) {
+        if let Some(runtime) = &self.runtime {
+            runtime.shutdown();
+        }
+    }
+}

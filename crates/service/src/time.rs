@@ -1,0 +1,26 @@
+//! Times as AWS JSON 1.0 writes them, and the clock and identifiers the actions use.
+
+use serde_json::{Number, Value};
+
+pub use stepwise_runtime::clock::{now_ms, uuid_v4, uuid_v4_from};
+
+/// A timestamp as AWS JSON 1.0 sends it: epoch seconds as a JSON number with millisecond
+/// precision (botocore reads it into a datetime).
+pub fn timestamp(ms: i64) -> Value {
+    if ms % 1000 == 0 {
+        return Value::Number(Number::from(ms / 1000));
+    }
+    Number::from_f64(ms as f64 / 1000.0).map_or(Value::Null, Value::Number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_are_epoch_seconds_with_milliseconds() {
+        assert_eq!(timestamp(1_700_000_000_123).to_string(), "1700000000.123");
+        assert_eq!(timestamp(1_700_000_000_000).to_string(), "1700000000");
+        assert_eq!(timestamp(1_700_000_000_050).to_string(), "1700000000.05");
+    }
+}
