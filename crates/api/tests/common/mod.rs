@@ -36,6 +36,27 @@ impl Harness {
         }
     }
 
+    /// The whole stack in-process: the service on a started runtime (memory store), behind
+    /// the router; requests go through `oneshot`, no socket. Call on a tokio runtime.
+    pub fn full() -> Self {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
+        let service = Service::start(
+            Arc::clone(&store),
+            Arns::default(),
+            stepwise_runtime::RuntimeConfig {
+                wait_time_scale: 1.0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let api = Arc::new(Api::new(service));
+        Harness {
+            router: router(Arc::clone(&api)),
+            api,
+            store,
+        }
+    }
+
     pub fn arns(&self) -> &Arns {
         self.api.service.control().arns()
     }
