@@ -393,7 +393,7 @@ pub(crate) fn child_outcome(child: &ExecutionRecord, json: bool) -> Outcome {
         }
     };
     let mut m = Map::new();
-    let succeeded = child.status == "SUCCEEDED";
+    let succeeded = child.status == stepwise_engine::Status::Succeeded.as_str();
     if !succeeded {
         if let Some(c) = &child.cause {
             m.insert("Cause".into(), Value::from(c.as_str()));

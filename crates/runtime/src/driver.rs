@@ -429,7 +429,7 @@ impl Driver {
                 .store
                 .get_execution(&record.arn)
                 .map_err(store_err)?
-                .map(|e| (e.input, e.start_ms, e.status == "RUNNING")),
+                .map(|e| (e.input, e.start_ms, e.status == Status::Running.as_str())),
         };
         if let Some((old_input, start_ms, running)) = existing {
             if running && old_input == record.input {

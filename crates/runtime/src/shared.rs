@@ -81,14 +81,15 @@ impl Metrics {
              # TYPE stepwise_executions_finished_total counter"
         );
         for (status, c) in [
-            ("SUCCEEDED", &self.succeeded),
-            ("FAILED", &self.failed),
-            ("TIMED_OUT", &self.timed_out),
-            ("ABORTED", &self.aborted),
+            (Status::Succeeded, &self.succeeded),
+            (Status::Failed, &self.failed),
+            (Status::TimedOut, &self.timed_out),
+            (Status::Aborted, &self.aborted),
         ] {
             let _ = writeln!(
                 out,
-                "stepwise_executions_finished_total{{status=\"{status}\"}} {}",
+                "stepwise_executions_finished_total{{status=\"{}\"}} {}",
+                status.as_str(),
                 get(c)
             );
         }

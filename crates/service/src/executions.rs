@@ -161,11 +161,12 @@ fn put(m: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
 
 /// AWS's redrive status of an execution in DescribeExecution.
 fn redrive_status(status: &str) -> (&'static str, Option<String>) {
-    match status {
-        "FAILED" | "TIMED_OUT" | "ABORTED" => ("REDRIVABLE", None),
-        other => (
-            "NOT_REDRIVABLE",
-            Some(format!("Execution is {other} and cannot be redriven")),
+    use crate::types::{ExecutionRedriveStatus as R, ExecutionStatus as S};
+    match S::parse(status) {
+        Some(S::Failed | S::TimedOut | S::Aborted) => (R::Redrivable.as_str(), None),
+        _ => (
+            R::NotRedrivable.as_str(),
+            Some(format!("Execution is {status} and cannot be redriven")),
         ),
     }
 }
@@ -237,7 +238,7 @@ impl ExecutionPlane {
             version_arn: target.version_arn.clone(),
             alias_arn: target.alias_arn.clone(),
             name,
-            status: "RUNNING".into(),
+            status: Status::Running.as_str().into(),
             start_ms,
             stop_ms: None,
             input: input_text,
@@ -317,7 +318,7 @@ impl ExecutionPlane {
         let mut m = execution_item(&r);
         m.insert("input".into(), r.input.clone().into());
         m.insert("inputDetails".into(), json!({"included": true}));
-        if r.status == "SUCCEEDED" {
+        if r.status == Status::Succeeded.as_str() {
             put(&mut m, "output", r.output.clone());
             m.insert("outputDetails".into(), json!({"included": true}));
         }
