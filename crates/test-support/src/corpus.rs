@@ -5,7 +5,7 @@
 //!
 //! What a case means (which cases a test runs, how it compares them) is the test's.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde_json::{Map, Value};
 
@@ -108,11 +108,6 @@ impl JsonataSuite {
             .lines()
             .filter(|l| !l.trim().is_empty())
             .map(serde_json::from_str)
-    }
-
-    /// The folder the suite is in.
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 
     /// The data set a case names (`datasets/{name}.json`). Panics when it is missing or not
