@@ -1,8 +1,8 @@
 //! What Stepwise's tests and benchmarks share, so that each exists once: the recorded conformance
 //! corpus and how a missing one is reported ([`fixtures`], [`corpus`]), how a recorded (masked)
 //! value is compared with ours ([`masks`]), a virtual clock ([`clock`]), and, behind features,
-//! a scripted task handler (`engine`: [`tasks`]) and store record builders and a store whose
-//! commit fails on cue (`store`: [`records`], [`failing_store`]).
+//! a scripted task handler (feature `engine`: `tasks`) and store record builders and a store
+//! whose commit fails on cue (feature `store`: `records`, `failing_store`).
 //!
 //! It is a dev-dependency only and never published. It owns no test: what a comparison must
 //! score, or what a test asserts, stays in the test. The features keep a crate's tests from
