@@ -5,12 +5,11 @@
 //! constant `Result`s, and every TestState of a JSONPath Choice state, must take the branch AWS
 //! took. It skips with a message when the corpus is not beside the checkout.
 
-use std::path::PathBuf;
-
 use serde_json::{Map, Value, json};
 use stepwise_asl::eval::{Failure, NoVariables, Scope};
 use stepwise_asl::model::{Choice, QueryLanguage, StateKind};
 use stepwise_asl::{ParseOptions, parse_definition, parse_state};
+use stepwise_test_support::corpus::asl_cases;
 
 /// Parses `rules` as the `Choices` of a JSONPath Choice state.
 fn choice(rules: Value) -> Choice {
@@ -565,24 +564,6 @@ fn map_break_condition_on_the_whole_input() {
 
 // ---- the recorded corpus -------------------------------------------------------------------
 
-fn corpus() -> Option<Vec<Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/asl/cases.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "skipping: conformance corpus not found at {}",
-            path.display()
-        );
-        return None;
-    };
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
-            .collect(),
-    )
-}
-
 /// The state a JSONPath Choice goes to (`None`: no rule matched and there is no Default).
 fn next_state(c: &Choice, input: &Value) -> Result<Option<String>, Failure> {
     let context = json!({ "Execution": { "Input": input } });
@@ -642,7 +623,7 @@ fn branch_results(definition: &Value) -> Option<(String, Vec<(String, Value)>)> 
 
 #[test]
 fn recorded_branch_decisions() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let mut checked = 0;
     let mut failures = Vec::new();
     for case in &cases {

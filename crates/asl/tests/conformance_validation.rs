@@ -9,28 +9,9 @@
 //!
 //! Skips with a message when the corpus is not beside the checkout.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use stepwise_asl::{MachineType, ParseOptions, Report, parse_state, validate_definition};
-
-fn corpus() -> Option<Vec<Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/asl/cases.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "skipping: conformance corpus not found at {}",
-            path.display()
-        );
-        return None;
-    };
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).expect("corpus line is JSON"))
-            .collect(),
-    )
-}
+use stepwise_test_support::corpus::{self, api_error, asl_cases};
 
 /// The corpus writes AWS resources as `${fake:…}` placeholders; put a resource of the right kind
 /// where each stood.
@@ -60,12 +41,7 @@ fn fill_placeholders(text: &str) -> String {
 }
 
 fn definition_text(case: &Value) -> String {
-    let def = &case["definition"];
-    let text = match def {
-        Value::String(s) if case["definition_is_raw_text"] == Value::Bool(true) => s.clone(),
-        other => serde_json::to_string(other).expect("definition serialises"),
-    };
-    fill_placeholders(&text)
+    fill_placeholders(&corpus::definition_text(case))
 }
 
 fn machine_type(case: &Value) -> MachineType {
@@ -81,23 +57,6 @@ fn machine_type(case: &Value) -> MachineType {
 fn options(case: &Value) -> ParseOptions {
     ParseOptions {
         machine_type: machine_type(case),
-    }
-}
-
-fn api_error(case: &Value) -> Option<(String, String)> {
-    let e = case["expected"].get("api_error")?;
-    match e {
-        Value::String(s) => {
-            // "An error occurred (Code) when calling the Op operation: message"
-            let code = s.split_once('(')?.1.split_once(')')?.0.to_owned();
-            let message = s.split_once(" operation: ").map_or(s.as_str(), |(_, m)| m);
-            Some((code, message.to_owned()))
-        }
-        Value::Object(_) => Some((
-            e["Error"]["Code"].as_str()?.to_owned(),
-            e["Error"]["Message"].as_str()?.to_owned(),
-        )),
-        _ => None,
     }
 }
 
@@ -122,7 +81,7 @@ fn accepted_report(case: &Value) -> Report {
 
 #[test]
 fn definitions_aws_accepted_validate_clean() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let mut total = 0;
     let mut failures = Vec::new();
     for case in &cases {
@@ -160,7 +119,7 @@ fn definitions_aws_accepted_validate_clean() {
 
 #[test]
 fn definitions_aws_rejected_are_rejected_with_its_code() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let mut total = 0;
     let mut rejected = 0;
     let mut same_text = 0;
@@ -270,7 +229,7 @@ fn definitions_aws_rejected_are_rejected_with_its_code() {
 /// schema errors it recorded must come out word for word.
 #[test]
 fn teststate_definitions_aws_rejected_give_its_text() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let mut total = 0;
     for case in cases.iter().filter(|c| c["api"] == "TestState") {
         let Some((code, message)) = api_error(case) else {
@@ -295,7 +254,7 @@ fn teststate_definitions_aws_rejected_give_its_text() {
 /// definition with, in turn, each of its fields removed or replaced by a value of another type.
 #[test]
 fn broken_definitions_never_panic() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let replacements = [
         Value::Null,
         serde_json::json!(-1),

@@ -3,21 +3,16 @@
 //! Skips, passing, when the shared folder is not there.
 
 use std::collections::HashMap;
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde_json::{Map, Value};
 use stepwise_asl::eval::SeededEntropy;
 use stepwise_asl::jsonata::{Dialect, EvalOptions, JsonataError, JsonataExpr};
+use stepwise_test_support::corpus::JsonataSuite;
 
 /// Cases without a time limit of their own get this one, so a runaway case fails rather
 /// than hangs the test.
 const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10);
-
-fn suite_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/jsonata")
-}
 
 enum Expected {
     Result(Value, bool),
@@ -102,7 +97,7 @@ fn same_unordered(a: &Value, b: &Value) -> bool {
 fn run_case(
     case: &Map<String, Value>,
     datasets: &mut HashMap<String, Value>,
-    dir: &Path,
+    suite: &JsonataSuite,
 ) -> Outcome {
     let Some(expected) = expected_of(case) else {
         return Outcome::Mismatch("case has no expectation".into());
@@ -111,11 +106,7 @@ fn run_case(
     let dataset = |name: &str| -> Value {
         datasets
             .entry(name.to_string())
-            .or_insert_with(|| {
-                let path = dir.join("datasets").join(format!("{name}.json"));
-                let text = fs::read_to_string(path).unwrap_or_else(|e| panic!("{name}: {e}"));
-                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"))
-            })
+            .or_insert_with(|| suite.dataset(name))
             .clone()
     };
     // `data` is the input as given (`null` included); a `dataset` of `null` is no input.
@@ -192,22 +183,16 @@ fn run_case(
 }
 
 fn run_suite() {
-    let dir = suite_dir();
-    let cases_path = dir.join("cases.jsonl");
-    let Ok(text) = fs::read_to_string(&cases_path) else {
-        eprintln!(
-            "skipping the JSONata suite: {} is not there",
-            cases_path.display()
-        );
+    let Some(suite) = JsonataSuite::load() else {
         return;
     };
     let mut datasets = HashMap::new();
     let (mut total, mut passed, mut by_limit) = (0usize, 0usize, 0usize);
     let mut wrong_codes = Vec::new();
     let mut mismatches = Vec::new();
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+    for case in suite.cases() {
         total += 1;
-        let case: Map<String, Value> = match serde_json::from_str(line) {
+        let case: Map<String, Value> = match case {
             Ok(case) => case,
             Err(e) => {
                 // A lone surrogate (`\ud800`) is valid JSON text but no Rust string holds it.
@@ -226,7 +211,7 @@ fn run_suite() {
             .unwrap_or_default()
             .to_string();
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            run_case(&case, &mut datasets, &dir)
+            run_case(&case, &mut datasets, &suite)
         }))
         .unwrap_or_else(|_| Outcome::Mismatch("panicked".into()));
         match outcome {

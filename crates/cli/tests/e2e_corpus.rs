@@ -7,8 +7,8 @@
 
 mod support;
 
-use std::path::PathBuf;
-
+use stepwise_test_support::corpus::asl_cases_file;
+use stepwise_test_support::percent;
 use support::{Server, python, python_command, scratch_store};
 
 /// The in-process rates (crates/engine/tests/conformance_execution.rs) this must match, as
@@ -20,24 +20,14 @@ const IN_PROCESS_EVENTS: (usize, usize) = (364, 365);
 const TOLERANCE: f64 = 1.0;
 
 fn rate((n, d): (usize, usize)) -> f64 {
-    if d == 0 {
-        100.0
-    } else {
-        n as f64 * 100.0 / d as f64
-    }
+    percent(n, d)
 }
 
 #[test]
 fn corpus_through_the_server_matches_in_process() {
-    let cases = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/asl/cases.jsonl");
-    if !cases.exists() {
-        eprintln!(
-            "skipping: conformance corpus not found at {}",
-            cases.display()
-        );
+    let Some(cases) = asl_cases_file() else {
         return;
-    }
+    };
     let Some(python) = python() else { return };
     let store = scratch_store("corpus");
     let server = Server::start(

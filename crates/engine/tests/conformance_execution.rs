@@ -7,16 +7,15 @@
 //! Run with `--nocapture` to see the rates and the mismatches. Skips with a message when the
 //! corpus is not beside the checkout.
 
-mod common;
-
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use common::{corpus, text_matches, value_matches};
 use serde_json::Value;
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::ExecutionInfo;
 use stepwise_engine::local::{self, NoTasks, RunOptions};
+use stepwise_test_support::corpus::asl_cases;
+use stepwise_test_support::{percent, text_matches, value_matches};
 
 /// Applies the recording's `JsonpathTransformer` masks that replace values inside the execution's
 /// output (e.g. a random number shown as `RandomNumberGenerated`).
@@ -196,17 +195,9 @@ fn run_case(case: &Value) -> Option<Outcome> {
     })
 }
 
-fn rate(n: usize, d: usize) -> f64 {
-    if d == 0 {
-        100.0
-    } else {
-        n as f64 * 100.0 / d as f64
-    }
-}
-
 #[test]
 fn pure_execution_cases_match_aws() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let outcomes: Vec<Outcome> = cases
         .iter()
         .filter(|c| c["needs"] == serde_json::json!(["none"]))
@@ -231,24 +222,24 @@ fn pure_execution_cases_match_aws() {
     }
     println!(
         "status+output/error: {status_ok}/{total} ({:.1}%)",
-        rate(status_ok, total)
+        percent(status_ok, total)
     );
     println!(
         "cause text: {}/{} ({:.1}%)",
         causes.iter().filter(|b| **b).count(),
         causes.len(),
-        rate(causes.iter().filter(|b| **b).count(), causes.len())
+        percent(causes.iter().filter(|b| **b).count(), causes.len())
     );
     println!(
         "event-type sequence: {}/{} ({:.1}%)",
         events.iter().filter(|b| **b).count(),
         events.len(),
-        rate(events.iter().filter(|b| **b).count(), events.len())
+        percent(events.iter().filter(|b| **b).count(), events.len())
     );
     println!("replay identical: {replay_ok}/{total}");
     assert_eq!(replay_ok, total, "every replay reproduces its history");
     assert!(
-        rate(status_ok, total) >= 95.0,
+        percent(status_ok, total) >= 95.0,
         "status and output/error match for at least 95% of pure execution cases"
     );
 }

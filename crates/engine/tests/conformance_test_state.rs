@@ -9,13 +9,12 @@
 //! Run with `--nocapture` to see the rate and the mismatches. Skips with a message when the corpus
 //! is not beside the checkout.
 
-mod common;
-
 use chrono::{TimeZone, Utc};
-use common::{corpus, text_matches, value_matches};
 use serde_json::{Map, Value};
 use stepwise_engine::local::NoTasks;
 use stepwise_engine::test_state::{TestStateRequest, test_state};
+use stepwise_test_support::corpus::{api_error, asl_cases, definition_text};
+use stepwise_test_support::{text_matches, value_matches};
 
 /// The type of the state a request tests.
 fn tested_type(definition: &Value, state_name: Option<&str>) -> Option<String> {
@@ -49,10 +48,7 @@ fn request(case: &Value) -> Option<TestStateRequest> {
             },
         ))
         .ok()?;
-    req.definition = match &case["definition"] {
-        Value::String(s) if case["definition_is_raw_text"] == true => s.clone(),
-        other => serde_json::to_string(other).ok()?,
-    };
+    req.definition = definition_text(case);
     req.input = case["input_raw"].as_str().map(str::to_owned);
     if matches!(
         tested_type(&case["definition"], req.state_name.as_deref()).as_deref(),
@@ -61,23 +57,6 @@ fn request(case: &Value) -> Option<TestStateRequest> {
         req.role_arn = Some("arn:aws:iam::111111111111:role/sfn_fake_role".into());
     }
     Some(req)
-}
-
-/// AWS's error for the case, as (code, message).
-fn expected_api_error(expected: &Value) -> Option<(String, String)> {
-    match &expected["api_error"] {
-        Value::Object(e) => Some((
-            e.get("Error")?.get("Code")?.as_str()?.to_owned(),
-            e.get("Error")?.get("Message")?.as_str()?.to_owned(),
-        )),
-        Value::String(text) => {
-            let rest = text.strip_prefix("An error occurred (")?;
-            let (code, rest) = rest.split_once(')')?;
-            let (_, message) = rest.split_once(": ")?;
-            Some((code.to_owned(), message.to_owned()))
-        }
-        _ => None,
-    }
 }
 
 /// Applies the recording's text masks and `$..output..KEY` masks to our output.
@@ -146,7 +125,7 @@ fn check_case(case: &Value) -> Result<(), String> {
         .ok_or("date")?;
     let result = test_state(&req, &mut NoTasks, now, 7);
     let expected = &case["expected"];
-    if let Some((code, message)) = expected_api_error(expected) {
+    if let Some((code, message)) = api_error(case) {
         return match result {
             Err(e) if e.code.as_str() == code && text_matches(&message, &e.message) => Ok(()),
             Err(e) => Err(format!(
@@ -204,7 +183,7 @@ fn check_case(case: &Value) -> Result<(), String> {
 
 #[test]
 fn test_state_cases_match_aws() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let runnable: Vec<&Value> = cases
         .iter()
         .filter(|c| c["api"] == "TestState" && c["needs"] == serde_json::json!(["none"]))

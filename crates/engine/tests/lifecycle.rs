@@ -4,19 +4,19 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::{Command, Event, Execution, ExecutionInfo, Step, StepError, StepOutput};
+use stepwise_test_support::start_time;
 
 fn execution(definition: Value) -> Execution {
     let (machine, _) =
         parse_definition(&definition.to_string(), ParseOptions::default()).expect("valid");
-    let start = Utc
-        .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-        .single()
-        .expect("date");
-    Execution::new(Arc::new(machine), ExecutionInfo::local("sm", "e", start))
+    Execution::new(
+        Arc::new(machine),
+        ExecutionInfo::local("sm", "e", start_time()),
+    )
 }
 
 fn at(exec: &Execution, secs: i64, event: Event) -> Step {

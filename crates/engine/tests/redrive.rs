@@ -3,40 +3,19 @@
 //! moment, `$$.Execution.RedriveCount` goes up, and the history goes on with ExecutionRedriven.
 //! Every run is replayed from its recorded steps too, and must give the same history.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::Duration;
 use serde_json::{Value, json};
 use stepwise_asl::model::StateMachine;
 use stepwise_asl::{ParseOptions, parse_definition};
-use stepwise_engine::local::{self, RunOptions, RunResult, TaskHandler, TaskOutcome};
-use stepwise_engine::{
-    Event, Execution, ExecutionInfo, NotRedrivable, Status, Step, StepError, TaskRequest,
-};
-
-/// Answers tasks from a script, in order (success with `{}` once it runs out), and remembers
-/// what it was asked.
-#[derive(Default)]
-struct Script {
-    answers: VecDeque<TaskOutcome>,
-    seen: Vec<TaskRequest>,
-}
-
-impl TaskHandler for Script {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
-        self.seen.push(request.clone());
-        self.answers
-            .pop_front()
-            .unwrap_or(TaskOutcome::Succeeded(json!({})))
-    }
-}
+use stepwise_engine::local::{self, RunOptions, RunResult, TaskOutcome};
+use stepwise_engine::{Event, Execution, ExecutionInfo, NotRedrivable, Status, Step, StepError};
+use stepwise_test_support::start_time;
+use stepwise_test_support::tasks::{ScriptedTasks, failed};
 
 fn fail(error: &str) -> TaskOutcome {
-    TaskOutcome::Failed {
-        error: Some(error.into()),
-        cause: Some("it broke".into()),
-    }
+    failed(error, "it broke")
 }
 
 fn machine(definition: Value) -> Arc<StateMachine> {
@@ -46,14 +25,10 @@ fn machine(definition: Value) -> Arc<StateMachine> {
 }
 
 fn info() -> ExecutionInfo {
-    let start = Utc
-        .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-        .single()
-        .expect("a date");
-    ExecutionInfo::local("sm", "exec", start)
+    ExecutionInfo::local("sm", "exec", start_time())
 }
 
-fn start(m: &Arc<StateMachine>, input: Value, script: &mut Script) -> RunResult {
+fn start(m: &Arc<StateMachine>, input: Value, script: &mut ScriptedTasks) -> RunResult {
     local::run(
         m.clone(),
         info(),
@@ -65,7 +40,7 @@ fn start(m: &Arc<StateMachine>, input: Value, script: &mut Script) -> RunResult 
     )
 }
 
-fn redrive(m: &Arc<StateMachine>, previous: &RunResult, script: &mut Script) -> RunResult {
+fn redrive(m: &Arc<StateMachine>, previous: &RunResult, script: &mut ScriptedTasks) -> RunResult {
     let r = local::redrive(
         m.clone(),
         info(),
@@ -106,10 +81,7 @@ fn a_failed_task_runs_again_with_its_input_and_the_run_goes_on() {
             "Done": {"Type": "Succeed"}
         }
     }));
-    let mut script = Script {
-        answers: VecDeque::from([fail("PaymentDown")]),
-        ..Script::default()
-    };
+    let mut script = ScriptedTasks::new([fail("PaymentDown")]);
     let first = start(&m, json!({"id": 7}), &mut script);
     assert_eq!(first.completion.status, Status::Failed);
     assert_eq!(first.completion.error.as_deref(), Some("PaymentDown"));
@@ -169,13 +141,10 @@ fn a_parallel_state_runs_only_its_failed_branch_again() {
             ]}
         }
     }));
-    let mut script = Script {
-        answers: VecDeque::from([
-            TaskOutcome::Succeeded(json!({"Payload": "a1"})),
-            fail("BranchBroke"),
-        ]),
-        ..Script::default()
-    };
+    let mut script = ScriptedTasks::new([
+        TaskOutcome::Succeeded(json!({"Payload": "a1"})),
+        fail("BranchBroke"),
+    ]);
     let first = start(&m, json!({"x": 1}), &mut script);
     assert_eq!(first.completion.status, Status::Failed);
     assert_eq!(first.completion.error.as_deref(), Some("BranchBroke"));
@@ -222,13 +191,10 @@ fn an_inline_map_runs_only_its_failed_iterations_again() {
         }
     }));
     // Item 1 fails; with MaxConcurrency 1, item 2 never starts.
-    let mut script = Script {
-        answers: VecDeque::from([
-            TaskOutcome::Succeeded(json!({"Payload": "r0"})),
-            fail("ItemBroke"),
-        ]),
-        ..Script::default()
-    };
+    let mut script = ScriptedTasks::new([
+        TaskOutcome::Succeeded(json!({"Payload": "r0"})),
+        fail("ItemBroke"),
+    ]);
     let first = start(&m, json!({"items": [10, 11, 12]}), &mut script);
     assert_eq!(first.completion.status, Status::Failed);
     assert_eq!(script.seen.len(), 2);
@@ -268,13 +234,13 @@ fn a_timed_out_parallel_resumes_the_branch_that_was_waiting() {
             ]}
         }
     }));
-    let quick = start(&m, json!({"wait": 20}), &mut Script::default());
+    let quick = start(&m, json!({"wait": 20}), &mut ScriptedTasks::default());
     assert_eq!(quick.completion.output, Some(json!(["q", "s"])));
-    let first = start(&m, json!({"wait": 40}), &mut Script::default());
+    let first = start(&m, json!({"wait": 40}), &mut ScriptedTasks::default());
     assert_eq!(first.completion.status, Status::TimedOut);
     // After a redrive, the Wait starts again with 30 more seconds of execution time: it still
     // does not fit, so the execution times out again, having re-entered only the Wait.
-    let r = redrive(&m, &first, &mut Script::default());
+    let r = redrive(&m, &first, &mut ScriptedTasks::default());
     assert_eq!(r.completion.status, Status::TimedOut);
     let new = &r.events[first.events.len()..];
     assert_eq!(
@@ -300,7 +266,7 @@ fn a_timed_out_wait_waits_again_with_a_fresh_timeout() {
             "Stop": {"Type": "Fail", "Error": "Never"}
         }
     }));
-    let mut script = Script::default();
+    let mut script = ScriptedTasks::default();
     let first = start(&m, json!({"n": 1}), &mut script);
     assert_eq!(first.completion.status, Status::TimedOut);
 
@@ -336,12 +302,12 @@ fn a_choice_without_a_match_is_entered_again_with_its_input() {
             "Done": {"Type": "Succeed"}
         }
     }));
-    let first = start(&m, json!({"k": "b"}), &mut Script::default());
+    let first = start(&m, json!({"k": "b"}), &mut ScriptedTasks::default());
     assert_eq!(
         first.completion.error.as_deref(),
         Some("States.NoChoiceMatched")
     );
-    let r = redrive(&m, &first, &mut Script::default());
+    let r = redrive(&m, &first, &mut ScriptedTasks::default());
     let new = &r.events[first.events.len()..];
     assert_eq!(
         types(new),
@@ -421,13 +387,13 @@ fn an_aborted_execution_continues_from_the_state_it_was_in() {
 #[test]
 fn executions_that_cannot_be_redriven_say_why() {
     let m = machine(json!({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}));
-    let ok = start(&m, json!({}), &mut Script::default());
+    let ok = start(&m, json!({}), &mut ScriptedTasks::default());
     assert_eq!(ok.completion.status, Status::Succeeded);
     let err = local::redrive(
         m.clone(),
         info(),
         &ok,
-        &mut Script::default(),
+        &mut ScriptedTasks::default(),
         &RunOptions::default(),
         |_| {},
     )
@@ -439,7 +405,7 @@ fn executions_that_cannot_be_redriven_say_why() {
     );
 
     let failing = machine(json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E"}}}));
-    let failed = start(&failing, json!({}), &mut Script::default());
+    let failed = start(&failing, json!({}), &mut ScriptedTasks::default());
     let mut exec = Execution::new(failing.clone(), info());
     for s in &failed.steps {
         exec.step(s.clone()).expect("accepted");

@@ -1,48 +1,21 @@
 //! Behaviour a user of Step Functions relies on, run end to end through the engine with
 //! scripted task results.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stepwise_asl::{ParseOptions, parse_definition};
-use stepwise_engine::local::{self, RunOptions, RunResult, TaskHandler, TaskOutcome};
-use stepwise_engine::{ExecutionInfo, Status, TaskKind, TaskRequest};
+use stepwise_engine::local::{self, RunOptions, RunResult};
+use stepwise_engine::{ExecutionInfo, Status, TaskKind};
+use stepwise_test_support::start_time;
+use stepwise_test_support::tasks::{ScriptedTasks, failed};
 
-/// Answers tasks from a script, in order, and remembers what it was asked.
-#[derive(Default)]
-struct Script {
-    answers: VecDeque<TaskOutcome>,
-    seen: Vec<TaskRequest>,
-}
-
-impl TaskHandler for Script {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
-        self.seen.push(request.clone());
-        self.answers
-            .pop_front()
-            .unwrap_or(TaskOutcome::Succeeded(json!({})))
-    }
-}
-
-fn fail(error: &str, cause: &str) -> TaskOutcome {
-    TaskOutcome::Failed {
-        error: Some(error.into()),
-        cause: Some(cause.into()),
-    }
-}
-
-fn run_with(definition: Value, input: Value, script: &mut Script) -> RunResult {
+fn run_with(definition: Value, input: Value, script: &mut ScriptedTasks) -> RunResult {
     let (machine, _) = parse_definition(&definition.to_string(), ParseOptions::default())
         .unwrap_or_else(|r| panic!("definition rejected: {:?}", r.invalid_definition_message()));
-    let start = Utc
-        .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-        .single()
-        .expect("valid date");
     local::run(
         Arc::new(machine),
-        ExecutionInfo::local("sm", "exec", start),
+        ExecutionInfo::local("sm", "exec", start_time()),
         input,
         None,
         script,
@@ -52,7 +25,7 @@ fn run_with(definition: Value, input: Value, script: &mut Script) -> RunResult {
 }
 
 fn run(definition: Value, input: Value) -> RunResult {
-    run_with(definition, input, &mut Script::default())
+    run_with(definition, input, &mut ScriptedTasks::default())
 }
 
 fn types(r: &RunResult) -> Vec<&'static str> {
@@ -128,7 +101,7 @@ fn lenient_jayway_paths_evaluate() {
 /// events, the callback token of `.waitForTaskToken`), never as an activity.
 #[test]
 fn an_integration_arn_with_region_and_account_runs_as_the_integration() {
-    let mut script = Script::default();
+    let mut script = ScriptedTasks::default();
     let r = run_with(
         json!({"StartAt": "Get", "States": {
             "Get": {"Type": "Task", "Resource": "arn:aws:states:us-east-1:123456789012:aws-sdk:s3:getObject",
@@ -265,10 +238,11 @@ fn retry_then_catch_with_error_output() {
             "Handled": {"Type": "Pass", "End": true}
         }
     });
-    let mut script = Script {
-        answers: vec![fail("Boom", "1"), fail("Boom", "2"), fail("Boom", "3")].into(),
-        ..Script::default()
-    };
+    let mut script = ScriptedTasks::new([
+        failed("Boom", "1"),
+        failed("Boom", "2"),
+        failed("Boom", "3"),
+    ]);
     let r = run_with(def, json!({"x": 1}), &mut script);
     assert_eq!(script.seen.len(), 3, "one try and two retries");
     assert_eq!(r.completion.status, Status::Succeeded);
@@ -441,7 +415,7 @@ fn an_execution_that_reaches_25000_history_events_fails() {
             "Done": {"Type": "Succeed"}
         }
     });
-    let result = run_with(definition, json!({}), &mut Script::default());
+    let result = run_with(definition, json!({}), &mut ScriptedTasks::default());
     assert_eq!(result.completion.status, Status::Failed);
     assert_eq!(result.completion.error.as_deref(), Some("States.Runtime"));
     assert_eq!(

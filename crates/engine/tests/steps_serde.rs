@@ -1,24 +1,14 @@
 //! Recorded steps survive a trip through JSON (the runtime stores them that way): the shape is
 //! the documented one, and replaying the decoded steps reproduces the history exactly.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
-use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
 use stepwise_asl::{ParseOptions, parse_definition};
-use stepwise_engine::local::{self, RunOptions, TaskHandler, TaskOutcome};
-use stepwise_engine::{Event, ExecutionInfo, Status, Step, TaskRequest};
-
-struct Script(VecDeque<TaskOutcome>);
-
-impl TaskHandler for Script {
-    fn run(&mut self, _request: &TaskRequest) -> TaskOutcome {
-        self.0
-            .pop_front()
-            .unwrap_or(TaskOutcome::Succeeded(json!({"ok": 1.5})))
-    }
-}
+use stepwise_engine::local::{self, RunOptions, TaskOutcome};
+use stepwise_engine::{Event, ExecutionInfo, Status, Step};
+use stepwise_test_support::start_time;
+use stepwise_test_support::tasks::ScriptedTasks;
 
 #[test]
 fn steps_round_trip_through_json_and_replay_identically() {
@@ -33,12 +23,12 @@ fn steps_round_trip_through_json_and_replay_identically() {
     });
     let (machine, _) = parse_definition(&def.to_string(), ParseOptions::default()).unwrap();
     let machine = Arc::new(machine);
-    let start = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().unwrap();
-    let info = ExecutionInfo::local("sm", "exec", start);
-    let mut script = Script(VecDeque::from([TaskOutcome::Failed {
+    let info = ExecutionInfo::local("sm", "exec", start_time());
+    let mut script = ScriptedTasks::new([TaskOutcome::Failed {
         error: Some("E".into()),
         cause: None,
-    }]));
+    }])
+    .otherwise(TaskOutcome::Succeeded(json!({"ok": 1.5})));
     let result = local::run(
         machine.clone(),
         info.clone(),

@@ -3,23 +3,13 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::{Value, json};
-use stepwise_engine::TaskRequest;
-use stepwise_engine::local::{TaskHandler, TaskOutcome};
+use stepwise_engine::local::TaskOutcome;
 use stepwise_engine::test_state::{
     InspectionLevel, TestStateErrorCode, TestStateMock, TestStateRequest, test_state,
 };
+use stepwise_test_support::tasks::ScriptedTasks;
 
-/// Answers every task with one outcome and remembers what it was asked.
-struct Answer(TaskOutcome, Vec<TaskRequest>);
-
-impl TaskHandler for Answer {
-    fn run(&mut self, request: &TaskRequest) -> TaskOutcome {
-        self.1.push(request.clone());
-        self.0.clone()
-    }
-}
-
-fn run(req: &TestStateRequest, handler: &mut Answer) -> Value {
+fn run(req: &TestStateRequest, handler: &mut ScriptedTasks) -> Value {
     let now = Utc
         .with_ymd_and_hms(2025, 3, 1, 12, 0, 0)
         .single()
@@ -46,11 +36,11 @@ fn a_task_without_a_mock_goes_to_the_handler() {
     let def = json!({"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
         "Parameters": {"FunctionName": "f", "Payload.$": "$.p"},
         "ResultSelector": {"v.$": "$.Payload"}, "ResultPath": "$.r", "Next": "After"});
-    let mut handler = Answer(TaskOutcome::Succeeded(json!({"Payload": 42})), Vec::new());
+    let mut handler = ScriptedTasks::always(TaskOutcome::Succeeded(json!({"Payload": 42})));
     let out = run(&request(def, json!({"p": "x"})), &mut handler);
-    assert_eq!(handler.1.len(), 1);
+    assert_eq!(handler.seen.len(), 1);
     assert_eq!(
-        handler.1[0].input,
+        handler.seen[0].input,
         json!({"FunctionName": "f", "Payload": "x"})
     );
     assert_eq!(out["status"], "SUCCEEDED");
@@ -76,7 +66,7 @@ fn a_handler_failure_is_retriable_then_caught() {
         error: Some("Boom".into()),
         cause: Some("it broke".into()),
     };
-    let mut handler = Answer(failing(), Vec::new());
+    let mut handler = ScriptedTasks::always(failing());
     let out = run(&request(def.clone(), json!({})), &mut handler);
     assert_eq!(out["status"], "RETRIABLE");
     assert_eq!(out["error"], "Boom");
@@ -93,7 +83,7 @@ fn a_handler_failure_is_retriable_then_caught() {
         retrier_retry_count: Some(2),
         ..Default::default()
     });
-    let out = run(&req, &mut Answer(failing(), Vec::new()));
+    let out = run(&req, &mut ScriptedTasks::always(failing()));
     assert_eq!(out["status"], "CAUGHT_ERROR");
     assert_eq!(out["nextState"], "Handle");
     assert_eq!(
@@ -114,7 +104,7 @@ fn wait_does_not_wait_and_names_the_next_state() {
     let started = std::time::Instant::now();
     let out = run(
         &req,
-        &mut Answer(TaskOutcome::Succeeded(json!(null)), Vec::new()),
+        &mut ScriptedTasks::always(TaskOutcome::Succeeded(json!(null))),
     );
     assert!(started.elapsed().as_secs() < 5);
     assert_eq!(
@@ -132,7 +122,7 @@ fn variables_go_in_and_assigned_ones_come_out() {
     req.variables = Some(json!({"base": 40}).to_string());
     let out = run(
         &req,
-        &mut Answer(TaskOutcome::Succeeded(json!(null)), Vec::new()),
+        &mut ScriptedTasks::always(TaskOutcome::Succeeded(json!(null))),
     );
     assert_eq!(out["status"], "SUCCEEDED");
     assert_eq!(parsed(&out["output"]), json!(40));
@@ -144,7 +134,7 @@ fn variables_go_in_and_assigned_ones_come_out() {
 
 #[test]
 fn bad_requests_get_aws_errors() {
-    let mut handler = Answer(TaskOutcome::Succeeded(json!(null)), Vec::new());
+    let mut handler = ScriptedTasks::always(TaskOutcome::Succeeded(json!(null)));
     let now = Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).single().unwrap();
     let pass = json!({"Type": "Pass", "End": true});
 
@@ -192,5 +182,5 @@ fn bad_requests_get_aws_errors() {
         err.message,
         "Invalid Context object provided: Field 'Nope' is not allowed"
     );
-    assert!(handler.1.is_empty(), "no request ran a task");
+    assert!(handler.seen.is_empty(), "no request ran a task");
 }

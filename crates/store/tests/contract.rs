@@ -3,9 +3,10 @@
 
 use serde_json::json;
 use stepwise_store::{
-    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, ExecutionUpdate, Resource,
-    ResourceKind, SqliteStore, Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
+    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource, ResourceKind, SqliteStore,
+    Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
 };
+use stepwise_test_support::records::{ExecutionRecordBuilder, ExecutionUpdateBuilder};
 
 struct Backend {
     name: &'static str,
@@ -41,30 +42,9 @@ fn machine(name: &str) -> Resource {
 }
 
 fn execution(machine: &str, name: &str, start_ms: i64) -> ExecutionRecord {
-    ExecutionRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:execution:{machine}:{name}"),
-        state_machine_arn: format!("arn:aws:states:us-east-1:123456789012:stateMachine:{machine}"),
-        version_arn: None,
-        alias_arn: None,
-        name: name.to_owned(),
-        status: "RUNNING".into(),
-        start_ms,
-        stop_ms: None,
-        input: "{}".into(),
-        output: None,
-        error: None,
-        cause: None,
-        definition_hash: "h".into(),
-        role_arn: "arn:aws:iam::123456789012:role/R".into(),
-        trace_header: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        event_count: 0,
-        step_count: 0,
-        parent: None,
-        test_case: None,
-        history_digest: None,
-    }
+    ExecutionRecordBuilder::new(machine, name)
+        .start_ms(start_ms)
+        .build()
 }
 
 fn task(execution: &str, token: &str, created_ms: i64) -> TaskRow {
@@ -189,20 +169,12 @@ fn executions_list_newest_first_with_filters_and_cursor() {
         batch.new_executions.push(execution("other", "x", 5000));
         s.commit(&batch).expect("commit");
         let mut done = Batch::default();
-        done.updates.push(ExecutionUpdate {
-            arn: execution("m", "e3", 0).arn,
-            status: "SUCCEEDED".into(),
-            stop_ms: Some(2000),
-            output: Some("{\"ok\":true}".into()),
-            error: None,
-            cause: None,
-            event_count: 4,
-            step_count: 1,
-            redrive_count: 0,
-            redrive_ms: None,
-            closed: true,
-            history_digest: None,
-        });
+        done.updates.push(
+            ExecutionUpdateBuilder::closed(execution("m", "e3", 0).arn, "SUCCEEDED", 2000)
+                .output("{\"ok\":true}")
+                .counts(4, 1)
+                .build(),
+        );
         s.commit(&done).expect("commit");
 
         let filter = ExecutionFilter {
@@ -287,20 +259,11 @@ fn timers_come_due_in_order_and_go_with_their_execution() {
             execution: a.clone(),
             timer: 2,
         });
-        cancel.updates.push(ExecutionUpdate {
-            arn: c.clone(),
-            status: "ABORTED".into(),
-            stop_ms: Some(10),
-            output: None,
-            error: None,
-            cause: None,
-            event_count: 3,
-            step_count: 2,
-            redrive_count: 0,
-            redrive_ms: None,
-            closed: true,
-            history_digest: None,
-        });
+        cancel.updates.push(
+            ExecutionUpdateBuilder::closed(c.clone(), "ABORTED", 10)
+                .counts(3, 2)
+                .build(),
+        );
         s.commit(&cancel).expect("commit");
         let due: Vec<_> = s
             .due_timers(i64::MAX, 10)
@@ -407,9 +370,11 @@ fn a_secret_is_made_once_and_kept() {
 #[test]
 fn an_execution_keeps_its_parent_and_test_case() {
     for b in backends() {
-        let mut exec = execution("m", "child", 1);
-        exec.parent = Some(r#"{"token":"t"}"#.into());
-        exec.test_case = Some("HappyPath".into());
+        let exec = ExecutionRecordBuilder::new("m", "child")
+            .start_ms(1)
+            .parent(r#"{"token":"t"}"#)
+            .test_case("HappyPath")
+            .build();
         let mut batch = Batch::default();
         batch.new_executions.push(exec.clone());
         b.store.commit(&batch).expect("commit");

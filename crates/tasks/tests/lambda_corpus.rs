@@ -10,22 +10,20 @@
 //! Run with `--nocapture` to see the score and the mismatches. Skips with a message when the
 //! corpus is not beside the checkout or python3 is missing.
 
-#[path = "../../engine/tests/common/mod.rs"]
-mod common;
-
 use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use chrono::{TimeZone, Utc};
-use common::{corpus, text_matches, value_matches};
 use serde_json::Value;
 use stepwise_asl::{ParseOptions, parse_definition};
 use stepwise_engine::ExecutionInfo;
 use stepwise_engine::TaskRequest;
 use stepwise_engine::local::{self, RunOptions, TaskHandler, TaskOutcome};
 use stepwise_tasks::{CallContext, Config, Integrations};
+use stepwise_test_support::corpus::asl_cases;
+use stepwise_test_support::{text_matches, value_matches};
 
 const RUNNER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lambda/runner.py");
 /// The recordings' region and (masked) account.
@@ -273,7 +271,7 @@ fn run_case(case: &Value, dir: &std::path::Path) -> Option<Verdict> {
 
 #[test]
 fn recorded_lambda_executions_match_aws() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let python = std::process::Command::new("python3")
         .arg("--version")
         .output()
