@@ -60,9 +60,11 @@ def outcome(d):
 
 def test_parallel_tasks_run_at_the_same_time():
     r, took = express(PARALLEL)
+    print(f"     Parallel of two 3 s calls: Express StartSyncExecution {took:.2f} s")
     eq(outcome(r), {"status": "SUCCEEDED", "output": [{"done": True}, {"done": True}]}, "express")
     assert took < 5.5, f"two 3 s calls side by side take about 3 s under Express, not {took:.1f}"
     d, took, events = standard(PARALLEL)
+    print(f"     Parallel of two 3 s calls: Standard {took:.2f} s")
     eq(outcome(d), outcome(r), "standard as express")
     types = [e["type"] for e in events]
     assert types.index("TaskSucceeded") > max(i for i, t in enumerate(types) if t == "TaskStarted")
@@ -70,9 +72,11 @@ def test_parallel_tasks_run_at_the_same_time():
 
 def test_a_task_timeout_fires_while_the_call_runs():
     r, took = express(TIMEOUT)
+    print(f"     TimeoutSeconds 1 on a 3 s call: Express StartSyncExecution {took:.2f} s")
     eq(outcome(r), {"status": "FAILED", "error": "States.Timeout"}, "express")
     assert took < 2.5, f"the 1 s timeout ends an Express task after about 1 s, not {took:.1f}"
     d, took, _ = standard(TIMEOUT)
+    print(f"     TimeoutSeconds 1 on a 3 s call: Standard {took:.2f} s")
     eq(outcome(d), outcome(r), "standard as express")
     assert took < 2.5, f"the 1 s timeout ends a Standard task after about 1 s, not {took:.1f}"
 
