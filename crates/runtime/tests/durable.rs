@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use stepwise_runtime::{Runtime, RuntimeConfig, TaskAnswer};
 use stepwise_store::{ExecutionRecord, SqliteStore, Store};
+use stepwise_test_support::records::ExecutionRecordBuilder;
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
 
@@ -24,30 +25,11 @@ fn definition() -> String {
 }
 
 fn record(name: &str, input: &str) -> ExecutionRecord {
-    ExecutionRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:execution:m:{name}"),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
-        version_arn: None,
-        alias_arn: None,
-        name: name.into(),
-        status: "RUNNING".into(),
-        start_ms: chrono::Utc::now().timestamp_millis(),
-        stop_ms: None,
-        input: input.into(),
-        output: None,
-        error: None,
-        cause: None,
-        definition_hash: "def1".into(),
-        role_arn: "arn:aws:iam::123456789012:role/R".into(),
-        trace_header: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        event_count: 0,
-        step_count: 0,
-        parent: None,
-        test_case: None,
-        history_digest: None,
-    }
+    ExecutionRecordBuilder::new("m", name)
+        .start_ms(chrono::Utc::now().timestamp_millis())
+        .input(input)
+        .definition_hash("def1")
+        .build()
 }
 
 fn config() -> RuntimeConfig {
