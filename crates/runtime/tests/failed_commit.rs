@@ -1,0 +1,149 @@
+//! What a user sees when the store fails one group commit: the call whose work was in it gets
+//! the store's error, nothing of it is stored (no half-applied history), other commits are
+//! unaffected, and every execution the failed commit touched still runs to its end, with
+//! contiguous history and nothing quarantined, and is counted once.
+//!
+//! Each test waits for one commit to be done before causing the next, so the commit that fails
+//! (the store's Nth) is always the same work.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use stepwise_runtime::{Runtime, RuntimeConfig};
+use stepwise_store::{ExecutionRecord, SqliteStore, Store};
+use stepwise_test_support::failing_store::FailingCommitStore;
+use stepwise_test_support::records::ExecutionRecordBuilder;
+
+/// A task the dispatcher answers at once, without a network: Stepwise cannot call SQS, so the
+/// task fails (States.TaskFailed), is caught, and the execution succeeds.
+fn dispatched() -> String {
+    json!({
+        "StartAt": "Send",
+        "States": {
+            "Send": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::sqs:sendMessage",
+                "Parameters": {"QueueUrl": "q", "MessageBody": "m"},
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
+                "End": true
+            },
+            "Done": {"Type": "Pass", "End": true}
+        }
+    })
+    .to_string()
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    /// The SQLite file, read directly: what a failed commit left is what it holds.
+    store: Arc<dyn Store>,
+    failing: Arc<FailingCommitStore>,
+    runtime: Arc<Runtime>,
+    machine: Arc<stepwise_asl::StateMachine>,
+}
+
+/// A runtime over a SQLite file whose commit number `fail_on` fails, running `definition`.
+fn setup(fail_on: u64, definition: &str) -> Setup {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("s.db")).expect("open"));
+    store
+        .put_definition("def1", definition)
+        .expect("definition");
+    let failing = Arc::new(FailingCommitStore::new(store.clone(), fail_on));
+    let config = RuntimeConfig {
+        wait_time_scale: 0.01,
+        cache_capacity: 16,
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::start(failing.clone(), config).expect("runtime starts");
+    let machine = runtime.machine("def1", definition).expect("parses");
+    Setup {
+        _dir: dir,
+        store,
+        failing,
+        runtime,
+        machine,
+    }
+}
+
+fn record(name: &str) -> ExecutionRecord {
+    ExecutionRecordBuilder::new("m", name)
+        .start_ms(chrono::Utc::now().timestamp_millis())
+        .definition_hash("def1")
+        .build()
+}
+
+/// The types of an execution's stored events, checking that their ids run 1, 2, 3, ...
+fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
+    store
+        .history(arn, 1, u64::MAX)
+        .expect("history")
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let v: Value = serde_json::from_str(text).expect("event json");
+            assert_eq!(v["id"], json!(i + 1), "ids are contiguous from 1");
+            v["type"].as_str().expect("type").to_owned()
+        })
+        .collect()
+}
+
+/// Polls until the execution has `status` (a bound on waiting for progress, not on its speed).
+async fn wait_for_status(store: &dyn Store, arn: &str, status: &str) -> ExecutionRecord {
+    for _ in 0..3000 {
+        if let Some(r) = store.get_execution(arn).expect("get") {
+            if r.status == status {
+                return r;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{arn} never reached {status}");
+}
+
+/// The metric `name`'s value in the runtime's Prometheus text.
+fn metric(runtime: &Runtime, name: &str) -> f64 {
+    let mut text = String::new();
+    runtime.metrics().render(&mut text);
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_task_answer_whose_commit_fails_is_sent_again() {
+    // Commit 1 is the start (the task scheduled and started); 2 is the dispatcher's answer.
+    let s = setup(2, &dispatched());
+    let r = record("sends");
+    s.runtime
+        .start_execution(r.clone(), s.machine.clone(), json!({}))
+        .await
+        .expect("the start commits");
+    let done = wait_for_status(&*s.store, &r.arn, "SUCCEEDED").await;
+    assert!(s.failing.commits() >= 3, "{}", s.failing.commits());
+    assert_eq!(
+        history_types(&*s.store, &r.arn),
+        [
+            "ExecutionStarted",
+            "TaskStateEntered",
+            "TaskScheduled",
+            "TaskStarted",
+            "TaskFailed",
+            "TaskStateExited",
+            "PassStateEntered",
+            "PassStateExited",
+            "ExecutionSucceeded"
+        ]
+    );
+    let output: Value =
+        serde_json::from_str(done.output.as_deref().expect("output")).expect("json");
+    assert_eq!(output["error"]["Error"], "States.TaskFailed");
+    // The task's row is gone: it is not called again at the next start.
+    assert!(s.store.tasks_of(&r.arn).expect("tasks").is_empty());
+    assert_eq!(
+        metric(&s.runtime, "stepwise_executions_quarantined_total"),
+        0.0
+    );
+    s.runtime.shutdown();
+}
