@@ -10,10 +10,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use stepwise_runtime::{Runtime, RuntimeConfig};
+use stepwise_runtime::{Runtime, RuntimeConfig, RuntimeError};
 use stepwise_store::{ExecutionRecord, SqliteStore, Store};
 use stepwise_test_support::failing_store::FailingCommitStore;
 use stepwise_test_support::records::ExecutionRecordBuilder;
+
+/// Pass -> Wait (1 s, 10 ms at the tests' scale) -> Pass.
+fn waiting() -> String {
+    json!({
+        "StartAt": "First",
+        "States": {
+            "First": {"Type": "Pass", "Result": {"n": 1}, "Next": "Pause"},
+            "Pause": {"Type": "Wait", "Seconds": 1, "Next": "Done"},
+            "Done": {"Type": "Pass", "End": true}
+        }
+    })
+    .to_string()
+}
+
+const WAITING_HISTORY: [&str; 8] = [
+    "ExecutionStarted",
+    "PassStateEntered",
+    "PassStateExited",
+    "WaitStateEntered",
+    "WaitStateExited",
+    "PassStateEntered",
+    "PassStateExited",
+    "ExecutionSucceeded",
+];
 
 /// A task the dispatcher answers at once, without a network: Stepwise cannot call SQS, so the
 /// task fails (States.TaskFailed), is caught, and the execution succeeds.
@@ -109,6 +133,130 @@ fn metric(runtime: &Runtime, name: &str) -> f64 {
     text.lines()
         .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
         .unwrap_or_else(|| panic!("no metric {name} in {text}"))
+}
+
+/// Nothing of `arn` is stored: no record, history, steps, timers or tasks.
+fn nothing_stored(store: &dyn Store, arn: &str) {
+    assert_eq!(store.get_execution(arn).expect("get"), None);
+    assert!(store.history(arn, 1, u64::MAX).expect("history").is_empty());
+    assert!(store.steps(arn).expect("steps").is_empty());
+    assert!(store.tasks_of(arn).expect("tasks").is_empty());
+    assert!(
+        store
+            .due_timers(i64::MAX, 100)
+            .expect("timers")
+            .iter()
+            .all(|t| t.execution != arn)
+    );
+}
+
+/// Starts `name` and waits for it to succeed: two commits (the start, then the timer).
+async fn run_to_end(s: &Setup, name: &str) -> String {
+    let r = record(name);
+    s.runtime
+        .start_execution(r.clone(), s.machine.clone(), json!({}))
+        .await
+        .expect("start");
+    wait_for_status(&*s.store, &r.arn, "SUCCEEDED").await;
+    r.arn
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_again() {
+    // Commits 1 and 2 are `before`'s start and timer; 3 is `failed`'s start.
+    let s = setup(3, &waiting());
+    let before = run_to_end(&s, "before").await;
+    assert_eq!(s.failing.commits(), 2);
+
+    let failed = record("failed");
+    let refused = s
+        .runtime
+        .start_execution(failed.clone(), s.machine.clone(), json!({}))
+        .await;
+    assert!(
+        matches!(&refused, Err(RuntimeError::Store(m)) if m.contains("failed on purpose")),
+        "the caller hears of the failed commit: {refused:?}"
+    );
+    assert_eq!(s.failing.commits(), 3);
+    nothing_stored(&*s.store, &failed.arn);
+    // The runtime knows nothing of it either.
+    assert!(
+        s.runtime
+            .stop_execution(failed.arn.clone(), None, None)
+            .await
+            .is_err()
+    );
+    // The execution of the commits before is as it was.
+    assert_eq!(history_types(&*s.store, &before), WAITING_HISTORY);
+
+    // Nothing was stored, so the same start again is a new start, and it runs to its end.
+    let started = s
+        .runtime
+        .start_execution(failed.clone(), s.machine.clone(), json!({}))
+        .await
+        .expect("the same start again");
+    assert_eq!(started.arn, failed.arn);
+    let done = wait_for_status(&*s.store, &failed.arn, "SUCCEEDED").await;
+    assert_eq!(done.output.as_deref(), Some("{\"n\":1}"));
+    assert_eq!(history_types(&*s.store, &failed.arn), WAITING_HISTORY);
+    assert_eq!((done.event_count, done.step_count), (8, 2));
+
+    let after = run_to_end(&s, "after").await;
+    assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
+
+    // Three executions started and ended; the refused start is not one of them.
+    assert_eq!(metric(&s.runtime, "stepwise_executions_started_total"), 3.0);
+    assert_eq!(metric(&s.runtime, "stepwise_executions_running"), 0.0);
+    assert_eq!(
+        metric(&s.runtime, "stepwise_executions_quarantined_total"),
+        0.0
+    );
+    s.runtime.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
+    // Commits 1 and 2 are `before`'s; 3 is `waiting`'s start, 4 its timer.
+    let s = setup(4, &waiting());
+    let before = run_to_end(&s, "before").await;
+
+    let waiting = record("waiting");
+    s.runtime
+        .start_execution(waiting.clone(), s.machine.clone(), json!({}))
+        .await
+        .expect("the start commits");
+    // The timer's commit fails (nobody is waiting on it to be told), and the timer fires
+    // again: the execution ends, with each event once.
+    let done = wait_for_status(&*s.store, &waiting.arn, "SUCCEEDED").await;
+    assert!(s.failing.commits() >= 5, "{}", s.failing.commits());
+    assert_eq!(history_types(&*s.store, &waiting.arn), WAITING_HISTORY);
+    assert_eq!((done.event_count, done.step_count), (8, 2));
+    assert!(
+        s.store
+            .due_timers(i64::MAX, 100)
+            .expect("timers")
+            .is_empty()
+    );
+
+    assert_eq!(history_types(&*s.store, &before), WAITING_HISTORY);
+    let after = run_to_end(&s, "after").await;
+    assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
+
+    assert_eq!(metric(&s.runtime, "stepwise_executions_started_total"), 3.0);
+    assert_eq!(
+        metric(
+            &s.runtime,
+            "stepwise_executions_finished_total{status=\"SUCCEEDED\"}"
+        ),
+        3.0,
+        "the execution whose end did not commit the first time is counted once"
+    );
+    assert_eq!(metric(&s.runtime, "stepwise_executions_running"), 0.0);
+    assert_eq!(
+        metric(&s.runtime, "stepwise_executions_quarantined_total"),
+        0.0
+    );
+    s.runtime.shutdown();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
