@@ -6,14 +6,17 @@
 //! Each test waits for one commit to be done before causing the next, so the commit that fails
 //! (the store's Nth) is always the same work.
 
+mod common;
+
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde_json::{Value, json};
 use stepwise_runtime::{Runtime, RuntimeConfig, RuntimeError};
 use stepwise_store::{ExecutionRecord, SqliteStore, Store};
 use stepwise_test_support::failing_store::FailingCommitStore;
 use stepwise_test_support::records::ExecutionRecordBuilder;
+
+use common::{history_types, metric, wait_for_status};
 
 /// Pass -> Wait (1 s, 10 ms at the tests' scale) -> Pass.
 fn waiting() -> String {
@@ -98,43 +101,6 @@ fn record(name: &str) -> ExecutionRecord {
         .build()
 }
 
-/// The types of an execution's stored events, checking that their ids run 1, 2, 3, ...
-fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
-    store
-        .history(arn, 1, u64::MAX)
-        .expect("history")
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let v: Value = serde_json::from_str(text).expect("event json");
-            assert_eq!(v["id"], json!(i + 1), "ids are contiguous from 1");
-            v["type"].as_str().expect("type").to_owned()
-        })
-        .collect()
-}
-
-/// Polls until the execution has `status` (a bound on waiting for progress, not on its speed).
-async fn wait_for_status(store: &dyn Store, arn: &str, status: &str) -> ExecutionRecord {
-    for _ in 0..3000 {
-        if let Some(r) = store.get_execution(arn).expect("get") {
-            if r.status == status {
-                return r;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{arn} never reached {status}");
-}
-
-/// The metric `name`'s value in the runtime's Prometheus text.
-fn metric(runtime: &Runtime, name: &str) -> f64 {
-    let mut text = String::new();
-    runtime.metrics().render(&mut text);
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
-}
-
 /// Nothing of `arn` is stored: no record, history, steps, timers or tasks.
 fn nothing_stored(store: &dyn Store, arn: &str) {
     assert_eq!(store.get_execution(arn).expect("get"), None);
@@ -147,6 +113,19 @@ fn nothing_stored(store: &dyn Store, arn: &str) {
             .expect("timers")
             .iter()
             .all(|t| t.execution != arn)
+    );
+}
+
+/// The runtime counted `started` executions, all ended, and quarantined none.
+fn counted(runtime: &Runtime, started: f64) {
+    assert_eq!(
+        metric(runtime, "stepwise_executions_started_total"),
+        started
+    );
+    assert_eq!(metric(runtime, "stepwise_executions_running"), 0.0);
+    assert_eq!(
+        metric(runtime, "stepwise_executions_quarantined_total"),
+        0.0
     );
 }
 
@@ -205,12 +184,7 @@ async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_aga
     assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
 
     // Three executions started and ended; the refused start is not one of them.
-    assert_eq!(metric(&s.runtime, "stepwise_executions_started_total"), 3.0);
-    assert_eq!(metric(&s.runtime, "stepwise_executions_running"), 0.0);
-    assert_eq!(
-        metric(&s.runtime, "stepwise_executions_quarantined_total"),
-        0.0
-    );
+    counted(&s.runtime, 3.0);
     s.runtime.shutdown();
 }
 
@@ -242,7 +216,7 @@ async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
     let after = run_to_end(&s, "after").await;
     assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
 
-    assert_eq!(metric(&s.runtime, "stepwise_executions_started_total"), 3.0);
+    counted(&s.runtime, 3.0);
     assert_eq!(
         metric(
             &s.runtime,
@@ -250,11 +224,6 @@ async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
         ),
         3.0,
         "the execution whose end did not commit the first time is counted once"
-    );
-    assert_eq!(metric(&s.runtime, "stepwise_executions_running"), 0.0);
-    assert_eq!(
-        metric(&s.runtime, "stepwise_executions_quarantined_total"),
-        0.0
     );
     s.runtime.shutdown();
 }
@@ -289,9 +258,6 @@ async fn a_task_answer_whose_commit_fails_is_sent_again() {
     assert_eq!(output["error"]["Error"], "States.TaskFailed");
     // The task's row is gone: it is not called again at the next start.
     assert!(s.store.tasks_of(&r.arn).expect("tasks").is_empty());
-    assert_eq!(
-        metric(&s.runtime, "stepwise_executions_quarantined_total"),
-        0.0
-    );
+    counted(&s.runtime, 1.0);
     s.runtime.shutdown();
 }
