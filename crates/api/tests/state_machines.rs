@@ -5,12 +5,12 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use axum::http::StatusCode;
 use common::{Harness, ROLE, pass};
 use serde_json::{Value, json};
-use stepwise_store::{Batch, ExecutionRecord};
+use stepwise_store::Batch;
+use stepwise_test_support::corpus::{asl_cases, definition_text};
+use stepwise_test_support::records::ExecutionRecordBuilder;
 
 #[tokio::test]
 async fn create_then_describe() {
@@ -416,35 +416,10 @@ async fn listing_pages_through_250_state_machines() {
     assert_eq!(code, "InvalidToken");
 }
 
-fn corpus() -> Option<Vec<Value>> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/conformance/asl/cases.jsonl");
-    let Ok(text) = std::fs::read_to_string(&path) else {
-        eprintln!(
-            "skipping: conformance corpus not found at {}",
-            path.display()
-        );
-        return None;
-    };
-    Some(
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect(),
-    )
-}
-
-fn definition_text(case: &Value) -> String {
-    match &case["definition"] {
-        Value::String(s) if case["definition_is_raw_text"] == Value::Bool(true) => s.clone(),
-        other => other.to_string(),
-    }
-}
-
 /// The 9 ValidateStateMachineDefinition cases recorded on AWS, answered exactly.
 #[tokio::test]
 async fn validate_state_machine_definition_matches_aws_recordings() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let h = Harness::new();
     let mut seen = 0;
     for case in cases
@@ -467,7 +442,7 @@ async fn validate_state_machine_definition_matches_aws_recordings() {
 /// equals AWS's own text is the asl crate's measure), and every one it accepts is created.
 #[tokio::test]
 async fn create_state_machine_passes_definition_errors_through_unchanged() {
-    let Some(cases) = corpus() else { return };
+    let Some(cases) = asl_cases() else { return };
     let h = Harness::new();
     let (mut total, mut rejected) = (0, 0);
     for case in cases.iter().filter(|c| {
@@ -560,29 +535,18 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         .resolve_for_start(&sm_arn, 0.5)
         .unwrap();
     assert_eq!(target.definition, pass("v2"));
-    let record = |name: &str, hash: &str, version: Option<&str>| ExecutionRecord {
-        arn: h.arns().execution("sm", name),
-        state_machine_arn: sm_arn.clone(),
-        version_arn: version.map(str::to_string),
-        alias_arn: None,
-        name: name.into(),
-        status: "RUNNING".into(),
-        start_ms: 1_700_000_000_000,
-        stop_ms: None,
-        input: "{}".into(),
-        output: None,
-        error: None,
-        cause: None,
-        definition_hash: hash.into(),
-        role_arn: ROLE.into(),
-        trace_header: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        event_count: 0,
-        step_count: 0,
-        parent: None,
-        test_case: None,
-        history_digest: None,
+    let record = |name: &str, hash: &str, version: Option<&str>| {
+        let record = ExecutionRecordBuilder::new("sm", name)
+            .arn(h.arns().execution("sm", name))
+            .state_machine_arn(sm_arn.clone())
+            .start_ms(1_700_000_000_000)
+            .definition_hash(hash)
+            .role_arn(ROLE);
+        match version {
+            Some(v) => record.version_arn(v),
+            None => record,
+        }
+        .build()
     };
     let v1 = h
         .api

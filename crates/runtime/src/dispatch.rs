@@ -19,7 +19,7 @@ use stepwise_store::{ExecutionRecord, TaskRow};
 use stepwise_tasks::{CallContext, Outcome};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::driver::{TaskAnswer, Work};
+use crate::driver::{RuntimeError, TaskAnswer, Work};
 use crate::shared::Shared;
 
 /// The task-table queue that holds dispatched calls (activity ARNs never start with `#`).
@@ -174,22 +174,49 @@ pub(crate) fn spawn(
                     }
                 }
                 for answer in answers {
-                    let (reply, done) = tokio::sync::oneshot::channel();
-                    let sent = work.send(Work::Answer {
-                        task: job.row(),
-                        answer,
-                        reply,
-                    });
-                    if sent.is_err() {
+                    // In order: the submission is committed before the result.
+                    if !deliver(&work, &job, answer).await {
                         return;
                     }
-                    // In order: the submission is committed before the result.
-                    let _ = done.await;
                 }
             });
         }
     });
     true
+}
+
+/// The first wait before an answer whose commit failed is sent again; it doubles up to
+/// [`RETRY_MAX`].
+const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
+const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Sends a call's answer to the driver, again while its commit fails: a failed commit keeps
+/// nothing, and nobody else would send it (the row stays queued, called again only when the
+/// server starts), so the execution would wait for it forever. `false` once the driver is gone.
+async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAnswer) -> bool {
+    let mut delay = RETRY_FIRST;
+    loop {
+        let (reply, done) = tokio::sync::oneshot::channel();
+        let sent = work.send(Work::Answer {
+            task: job.row(),
+            answer: answer.clone(),
+            reply,
+        });
+        if sent.is_err() {
+            return false;
+        }
+        match done.await {
+            // An answer's only store error is its commit's (refusals are TaskDoesNotExist).
+            Ok(Err(RuntimeError::Store(e))) => {
+                tracing::warn!(execution = %job.execution, task = job.task, error = %e,
+                    "the commit of a task's answer failed; sending it again");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(RETRY_MAX);
+            }
+            Ok(_) => return true,
+            Err(_) => return false,
+        }
+    }
 }
 
 /// Hands jobs to the dispatcher.

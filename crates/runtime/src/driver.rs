@@ -9,6 +9,12 @@
 //! a crash, and a crash before the commit loses only steps nobody has seen, which the same
 //! inputs re-create.
 //!
+//! A commit that fails is dropped the same way: its callers get the store's error, nothing is
+//! armed, dispatched or woken for it, metrics do not count it, and the executions it changed
+//! are forgotten, to be rebuilt from the store. What has no caller to try again is tried again
+//! here: the timers that fired in it fire again [`RETRY_MS`] later (the dispatcher sends a
+//! call's answer again itself).
+//!
 //! Executions are rebuilt on demand by replaying their recorded steps, so memory holds only a
 //! bounded cache of recently used executions, and timers due within the next [`HORIZON_MS`].
 
@@ -43,6 +49,8 @@ use crate::time_of;
 const MAX_BATCH: usize = 1024;
 /// Timers due within this window are kept in memory; later ones stay in the store.
 const HORIZON_MS: i64 = 30_000;
+/// A timer that fired in a batch whose commit failed fires again this much later.
+const RETRY_MS: i64 = 250;
 
 /// Why the driver refused a request.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -165,6 +173,12 @@ struct Pending {
     touched: HashSet<String>,
     /// Calls to hand to the dispatcher once committed.
     dispatch: Vec<Job>,
+    /// Timers that fired in this batch: armed again if it does not commit.
+    fired: Vec<(String, u64)>,
+    /// What to count once committed: executions started (or redriven), ended, quarantined.
+    started: u64,
+    finished: Vec<Status>,
+    quarantined: u64,
 }
 
 /// A reply to send once the batch's fate is known.
@@ -339,9 +353,17 @@ impl Driver {
                 while self.cache.len() > self.capacity {
                     self.cache.pop_lru();
                 }
-                self.shared
-                    .metrics
-                    .record_batch(pending.batch.events.len() as u64, pending.transitions);
+                let metrics = &self.shared.metrics;
+                metrics.record_batch(pending.batch.events.len() as u64, pending.transitions);
+                for _ in 0..pending.started {
+                    metrics.started();
+                }
+                for status in pending.finished.drain(..) {
+                    metrics.finished(status);
+                }
+                for _ in 0..pending.quarantined {
+                    metrics.quarantined();
+                }
                 for activity in &pending.wake_activities {
                     self.shared.wake(activity);
                 }
@@ -354,6 +376,16 @@ impl Driver {
                 // The engine states in memory ran ahead of the store: forget them.
                 for arn in &pending.touched {
                     self.cache.pop(arn);
+                }
+                // Their rows are still stored, but they left the wheel when they fired, and the
+                // next refill of the window may be seconds away: fire them again soon.
+                let retry_ms = now_ms() + RETRY_MS;
+                for (execution, timer) in pending.fired.drain(..) {
+                    self.arm(TimerRow {
+                        execution,
+                        timer,
+                        fire_ms: retry_ms,
+                    });
                 }
             }
         }
@@ -407,6 +439,7 @@ impl Driver {
                     execution: execution.clone(),
                     timer,
                 });
+                pending.fired.push((execution.clone(), timer));
                 if let Err(e) = self.step(&execution, Event::TimerFired { timer }, pending) {
                     tracing::debug!(execution = %execution, error = %e, "timer for a closed execution");
                 }
@@ -460,7 +493,7 @@ impl Driver {
         };
         self.cache.put(arn.clone(), live);
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
-        self.shared.metrics.started();
+        pending.started += 1;
         Ok(Started { arn, start_ms })
     }
 
@@ -685,8 +718,8 @@ impl Driver {
             return RuntimeError::Quarantined(cause);
         }
         tracing::error!(execution = %record.arn, found, "replay diverged from the stored history; execution quarantined");
-        self.shared.metrics.quarantined();
-        self.shared.metrics.finished(Status::Failed);
+        pending.quarantined += 1;
+        pending.finished.push(Status::Failed);
         let at = now_ms();
         let id = record.event_count + 1;
         let mut details = serde_json::Map::new();
@@ -773,7 +806,7 @@ impl Driver {
             r.cause = None;
             r.redrive_count = live.exec.redrive_count();
             r.redrive_ms = Some(at_ms);
-            self.shared.metrics.started();
+            pending.started += 1;
         }
         pending.touched.insert(arn.to_owned());
         pending
@@ -849,7 +882,7 @@ impl Driver {
                     live.record.error = c.error.clone();
                     live.record.cause = c.cause.clone();
                     closed = true;
-                    self.shared.metrics.finished(c.status);
+                    pending.finished.push(c.status);
                 }
             }
         }

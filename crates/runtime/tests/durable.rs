@@ -1,12 +1,17 @@
 //! The driver against a real SQLite file: executions run to the end, activities are handed out
 //! and answered, and a runtime started again on the same file carries on.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use stepwise_runtime::{Runtime, RuntimeConfig, TaskAnswer};
 use stepwise_store::{ExecutionRecord, SqliteStore, Store};
+use stepwise_test_support::records::ExecutionRecordBuilder;
+
+use common::{history_types, metric, wait_for_status};
 
 const ACTIVITY: &str = "arn:aws:states:us-east-1:123456789012:activity:work";
 
@@ -24,30 +29,11 @@ fn definition() -> String {
 }
 
 fn record(name: &str, input: &str) -> ExecutionRecord {
-    ExecutionRecord {
-        arn: format!("arn:aws:states:us-east-1:123456789012:execution:m:{name}"),
-        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:m".into(),
-        version_arn: None,
-        alias_arn: None,
-        name: name.into(),
-        status: "RUNNING".into(),
-        start_ms: chrono::Utc::now().timestamp_millis(),
-        stop_ms: None,
-        input: input.into(),
-        output: None,
-        error: None,
-        cause: None,
-        definition_hash: "def1".into(),
-        role_arn: "arn:aws:iam::123456789012:role/R".into(),
-        trace_header: None,
-        redrive_count: 0,
-        redrive_ms: None,
-        event_count: 0,
-        step_count: 0,
-        parent: None,
-        test_case: None,
-        history_digest: None,
-    }
+    ExecutionRecordBuilder::new("m", name)
+        .start_ms(chrono::Utc::now().timestamp_millis())
+        .input(input)
+        .definition_hash("def1")
+        .build()
 }
 
 fn config() -> RuntimeConfig {
@@ -56,30 +42,6 @@ fn config() -> RuntimeConfig {
         cache_capacity: 2,
         ..RuntimeConfig::default()
     }
-}
-
-fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
-    let events = store.history(arn, 1, u64::MAX).expect("history");
-    events
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let v: Value = serde_json::from_str(text).expect("event json");
-            assert_eq!(v["id"], json!(i + 1), "ids are contiguous from 1");
-            v["type"].as_str().expect("type").to_owned()
-        })
-        .collect()
-}
-
-async fn wait_for_status(store: &dyn Store, arn: &str, status: &str) -> ExecutionRecord {
-    for _ in 0..500 {
-        let r = store.get_execution(arn).expect("get").expect("exists");
-        if r.status == status {
-            return r;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("{arn} never reached {status}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -223,15 +185,6 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
             .is_err()
     );
     runtime.shutdown();
-}
-
-/// The metric `name`'s value in the runtime's Prometheus text.
-fn metric(runtime: &Runtime, name: &str) -> f64 {
-    let mut text = String::new();
-    runtime.metrics().render(&mut text);
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or_else(|| panic!("no metric {name} in {text}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
