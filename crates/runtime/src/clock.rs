@@ -1,8 +1,48 @@
-//! The wall clock and random identifiers, in one place: milliseconds since the epoch, and
-//! version 4 UUIDs (request ids, generated names).
+//! Time and randomness, in one place: the [`Clock`] the runtime and the service are given
+//! (milliseconds since the epoch, random numbers, version 4 UUIDs). [`SystemClock`] is the
+//! real one; a test gives a virtual clock and runs the whole service in virtual time.
 
-/// Milliseconds since the epoch, now.
-pub fn now_ms() -> i64 {
+use std::sync::Arc;
+
+/// Where the runtime and the service get the time and random numbers. Nothing below the
+/// binary reads the system clock or seeds a random generator of its own.
+pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// Milliseconds since the epoch, now.
+    fn now_ms(&self) -> i64;
+
+    /// 64 random bits (seeds of executions' randomness, token nonces, identifiers).
+    fn random_u64(&self) -> u64;
+
+    /// A random (version 4) UUID, lower-case and hyphenated.
+    fn uuid(&self) -> String {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&self.random_u64().to_le_bytes());
+        b[8..].copy_from_slice(&self.random_u64().to_le_bytes());
+        uuid_v4_from(b)
+    }
+}
+
+/// The system's clock, and randomness seeded by the operating system.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+
+    fn random_u64(&self) -> u64 {
+        random_u64()
+    }
+}
+
+/// The system clock, shared.
+pub fn system() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// Milliseconds since the epoch by the system clock.
+fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -21,7 +61,8 @@ fn random_u64() -> u64 {
 }
 
 /// A random (version 4) UUID, lower-case and hyphenated.
-pub fn uuid_v4() -> String {
+#[cfg(test)]
+fn uuid_v4() -> String {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&random_u64().to_le_bytes());
     b[8..].copy_from_slice(&random_u64().to_le_bytes());

@@ -11,7 +11,7 @@
 
 use std::sync::Arc;
 
-use crate::clock::uuid_v4;
+use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use stepwise_asl::parse::{Pattern, Resource, classify};
@@ -305,7 +305,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
     // it started rather than starting another.
     let name = match p.get("Name").and_then(Value::as_str) {
         Some(n) => n.to_owned(),
-        None => job.map_or_else(uuid_v4, |j| uuid_from(&j.token)),
+        None => job.map_or_else(|| shared.clock.uuid(), |j| uuid_from(&j.token)),
     };
     let sync = matches!(pattern, Pattern::Sync | Pattern::Sync2);
     let parent = match (sync, job) {
@@ -327,7 +327,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
     };
     match starter.start_child(request).await {
         Ok(ChildStarted::Started { arn, start_ms }) => {
-            let output = start_output(&arn, start_ms);
+            let output = start_output(&*shared.clock, &arn, start_ms);
             match pattern {
                 Pattern::Sync | Pattern::Sync2 => Performed::Submitted {
                     output,
@@ -341,7 +341,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
             }
         }
         Ok(ChildStarted::Finished(record)) => Performed::SubmittedThenDone {
-            output: start_output(&record.arn, record.start_ms),
+            output: start_output(&*shared.clock, &record.arn, record.start_ms),
             outcome: child_outcome(&record, pattern == Pattern::Sync2),
         },
         Err(e) => Performed::Done(Outcome::failed(
@@ -359,7 +359,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
                 e.message,
                 e.status,
                 e.code,
-                uuid_v4()
+                shared.clock.uuid()
             ),
         )),
     }
@@ -375,8 +375,8 @@ fn uuid_from(token: &str) -> String {
 }
 
 /// What StartExecution answered, as the service integration shows it.
-pub(crate) fn start_output(arn: &str, start_ms: i64) -> Value {
-    let request_id = uuid_v4();
+pub(crate) fn start_output(clock: &dyn Clock, arn: &str, start_ms: i64) -> Value {
+    let request_id = clock.uuid();
     let body_len = json!({"executionArn": arn, "startDate": start_ms as f64 / 1000.0})
         .to_string()
         .len();

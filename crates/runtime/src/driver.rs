@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
 
-use crate::clock::now_ms;
 use lru::LruCache;
 use serde_json::Value;
 use stepwise_asl::eval::{Entropy, SeededEntropy};
@@ -224,6 +223,7 @@ impl Driver {
         cache_capacity: usize,
         jobs: Jobs,
     ) -> Self {
+        let rng = SeededEntropy::new(shared.clock.random_u64());
         Driver {
             store,
             shared,
@@ -233,10 +233,14 @@ impl Driver {
             heap: BinaryHeap::new(),
             armed: HashSet::new(),
             horizon: i64::MIN,
-            rng: SeededEntropy::new(now_ms() as u64),
+            rng,
             followups: VecDeque::new(),
             jobs,
         }
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.shared.clock.now_ms()
     }
 
     /// Runs until [`Work::Shutdown`] or until every sender is gone.
@@ -252,7 +256,7 @@ impl Driver {
                 .map(|Reverse((at, _, _))| *at)
                 .unwrap_or(i64::MAX)
                 .min(self.horizon.saturating_sub(HORIZON_MS / 2))
-                .saturating_sub(now_ms())
+                .saturating_sub(self.now_ms())
                 .clamp(0, 1000) as u64;
             let mut work = Vec::new();
             match self.rx.recv_timeout(Duration::from_millis(wait)) {
@@ -266,7 +270,7 @@ impl Driver {
                     Err(_) => break,
                 }
             }
-            let now = now_ms();
+            let now = self.now_ms();
             while work.len() < MAX_BATCH {
                 match self.heap.peek() {
                     Some(Reverse((at, _, _))) if *at <= now => {}
@@ -292,7 +296,7 @@ impl Driver {
 
     /// Loads the timers of the next window from the store.
     fn refill_timers(&mut self) -> Result<(), RuntimeError> {
-        let now = now_ms();
+        let now = self.now_ms();
         if now + HORIZON_MS / 2 < self.horizon {
             return Ok(());
         }
@@ -379,7 +383,7 @@ impl Driver {
                 }
                 // Their rows are still stored, but they left the wheel when they fired, and the
                 // next refill of the window may be seconds away: fire them again soon.
-                let retry_ms = now_ms() + RETRY_MS;
+                let retry_ms = self.now_ms() + RETRY_MS;
                 for (execution, timer) in pending.fired.drain(..) {
                     self.arm(TimerRow {
                         execution,
@@ -505,11 +509,11 @@ impl Driver {
         pending: &mut Pending,
     ) -> Result<i64, RuntimeError> {
         match self.step(arn, Event::Stop { error, cause }, pending) {
-            Ok(()) => Ok(now_ms()),
+            Ok(()) => Ok(self.now_ms()),
             // Already over: StopExecution answers with when it stopped.
             Err(RuntimeError::NotRunning | RuntimeError::Quarantined(_)) => {
                 let record = self.record(arn)?;
-                Ok(record.stop_ms.unwrap_or_else(now_ms))
+                Ok(record.stop_ms.unwrap_or_else(|| self.now_ms()))
             }
             Err(e) => Err(e),
         }
@@ -607,7 +611,7 @@ impl Driver {
     }
 
     fn redrive(&mut self, arn: &str, pending: &mut Pending) -> Result<i64, RuntimeError> {
-        let at = now_ms();
+        let at = self.now_ms();
         match self.step_at(arn, Event::Redrive, at, pending) {
             Ok(()) => Ok(at),
             Err(RuntimeError::Quarantined(why)) => Err(RuntimeError::NotRedrivable(why)),
@@ -720,7 +724,7 @@ impl Driver {
         tracing::error!(execution = %record.arn, found, "replay diverged from the stored history; execution quarantined");
         pending.quarantined += 1;
         pending.finished.push(Status::Failed);
-        let at = now_ms();
+        let at = self.now_ms();
         let id = record.event_count + 1;
         let mut details = serde_json::Map::new();
         details.insert("error".into(), Value::from("States.Runtime"));
@@ -767,7 +771,7 @@ impl Driver {
     }
 
     fn step(&mut self, arn: &str, event: Event, pending: &mut Pending) -> Result<(), RuntimeError> {
-        self.step_at(arn, event, now_ms(), pending)
+        self.step_at(arn, event, self.now_ms(), pending)
     }
 
     /// Applies one event to one execution and records everything it produced in `pending`.
@@ -916,7 +920,11 @@ impl Driver {
                     link.execution.clone(),
                     Event::TaskSubmitted {
                         task: link.task,
-                        output: dispatch::start_output(&record.arn, record.start_ms),
+                        output: dispatch::start_output(
+                            &*self.shared.clock,
+                            &record.arn,
+                            record.start_ms,
+                        ),
                     },
                 ));
                 let outcome: TaskOutcome = dispatch::child_outcome(&record, link.json).into();

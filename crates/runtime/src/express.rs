@@ -141,7 +141,7 @@ impl Runtime {
         let runner = Arc::new(Integrated::new(self.shared().clone(), &info.execution_arn));
         let options = HostOptions {
             time_scale: self.wait_time_scale(),
-            seed: Utc::now().timestamp_nanos_opt().unwrap_or(0) as u64,
+            seed: self.clock().random_u64(),
             mocks: test_case,
             keep_events: false,
             ..HostOptions::default()
@@ -159,7 +159,7 @@ impl Runtime {
         self.metrics().add_transitions(run.transitions);
         ExpressOutcome {
             completion: run.completion,
-            stop_ms: Utc::now().timestamp_millis(),
+            stop_ms: self.clock().now_ms(),
         }
     }
 }

@@ -43,7 +43,7 @@ pub fn time_of(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::Utc
         .timestamp_millis_opt(ms)
         .single()
-        .unwrap_or_else(chrono::Utc::now)
+        .unwrap_or(chrono::DateTime::UNIX_EPOCH)
 }
 
 /// Who an execution is, as the engine sees it. `$$.StateMachine.Id` is the version's ARN when
@@ -84,6 +84,8 @@ pub struct RuntimeConfig {
     pub integrations: Option<Arc<Integrations>>,
     /// Step Functions Local's mock configuration, for `stateMachineArn#TestCase`.
     pub mocks: Option<Arc<MockConfig>>,
+    /// Time and randomness (the system's, unless a test gives a virtual clock).
+    pub clock: Arc<dyn clock::Clock>,
 }
 
 impl Default for RuntimeConfig {
@@ -93,6 +95,7 @@ impl Default for RuntimeConfig {
             cache_capacity: 4096,
             integrations: None,
             mocks: None,
+            clock: clock::system(),
         }
     }
 }
@@ -125,6 +128,7 @@ impl Runtime {
             tokens,
             integrations,
             config.mocks.clone(),
+            config.clock.clone(),
         ));
         let (tx, rx) = mpsc::channel();
         let (jobs, job_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -179,6 +183,11 @@ impl Runtime {
 
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
+    }
+
+    /// Where the runtime gets the time and random numbers.
+    pub fn clock(&self) -> &Arc<dyn clock::Clock> {
+        &self.shared.clock
     }
 
     pub fn metrics(&self) -> &Metrics {

@@ -13,6 +13,7 @@ use stepwise_store::Store;
 use stepwise_tasks::Integrations;
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::dispatch::Starter;
 use crate::driver::RuntimeError;
 use crate::token::Tokens;
@@ -137,6 +138,8 @@ pub struct Shared {
     pub integrations: Arc<Integrations>,
     /// Step Functions Local's mock configuration, for executions started with `#TestCase`.
     pub mocks: Option<Arc<MockConfig>>,
+    /// Time and randomness.
+    pub clock: Arc<dyn Clock>,
     /// Starts the child executions of nested tasks (the service's execution plane, once it exists).
     starter: OnceLock<Weak<dyn Starter>>,
 }
@@ -147,8 +150,10 @@ impl Shared {
         tokens: Tokens,
         integrations: Arc<Integrations>,
         mocks: Option<Arc<MockConfig>>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Shared {
+            clock,
             metrics: Metrics::default(),
             wait_time_scale,
             machines: Mutex::new(HashMap::new()),

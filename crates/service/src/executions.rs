@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 use stepwise_engine::mock::TestCase;
 use stepwise_engine::test_state::TestStateRequest;
 use stepwise_engine::{ExecutionInfo, Status};
+use stepwise_runtime::clock::Clock;
 use stepwise_runtime::{
     ChildRefused, ChildStart, ChildStarted, Runtime, RuntimeError, Starter, TaskAnswer,
     TestStateFailed, time_of,
@@ -17,7 +18,7 @@ use crate::arn::{self, Resource};
 use crate::control::{Control, StartTarget};
 use crate::error::{ErrorClass, ServiceError};
 use crate::paging::{self, cut_page, page_size_of, token_of};
-use crate::time::{now_ms, timestamp, uuid_v4};
+use crate::time::timestamp;
 use crate::{Action, BoxFuture, Executions};
 
 /// The longest GetActivityTask waits for a task (AWS: 60 seconds).
@@ -135,10 +136,8 @@ fn task_gone() -> ServiceError {
 }
 
 /// A uniform number in [0, 1) for an alias's weighted choice of version.
-fn unit_random() -> f64 {
-    let id = uuid_v4().replace('-', "");
-    let bits = u64::from_str_radix(&id[..13], 16).unwrap_or(0);
-    (bits >> 12) as f64 / (1u64 << 40) as f64
+fn unit_random(clock: &dyn Clock) -> f64 {
+    (clock.random_u64() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 /// Parses an execution's input; AWS answers bad JSON with InvalidExecutionInput and Jackson's
@@ -178,7 +177,7 @@ impl ExecutionPlane {
                 arn::check_name(&n)?;
                 n
             }
-            None => uuid_v4(),
+            None => self.runtime.clock().uuid(),
         };
         let input_text = opt_str(input, "input").unwrap_or_else(|| "{}".to_owned());
         let request = StartRequest {
@@ -215,7 +214,7 @@ impl ExecutionPlane {
             None => (target_arn, None),
         };
         let value = parse_input(&input_text)?;
-        let pick = unit_random();
+        let pick = unit_random(&**self.runtime.clock());
         let target = self.control.resolve_for_start(&target_arn, pick)?;
         let mocked = match &test_case {
             Some(case) => Some(self.test_case(&target.state_machine_name, case)?),
@@ -225,10 +224,14 @@ impl ExecutionPlane {
             .runtime
             .machine(&target.definition_hash, &target.definition)
             .map_err(runtime_error)?;
-        let start_ms = now_ms();
+        let start_ms = self.runtime.clock().now_ms();
         let arns = self.control.arns();
         let arn = if target.express {
-            arns.express_execution(&target.state_machine_name, &name, &uuid_v4())
+            arns.express_execution(
+                &target.state_machine_name,
+                &name,
+                &self.runtime.clock().uuid(),
+            )
         } else {
             arns.execution(&target.state_machine_name, &name)
         };
@@ -533,9 +536,10 @@ impl ExecutionPlane {
     async fn test_state(&self, input: Value) -> Result<Value, ServiceError> {
         let request: TestStateRequest = serde_json::from_value(input)
             .map_err(|e| ServiceError::validation(format!("Invalid TestState request: {e}")))?;
-        let seed = now_ms() as u64 ^ 0x5eed_7e57;
-        let now = time_of(now_ms());
-        let execution = self.control.arns().execution("TestState", &uuid_v4());
+        let clock = self.runtime.clock();
+        let seed = clock.random_u64();
+        let now = time_of(clock.now_ms());
+        let execution = self.control.arns().execution("TestState", &clock.uuid());
         match self
             .runtime
             .test_state(request, &execution, now, seed)

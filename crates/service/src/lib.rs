@@ -138,7 +138,7 @@ impl Service {
 
     /// The service on a runtime already started on `store`.
     pub fn on_runtime(runtime: Arc<Runtime>, store: Arc<dyn Store>, arns: Arns) -> Service {
-        let control = Arc::new(Control::new(store, arns));
+        let control = Arc::new(Control::new(store, arns).with_clock(runtime.clock().clone()));
         let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
         let starter: Arc<dyn Starter> = plane.clone();
         runtime.set_starter(Arc::downgrade(&starter));

@@ -1,8 +1,7 @@
-//! Times as AWS JSON 1.0 writes them, and the clock and identifiers the actions use.
+//! Times as AWS JSON 1.0 writes them. The clock itself is the runtime's
+//! ([`stepwise_runtime::clock::Clock`]), given to the service.
 
 use serde_json::{Number, Value};
-
-pub use stepwise_runtime::clock::{now_ms, uuid_v4, uuid_v4_from};
 
 /// A timestamp as AWS JSON 1.0 sends it: epoch seconds as a JSON number with millisecond
 /// precision (botocore reads it into a datetime).

@@ -12,11 +12,13 @@ pub fn start_time() -> DateTime<Utc> {
         .expect("a valid date")
 }
 
-/// A clock that only moves when told to. Clones share one time, so a test keeps one and hands
+/// A clock that only moves when told to; its random numbers come from a counter, so two runs
+/// with the same steps give the same identifiers. Clones share one time, so a test keeps one and hands
 /// the other to the code under test (e.g. as `move || clock.now()`).
 #[derive(Debug, Clone)]
 pub struct VirtualClock {
     now: Arc<Mutex<DateTime<Utc>>>,
+    draws: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Default for VirtualClock {
@@ -30,6 +32,7 @@ impl VirtualClock {
     pub fn at(now: DateTime<Utc>) -> VirtualClock {
         VirtualClock {
             now: Arc::new(Mutex::new(now)),
+            draws: Arc::default(),
         }
     }
 
@@ -52,6 +55,25 @@ impl VirtualClock {
         let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
         *now += by;
         *now
+    }
+}
+
+#[cfg(feature = "runtime")]
+impl stepwise_runtime::clock::Clock for VirtualClock {
+    fn now_ms(&self) -> i64 {
+        VirtualClock::now_ms(self)
+    }
+
+    fn random_u64(&self) -> u64 {
+        // splitmix64 of a counter: well spread, and the same sequence every run.
+        let n = self
+            .draws
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            .wrapping_add(1);
+        let mut z = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
     }
 }
 

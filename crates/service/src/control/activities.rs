@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use stepwise_store::ResourceKind;
 
 use super::records::{self, ActivityRecord, sort_key, ts};
-use super::{Control, MAX_TAGS, now, req_str};
+use super::{Control, MAX_TAGS, req_str};
 use crate::arn;
 use crate::error::ServiceError;
 use crate::paging;
@@ -33,7 +33,7 @@ impl Control {
             }
             return Ok(json!({ "activityArn": arn, "creationDate": ts(existing.creation_ms) }));
         }
-        let created = now();
+        let created = self.now();
         let record = ActivityRecord {
             name: name.to_string(),
             creation_ms: created,

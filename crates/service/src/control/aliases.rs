@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use stepwise_store::ResourceKind;
 
 use super::records::{self, AliasRecord, Route, sort_key, ts};
-use super::{Control, MAX_ALIASES, now, opt_str, req_str};
+use super::{Control, MAX_ALIASES, opt_str, req_str};
 use crate::arn::{self, Accept, Arns, Resource, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
@@ -123,7 +123,7 @@ impl Control {
                 "Maximum number of aliases ({MAX_ALIASES}) reached for state machine: '{sm_arn}'"
             )));
         }
-        let created = now();
+        let created = self.now();
         let record = AliasRecord {
             name: name.to_string(),
             state_machine_arn: sm_arn.clone(),
@@ -136,7 +136,7 @@ impl Control {
             &alias_arn,
             ResourceKind::Alias,
             Some(&sm_arn),
-            sort_key::alias(chrono::Utc::now().timestamp_micros(), name),
+            sort_key::alias(self.now() * 1000, name),
             records::body(&record)?,
         ))?;
         Ok(json!({ "stateMachineAliasArn": alias_arn, "creationDate": ts(created) }))
@@ -185,7 +185,7 @@ impl Control {
         if let Some(d) = description {
             alias.description = Some(d.to_string());
         }
-        alias.update_ms = now();
+        alias.update_ms = self.now();
         let sm_arn = self.arns.state_machine(&sm_name);
         self.store.put_resource(&records::resource(
             arn,

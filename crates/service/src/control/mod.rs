@@ -20,8 +20,8 @@ use stepwise_store::{ResourceKind, Store};
 
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
-use crate::time;
 use records::{AliasRecord, StateMachineRecord, VersionRecord};
+use stepwise_runtime::clock::Clock;
 
 /// Whether [`Control`] answers `action` (the others go to the execution plane).
 pub fn handles(action: crate::Action) -> bool {
@@ -81,6 +81,8 @@ pub struct StartTarget {
 pub struct Control {
     store: Arc<dyn Store>,
     arns: Arns,
+    /// Time and randomness (creation dates, revision ids).
+    clock: Arc<dyn Clock>,
     /// Serialises read-modify-write sequences (one node; the store's transactions cover one
     /// call each).
     writes: Mutex<()>,
@@ -91,8 +93,28 @@ impl Control {
         Control {
             store,
             arns,
+            clock: stepwise_runtime::clock::system(),
             writes: Mutex::new(()),
         }
+    }
+
+    /// The same control plane on `clock`'s time.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub(crate) fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// A fresh request id (`x-amzn-RequestId`).
+    pub fn request_id(&self) -> String {
+        self.clock.uuid()
+    }
+
+    pub(crate) fn clock(&self) -> &dyn Clock {
+        &*self.clock
     }
 
     pub fn arns(&self) -> &Arns {
@@ -295,10 +317,6 @@ fn req_str<'a>(input: &'a Value, member: &str) -> Result<&'a str, ServiceError> 
 
 fn opt_bool(input: &Value, member: &str) -> bool {
     input.get(member).and_then(Value::as_bool).unwrap_or(false)
-}
-
-fn now() -> i64 {
-    time::now_ms()
 }
 
 #[cfg(test)]

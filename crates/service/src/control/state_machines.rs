@@ -9,7 +9,7 @@ use stepwise_store::ResourceKind;
 use super::records::{
     self, StateMachineRecord, VersionRecord, default_logging, default_tracing, sort_key, ts,
 };
-use super::{Control, MAX_TAGS, now, opt_bool, opt_str, req_str};
+use super::{Control, MAX_TAGS, opt_bool, opt_str, req_str};
 use crate::arn::{self, Accept, Resource, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
@@ -198,7 +198,7 @@ impl Control {
             return Ok(out);
         }
 
-        let created = now();
+        let created = self.now();
         self.store.put_definition(&hash, definition)?;
         let mut record = StateMachineRecord {
             name: name.to_string(),
@@ -401,9 +401,9 @@ impl Control {
                 changed = true;
             }
         }
-        let updated = now();
+        let updated = self.now();
         if changed {
-            sm.revision_id = Some(crate::time::uuid_v4());
+            sm.revision_id = Some(self.clock().uuid());
             sm.revision_version = None;
             sm.update_ms = updated;
         }

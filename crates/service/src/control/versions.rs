@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use stepwise_store::ResourceKind;
 
 use super::records::{self, AliasRecord, VersionRecord, ts};
-use super::{Control, now, opt_str, req_str};
+use super::{Control, opt_str, req_str};
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
@@ -42,7 +42,7 @@ impl Control {
             }));
         }
         self.check_version_quota(&sm)?;
-        let created = now();
+        let created = self.now();
         let (version_arn, version) =
             self.new_version(&mut sm, opt_str(input, "description"), created);
         self.put_state_machine(&sm)?;
