@@ -23,9 +23,13 @@ impl ExecutionInfo {
         let region = "us-east-1";
         let account = "123456789012";
         ExecutionInfo {
-            execution_arn: format!(
-                "arn:aws:states:{region}:{account}:execution:{state_machine_name}:{name}"
-            ),
+            execution_arn: crate::arn::ExecutionArn::standard(
+                region,
+                account,
+                state_machine_name,
+                name,
+            )
+            .to_string(),
             name: name.to_owned(),
             state_machine_arn: format!(
                 "arn:aws:states:{region}:{account}:stateMachine:{state_machine_name}"

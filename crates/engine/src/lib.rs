@@ -8,6 +8,7 @@
 //! [`test_state`] runs one state for the TestState action.
 
 pub mod agenda;
+pub mod arn;
 pub mod context;
 pub mod execution;
 pub mod history;
@@ -16,6 +17,7 @@ pub mod local;
 pub mod mock;
 pub mod test_state;
 
+pub use arn::{ExecutionArn, StateMachineArn};
 pub use context::ExecutionInfo;
 pub use execution::{
     Command, Completion, Event, Execution, Fault, NotRedrivable, Status, Step, StepError,

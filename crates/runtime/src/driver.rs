@@ -1019,8 +1019,8 @@ fn stop_child(child: String) -> (String, Event) {
 fn test_case_of(shared: &Shared, record: &ExecutionRecord) -> Option<TestCase> {
     let case = record.test_case.as_deref()?;
     let mocks = shared.mocks.as_deref()?;
-    let machine = record.state_machine_arn.rsplit(':').next()?;
-    mocks.test_case(machine, Some(case)).ok()
+    let machine = stepwise_engine::StateMachineArn::parse(&record.state_machine_arn)?;
+    mocks.test_case(machine.name(), Some(case)).ok()
 }
 
 fn respond<T: Send + 'static>(

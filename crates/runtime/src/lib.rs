@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use stepwise_asl::StateMachine;
+use stepwise_engine::{ExecutionArn, StateMachineArn};
 use stepwise_store::{ExecutionRecord, Store, TaskRow};
 use tokio::sync::oneshot;
 
@@ -61,13 +62,12 @@ pub fn execution_info(
         execution_arn: arn.to_owned(),
         name: name.to_owned(),
         state_machine_arn: version_arn.unwrap_or(state_machine_arn).to_owned(),
-        state_machine_name: state_machine_arn
-            .rsplit(':')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        state_machine_name: StateMachineArn::parse(state_machine_arn)
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default(),
         role_arn: role_arn.to_owned(),
-        region: arn.split(':').nth(3).unwrap_or("us-east-1").to_owned(),
+        region: ExecutionArn::parse(arn)
+            .map_or_else(|| "us-east-1".to_owned(), |e| e.region().to_owned()),
         start_time: time_of(start_ms),
         redrive_count,
     }

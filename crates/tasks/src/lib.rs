@@ -57,10 +57,16 @@ pub struct CallContext {
 impl CallContext {
     /// The region and account of the execution with this ARN.
     pub fn of_execution(arn: &str) -> CallContext {
-        let mut parts = arn.split(':');
-        let region = parts.nth(3).unwrap_or("us-east-1").to_owned();
-        let account = parts.next().unwrap_or("123456789012").to_owned();
-        CallContext { region, account }
+        match stepwise_engine::ExecutionArn::parse(arn) {
+            Some(e) => CallContext {
+                region: e.region().to_owned(),
+                account: e.account().to_owned(),
+            },
+            None => CallContext {
+                region: "us-east-1".to_owned(),
+                account: "123456789012".to_owned(),
+            },
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use super::records::{
     self, StateMachineRecord, VersionRecord, default_logging, default_tracing, sort_key, ts,
 };
 use super::{Control, MAX_TAGS, opt_bool, opt_str, req_str};
-use crate::arn::{self, Accept, Resource, StateMachineRef};
+use crate::arn::{self, Accept, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
 
@@ -543,15 +543,9 @@ impl Control {
             .store
             .get_execution(arn)?
             .ok_or_else(|| ServiceError::execution_does_not_exist(arn))?;
-        let name = match arn::parse(&record.state_machine_arn).map(|p| p.resource) {
-            Ok(Resource::StateMachine { name }) => name,
-            _ => record
-                .state_machine_arn
-                .rsplit(':')
-                .next()
-                .unwrap_or_default()
-                .to_string(),
-        };
+        let name = stepwise_engine::StateMachineArn::parse(&record.state_machine_arn)
+            .map(|m| m.name().to_owned())
+            .unwrap_or_default();
         let definition = self.definition(&record.definition_hash)?;
         let version = match &record.version_arn {
             Some(v) => self.version(v)?,
