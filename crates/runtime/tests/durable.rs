@@ -44,14 +44,21 @@ fn config() -> RuntimeConfig {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_execution_survives_a_restart_between_its_steps() {
+/// A SQLite file in a fresh directory (kept while the returned guard lives), holding the
+/// definition `def1`.
+fn store_file() -> (tempfile::TempDir, std::path::PathBuf, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
     store
         .put_definition("def1", &definition())
         .expect("definition");
+    (dir, path, store)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_survives_a_restart_between_its_steps() {
+    let (_dir, path, store) = store_file();
     let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
 
@@ -189,12 +196,7 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let path = dir.path().join("s.db");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
-    store
-        .put_definition("def1", &definition())
-        .expect("definition");
+    let (_dir, path, store) = store_file();
     // Long enough a Wait that both executions are still in it at the restart.
     let slow = RuntimeConfig {
         wait_time_scale: 1.0,

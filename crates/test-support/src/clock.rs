@@ -65,15 +65,12 @@ impl stepwise_runtime::clock::Clock for VirtualClock {
     }
 
     fn random_u64(&self) -> u64 {
-        // splitmix64 of a counter: well spread, and the same sequence every run.
+        // The engine's seeded generator on a counter: the same sequence every run.
+        use stepwise_asl::eval::Entropy;
         let n = self
             .draws
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-            .wrapping_add(1);
-        let mut z = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        stepwise_asl::eval::SeededEntropy::new(n).next_u64()
     }
 }
 
