@@ -27,8 +27,7 @@ use stepwise_engine::mock::TestCase;
 use stepwise_engine::{
     Completion, Event, Execution, ExecutionInfo, HistoryEvent, Status, Step, TaskId, TaskRequest,
 };
-use tokio::sync::mpsc;
-use tokio::task::AbortHandle;
+use tokio::task::{AbortHandle, JoinSet};
 use tokio::time::Instant;
 
 /// A task's call in flight. Dropping it cancels the call.
@@ -121,8 +120,10 @@ pub async fn run(
     };
     let mut exec = Execution::new(machine, info);
     let mut agenda = Agenda::new(Event::Start { input, input_text });
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<(TaskId, TaskOutcome)>();
-    let mut calls: std::collections::BTreeMap<TaskId, AbortHandle> = Default::default();
+    // The calls in flight, each on its own tokio task; by tokio task id and by ours.
+    let mut calls: JoinSet<(TaskId, TaskOutcome)> = JoinSet::new();
+    let mut tasks: std::collections::HashMap<tokio::task::Id, TaskId> = Default::default();
+    let mut handles: std::collections::BTreeMap<TaskId, AbortHandle> = Default::default();
     let mut events = Vec::new();
     let mut transitions = 0;
     let mut seed = options.seed;
@@ -136,16 +137,43 @@ pub async fn run(
                 break;
             }
             Next::Await { until } => {
-                let finished = match until {
-                    Some(at) => tokio::time::timeout_at(clock.deadline(at), done_rx.recv())
-                        .await
-                        .ok()
-                        .flatten(),
-                    None => done_rx.recv().await,
+                let joined = match until {
+                    Some(at) => {
+                        match tokio::time::timeout_at(clock.deadline(at), calls.join_next_with_id())
+                            .await
+                        {
+                            Ok(joined) => joined,
+                            // The timer is due: the next round fires it.
+                            Err(_) => continue,
+                        }
+                    }
+                    None => calls.join_next_with_id().await,
                 };
-                if let Some((task, outcome)) = finished {
-                    calls.remove(&task);
-                    agenda.task_finished(task, outcome.into_event(task));
+                match joined {
+                    Some(Ok((id, (task, outcome)))) => {
+                        tasks.remove(&id);
+                        handles.remove(&task);
+                        agenda.task_finished(task, outcome.into_event(task));
+                    }
+                    // A call that panicked fails its task rather than leaving it waiting for
+                    // ever; one that was cancelled is no longer wanted.
+                    Some(Err(e)) => {
+                        if let Some(task) = tasks.remove(&e.id()) {
+                            handles.remove(&task);
+                            if e.is_panic() {
+                                let outcome = TaskOutcome::Failed {
+                                    error: Some("States.TaskFailed".into()),
+                                    cause: Some(format!(
+                                        "The task's call stopped unexpectedly: {e}"
+                                    )),
+                                };
+                                agenda.task_finished(task, outcome.into_event(task));
+                            }
+                        }
+                    }
+                    // Nothing is in flight after all: nothing can come.
+                    None if until.is_none() => break,
+                    None => {}
                 }
                 continue;
             }
@@ -192,16 +220,13 @@ pub async fn run(
                     }
                 }
                 let call = runner.run(*request);
-                let tx = done_tx.clone();
-                let handle = tokio::spawn(async move {
-                    let outcome = call.await;
-                    let _ = tx.send((task, outcome));
-                });
-                calls.insert(task, handle.abort_handle());
+                let handle = calls.spawn(async move { (task, call.await) });
+                tasks.insert(handle.id(), task);
+                handles.insert(task, handle);
                 None
             }
             TaskEffect::Cancel(task) => {
-                if let Some(call) = calls.remove(&task) {
+                if let Some(call) = handles.remove(&task) {
                     call.abort();
                 }
                 None
@@ -209,9 +234,7 @@ pub async fn run(
         });
     }
     // Whatever still runs is no longer wanted.
-    for call in calls.values() {
-        call.abort();
-    }
+    calls.abort_all();
     HostRun {
         completion: completion.unwrap_or(Completion {
             status: Status::Running,
@@ -283,6 +306,46 @@ mod tests {
             t.extend(extra.clone());
         }
         t
+    }
+
+    /// A call that panics.
+    #[derive(Debug)]
+    struct Crashes;
+
+    impl TaskRunner for Crashes {
+        fn run(&self, _request: TaskRequest) -> TaskFuture {
+            Box::pin(async move { panic!("the integration broke") })
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_that_panics_fails_its_task_instead_of_hanging() {
+        let run = run(
+            machine(json!({"StartAt": "T", "States": {"T": task(json!({
+                "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]})),
+                "Caught": {"Type": "Pass", "End": true}}})),
+            info(),
+            json!({}),
+            None,
+            Arc::new(Crashes),
+            HostOptions::default(),
+            |_| {},
+        )
+        .await;
+        assert_eq!(
+            run.completion.status,
+            Status::Succeeded,
+            "{:?}",
+            run.completion
+        );
+        let cause = run.completion.output.expect("output")["Cause"].clone();
+        assert_eq!(
+            cause
+                .as_str()
+                .map(|c| c.starts_with("The task's call stopped unexpectedly")),
+            Some(true),
+            "{cause}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

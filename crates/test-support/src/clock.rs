@@ -18,6 +18,8 @@ pub fn start_time() -> DateTime<Utc> {
 #[derive(Debug, Clone)]
 pub struct VirtualClock {
     now: Arc<Mutex<DateTime<Utc>>>,
+    /// Random numbers drawn so far (read by the `runtime` feature's `Clock`).
+    #[cfg_attr(not(feature = "runtime"), allow(dead_code))]
     draws: Arc<std::sync::atomic::AtomicU64>,
 }
 
