@@ -159,7 +159,7 @@ async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) 
     };
     let elapsed = started.elapsed();
     let ms = wire::duration_ms(elapsed);
-    let request_id = api.service.control().request_id();
+    let request_id = api.service.request_id();
     let mut response = match result {
         Ok(output) => {
             api.metrics.observe(label, "ok", elapsed);

@@ -125,7 +125,8 @@ impl Agenda {
     }
 
     /// The tasks that are running, in the order they were scheduled.
-    pub fn running(&self) -> impl Iterator<Item = TaskId> + '_ {
+    #[cfg(test)]
+    fn running(&self) -> impl Iterator<Item = TaskId> + '_ {
         self.running.iter().copied()
     }
 

@@ -60,15 +60,6 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
-/// A random (version 4) UUID, lower-case and hyphenated.
-#[cfg(test)]
-fn uuid_v4() -> String {
-    let mut b = [0u8; 16];
-    b[..8].copy_from_slice(&random_u64().to_le_bytes());
-    b[8..].copy_from_slice(&random_u64().to_le_bytes());
-    uuid_v4_from(b)
-}
-
 /// A version 4 UUID made of these 16 bytes (the version and variant bits are set).
 pub fn uuid_v4_from(mut b: [u8; 16]) -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
@@ -90,13 +81,14 @@ mod tests {
 
     #[test]
     fn uuids_are_version_4() {
-        let a = uuid_v4();
-        let b = uuid_v4();
+        let a = SystemClock.uuid();
+        let b = SystemClock.uuid();
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(&a[14..15], "4");
         assert!(matches!(&a[19..20], "8" | "9" | "a" | "b"));
-        let many: std::collections::HashSet<String> = (0..10_000).map(|_| uuid_v4()).collect();
+        let many: std::collections::HashSet<String> =
+            (0..10_000).map(|_| SystemClock.uuid()).collect();
         assert_eq!(many.len(), 10_000);
     }
 }

@@ -489,30 +489,16 @@ mod tests {
 
     #[test]
     fn a_failed_child_fails_the_task_with_its_description() {
-        let record = ExecutionRecord {
-            arn: "arn:aws:states:us-east-1:1:execution:child:c".into(),
-            state_machine_arn: "arn:aws:states:us-east-1:1:stateMachine:child".into(),
-            version_arn: None,
-            alias_arn: None,
-            name: "c".into(),
-            status: "FAILED".into(),
-            start_ms: 1000,
-            stop_ms: Some(2000),
-            input: "{\"a\":1}".into(),
-            output: None,
-            error: Some("Boom".into()),
-            cause: Some("it broke".into()),
-            definition_hash: String::new(),
-            role_arn: String::new(),
-            trace_header: None,
-            redrive_count: 0,
-            redrive_ms: None,
-            event_count: 0,
-            step_count: 0,
-            parent: None,
-            test_case: None,
-            history_digest: None,
-        };
+        let record = stepwise_test_support::records::ExecutionRecordBuilder::new("child", "c")
+            .status("FAILED")
+            .start_ms(1000)
+            .stop_ms(2000)
+            .input("{\"a\":1}")
+            .with(|r| {
+                r.error = Some("Boom".into());
+                r.cause = Some("it broke".into());
+            })
+            .build();
         let Outcome::Failed { error, cause } = child_outcome(&record, false) else {
             panic!("a failed child fails the task");
         };

@@ -80,12 +80,12 @@ pub struct HostRun {
 
 /// The execution's clock: real time plus the idle time skipped so far.
 #[derive(Debug)]
-struct Clock {
+struct ExecutionClock {
     at: DateTime<Utc>,
     since: Instant,
 }
 
-impl Clock {
+impl ExecutionClock {
     fn now(&self) -> DateTime<Utc> {
         self.at + chrono::Duration::from_std(self.since.elapsed()).unwrap_or_default()
     }
@@ -114,7 +114,7 @@ pub async fn run(
     options: HostOptions,
     mut progress: impl FnMut(&[HistoryEvent]),
 ) -> HostRun {
-    let mut clock = Clock {
+    let mut clock = ExecutionClock {
         at: info.start_time,
         since: Instant::now(),
     };

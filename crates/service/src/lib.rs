@@ -208,6 +208,11 @@ impl Service {
         }
     }
 
+    /// A fresh request id (`x-amzn-RequestId`), from the service's clock.
+    pub fn request_id(&self) -> String {
+        self.control.clock().uuid()
+    }
+
     /// The Prometheus text of the execution plane's series.
     pub fn render_metrics(&self, out: &mut String) {
         self.executions.render_metrics(out);

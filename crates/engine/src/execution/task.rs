@@ -88,11 +88,7 @@ impl Execution {
             },
             Event::TaskSubmitted { task, .. } => {
                 let p = phase("TaskSubmitted", *task)?;
-                let service = self
-                    .tasks
-                    .get(task)
-                    .is_some_and(|p| matches!(p.kind, TaskKind::Service { .. }));
-                if !service {
+                if !matches!(self.tasks[task].kind, TaskKind::Service { .. }) {
                     Err(unexpected(
                         "TaskSubmitted",
                         format!("task {task} is not a service integration's"),

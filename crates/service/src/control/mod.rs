@@ -108,12 +108,8 @@ impl Control {
         self.clock.now_ms()
     }
 
-    /// A fresh request id (`x-amzn-RequestId`).
-    pub fn request_id(&self) -> String {
-        self.clock.uuid()
-    }
-
-    pub(crate) fn clock(&self) -> &dyn Clock {
+    /// Where the control plane gets the time and random numbers.
+    pub fn clock(&self) -> &dyn Clock {
         &*self.clock
     }
 
