@@ -93,23 +93,28 @@ pub trait Entropy {
     /// A random (version 4) UUID in its lowercase hyphenated form.
     fn uuid(&mut self) -> String {
         let hi = self.next_u64();
-        let lo = self.next_u64();
-        let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
-        let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
-        format!(
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            hi >> 32,
-            (hi >> 16) & 0xffff,
-            hi & 0xffff,
-            lo >> 48,
-            lo & 0xffff_ffff_ffff
-        )
+        uuid_v4(hi, self.next_u64())
     }
 
     /// A float uniformly drawn from [0, 1).
     fn unit_f64(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
+}
+
+/// The version 4 UUID made of these 128 bits (the version and variant bits are set), in its
+/// lowercase hyphenated form: the one UUID formatter of the project.
+pub fn uuid_v4(hi: u64, lo: u64) -> String {
+    let hi = (hi & 0xffff_ffff_ffff_0fff) | 0x0000_0000_0000_4000;
+    let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    format!(
+        "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+        hi >> 32,
+        (hi >> 16) & 0xffff,
+        hi & 0xffff,
+        lo >> 48,
+        lo & 0xffff_ffff_ffff
+    )
 }
 
 /// A small deterministic generator (SplitMix64) seeded from the event that drives a step.

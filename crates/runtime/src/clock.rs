@@ -15,10 +15,8 @@ pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
 
     /// A random (version 4) UUID, lower-case and hyphenated.
     fn uuid(&self) -> String {
-        let mut b = [0u8; 16];
-        b[..8].copy_from_slice(&self.random_u64().to_le_bytes());
-        b[8..].copy_from_slice(&self.random_u64().to_le_bytes());
-        uuid_v4_from(b)
+        let hi = self.random_u64();
+        stepwise_asl::eval::uuid_v4(hi, self.random_u64())
     }
 }
 
@@ -58,21 +56,6 @@ fn random_u64() -> u64 {
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     h.write_i64(now_ms());
     h.finish()
-}
-
-/// A version 4 UUID made of these 16 bytes (the version and variant bits are set).
-pub fn uuid_v4_from(mut b: [u8; 16]) -> String {
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
 }
 
 #[cfg(test)]

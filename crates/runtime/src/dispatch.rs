@@ -369,9 +369,12 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
 fn uuid_from(token: &str) -> String {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(token.as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&d[..16]);
-    crate::clock::uuid_v4_from(b)
+    let half = |i: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&d[i..i + 8]);
+        u64::from_be_bytes(b)
+    };
+    stepwise_asl::eval::uuid_v4(half(0), half(8))
 }
 
 /// What StartExecution answered, as the service integration shows it.

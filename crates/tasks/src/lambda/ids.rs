@@ -23,20 +23,7 @@ fn random_u64() -> u64 {
 /// A version 4 UUID, as Lambda's request ids are.
 pub(crate) fn request_id() -> String {
     let hi = random_u64();
-    let lo = random_u64();
-    let bytes: u128 = (u128::from(hi) << 64) | u128::from(lo);
-    // Version 4, variant 10xx.
-    let bytes = (bytes & !(0xf << 76)) | (0x4 << 76);
-    let bytes = (bytes & !(0x3 << 62)) | (0x2 << 62);
-    let hex = format!("{bytes:032x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
+    stepwise_asl::eval::uuid_v4(hi, random_u64())
 }
 
 /// An X-Ray trace header as Lambda returns it: `Root=1-<epoch seconds>-<96 random bits>;…`.
