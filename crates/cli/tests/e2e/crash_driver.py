@@ -79,11 +79,12 @@ def machine(activity):
                     "Next": "Work",
                 },
                 # A task whose worker took it but whose answer died with the server is taken
-                # again after the heartbeat timeout (200 s scaled: two seconds).
+                # again after the heartbeat timeout. A heartbeat measures a worker's time, which
+                # WAIT_TIME_SCALE does not scale: two real seconds.
                 "Work": {
                     "Type": "Task",
                     "Resource": activity,
-                    "HeartbeatSeconds": 200,
+                    "HeartbeatSeconds": 2,
                     "Retry": [
                         {
                             "ErrorEquals": ["States.HeartbeatTimeout", "States.Timeout"],
@@ -249,6 +250,17 @@ def history(sfn, arn):
             return events
 
 
+def show_stuck(sfn, arn):
+    """Prints the last events of up to three executions still running, to say where they stopped."""
+    running = retrying(sfn.list_executions, stateMachineArn=arn, statusFilter="RUNNING", maxResults=3, what="list")
+    for x in running["executions"]:
+        events = history(sfn, x["executionArn"])
+        log(f"still running: {x['executionArn']} ({len(events)} events), the last ones:")
+        for e in events[-6:]:
+            details = {k: v for k, v in e.items() if k.endswith("EventDetails")}
+            log(f"    {e['id']} {e['type']} {e['timestamp']} {json.dumps(details, default=str)[:300]}")
+
+
 def main():
     sfn = client(read_timeout=30)
     activity = retrying(sfn.create_activity, name="crash-activity", what="setup")["activityArn"]
@@ -279,6 +291,7 @@ def main():
         if counts["SUCCEEDED"] == N:
             break
         if time.monotonic() > deadline:
+            show_stuck(sfn, arn)
             raise SystemExit(f"not every execution succeeded within {DEADLINE}s: {dict(counts)}")
         time.sleep(0.25)
     log(f"all {N} executions SUCCEEDED")
