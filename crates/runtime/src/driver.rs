@@ -19,7 +19,7 @@
 //! bounded cache of recently used executions, and timers due within the next [`HORIZON_MS`].
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::Duration;
@@ -31,7 +31,7 @@ use stepwise_engine::local::TaskOutcome;
 use stepwise_engine::mock::TestCase;
 use stepwise_engine::{
     Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
-    TokenMinter,
+    TimerKind, TokenMinter,
 };
 use stepwise_engine::{Details, EventType, HistoryEvent};
 use stepwise_store::{
@@ -153,6 +153,48 @@ struct Live {
     mocks: Option<TestCase>,
     /// The digest of its history so far (`None`: recorded before digests were kept).
     digest: Option<HistoryDigest>,
+    /// Its pending timers: when each is due in the execution's own time, and what it measures.
+    timers: Timers,
+}
+
+/// An execution's pending timers, by id: due time (ms, in the execution's own time) and kind.
+type Timers = BTreeMap<u64, (i64, TimerKind)>;
+
+/// Follows an execution's pending timers through one step: the timer that fired goes, the
+/// timers it started come, the ones it cancelled go.
+fn track_timers(timers: &mut Timers, fired: Option<u64>, commands: &[Command]) {
+    if let Some(timer) = fired {
+        timers.remove(&timer);
+    }
+    for command in commands {
+        match command {
+            Command::StartTimer {
+                timer,
+                fire_at,
+                kind,
+            } => {
+                timers.insert(*timer, (fire_at.timestamp_millis(), *kind));
+            }
+            Command::CancelTimer { timer } => {
+                timers.remove(timer);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn fired_timer(event: &Event) -> Option<u64> {
+    match event {
+        Event::TimerFired { timer } => Some(*timer),
+        _ => None,
+    }
+}
+
+/// Whether a timer is idle time the workflow itself waits out (a Wait, a retry interval),
+/// which `WAIT_TIME_SCALE` shortens. A task's timeout and heartbeat measure others' work, in
+/// real time; the execution's timeout is due in the execution's own time.
+fn skippable(kind: TimerKind) -> bool {
+    matches!(kind, TimerKind::Wait | TimerKind::Retry)
 }
 
 /// What one batch has done so far, and what to do once it is committed.
@@ -174,6 +216,9 @@ struct Pending {
     dispatch: Vec<Job>,
     /// Timers that fired in this batch: armed again if it does not commit.
     fired: Vec<(String, u64)>,
+    /// Timers already armed that are due earlier now (an execution's timeout, once its clock
+    /// moved ahead): armed again at their new time once committed.
+    rearm: Vec<TimerRow>,
     /// What to count once committed: executions started (or redriven), ended, quarantined.
     started: u64,
     finished: Vec<Status>,
@@ -351,6 +396,14 @@ impl Driver {
                 for key in pending.disarm.drain(..) {
                     self.armed.remove(&key);
                 }
+                // The entry at the old, later time stays in the heap: once this one fired, the
+                // timer is no longer armed and that entry is skipped.
+                for t in pending.rearm.drain(..) {
+                    if t.fire_ms < self.horizon {
+                        self.armed.insert((t.execution.clone(), t.timer));
+                        self.heap.push(Reverse((t.fire_ms, t.execution, t.timer)));
+                    }
+                }
                 for arn in &pending.closed {
                     self.cache.pop(arn);
                 }
@@ -438,16 +491,7 @@ impl Driver {
                 let result = self.redrive(&arn, pending);
                 respond(pending, reply, result);
             }
-            Work::Timer { execution, timer } => {
-                pending.batch.timers.push(TimerChange::Remove {
-                    execution: execution.clone(),
-                    timer,
-                });
-                pending.fired.push((execution.clone(), timer));
-                if let Err(e) = self.step(&execution, Event::TimerFired { timer }, pending) {
-                    tracing::debug!(execution = %execution, error = %e, "timer for a closed execution");
-                }
-            }
+            Work::Timer { execution, timer } => self.fire(&execution, timer, pending),
             Work::Shutdown => {}
         }
     }
@@ -494,6 +538,7 @@ impl Driver {
             tokens: HashMap::new(),
             children: HashMap::new(),
             digest: Some(HistoryDigest::default()),
+            timers: Timers::new(),
         };
         self.cache.put(arn.clone(), live);
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
@@ -509,7 +554,7 @@ impl Driver {
         pending: &mut Pending,
     ) -> Result<i64, RuntimeError> {
         match self.step(arn, Event::Stop { error, cause }, pending) {
-            Ok(()) => Ok(self.now_ms()),
+            Ok(at) => Ok(at),
             // Already over: StopExecution answers with when it stopped.
             Err(RuntimeError::NotRunning | RuntimeError::Quarantined(_)) => {
                 let record = self.record(arn)?;
@@ -560,6 +605,7 @@ impl Driver {
             });
         }
         self.step(&task.execution, event, pending)
+            .map(drop)
             .map_err(|_| RuntimeError::TaskDoesNotExist)
     }
 
@@ -597,7 +643,7 @@ impl Driver {
             worker: Some(worker),
         };
         match self.step(&task.execution, event, pending) {
-            Ok(()) => Ok(Some(task)),
+            Ok(_) => Ok(Some(task)),
             Err(e) => {
                 // The execution is gone: drop its task rather than handing it out.
                 tracing::debug!(error = %e, "dropping a task of a closed execution");
@@ -610,10 +656,72 @@ impl Driver {
         }
     }
 
+    /// A timer is due. In an execution whose Waits and retry intervals are shortened
+    /// (`WAIT_TIME_SCALE` below 1), its timers still fire in the order of its own clock: when a
+    /// Wait is due, an earlier timer of the workflow's own (another Wait, the execution's
+    /// timeout) fires first, and the Wait fires right after. Firing a shortened timer moves the
+    /// execution's clock ahead to the timer's time, and with it the execution's timeout.
+    fn fire(&mut self, execution: &str, timer: u64, pending: &mut Pending) {
+        let now = self.now_ms();
+        let mut fires = timer;
+        if self.shared.wait_time_scale < 1.0 && self.load(execution, pending).is_ok() {
+            if let Some(live) = self.cache.get_mut(execution) {
+                if let Some(&(due, kind)) = live.timers.get(&timer) {
+                    if skippable(kind) {
+                        let earlier = live
+                            .timers
+                            .iter()
+                            .filter(|(t, (at, k))| **t != timer && !k.measures_work() && *at < due)
+                            .min_by_key(|(t, (at, _))| (*at, **t))
+                            .map(|(t, (at, _))| (*t, *at));
+                        let target = match earlier {
+                            Some((other, at)) => {
+                                fires = other;
+                                // This one fires next, right after.
+                                pending.arm.push(TimerRow {
+                                    execution: execution.to_owned(),
+                                    timer,
+                                    fire_ms: now,
+                                });
+                                pending.disarm.push((execution.to_owned(), other));
+                                pending.fired.push((execution.to_owned(), timer));
+                                at
+                            }
+                            None => due,
+                        };
+                        if target - now > live.record.clock_offset_ms {
+                            live.record.clock_offset_ms = target - now;
+                            // Timers due in the execution's own time come nearer.
+                            for (&t, &(at, k)) in &live.timers {
+                                if k == TimerKind::ExecutionTimeout && t != fires {
+                                    let row = TimerRow {
+                                        execution: execution.to_owned(),
+                                        timer: t,
+                                        fire_ms: (at - live.record.clock_offset_ms).max(now),
+                                    };
+                                    pending.batch.timers.push(TimerChange::Add(row.clone()));
+                                    pending.rearm.push(row);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        pending.batch.timers.push(TimerChange::Remove {
+            execution: execution.to_owned(),
+            timer: fires,
+        });
+        pending.fired.push((execution.to_owned(), fires));
+        if let Err(e) = self.step_at(execution, Event::TimerFired { timer: fires }, now, pending) {
+            tracing::debug!(execution = %execution, error = %e, "timer for a closed execution");
+        }
+    }
+
     fn redrive(&mut self, arn: &str, pending: &mut Pending) -> Result<i64, RuntimeError> {
         let at = self.now_ms();
         match self.step_at(arn, Event::Redrive, at, pending) {
-            Ok(()) => Ok(at),
+            Ok(at) => Ok(at),
             Err(RuntimeError::Quarantined(why)) => Err(RuntimeError::NotRedrivable(why)),
             Err(e) => Err(e),
         }
@@ -641,6 +749,7 @@ impl Driver {
         let mut digest = HistoryDigest::default();
         let mut count = 0u64;
         let mut undecodable = None;
+        let mut timers = Timers::new();
         for text in self.store.steps(arn).map_err(store_err)? {
             let step: Step = match serde_json::from_str(&text) {
                 Ok(step) => step,
@@ -650,7 +759,9 @@ impl Driver {
                 }
             };
             // Refusals were recorded as refusals: replay them the same way.
+            let fired = fired_timer(&step.event);
             if let Ok(out) = exec.step(step) {
+                track_timers(&mut timers, fired, &out.commands);
                 for ev in &out.events {
                     digest.push(&ev.to_json().to_string());
                 }
@@ -697,6 +808,7 @@ impl Driver {
                 tokens,
                 children,
                 digest: Some(digest),
+                timers,
             },
         );
         Ok(())
@@ -757,6 +869,7 @@ impl Driver {
                 redrive_ms: record.redrive_ms,
                 closed: true,
                 history_digest: digest,
+                clock_offset_ms: record.clock_offset_ms,
             },
         );
         pending.closed.push(record.arn);
@@ -770,25 +883,34 @@ impl Driver {
         TokenMinter(Arc::new(move |task, nonce| tokens.issue(&arn, task, nonce)))
     }
 
-    fn step(&mut self, arn: &str, event: Event, pending: &mut Pending) -> Result<(), RuntimeError> {
+    fn step(
+        &mut self,
+        arn: &str,
+        event: Event,
+        pending: &mut Pending,
+    ) -> Result<i64, RuntimeError> {
         self.step_at(arn, event, self.now_ms(), pending)
     }
 
-    /// Applies one event to one execution and records everything it produced in `pending`.
+    /// Applies one event to one execution at real time `at_ms` and records everything it
+    /// produced in `pending`. Answers the time of the step in the execution's own clock.
     fn step_at(
         &mut self,
         arn: &str,
         event: Event,
         at_ms: i64,
         pending: &mut Pending,
-    ) -> Result<(), RuntimeError> {
+    ) -> Result<i64, RuntimeError> {
         self.load(arn, pending)?;
         let seed = self.rng.next_u64();
         let Some(live) = self.cache.get_mut(arn) else {
             return Err(RuntimeError::ExecutionDoesNotExist(arn.to_owned()));
         };
+        // The execution's own time: real time plus the idle time its scaled timers skipped.
+        let now_ms = at_ms + live.record.clock_offset_ms;
+        let fired = fired_timer(&event);
         let step = Step {
-            now: time_of(at_ms),
+            now: time_of(now_ms),
             seed,
             event,
         };
@@ -809,7 +931,7 @@ impl Driver {
             r.error = None;
             r.cause = None;
             r.redrive_count = live.exec.redrive_count();
-            r.redrive_ms = Some(at_ms);
+            r.redrive_ms = Some(now_ms);
             pending.started += 1;
         }
         pending.touched.insert(arn.to_owned());
@@ -829,6 +951,7 @@ impl Driver {
             pending.batch.events.push((arn.to_owned(), ev.id, text));
         }
         live.record.event_count += out.events.len() as u64;
+        track_timers(&mut live.timers, fired, &out.commands);
         let scale = self.shared.wait_time_scale;
         let mut closed = false;
         for command in out.commands {
@@ -859,11 +982,10 @@ impl Driver {
                     fire_at,
                     kind,
                 } => {
-                    // WAIT_TIME_SCALE is the workflow's own time (Waits, retry intervals, the
-                    // state machine's timeout); a task's timeout and heartbeat measure the
-                    // work of others, in real time.
-                    let scale = if kind.measures_work() { 1.0 } else { scale };
-                    let delay = (fire_at.timestamp_millis() - at_ms).max(0) as f64 * scale;
+                    // WAIT_TIME_SCALE shortens the idle time of Waits and retry intervals; the
+                    // rest is due when the execution's clock gets there (see `fire`).
+                    let scale = if skippable(kind) { scale } else { 1.0 };
+                    let delay = (fire_at.timestamp_millis() - now_ms).max(0) as f64 * scale;
                     let row = TimerRow {
                         execution: arn.to_owned(),
                         timer,
@@ -881,7 +1003,7 @@ impl Driver {
                 }
                 Command::Complete(c) => {
                     live.record.status = c.status.as_str().to_owned();
-                    live.record.stop_ms = Some(at_ms);
+                    live.record.stop_ms = Some(now_ms);
                     live.record.output = c.output.as_ref().map(|v| v.to_string());
                     live.record.error = c.error.clone();
                     live.record.cause = c.cause.clone();
@@ -906,6 +1028,7 @@ impl Driver {
                 redrive_ms: r.redrive_ms,
                 closed: closed || live.exec.status() != Status::Running,
                 history_digest: live.digest.map(HistoryDigest::to_text),
+                clock_offset_ms: r.clock_offset_ms,
             },
         );
         if closed {
@@ -936,7 +1059,7 @@ impl Driver {
                     .push(TaskChange::Remove { token: link.token });
             }
         }
-        Ok(())
+        Ok(now_ms)
     }
 }
 

@@ -258,6 +258,7 @@ impl ExecutionPlane {
             parent,
             test_case,
             history_digest: None,
+            clock_offset_ms: 0,
         };
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);

@@ -100,6 +100,11 @@ pub struct ExecutionRecord {
     /// rebuilt from its steps. `None` for executions recorded before digests were kept.
     #[serde(default)]
     pub history_digest: Option<String>,
+    /// How far the execution's own clock is ahead of real time, in milliseconds: the idle time
+    /// its scaled Waits and retry intervals skipped (0 unless `WAIT_TIME_SCALE` is below 1).
+    /// Its history, its timers and its timeout are in its own time.
+    #[serde(default)]
+    pub clock_offset_ms: i64,
 }
 
 /// Which executions ListExecutions wants.
@@ -135,6 +140,8 @@ pub struct ExecutionUpdate {
     pub closed: bool,
     /// The history's digest after this update's events.
     pub history_digest: Option<String>,
+    /// See [`ExecutionRecord::clock_offset_ms`].
+    pub clock_offset_ms: i64,
 }
 
 /// A running digest of an execution's history: each event's stored text, in order, folded

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS executions (
     step_count INTEGER NOT NULL,
     parent TEXT,
     test_case TEXT,
-    history_digest TEXT
+    history_digest TEXT,
+    clock_offset_ms INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS executions_by_machine ON executions (state_machine_arn, start_ms DESC, arn DESC);
 CREATE INDEX IF NOT EXISTS executions_by_version ON executions (version_arn, start_ms DESC, arn DESC) WHERE version_arn IS NOT NULL;
@@ -98,6 +99,11 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ("executions", "parent", "TEXT"),
     ("executions", "test_case", "TEXT"),
     ("executions", "history_digest", "TEXT"),
+    (
+        "executions",
+        "clock_offset_ms",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
 ];
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -121,7 +127,8 @@ fn migrate(conn: &Connection) -> Result<()> {
 
 const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
     start_ms, stop_ms, input, output, error, cause, definition_hash, role_arn, trace_header, \
-    redrive_count, redrive_ms, event_count, step_count, parent, test_case, history_digest";
+    redrive_count, redrive_ms, event_count, step_count, parent, test_case, history_digest, \
+    clock_offset_ms";
 
 const READERS: usize = 4;
 
@@ -269,6 +276,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         parent: row.get(19)?,
         test_case: row.get(20)?,
         history_digest: row.get(21)?,
+        clock_offset_ms: row.get(22)?,
     })
 }
 
@@ -571,7 +579,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
     if !batch.new_executions.is_empty() {
         let mut stmt = tx.prepare_cached(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
         ))?;
         for e in &batch.new_executions {
             stmt.execute(params![
@@ -597,6 +605,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 e.parent,
                 e.test_case,
                 e.history_digest,
+                e.clock_offset_ms,
             ])?;
         }
     }
@@ -604,7 +613,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
         let mut stmt = tx.prepare_cached(
             "UPDATE executions SET status = ?2, stop_ms = ?3, output = ?4, error = ?5, cause = ?6,
              event_count = ?7, step_count = ?8, redrive_count = ?9, redrive_ms = ?10,
-             history_digest = ?11 WHERE arn = ?1",
+             history_digest = ?11, clock_offset_ms = ?12 WHERE arn = ?1",
         )?;
         for u in &batch.updates {
             stmt.execute(params![
@@ -619,6 +628,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 u.redrive_count,
                 u.redrive_ms,
                 u.history_digest,
+                u.clock_offset_ms,
             ])?;
         }
     }

@@ -54,6 +54,7 @@ impl ExecutionRecordBuilder {
                 parent: None,
                 test_case: None,
                 history_digest: None,
+                clock_offset_ms: 0,
             },
         }
     }
@@ -145,6 +146,7 @@ impl ExecutionUpdateBuilder {
                 redrive_ms: None,
                 closed: true,
                 history_digest: None,
+                clock_offset_ms: 0,
             },
         }
     }
