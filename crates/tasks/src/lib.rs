@@ -79,6 +79,8 @@ pub struct Integrations {
     lambda_endpoint: Option<String>,
     /// OAuth access tokens by connection name, with when they expire.
     oauth_tokens: tokio::sync::Mutex<std::collections::HashMap<String, http::CachedToken>>,
+    /// `aws-sdk:*` calls.
+    aws: stepwise_aws::AwsClient,
 }
 
 impl Integrations {
@@ -96,11 +98,13 @@ impl Integrations {
             .unwrap_or_default();
         let lambda_endpoint =
             config::lambda_endpoint_from_env().or_else(|| config.lambda.endpoint.clone());
+        let aws = stepwise_aws::AwsClient::new(stepwise_aws::AwsConfig::from_env(), client.clone());
         Integrations {
             config,
             client,
             lambda_endpoint,
             oauth_tokens: Default::default(),
+            aws,
         }
     }
 
@@ -122,7 +126,26 @@ impl Integrations {
             Target::Http => self.http_invoke_as(parameters, ctx).await,
             Target::LambdaInvoke => self.lambda_invoke(parameters, ctx).await,
             Target::LambdaFunction => self.lambda_function(resource, parameters, ctx).await,
+            Target::AwsSdk => self.aws_sdk(resource, parameters, ctx).await,
         })
+    }
+
+    /// `aws-sdk:SERVICE:action`: the service's API, through its model.
+    async fn aws_sdk(&self, resource: &str, parameters: &Value, ctx: &CallContext) -> Outcome {
+        let Some(Resource::Service(s)) = classify(resource) else {
+            return Outcome::failed(
+                "States.Runtime",
+                format!("not an aws-sdk resource: {resource}"),
+            );
+        };
+        match self
+            .aws
+            .call(&s.service, &s.action, parameters, &ctx.region)
+            .await
+        {
+            Ok(result) => Outcome::Succeeded(result),
+            Err(e) => Outcome::failed(e.error, e.cause),
+        }
     }
 }
 
@@ -135,6 +158,8 @@ pub enum Target {
     LambdaInvoke,
     /// `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]`
     LambdaFunction,
+    /// `arn:aws:states:::aws-sdk:SERVICE:action`
+    AwsSdk,
 }
 
 impl Target {
@@ -145,6 +170,7 @@ impl Target {
             Resource::LambdaFunction => Some(Target::LambdaFunction),
             Resource::Service(s) if s.is("http", "invoke") => Some(Target::Http),
             Resource::Service(s) if s.is("lambda", "invoke") => Some(Target::LambdaInvoke),
+            Resource::Service(s) if s.sdk => Some(Target::AwsSdk),
             _ => None,
         }
     }
