@@ -206,7 +206,11 @@ mod tests {
                 Some(Target::Http),
             ),
             ("arn:aws:states:::states:startExecution.sync", None),
-            ("arn:aws:states:::aws-sdk:lambda:invoke", None),
+            ("arn:aws:states:::aws-sdk:lambda:invoke", Some(Target::AwsSdk)),
+            (
+                "arn:aws:states:us-east-1:111122223333:aws-sdk:s3:getObject",
+                Some(Target::AwsSdk),
+            ),
             ("arn:aws:states:us-east-1:111122223333:activity:a", None),
         ];
         for (resource, want) in cases {
