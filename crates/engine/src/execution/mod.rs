@@ -12,10 +12,13 @@
 //! (Parallel and Map), `timers`, `events` (history events) and `eval` (evaluation helpers).
 
 mod branches;
+mod children;
 mod eval;
 mod events;
 mod flow;
 mod frames;
+#[cfg(test)]
+mod lifecycle_tests;
 pub(crate) mod probe;
 mod redrive;
 mod states;
