@@ -25,7 +25,7 @@ mod states;
 mod task;
 mod timers;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -326,7 +326,7 @@ pub struct Execution {
     /// TestState's hooks (`None` for every real execution).
     probe: Option<Box<probe::Probe>>,
     /// Runs of each Task state so far, by state name.
-    invocations: HashMap<String, u64>,
+    invocations: BTreeMap<String, u64>,
     /// Makes `.waitForTaskToken` tokens; without one they are random UUIDs.
     token_minter: Option<TokenMinter>,
 }
@@ -357,7 +357,7 @@ impl Execution {
             history_full: false,
             redrive_date: None,
             probe: None,
-            invocations: HashMap::new(),
+            invocations: BTreeMap::new(),
             token_minter: None,
         }
     }
