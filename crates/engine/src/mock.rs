@@ -17,7 +17,7 @@
 //! [`MockConfig::parse`] checks the whole file and reports every problem with where it is, e.g.
 //! `MockedResponses.X."1-2": expected exactly one of Return or Throw`.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -524,7 +524,7 @@ fn invocation_range(key: &str) -> Option<(u64, u64)> {
 pub struct MockTasks<F = NoTasks> {
     test_case: TestCase,
     /// Invocations so far, per Task state name.
-    invocations: HashMap<String, u64>,
+    invocations: BTreeMap<String, u64>,
     fallback: F,
 }
 
@@ -538,7 +538,7 @@ impl<F> MockTasks<F> {
     pub fn with_fallback(test_case: TestCase, fallback: F) -> Self {
         MockTasks {
             test_case,
-            invocations: HashMap::new(),
+            invocations: BTreeMap::new(),
             fallback,
         }
     }

@@ -2,19 +2,21 @@
 //! their results (or failing the state when one fails).
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 use stepwise_asl::error_names as names;
 use stepwise_asl::eval::Entropy;
-use stepwise_asl::model::{QueryLanguage, State, StateKind};
+use stepwise_asl::model::{QueryLanguage, State, StateKind, StateMachine};
 
 use crate::history::EventType;
 use crate::lang;
 
+use super::children::{Child, Children, ChildrenPhase, Tolerance, Verdict};
 use super::flow::Flow;
-use super::frames::{Children, Frame, Iteration, Start, Waiting};
+use super::frames::{Frame, Iteration, Start};
 use super::probe::Field;
-use super::redrive::{RedrivePoint, Resume};
+use super::redrive::{ChildrenPoint, RedrivePoint, Resume};
 use super::{Execution, Fault, FrameId};
 
 impl Execution {
@@ -37,46 +39,17 @@ impl Execution {
         let last = self.frame(f).last;
         let silent = self.frame(f).silent;
         // A redrive runs only the branches that did not succeed, from where they stopped.
-        let (results, starts) = match self.take_resume(f, n) {
-            Some(point) => (point.results, point.redo),
-            None => (vec![None; n], (0..n).map(|i| (i, None)).collect()),
+        let slots = match self.take_resume(f, n) {
+            Some(point) => resumed_slots(point, |_| Start::Begin(input.clone())),
+            None => (0..n)
+                .map(|_| Child::Queued(Start::Begin(input.clone())))
+                .collect(),
         };
-        let remaining = starts.len();
-        let mut running = VecDeque::with_capacity(remaining);
-        for (i, point) in starts {
-            let (vars, resume, flow) = match point {
-                None => (Map::new(), None, Flow::Begin(input.clone())),
-                Some(p) => resumed(*p),
-            };
-            let child = self.alloc_frame(Frame {
-                machine: parallel.branches[i].clone(),
-                parent: Some((f, i)),
-                iteration: None,
-                silent,
-                vars,
-                last,
-                active: None,
-                failed: None,
-                resume,
-            });
-            running.push_back(child);
-            self.queue.push_back((child, flow));
-        }
-        let all_done = remaining == 0;
-        self.active(f).waiting = Waiting::Children(Box::new(Children {
-            results,
-            running,
-            remaining,
-            pending: VecDeque::new(),
-            max_concurrency: 0,
-            distributed: false,
-            tolerated_failures: None,
-            tolerated_percentage: None,
-            failures: 0,
-            total: n,
-            closing_prev: last,
-        }));
-        if all_done {
+        let children = Children::new(slots, 0, false, Tolerance::default(), last);
+        self.active(f).spawn(children);
+        let branches = parallel.branches.clone();
+        self.launch(f, |slot| (branches[slot].clone(), false, silent));
+        if self.active(f).children().map(Children::phase) == Some(ChildrenPhase::AllDone) {
             return self.children_done(f);
         }
         Flow::Blocked
@@ -298,82 +271,70 @@ impl Execution {
         let total = inputs.len();
         let last = self.frame(f).last;
         // A redrive runs only the iterations that did not succeed, from where they stopped.
-        let (results, pending) = match self.take_resume(f, total) {
+        let slots = match self.take_resume(f, total) {
             Some(point) => {
-                let mut redo: std::collections::HashMap<usize, Option<Box<RedrivePoint>>> =
-                    point.redo.into_iter().collect();
-                let pending: VecDeque<(usize, Start)> = inputs
-                    .into_iter()
-                    .filter_map(|(i, start)| {
-                        let point = redo.remove(&i)?;
-                        Some((i, point.map_or(start, Start::Resume)))
-                    })
-                    .collect();
-                (point.results, pending)
+                let mut inputs: Vec<Option<Start>> =
+                    inputs.into_iter().map(|(_, start)| Some(start)).collect();
+                resumed_slots(point, |slot| {
+                    inputs[slot].take().unwrap_or(Start::Begin(Value::Null))
+                })
             }
-            None => (vec![None; total], inputs),
+            None => inputs
+                .into_iter()
+                .map(|(_, start)| Child::Queued(start))
+                .collect(),
         };
-        let remaining = pending.len();
-        self.active(f).waiting = Waiting::Children(Box::new(Children {
-            results,
-            running: VecDeque::new(),
-            remaining,
-            pending,
-            max_concurrency,
-            distributed,
-            tolerated_failures: tolerated[0],
-            tolerated_percentage: tolerated[1],
-            failures: 0,
-            total,
-            closing_prev: last,
-        }));
-        if remaining == 0 {
+        let tolerance = Tolerance {
+            count: tolerated[0],
+            percentage: tolerated[1],
+        };
+        let children = Children::new(slots, max_concurrency, distributed, tolerance, last);
+        self.active(f).spawn(children);
+        if self.active(f).children().map(Children::phase) == Some(ChildrenPhase::AllDone) {
             return self.children_done(f);
         }
         self.start_iterations(f);
         Flow::Blocked
     }
 
-    /// Starts as many pending iterations as MaxConcurrency allows.
+    /// Starts as many queued iterations as MaxConcurrency allows.
     fn start_iterations(&mut self, f: FrameId) {
-        let (machine, map_name, silent, last) = {
+        let (processor, silent) = {
             let frame = self.frame(f);
             let active = frame.active.as_ref().expect("map state");
             let StateKind::Map(map) = &frame.machine.states[&active.name].kind else {
                 return;
             };
-            let distributed = matches!(
-                &active.waiting,
-                Waiting::Children(c) if c.distributed
-            );
-            (
-                map.processor.clone(),
-                active.name.clone(),
-                frame.silent || distributed,
-                frame.last,
-            )
+            let distributed = active.children().is_some_and(Children::distributed);
+            (map.processor.clone(), frame.silent || distributed)
         };
+        self.launch(f, |_| (processor.clone(), true, silent));
+    }
+
+    /// Launches the children of the Parallel or Map state `f` is in that may start now, each
+    /// as a frame running the machine `child(slot)` says (with whether it is a Map iteration,
+    /// and whether it is silent).
+    fn launch(&mut self, f: FrameId, child: impl Fn(usize) -> (Arc<StateMachine>, bool, bool)) {
+        let (state, last) = (self.active(f).name.clone(), self.frame(f).last);
         loop {
-            let next = {
-                let Waiting::Children(c) = &mut self.active(f).waiting else {
-                    return;
-                };
-                if c.max_concurrency != 0 && c.running.len() >= c.max_concurrency {
-                    return;
-                }
-                c.pending.pop_front()
+            let Some((slot, start)) = self
+                .active(f)
+                .children_mut()
+                .and_then(Children::next_to_launch)
+            else {
+                return;
             };
-            let Some((index, start)) = next else { return };
+            let (machine, iteration, silent) = child(slot);
             let (vars, resume, flow) = match start {
                 Start::Begin(input) => (Map::new(), None, Flow::Begin(input)),
                 Start::Resume(p) => resumed(*p),
             };
-            let child = self.alloc_frame(Frame {
-                machine: machine.clone(),
-                parent: Some((f, index)),
-                iteration: Some(Iteration {
-                    index,
-                    map_state: map_name.clone(),
+            let frame = self.alloc_frame(Frame {
+                machine,
+                parent: Some((f, slot)),
+                iteration: iteration.then(|| Iteration {
+                    index: slot,
+                    map_state: state.clone(),
                 }),
                 silent,
                 vars,
@@ -382,13 +343,15 @@ impl Execution {
                 failed: None,
                 resume,
             });
-            if let Waiting::Children(c) = &mut self.active(f).waiting {
-                c.running.push_back(child);
+            if let Some(c) = self.active(f).children_mut() {
+                c.launched(slot, frame);
             }
-            self.queue.push_back((child, flow));
+            self.queue.push_back((frame, flow));
         }
     }
 
+    /// Child frame `child` of the Parallel or Map state `parent` is in ended (in `slot`), its
+    /// last event `child_last` and its closing event `closing`.
     pub(super) fn child_finished(
         &mut self,
         parent: FrameId,
@@ -398,106 +361,94 @@ impl Execution {
         closing: u64,
         outcome: Result<Value, (Fault, Option<Box<RedrivePoint>>)>,
     ) {
-        if !self.frames.get(parent).is_some_and(Option::is_some) {
+        let Some(distributed) = self
+            .frames
+            .get(parent)
+            .and_then(Option::as_ref)
+            .and_then(|p| p.active.as_ref())
+            .and_then(|a| a.children())
+            .map(Children::distributed)
+        else {
+            debug_assert!(false, "frame {child} ended outside its parent's children");
             return;
-        }
-        if self.frame(parent).active.is_none() {
-            return;
-        }
-        let silent_child;
-        {
-            let Waiting::Children(c) = &mut self.active(parent).waiting else {
-                return;
-            };
-            if let Some(i) = c.running.iter().position(|r| *r == child) {
-                c.running.remove(i);
-            }
-            silent_child = c.distributed;
-        }
-        if !silent_child {
+        };
+        if !distributed {
             self.frame_mut(parent).last = child_last;
         }
-        let failed = match outcome {
-            Ok(output) => {
-                let Waiting::Children(c) = &mut self.active(parent).waiting else {
-                    return;
-                };
-                c.results[slot] = Some(output);
-                c.remaining -= 1;
-                if !silent_child {
-                    c.closing_prev = closing;
-                }
-                None
-            }
-            Err((fault, point)) => {
-                let Waiting::Children(c) = &mut self.active(parent).waiting else {
-                    return;
-                };
-                let keep = !c.distributed;
-                c.failures += 1;
-                c.remaining -= 1;
-                let tolerated = c.distributed
-                    && (c.tolerated_failures.is_some_and(|n| c.failures as f64 <= n)
-                        || c.tolerated_percentage.is_some_and(|p| {
-                            c.failures as f64 * 100.0 / c.total.max(1) as f64 <= p
-                        }));
-                if tolerated {
-                    c.results[slot] = Some(fault.error_output());
-                    None
-                } else {
-                    if keep {
-                        // What a redrive keeps: taken before the siblings are aborted.
-                        self.keep_partial(parent, slot, point);
-                    }
-                    Some(fault)
-                }
+        let c = self.active(parent).children_mut().expect("children");
+        let verdict = match outcome {
+            Ok(output) => c.succeeded(slot, child, output).map(|v| (v, None)),
+            Err((fault, point)) => c
+                .failed(slot, child, fault.error_output())
+                .map(|v| (v, Some((fault, point)))),
+        };
+        let (verdict, failure) = match verdict {
+            Ok(v) => v,
+            Err(reason) => {
+                // `admissible` let no event through that ends a child twice.
+                debug_assert!(false, "child {slot} of frame {parent}: {reason}");
+                return;
             }
         };
-        if let Some(fault) = failed {
-            // One failure fails the state: abort the siblings.
-            let (running, distributed) = {
-                let Waiting::Children(c) = &mut self.active(parent).waiting else {
-                    return;
-                };
-                c.pending.clear();
-                (std::mem::take(&mut c.running), c.distributed)
-            };
-            for r in running {
-                self.abort_frame(r);
-            }
-            self.active(parent).waiting = Waiting::Nothing;
-            let fault = if distributed {
-                self.event(parent, EventType::MapRunFailed, None);
-                Fault {
-                    error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
-                    cause: Some("The specified tolerated failure threshold was exceeded".into()),
-                }
-            } else {
-                fault
-            };
-            let machine = self.frame(parent).machine.clone();
-            let name = self.active(parent).name.clone();
-            let state = Self::state(&machine, &name);
-            let flow = self.state_failed(parent, state, fault);
-            self.queue.push_front((parent, flow));
-            return;
+        if !distributed && verdict != Verdict::Failed {
+            c.closing_prev = closing;
         }
-        let remaining = match &self.active(parent).waiting {
-            Waiting::Children(c) => c.remaining,
-            _ => return,
-        };
-        if remaining == 0 {
-            let flow = self.children_done(parent);
-            self.queue.push_front((parent, flow));
-        } else {
-            self.start_iterations(parent);
+        match (verdict, failure) {
+            // A Map's queued iterations may start now (a Parallel has none).
+            (Verdict::Continue, _) => self.start_iterations(parent),
+            (Verdict::AllDone, _) => {
+                let flow = self.children_done(parent);
+                self.queue.push_front((parent, flow));
+            }
+            (Verdict::Failed, Some((fault, point))) => {
+                self.children_failed(parent, slot, fault, point)
+            }
+            (Verdict::Failed, None) => unreachable!("only a failure fails the children"),
         }
     }
 
-    /// Every branch or iteration succeeded.
+    /// A child failed beyond the tolerance: Cancelling. What a redrive keeps is taken, the
+    /// siblings are aborted, and the state fails (Retry and Catch may take it).
+    fn children_failed(
+        &mut self,
+        f: FrameId,
+        slot: usize,
+        fault: Fault,
+        point: Option<Box<RedrivePoint>>,
+    ) {
+        let distributed = self.active(f).children().is_some_and(Children::distributed);
+        if !distributed {
+            // What a redrive keeps: taken before the siblings are aborted.
+            self.keep_partial(f, slot, point);
+        }
+        let running = self
+            .active(f)
+            .children_mut()
+            .map(Children::cancel)
+            .unwrap_or_default();
+        for r in running {
+            self.abort_frame(r);
+        }
+        self.active(f).collect();
+        let fault = if distributed {
+            self.event(f, EventType::MapRunFailed, None);
+            Fault {
+                error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
+                cause: Some("The specified tolerated failure threshold was exceeded".into()),
+            }
+        } else {
+            fault
+        };
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        let flow = self.state_failed(f, state, fault);
+        self.queue.push_front((f, flow));
+    }
+
+    /// Every branch or iteration succeeded (or failed within the tolerance): AllDone.
     fn children_done(&mut self, f: FrameId) -> Flow {
-        let Waiting::Children(c) = std::mem::replace(&mut self.active(f).waiting, Waiting::Nothing)
-        else {
+        let Some(c) = self.active(f).collect() else {
             return Flow::Blocked;
         };
         let machine = self.frame(f).machine.clone();
@@ -506,21 +457,35 @@ impl Execution {
         // AWS records MapStateSucceeded, but no ParallelStateSucceeded.
         let mut closing = c.closing_prev;
         if let StateKind::Map(_) = &state.kind {
-            if c.distributed {
+            if c.distributed() {
                 closing = self.event(f, EventType::MapRunSucceeded, None);
             }
             self.closing_event(f, EventType::MapStateSucceeded, closing);
         }
         self.frame_mut(f).last = closing;
-        let result = Value::Array(
-            c.results
-                .into_iter()
-                .map(|r| r.unwrap_or(Value::Null))
-                .collect(),
-        );
+        let result = Value::Array(c.results());
         let flow = self.state_result(f, state, result);
         self.settle(f, state, flow)
     }
+}
+
+/// The children of a Parallel or Map state a redrive resumes: those that succeeded keep their
+/// results, the others are queued again, from where they stopped or (`start`) from the start.
+fn resumed_slots(point: ChildrenPoint, mut start: impl FnMut(usize) -> Start) -> Vec<Child> {
+    let mut slots: Vec<Child> = point
+        .results
+        .into_iter()
+        .map(|r| r.map_or(Child::Aborted, Child::Done))
+        .collect();
+    for (slot, p) in point.redo {
+        if let Some(child) = slots.get_mut(slot) {
+            *child = Child::Queued(match p {
+                Some(p) => Start::Resume(p),
+                None => start(slot),
+            });
+        }
+    }
+    slots
 }
 
 /// An integer field's value: a JSON integer, or a string holding one (AWS parses both).

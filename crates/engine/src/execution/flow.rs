@@ -13,10 +13,10 @@ use crate::history::{Details, EventType};
 use crate::lang::{self, MAX_PAYLOAD_BYTES};
 
 use super::events::{add_error, entered_type, exited_type};
-use super::frames::{Active, Waiting};
+use super::frames::Active;
 use super::probe::Field;
 use super::timers::TimerPurpose;
-use super::{Execution, Fault, FrameId};
+use super::{Execution, Fault, FrameId, TimerId};
 
 /// Where a frame goes next.
 #[derive(Debug)]
@@ -56,17 +56,9 @@ impl Execution {
         // TestState may say how many attempts the applicable Retrier has made already.
         let attempts = self.probe.as_deref().map_or(0, |p| p.retrier_retry_count);
         let retries = vec![attempts; state.kind.retriers().len()];
-        self.frame_mut(f).active = Some(Active {
-            name,
-            effective: Value::Null,
-            raw_input,
-            entered_id,
-            entered_time: self.now,
-            retries,
-            retry_count: attempts,
-            partial: None,
-            waiting: Waiting::Nothing,
-        });
+        self.frame_mut(f).active = Some(Active::new(
+            name, raw_input, entered_id, self.now, retries, attempts,
+        ));
         let flow = self.run_state(f, state);
         self.settle(f, state, flow)
     }
@@ -210,7 +202,7 @@ impl Execution {
                 }
                 let fire_at = self.now + Duration::milliseconds((delay * 1000.0) as i64);
                 let timer = self.start_timer(TimerPurpose::Retry(f), fire_at);
-                self.active(f).waiting = Waiting::Retry(timer);
+                self.active(f).back_off(timer);
                 return Flow::Blocked;
             }
         }
@@ -289,11 +281,12 @@ impl Execution {
         Flow::Failed(fault)
     }
 
-    pub(super) fn retry_now(&mut self, f: FrameId) -> Flow {
+    /// The retry interval `timer` measured is over: the state runs again.
+    pub(super) fn retry_now(&mut self, f: FrameId, timer: TimerId) -> Flow {
         let machine = self.frame(f).machine.clone();
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
-        self.active(f).waiting = Waiting::Nothing;
+        self.active(f).retry_due(timer);
         let flow = self.run_state(f, state);
         self.settle(f, state, flow)
     }

@@ -1,7 +1,6 @@
 //! Frames (the top-level machine, Parallel branches, Map iterations) and what they are
 //! waiting for: allocation, success and failure, aborting, and the end of the execution.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -11,6 +10,7 @@ use stepwise_asl::model::{StateKind, StateMachine};
 use crate::history::EventType;
 use crate::lang;
 
+use super::children::Children;
 use super::events::{add_error, iteration_details, truncated_false};
 use super::redrive::{ChildrenPoint, RedrivePoint, Resume};
 use super::{Command, Completion, Execution, Fault, FrameId, Status, TaskId, TimerId};
@@ -51,18 +51,159 @@ pub(super) struct Active {
     /// Attempts used per retrier.
     pub(super) retries: Vec<u32>,
     pub(super) retry_count: u32,
-    pub(super) waiting: Waiting,
+    /// Changed only by the transitions below.
+    phase: StatePhase,
     /// A Parallel or Map state's branches or iterations when one of them failed, for a redrive.
     pub(super) partial: Option<Box<ChildrenPoint>>,
 }
 
+/// What the state a frame is in waits for between steps: its lifecycle.
+///
+/// ```text
+///             +--sleep----> Sleeping(timer) ---woke(timer)----------+
+///             +--work-----> Working(task) -----worked(task)---------+
+/// Evaluating -+--back_off-> BackingOff(timer) --retry_due(timer)----+--> Evaluating
+///             +--spawn----> Children (its own phases) --collect-----+
+/// ```
+///
+/// Evaluating is the state running within one step (entered, run again after a retry
+/// interval, or leaving): no event from outside concerns it. Every other phase names the one
+/// thing that moves the state on: the Wait state's timer, the Task state's task (whose own
+/// phases are a `TaskPhase`), the Retry interval's timer, or the Parallel or Map state's
+/// children (a `ChildrenPhase` and a `Child` each). Leaving a phase other than through its
+/// transition happens only when the state is aborted (the frame is dropped with it).
 #[derive(Debug)]
-pub(super) enum Waiting {
-    Nothing,
-    Timer(TimerId),
-    Task(TaskId),
-    Retry(TimerId),
+pub(super) enum StatePhase {
+    Evaluating,
+    /// A Wait state waits for this timer.
+    Sleeping(TimerId),
+    /// A Task state waits for this task.
+    Working(TaskId),
+    /// A Retry interval: the state runs again when this timer fires.
+    BackingOff(TimerId),
+    /// A Parallel state's branches or a Map state's iterations run.
     Children(Box<Children>),
+}
+
+impl StatePhase {
+    /// The phase in a refusal's reason.
+    pub(super) fn describe(&self) -> String {
+        match self {
+            StatePhase::Evaluating => "evaluating".into(),
+            StatePhase::Sleeping(t) => format!("sleeping on timer {t}"),
+            StatePhase::Working(t) => format!("waiting for task {t}"),
+            StatePhase::BackingOff(t) => format!("backing off until timer {t}"),
+            StatePhase::Children(_) => "running its branches or iterations".into(),
+        }
+    }
+}
+
+impl Active {
+    pub(super) fn new(
+        name: String,
+        raw_input: Value,
+        entered_id: u64,
+        entered_time: DateTime<Utc>,
+        retries: Vec<u32>,
+        retry_count: u32,
+    ) -> Self {
+        Active {
+            name,
+            raw_input,
+            effective: Value::Null,
+            entered_id,
+            entered_time,
+            retries,
+            retry_count,
+            phase: StatePhase::Evaluating,
+            partial: None,
+        }
+    }
+
+    #[cfg(test)]
+    pub(super) fn phase_description(&self) -> String {
+        self.phase.describe()
+    }
+
+    /// The branches or iterations, while they run.
+    pub(super) fn children(&self) -> Option<&Children> {
+        match &self.phase {
+            StatePhase::Children(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    pub(super) fn children_mut(&mut self) -> Option<&mut Children> {
+        match &mut self.phase {
+            StatePhase::Children(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn enter_from_evaluating(&mut self, next: StatePhase) {
+        debug_assert!(
+            matches!(self.phase, StatePhase::Evaluating),
+            "{} is {}, not evaluating",
+            self.name,
+            self.phase.describe()
+        );
+        self.phase = next;
+    }
+
+    /// Evaluating -> Sleeping: a Wait state set its timer.
+    pub(super) fn sleep(&mut self, timer: TimerId) {
+        self.enter_from_evaluating(StatePhase::Sleeping(timer));
+    }
+
+    /// Sleeping -> Evaluating: the Wait state's timer fired.
+    pub(super) fn woke(&mut self, timer: TimerId) {
+        debug_assert!(matches!(self.phase, StatePhase::Sleeping(t) if t == timer));
+        self.phase = StatePhase::Evaluating;
+    }
+
+    /// Evaluating -> Working: a Task state scheduled its task.
+    pub(super) fn work(&mut self, task: TaskId) {
+        self.enter_from_evaluating(StatePhase::Working(task));
+    }
+
+    /// Working -> Evaluating: the task ended (succeeded, failed, timed out).
+    pub(super) fn worked(&mut self, task: TaskId) {
+        debug_assert!(matches!(self.phase, StatePhase::Working(t) if t == task));
+        self.phase = StatePhase::Evaluating;
+    }
+
+    /// Evaluating -> BackingOff: a Retry rule applies; the state runs again when `timer` fires.
+    pub(super) fn back_off(&mut self, timer: TimerId) {
+        self.enter_from_evaluating(StatePhase::BackingOff(timer));
+    }
+
+    /// BackingOff -> Evaluating: the retry interval is over.
+    pub(super) fn retry_due(&mut self, timer: TimerId) {
+        debug_assert!(matches!(self.phase, StatePhase::BackingOff(t) if t == timer));
+        self.phase = StatePhase::Evaluating;
+    }
+
+    /// Evaluating -> Children: a Parallel or Map state's children start.
+    pub(super) fn spawn(&mut self, children: Children) {
+        self.enter_from_evaluating(StatePhase::Children(Box::new(children)));
+    }
+
+    /// Children -> Evaluating: the children are all done, or one failed and the others were
+    /// cancelled. Gives them back.
+    pub(super) fn collect(&mut self) -> Option<Box<Children>> {
+        match std::mem::replace(&mut self.phase, StatePhase::Evaluating) {
+            StatePhase::Children(c) => Some(c),
+            other => {
+                self.phase = other;
+                None
+            }
+        }
+    }
+
+    /// The phase the state is aborted in (its frame is being dropped).
+    fn abort(self) -> StatePhase {
+        self.phase
+    }
 }
 
 /// How a pending Map iteration starts.
@@ -72,24 +213,6 @@ pub(super) enum Start {
     Begin(Value),
     /// Where a redrive resumes it.
     Resume(Box<RedrivePoint>),
-}
-
-#[derive(Debug)]
-pub(super) struct Children {
-    pub(super) results: Vec<Option<Value>>,
-    pub(super) running: VecDeque<FrameId>,
-    pub(super) remaining: usize,
-    /// Map: iterations still to start, in order.
-    pub(super) pending: VecDeque<(usize, Start)>,
-    pub(super) max_concurrency: usize,
-    pub(super) distributed: bool,
-    /// Distributed Map: failures allowed.
-    pub(super) tolerated_failures: Option<f64>,
-    pub(super) tolerated_percentage: Option<f64>,
-    pub(super) failures: usize,
-    pub(super) total: usize,
-    /// The event the state's closing event follows (the last child's closing event).
-    pub(super) closing_prev: u64,
 }
 
 impl Execution {
@@ -121,6 +244,68 @@ impl Execution {
 
     pub(super) fn active(&mut self, f: FrameId) -> &mut Active {
         self.frame_mut(f).active.as_mut().expect("active state")
+    }
+
+    /// Whether an event may concern the state frame `f` is in: the frame is live, its state is
+    /// in a phase `phase_admits` accepts, and each enclosing Parallel or Map state is running
+    /// this frame's branch or iteration (not done with it, not cancelling it).
+    pub(super) fn state_admits(
+        &self,
+        f: FrameId,
+        phase_admits: impl FnOnce(&StatePhase) -> bool,
+    ) -> Result<(), String> {
+        let frame = self
+            .frames
+            .get(f)
+            .and_then(Option::as_ref)
+            .ok_or_else(|| format!("frame {f} has ended"))?;
+        let active = frame
+            .active
+            .as_ref()
+            .ok_or_else(|| format!("frame {f} is between states"))?;
+        if !phase_admits(&active.phase) {
+            return Err(format!(
+                "state {} is {}",
+                active.name,
+                active.phase.describe()
+            ));
+        }
+        self.frame_admits(f)
+    }
+
+    /// Whether frame `f` and every frame above it still run: each enclosing Parallel or Map
+    /// state admits its child (see `Children::admits`).
+    fn frame_admits(&self, mut f: FrameId) -> Result<(), String> {
+        loop {
+            let frame = self
+                .frames
+                .get(f)
+                .and_then(Option::as_ref)
+                .ok_or_else(|| format!("frame {f} has ended"))?;
+            let Some((parent, slot)) = frame.parent else {
+                return Ok(());
+            };
+            let what = if frame.iteration.is_some() {
+                "iteration"
+            } else {
+                "branch"
+            };
+            let active = self
+                .frames
+                .get(parent)
+                .and_then(Option::as_ref)
+                .and_then(|p| p.active.as_ref());
+            let verdict = match active.map(|a| (a, a.children())) {
+                Some((_, Some(c))) => c.admits(slot, f),
+                Some((a, None)) => Err(format!("its state is {}", a.phase.describe())),
+                None => Err("its state has ended".into()),
+            };
+            verdict.map_err(|reason| {
+                let state = active.map_or("?", |a| a.name.as_str());
+                format!("{what} {slot} of {state} is not running: {reason}")
+            })?;
+            f = parent;
+        }
     }
 
     pub(super) fn root_last(&self) -> u64 {
@@ -263,15 +448,15 @@ impl Execution {
             Some(StateKind::Map(_)) => Some(EventType::MapStateAborted),
             _ => None,
         };
-        match active.waiting {
-            Waiting::Timer(t) | Waiting::Retry(t) => self.cancel_timer(t),
-            Waiting::Task(t) => self.cancel_task(t),
-            Waiting::Children(children) => {
-                for child in children.running {
+        match active.abort() {
+            StatePhase::Sleeping(t) | StatePhase::BackingOff(t) => self.cancel_timer(t),
+            StatePhase::Working(t) => self.cancel_task(t),
+            StatePhase::Children(children) => {
+                for child in children.running() {
                     self.abort_frame(child);
                 }
             }
-            Waiting::Nothing => {}
+            StatePhase::Evaluating => {}
         }
         if let (Some(ty), false) = (ty, frame.silent) {
             self.record(ty, frame.last, None);

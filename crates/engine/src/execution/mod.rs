@@ -12,17 +12,20 @@
 //! (Parallel and Map), `timers`, `events` (history events) and `eval` (evaluation helpers).
 
 mod branches;
+mod children;
 mod eval;
 mod events;
 mod flow;
 mod frames;
+#[cfg(test)]
+mod lifecycle_tests;
 pub(crate) mod probe;
 mod redrive;
 mod states;
 mod task;
 mod timers;
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -323,7 +326,7 @@ pub struct Execution {
     /// TestState's hooks (`None` for every real execution).
     probe: Option<Box<probe::Probe>>,
     /// Runs of each Task state so far, by state name.
-    invocations: HashMap<String, u64>,
+    invocations: BTreeMap<String, u64>,
     /// Makes `.waitForTaskToken` tokens; without one they are random UUIDs.
     token_minter: Option<TokenMinter>,
 }
@@ -354,7 +357,7 @@ impl Execution {
             history_full: false,
             redrive_date: None,
             probe: None,
-            invocations: HashMap::new(),
+            invocations: BTreeMap::new(),
             token_minter: None,
         }
     }

@@ -9,15 +9,14 @@
 //! else in [`Execution`] it follows from the recorded steps, so a replayed execution can be
 //! redriven too.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Map, Value};
 
 use crate::history::{Details, EventType};
 
+use super::children::Children;
 use super::flow::Flow;
-use super::frames::{Active, Children, Frame, Start, Waiting};
+use super::frames::{Active, Frame};
 use super::states::keeps_raw;
 use super::timers::TimerPurpose;
 use super::{Execution, FrameId, Status};
@@ -130,7 +129,7 @@ impl Execution {
         slot: usize,
         failed: Option<Box<RedrivePoint>>,
     ) {
-        let Some(Waiting::Children(c)) = self.frame(f).active.as_ref().map(|a| &a.waiting) else {
+        let Some(c) = self.frame(f).active.as_ref().and_then(Active::children) else {
             return;
         };
         let mut point = self.children_point(c);
@@ -142,41 +141,14 @@ impl Execution {
 
     /// Where each unfinished branch or iteration of `c` stands now.
     fn children_point(&self, c: &Children) -> ChildrenPoint {
-        let running: HashMap<usize, FrameId> = c
-            .running
-            .iter()
-            .filter_map(|&r| {
-                let frame = self.frames.get(r)?.as_ref()?;
-                Some((frame.parent?.1, r))
-            })
-            .collect();
-        let redo =
-            c.results
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.is_none())
-                .map(|(slot, _)| {
-                    // Distributed Map iterations keep no history to find inputs in: they start over.
-                    let point = if let Some(&r) = running.get(&slot) {
-                        self.frames[r]
-                            .as_ref()
-                            .filter(|frame| !frame.silent)
-                            .and_then(|frame| self.redrive_point_of(frame))
-                    } else {
-                        c.pending.iter().find(|(i, _)| *i == slot).and_then(
-                            |(_, start)| match start {
-                                Start::Resume(p) => Some(p.clone()),
-                                Start::Begin(_) => None,
-                            },
-                        )
-                    };
-                    (slot, point)
-                })
-                .collect();
-        ChildrenPoint {
-            results: c.results.clone(),
-            redo,
-        }
+        // Distributed Map iterations keep no history to find inputs in: they start over.
+        c.point(|r| {
+            self.frames
+                .get(r)?
+                .as_ref()
+                .filter(|frame| !frame.silent)
+                .and_then(|frame| self.redrive_point_of(frame))
+        })
     }
 
     /// The raw input of the state `active` is in. States that move their input away
@@ -208,9 +180,9 @@ impl Execution {
     pub(super) fn redrive_point_of(&self, frame: &Frame) -> Option<Box<RedrivePoint>> {
         match (&frame.active, &frame.failed) {
             (Some(active), _) => {
-                let children = match &active.waiting {
-                    Waiting::Children(c) => Some(Box::new(self.children_point(c))),
-                    _ => active.partial.clone(),
+                let children = match active.children() {
+                    Some(c) => Some(Box::new(self.children_point(c))),
+                    None => active.partial.clone(),
                 };
                 Some(Box::new(RedrivePoint {
                     state: active.name.clone(),

@@ -10,10 +10,9 @@ use stepwise_asl::model::{QueryLanguage, State, StateKind};
 use crate::lang;
 
 use super::flow::Flow;
-use super::frames::Waiting;
 use super::probe::Field;
 use super::timers::TimerPurpose;
-use super::{Execution, Fault, FrameId};
+use super::{Execution, Fault, FrameId, TimerId};
 
 impl Execution {
     /// Runs the current state from its start (or again, for a retry).
@@ -285,15 +284,16 @@ impl Execution {
         };
         self.active(f).effective = effective.clone();
         let timer = self.start_timer(TimerPurpose::Wait(f), fire_at.max(self.now));
-        self.active(f).waiting = Waiting::Timer(timer);
+        self.active(f).sleep(timer);
         Flow::Blocked
     }
 
-    pub(super) fn wait_done(&mut self, f: FrameId) -> Flow {
+    /// The Wait state's `timer` fired: the state leaves.
+    pub(super) fn wait_done(&mut self, f: FrameId, timer: TimerId) -> Flow {
         let machine = self.frame(f).machine.clone();
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
-        self.active(f).waiting = Waiting::Nothing;
+        self.active(f).woke(timer);
         let effective = self.active(f).effective.clone();
         let flow = if state.query_language == QueryLanguage::Jsonata {
             self.finish_jsonata(f, state, None)

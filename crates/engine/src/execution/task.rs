@@ -10,7 +10,7 @@ use crate::lang;
 
 use super::events::{add_error, truncated_false};
 use super::flow::Flow;
-use super::frames::Waiting;
+use super::frames::StatePhase;
 use super::timers::TimerPurpose;
 use super::{
     Command, Event, Execution, Fault, FrameId, StepError, TaskId, TaskKind, TaskRequest, TimerId,
@@ -56,8 +56,16 @@ pub(super) struct PendingTask {
 }
 
 impl Execution {
-    /// Whether `event` can happen now: every event about a task or timer must find it in a
-    /// phase that allows it. Checked before anything is applied.
+    /// Whether `event` can happen now, checked before anything is applied: a task event must
+    /// find its task in a [`TaskPhase`] that allows it, and a timer must be set; then the state
+    /// the task or timer belongs to must be in the phase that waits for it ([`StatePhase`]),
+    /// in a frame whose enclosing Parallel and Map states still run it. An event that fails
+    /// any of these is refused with [`StepError::UnexpectedEvent`] and changes nothing.
+    ///
+    /// What a host sees as late is refused the same way, and a host drops it: a task's answer
+    /// after its timeout or after its state was aborted (its task has left the books), a timer
+    /// that fired after it was cancelled. Once the execution has ended, every such event is
+    /// `NotRunning` instead (checked first, by `step`).
     pub(super) fn admissible(&self, event: &Event) -> Result<(), StepError> {
         let unexpected =
             |event: &'static str, reason: String| StepError::UnexpectedEvent { event, reason };
@@ -69,48 +77,86 @@ impl Execution {
                 )
             })
         };
-        match event {
+        let (name, task) = match event {
             Event::TaskStarted { task, .. } => match phase("TaskStarted", *task)? {
-                TaskPhase::Scheduled => Ok(()),
-                p => Err(unexpected(
-                    "TaskStarted",
-                    format!("task {task} is already {}", p.name()),
-                )),
+                TaskPhase::Scheduled => ("TaskStarted", *task),
+                p => {
+                    return Err(unexpected(
+                        "TaskStarted",
+                        format!("task {task} is already {}", p.name()),
+                    ));
+                }
             },
-            Event::TaskSucceeded { task, .. } => phase("TaskSucceeded", *task).map(drop),
-            Event::TaskFailed { task, .. } => phase("TaskFailed", *task).map(drop),
+            Event::TaskSucceeded { task, .. } => {
+                phase("TaskSucceeded", *task)?;
+                ("TaskSucceeded", *task)
+            }
+            Event::TaskFailed { task, .. } => {
+                phase("TaskFailed", *task)?;
+                ("TaskFailed", *task)
+            }
             Event::TaskHeartbeat { task } => match phase("TaskHeartbeat", *task)? {
-                TaskPhase::Scheduled => Err(unexpected(
-                    "TaskHeartbeat",
-                    format!("task {task} has not started"),
-                )),
-                _ => Ok(()),
+                TaskPhase::Scheduled => {
+                    return Err(unexpected(
+                        "TaskHeartbeat",
+                        format!("task {task} has not started"),
+                    ));
+                }
+                _ => ("TaskHeartbeat", *task),
             },
             Event::TaskSubmitted { task, .. } => {
                 let p = phase("TaskSubmitted", *task)?;
                 if !matches!(self.tasks[task].kind, TaskKind::Service { .. }) {
-                    Err(unexpected(
+                    return Err(unexpected(
                         "TaskSubmitted",
                         format!("task {task} is not a service integration's"),
-                    ))
+                    ));
                 } else if p == TaskPhase::Submitted {
-                    Err(unexpected(
+                    return Err(unexpected(
                         "TaskSubmitted",
                         format!("task {task} is already submitted"),
-                    ))
-                } else {
-                    Ok(())
+                    ));
                 }
+                ("TaskSubmitted", *task)
             }
-            Event::TimerFired { timer } if !self.timers.contains_key(timer) => Err(unexpected(
-                "TimerFired",
-                format!("timer {timer} is not set (it fired or was cancelled)"),
-            )),
-            Event::TimerFired { .. }
-            | Event::Stop { .. }
-            | Event::Start { .. }
-            | Event::Redrive => Ok(()),
-        }
+            Event::TimerFired { timer } => {
+                let Some(purpose) = self.timers.get(timer) else {
+                    return Err(unexpected(
+                        "TimerFired",
+                        format!("timer {timer} is not set (it fired or was cancelled)"),
+                    ));
+                };
+                let admitted = match *purpose {
+                    TimerPurpose::Wait(f) => {
+                        self.state_admits(f, |p| matches!(p, StatePhase::Sleeping(t) if t == timer))
+                    }
+                    TimerPurpose::Retry(f) => self
+                        .state_admits(f, |p| matches!(p, StatePhase::BackingOff(t) if t == timer)),
+                    TimerPurpose::TaskTimeout(task) | TimerPurpose::Heartbeat(task) => {
+                        self.task_owner_admits(task)
+                    }
+                    TimerPurpose::ExecutionTimeout => Ok(()),
+                };
+                return admitted.map_err(|reason| {
+                    unexpected("TimerFired", format!("timer {timer} is stale: {reason}"))
+                });
+            }
+            Event::Stop { .. } | Event::Start { .. } | Event::Redrive => return Ok(()),
+        };
+        self.task_owner_admits(task)
+            .map_err(|reason| unexpected(name, format!("task {task} is stale: {reason}")))
+    }
+
+    /// Whether the state that scheduled `task` still waits for it.
+    fn task_owner_admits(&self, task: TaskId) -> Result<(), String> {
+        let p = self
+            .tasks
+            .get(&task)
+            .ok_or_else(|| format!("task {task} is not running"))?;
+        self.state_admits(
+            p.frame,
+            |phase| matches!(phase, StatePhase::Working(t) if *t == task),
+        )
     }
 
     pub(super) fn cancel_task(&mut self, task: TaskId) {
@@ -200,7 +246,7 @@ impl Execution {
                 heartbeat_seconds,
             },
         );
-        self.active(f).waiting = Waiting::Task(id);
+        self.active(f).work(id);
         self.out.commands.push(Command::ScheduleTask(TaskRequest {
             task: id,
             state_name: state.name.clone(),
@@ -319,10 +365,10 @@ impl Execution {
         let Some(p) = self.take_task(task) else {
             return;
         };
-        self.task_result(p, output);
+        self.task_result(task, p, output);
     }
 
-    fn task_result(&mut self, p: PendingTask, output: Value) {
+    fn task_result(&mut self, task: TaskId, p: PendingTask, output: Value) {
         let f = p.frame;
         let out_text = lang::to_json(&output);
         let mut details = match &p.kind {
@@ -343,7 +389,7 @@ impl Execution {
         let machine = self.frame(f).machine.clone();
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
-        self.active(f).waiting = Waiting::Nothing;
+        self.active(f).worked(task);
         let flow = self.state_result(f, state, output);
         let flow = self.settle(f, state, flow);
         self.queue.push_back((f, flow));
@@ -377,7 +423,7 @@ impl Execution {
         let machine = self.frame(f).machine.clone();
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
-        self.active(f).waiting = Waiting::Nothing;
+        self.active(f).worked(task);
         let flow = self.task_state_failed(f, state, fault);
         self.queue.push_back((f, flow));
     }

@@ -86,13 +86,13 @@ impl Execution {
         match purpose {
             TimerPurpose::Wait(f) => {
                 if self.frames.get(f).is_some_and(Option::is_some) {
-                    let flow = self.wait_done(f);
+                    let flow = self.wait_done(f, timer);
                     self.queue.push_back((f, flow));
                 }
             }
             TimerPurpose::Retry(f) => {
                 if self.frames.get(f).is_some_and(Option::is_some) {
-                    let flow = self.retry_now(f);
+                    let flow = self.retry_now(f, timer);
                     self.queue.push_back((f, flow));
                 }
             }
