@@ -206,7 +206,10 @@ mod tests {
                 Some(Target::Http),
             ),
             ("arn:aws:states:::states:startExecution.sync", None),
-            ("arn:aws:states:::aws-sdk:lambda:invoke", Some(Target::AwsSdk)),
+            (
+                "arn:aws:states:::aws-sdk:lambda:invoke",
+                Some(Target::AwsSdk),
+            ),
             (
                 "arn:aws:states:us-east-1:111122223333:aws-sdk:s3:getObject",
                 Some(Target::AwsSdk),

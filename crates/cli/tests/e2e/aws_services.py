@@ -1,0 +1,181 @@
+"""`aws-sdk:*` Task states through boto3 against `stepwise serve`, which the Rust harness
+(e2e_aws.rs) points at moto's server (AWS_ENDPOINT_URL=$MOTO_URL). This script makes the
+resources in moto with boto3, runs state machines whose Tasks call DynamoDB, S3, SQS, SNS,
+EventBridge, Secrets Manager, STS, IAM, EC2 and Lambda, and checks the results, the errors their
+Catch rules see, and what landed in moto."""
+
+import json
+import os
+
+import boto3
+
+from common import client, create_machine, definition, eq, run_tests, wait_done
+
+sfn = client()
+MOTO = os.environ["MOTO_URL"]
+
+
+def aws(service):
+    return boto3.client(
+        service,
+        endpoint_url=MOTO,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+
+
+def sdk(service, action):
+    return f"arn:aws:states:::aws-sdk:{service}:{action}"
+
+
+def run(states, input=None, **extra):
+    """Runs a Standard execution of `states` to its end; returns DescribeExecution."""
+    arn = create_machine(sfn, definition(states, **extra))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
+    return wait_done(sfn, ex)
+
+
+def output(d):
+    assert d["status"] == "SUCCEEDED", f"{d['status']}: {d.get('error')}: {d.get('cause')}"
+    return json.loads(d["output"])
+
+
+def caught(resource, parameters):
+    """A state machine whose one Task calls `resource` and catches every error into $.caught."""
+    return {
+        "Call": {
+            "Type": "Task",
+            "Resource": resource,
+            "Parameters": parameters,
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.caught", "Next": "Done"}],
+            "Next": "Done",
+        },
+        "Done": {"Type": "Pass", "End": True},
+    }
+
+
+def test_dynamodb_put_get_update_and_a_failed_condition_caught_by_its_name():
+    ddb = aws("dynamodb")
+    ddb.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    out = output(run({
+        "Put": {"Type": "Task", "Resource": sdk("dynamodb", "putItem"), "ResultPath": "$.put", "Next": "Get",
+                "Parameters": {"TableName": "orders", "Item": {"id": {"S.$": "$.id"}, "n": {"N": "1"}}}},
+        "Get": {"Type": "Task", "Resource": sdk("dynamodb", "getItem"), "ResultPath": "$.get", "Next": "Update",
+                "Parameters": {"TableName": "orders", "Key": {"id": {"S.$": "$.id"}}}},
+        "Update": {"Type": "Task", "Resource": sdk("dynamodb", "updateItem"), "ResultPath": "$.update",
+                   "Next": "Again",
+                   "Parameters": {"TableName": "orders", "Key": {"id": {"S.$": "$.id"}},
+                                  "UpdateExpression": "SET n = n + :one",
+                                  "ExpressionAttributeValues": {":one": {"N": "1"}},
+                                  "ReturnValues": "ALL_NEW"}},
+        "Again": {"Type": "Task", "Resource": sdk("dynamodb", "putItem"), "ResultPath": "$.again", "End": True,
+                  "Parameters": {"TableName": "orders", "Item": {"id": {"S.$": "$.id"}},
+                                 "ConditionExpression": "attribute_not_exists(id)"},
+                  "Catch": [{"ErrorEquals": ["DynamoDb.ConditionalCheckFailedException"],
+                             "ResultPath": "$.conflict", "Next": "Conflict"}]},
+        "Conflict": {"Type": "Pass", "End": True},
+    }, {"id": "o-1"}))
+    eq(out["put"], {}, "PutItem's result")
+    eq(out["get"], {"Item": {"id": {"S": "o-1"}, "n": {"N": "1"}}}, "GetItem's result")
+    eq(out["update"]["Attributes"], {"id": {"S": "o-1"}, "n": {"N": "2"}}, "UpdateItem's new item")
+    eq(out["conflict"]["Error"], "DynamoDb.ConditionalCheckFailedException", "the error name")
+    assert out["conflict"]["Cause"].startswith("The conditional request failed (Service: DynamoDb, Status Code: 400, Request ID: "), out["conflict"]
+    eq(ddb.get_item(TableName="orders", Key={"id": {"S": "o-1"}})["Item"]["n"], {"N": "2"}, "the stored item")
+
+
+def test_dynamodb_errors_carry_the_aws_sdk_prefix():
+    d = run(caught(sdk("dynamodb", "putItem"), {"TableName": "no-such-table", "Item": {"id": {"S": "x"}}}))
+    err = output(d)["caught"]
+    eq(err["Error"], "DynamoDb.ResourceNotFoundException", "a missing table")
+    assert "(Service: DynamoDb, Status Code: 400, Request ID: " in err["Cause"], err
+    # A required member left out: the service's own validation error, before any request.
+    d = run(caught(sdk("dynamodb", "putItem"), {"TableName": "orders"}))
+    err = output(d)["caught"]
+    eq(err["Error"], "DynamoDb.DynamoDbException", "a missing required member")
+    assert err["Cause"].startswith(
+        "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null "
+        "(Service: DynamoDb, Status Code: 400, Request ID: "), err
+
+
+def test_s3_put_get_and_a_missing_key_caught_by_its_name():
+    aws("s3").create_bucket(Bucket="stepwise-e2e")
+    out = output(run({
+        "Put": {"Type": "Task", "Resource": sdk("s3", "putObject"), "ResultPath": "$.put", "Next": "Get",
+                "Parameters": {"Bucket": "stepwise-e2e", "Key": "dir/a file.txt", "Body.$": "$.text"}},
+        "Get": {"Type": "Task", "Resource": sdk("s3", "getObject"), "ResultPath": "$.get", "Next": "Missing",
+                "Parameters": {"Bucket": "stepwise-e2e", "Key": "dir/a file.txt"}},
+        "Missing": {"Type": "Task", "Resource": sdk("s3", "getObject"), "End": True,
+                    "Parameters": {"Bucket": "stepwise-e2e", "Key": "nothing-here"},
+                    "Catch": [{"ErrorEquals": ["S3.NoSuchKeyException"], "ResultPath": "$.missing", "Next": "Gone"}]},
+        "Gone": {"Type": "Pass", "End": True},
+    }, {"text": "hello, S3"}))
+    assert out["put"]["ETag"].startswith('"'), out["put"]
+    eq(out["get"]["Body"], "hello, S3", "the object's body")
+    eq(out["get"]["ContentLength"], 9, "its length")
+    eq(out["get"]["ETag"], out["put"]["ETag"], "its ETag")
+    assert out["get"]["LastModified"].endswith("Z"), out["get"]
+    eq(out["missing"]["Error"], "S3.NoSuchKeyException", "a missing key")
+    assert out["missing"]["Cause"].startswith("The specified key does not exist. (Service: S3, Status Code: 404"), out
+    body = aws("s3").get_object(Bucket="stepwise-e2e", Key="dir/a file.txt")["Body"].read()
+    eq(body, b"hello, S3", "what moto stored")
+    err = output(run(caught(sdk("s3", "listObjectsV2"), {"Bucket": "no-such-bucket-e2e"})))["caught"]
+    eq(err["Error"], "S3.NoSuchBucketException", "a missing bucket")
+
+
+def test_sqs_send_message_lands_in_the_queue():
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="e2e-jobs")["QueueUrl"]
+    out = output(run({
+        "Send": {"Type": "Task", "Resource": sdk("sqs", "sendMessage"), "End": True,
+                 "Parameters": {"QueueUrl": url, "MessageBody.$": "States.JsonToString($.job)"}},
+    }, {"job": {"n": 7}}))
+    assert out["MessageId"], out
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1)["Messages"]
+    eq(json.loads(got[0]["Body"]), {"n": 7}, "the message")
+    eq(got[0]["MessageId"], out["MessageId"], "its id")
+
+
+def test_sns_publish_and_eventbridge_put_events():
+    topic = aws("sns").create_topic(Name="e2e-topic")["TopicArn"]
+    out = output(run({
+        "Publish": {"Type": "Task", "Resource": sdk("sns", "publish"), "ResultPath": "$.sns", "Next": "Events",
+                    "Parameters": {"TopicArn": topic, "Message": "hi", "Subject": "e2e"}},
+        "Events": {"Type": "Task", "Resource": sdk("eventbridge", "putEvents"), "ResultPath": "$.events", "End": True,
+                   "Parameters": {"Entries": [{"Source": "e2e", "DetailType": "t", "Detail": "{\"a\":1}"}]}},
+    }))
+    assert out["sns"]["MessageId"], out
+    eq(out["events"]["FailedEntryCount"], 0, "PutEvents failures")
+    eq(len(out["events"]["Entries"]), 1, "PutEvents entries")
+
+
+def test_secrets_sts_iam_ec2_and_lambda_through_their_protocols():
+    out = output(run({
+        "Create": {"Type": "Task", "Resource": sdk("secretsmanager", "createSecret"), "ResultPath": "$.created",
+                   "Next": "Read", "Parameters": {"Name": "e2e-secret", "SecretString": "s3cr3t"}},
+        "Read": {"Type": "Task", "Resource": sdk("secretsmanager", "getSecretValue"), "ResultPath": "$.secret",
+                 "Next": "Who", "Parameters": {"SecretId": "e2e-secret"}},
+        "Who": {"Type": "Task", "Resource": sdk("sts", "getCallerIdentity"), "ResultPath": "$.who", "Next": "Roles",
+                "Parameters": {}},
+        "Roles": {"Type": "Task", "Resource": sdk("iam", "listRoles"), "ResultPath": "$.roles", "Next": "Regions",
+                  "Parameters": {}},
+        "Regions": {"Type": "Task", "Resource": sdk("ec2", "describeRegions"), "ResultPath": "$.regions",
+                    "Next": "Functions", "Parameters": {"RegionNames": ["us-east-1", "eu-west-1"]}},
+        "Functions": {"Type": "Task", "Resource": sdk("lambda", "listFunctions"), "ResultPath": "$.functions",
+                      "End": True, "Parameters": {}},
+    }))
+    eq(out["secret"]["SecretString"], "s3cr3t", "the secret (json)")
+    assert out["secret"]["CreatedDate"].endswith("Z"), out["secret"]
+    assert out["who"]["Account"], out["who"]  # query
+    assert isinstance(out["roles"]["Roles"], list), out["roles"]  # query, a list
+    eq(sorted(r["RegionName"] for r in out["regions"]["Regions"]), ["eu-west-1", "us-east-1"], "ec2")
+    eq(out["functions"]["Functions"], [], "rest-json")
+
+
+if __name__ == "__main__":
+    run_tests(globals())
