@@ -368,10 +368,14 @@ impl Moto {
             .stderr(Stdio::null())
             .spawn()
             .expect("start moto's server");
-        let url = format!("http://127.0.0.1:{port}");
+        // Dropped (killed and waited for) if it never listens.
+        let moto = Moto {
+            child,
+            url: format!("http://127.0.0.1:{port}"),
+        };
         for _ in 0..300 {
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Moto { child, url };
+                return moto;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
