@@ -150,6 +150,18 @@ impl AwsClient {
         &self.config
     }
 
+    /// Sends `service`'s calls to `url` unless a variable names its own endpoint for it
+    /// (`AWS_ENDPOINT_URL` alone does not): how `aws-sdk:sfn:*` reaches the Stepwise server
+    /// the Task runs in.
+    pub fn with_own_endpoint(mut self, service: &str, url: &str) -> AwsClient {
+        self.config
+            .endpoints
+            .services
+            .entry(service.to_owned())
+            .or_insert_with(|| url.to_owned());
+        self
+    }
+
     /// Calls `service`'s `action` (as a Task's resource names them: `dynamodb`, `putItem`)
     /// with a Task's parameters, in `region` (the execution's).
     pub async fn call(

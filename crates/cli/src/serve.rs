@@ -195,7 +195,19 @@ pub fn run(args: &Args) -> ExitCode {
             store.clone(),
             RuntimeConfig {
                 wait_time_scale: scale,
-                integrations: Some(Arc::new(Integrations::new(settings.config.clone()))),
+                integrations: Some(Arc::new({
+                    let integrations = Integrations::new(settings.config.clone());
+                    match local {
+                        // `aws-sdk:sfn:*` reaches this server (on loopback when bound to all).
+                        Some(mut a) => {
+                            if a.ip().is_unspecified() {
+                                a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                            }
+                            integrations.with_step_functions_at(&format!("http://{a}"))
+                        }
+                        None => integrations,
+                    }
+                })),
                 mocks: settings.mocks.clone(),
                 ..RuntimeConfig::default()
             },

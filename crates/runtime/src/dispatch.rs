@@ -268,8 +268,9 @@ pub(crate) async fn perform(
 /// The cause of a task whose resource Stepwise cannot reach.
 pub(crate) fn unsupported(call: &Call) -> String {
     format!(
-        "Stepwise cannot call the resource '{}': it runs activities, the HTTP Task, Lambda and \
-         nested Step Functions executions (or mocks of anything else, with SFN_MOCK_CONFIG)",
+        "Stepwise cannot call the resource '{}': it runs activities, the HTTP Task, Lambda, \
+         nested Step Functions executions and aws-sdk:* integrations (or mocks of anything \
+         else, with SFN_MOCK_CONFIG)",
         call.resource
     )
 }

@@ -112,6 +112,13 @@ impl Integrations {
         &self.config
     }
 
+    /// `aws-sdk:sfn:*` calls go to the Step Functions API at `url` (this server's own) unless
+    /// `AWS_ENDPOINT_URL_SFN` or `STEP_FUNCTIONS_ENDPOINT` points them elsewhere.
+    pub fn with_step_functions_at(mut self, url: &str) -> Integrations {
+        self.aws = self.aws.with_own_endpoint("sfn", url);
+        self
+    }
+
     /// Runs the integration `resource` names, if it is one of this crate's: the HTTP Task,
     /// `lambda:invoke` or a Lambda function's ARN (the service pattern suffix, such as
     /// `.waitForTaskToken`, is ignored here: the caller waits for the token). `None` for every

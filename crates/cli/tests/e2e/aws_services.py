@@ -177,5 +177,24 @@ def test_secrets_sts_iam_ec2_and_lambda_through_their_protocols():
     eq(out["functions"]["Functions"], [], "rest-json")
 
 
+def test_aws_sdk_sfn_reaches_stepwise_itself():
+    target = create_machine(sfn, definition({"P": {"Type": "Pass", "Result": {"child": True}, "End": True}}))
+    out = output(run({
+        "Start": {"Type": "Task", "Resource": sdk("sfn", "startExecution"), "ResultPath": "$.started",
+                  "Next": "Describe", "Parameters": {"StateMachineArn": target, "Name": "from-a-task",
+                                                     "Input": "{}"}},
+        "Describe": {"Type": "Task", "Resource": sdk("sfn", "describeExecution"), "ResultPath": "$.described",
+                     "End": True, "Parameters": {"ExecutionArn.$": "$.started.ExecutionArn"}},
+    }))
+    assert out["started"]["ExecutionArn"].endswith(":from-a-task"), out
+    assert out["started"]["StartDate"].endswith("Z"), out
+    eq(out["described"]["Name"], "from-a-task", "DescribeExecution through aws-sdk:sfn")
+    eq(wait_done(sfn, out["started"]["ExecutionArn"])["status"], "SUCCEEDED", "the child on Stepwise")
+    # An error from Stepwise's API, named as Step Functions names it.
+    err = output(run(caught(sdk("sfn", "sendTaskSuccess"), {"TaskToken": "no-such-token", "Output": "{}"})))["caught"]
+    eq(err["Error"], "Sfn.InvalidTokenException", "a bad token")
+    assert "(Service: Sfn, Status Code: 400, Request ID: " in err["Cause"], err
+
+
 if __name__ == "__main__":
     run_tests(globals())
