@@ -17,7 +17,7 @@ use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource
 use crate::arn::{self, Resource};
 use crate::control::{Control, StartTarget};
 use crate::error::{ErrorClass, ServiceError};
-use crate::paging::{self, cut_page, page_size_of, token_of};
+use crate::paging::{self, cut_page, page_size, token_of};
 use crate::time::timestamp;
 use crate::{Action, BoxFuture, Executions};
 
@@ -380,8 +380,12 @@ impl ExecutionPlane {
         if self.control.is_express(&sm)? == Some(true) {
             return Err(ServiceError::state_machine_type_not_supported());
         }
-        let limit = page_size_of(input);
-        let after: Option<ExecutionCursor> = token_of(input, "ListExecutions", &sm)?;
+        let limit = page_size(input.get("maxResults").and_then(Value::as_i64));
+        let after: Option<ExecutionCursor> = token_of(
+            input.get("nextToken").and_then(Value::as_str),
+            "ListExecutions",
+            &sm,
+        )?;
         let fetched = store
             .list_executions(&filter, after.as_ref(), limit + 1)
             .map_err(store_failed)?;
@@ -412,9 +416,13 @@ impl ExecutionPlane {
             .get("includeExecutionData")
             .and_then(Value::as_bool)
             .unwrap_or(true);
-        let limit = page_size_of(input) as u64;
+        let limit = page_size(input.get("maxResults").and_then(Value::as_i64)) as u64;
         let scope = format!("{arn}:{reverse}");
-        let after: Option<u64> = token_of(input, "GetExecutionHistory", &scope)?;
+        let after: Option<u64> = token_of(
+            input.get("nextToken").and_then(Value::as_str),
+            "GetExecutionHistory",
+            &scope,
+        )?;
         let total = r.event_count;
         let (from, to) = if reverse {
             let top = after.map_or(total, |a| a.saturating_sub(1));

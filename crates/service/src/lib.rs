@@ -71,6 +71,29 @@ pub use executions::ExecutionPlane;
 
 include!(concat!(env!("OUT_DIR"), "/model_actions.rs"));
 
+/// An action's request, read from its JSON. The wire has checked it against the model, so
+/// this fails only for a caller that did not: a missing member in the wire's words, anything
+/// else as the `SerializationException` a JSON body of the wrong shape gets.
+fn decode<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, ServiceError> {
+    serde_json::from_value(input).map_err(|e| {
+        let text = e.to_string();
+        match text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+        {
+            Some((member, _)) => ServiceError::validation(error::validation_message(&[format!(
+                "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+            )])),
+            None => ServiceError::serialization(text),
+        }
+    })
+}
+
+/// An action's answer as JSON.
+fn encode<T: serde::Serialize>(output: T) -> Result<Value, ServiceError> {
+    serde_json::to_value(output).map_err(|e| ServiceError::internal(format!("response: {e}")))
+}
+
 /// The Step Functions service model (AWS's, documentation stripped by `model/strip.py`) that
 /// [`types`] and [`Action`] are generated from; the wire checks requests against it.
 pub const MODEL_JSON: &str = include_str!("../model/stepfunctions.json");
@@ -164,17 +187,17 @@ impl Service {
         self.runtime.as_ref()
     }
 
-    /// Answers `action` with its request as JSON (already checked against the model by the
-    /// wire, or built from [`types`]).
-    pub async fn call(&self, action: Action, input: Value) -> Result<Value, ServiceError> {
-        if control::handles(action) {
-            let control = Arc::clone(&self.control);
-            tokio::task::spawn_blocking(move || control.call(action.name(), &input))
-                .await
-                .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
-        } else {
-            self.executions.call(action, input).await
-        }
+    /// A control-plane action, on a blocking thread (the control plane reads and writes the
+    /// store).
+    async fn on_control<O: Send + 'static>(
+        &self,
+        action: Action,
+        handler: impl FnOnce(&Control) -> Result<O, ServiceError> + Send + 'static,
+    ) -> Result<O, ServiceError> {
+        let control = Arc::clone(&self.control);
+        tokio::task::spawn_blocking(move || handler(&control))
+            .await
+            .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
     }
 
     /// A typed action: the request serialised as the wire carries it, the answer read back.
@@ -185,7 +208,7 @@ impl Service {
     ) -> Result<O, ServiceError> {
         let input = serde_json::to_value(input)
             .map_err(|e| ServiceError::internal(format!("{} request: {e}", action.name())))?;
-        let output = self.call(action, input).await?;
+        let output = self.executions.call(action, input).await?;
         serde_json::from_value(output)
             .map_err(|e| ServiceError::internal(format!("{} response: {e}", action.name())))
     }

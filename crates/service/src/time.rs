@@ -3,6 +3,14 @@
 
 use serde_json::{Number, Value};
 
+use crate::types::Timestamp;
+
+/// A time in milliseconds since the epoch as the API's types hold it (seconds; written as
+/// AWS writes them by [`crate::types`]).
+pub fn seconds(ms: i64) -> Timestamp {
+    ms as f64 / 1000.0
+}
+
 /// A timestamp as AWS JSON 1.0 sends it: epoch seconds as a JSON number with millisecond
 /// precision (botocore reads it into a datetime).
 pub fn timestamp(ms: i64) -> Value {
