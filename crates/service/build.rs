@@ -342,6 +342,32 @@ fn action_enum(out: &mut String, ops: &[(&str, String, String)]) {
 fn typed_methods(out: &mut String, ops: &[(&str, String, String)]) {
     let by_name: BTreeMap<&str, (&String, &String)> =
         ops.iter().map(|(n, i, o)| (*n, (i, o))).collect();
+    let execution: Vec<(&str, &String, &String)> = by_name
+        .iter()
+        .filter(|(name, _)| !CONTROL_ACTIONS.contains(name))
+        .map(|(name, (i, o))| (*name, *i, *o))
+        .collect();
+
+    // The execution plane's actions as a trait, each refused unless a plane answers it.
+    let _ = writeln!(
+        out,
+        "/// The execution plane's actions, one typed method each; every one not implemented is\n\
+         /// refused (an execution plane that has nothing is [`NoExecutions`])."
+    );
+    execution_block(
+        out,
+        "pub trait ExecutionActions: Send + Sync + std::fmt::Debug + 'static",
+        &execution,
+        |name, _| format!("let _ = input;\n        no_execution_plane(Action::{name})"),
+    );
+    // The runtime's execution plane answers them all with its methods of the same names.
+    execution_block(
+        out,
+        "impl ExecutionActions for ExecutionPlane",
+        &execution,
+        |_, method| format!("Box::pin(ExecutionPlane::{method}(self, input))"),
+    );
+
     let _ = writeln!(out, "impl Service {{");
     for (name, (input, output)) in &by_name {
         let method = snake(name);
@@ -352,7 +378,7 @@ fn typed_methods(out: &mut String, ops: &[(&str, String, String)]) {
         let body = if CONTROL_ACTIONS.contains(name) {
             format!("self.on_control(Action::{name}, move |c| c.{method}(input)).await")
         } else {
-            format!("self.typed(Action::{name}, &input).await")
+            format!("self.executions.{method}(input).await")
         };
         let _ = writeln!(
             out,
@@ -371,17 +397,30 @@ fn typed_methods(out: &mut String, ops: &[(&str, String, String)]) {
     );
     for name in by_name.keys() {
         let method = snake(name);
-        if CONTROL_ACTIONS.contains(name) {
-            let _ = writeln!(
-                out,
-                "            Action::{name} => encode(self.{method}(decode(input)?).await?),"
-            );
-        } else {
-            let _ = writeln!(
-                out,
-                "            Action::{name} => self.executions.call(action, input).await,"
-            );
-        }
+        let _ = writeln!(
+            out,
+            "            Action::{name} => encode(self.{method}(decode(input)?).await?),"
+        );
     }
     let _ = writeln!(out, "        }}\n    }}\n}}");
+}
+
+/// A trait or impl block (`header`) with one method per execution action; `body(name, method)`
+/// is the method's body.
+fn execution_block(
+    out: &mut String,
+    header: &str,
+    execution: &[(&str, &String, &String)],
+    body: impl Fn(&str, &str) -> String,
+) {
+    let _ = writeln!(out, "{header} {{");
+    for (name, input, output) in execution {
+        let method = snake(name);
+        let _ = writeln!(
+            out,
+            "    /// {name}.\n    fn {method}(&self, input: types::{input}) -> BoxFuture<'_, Result<types::{output}, ServiceError>> {{\n        {}\n    }}\n",
+            body(name, &method)
+        );
+    }
+    let _ = writeln!(out, "}}\n");
 }

@@ -7,7 +7,9 @@
 //! Owns: the control plane — state machines, versions, aliases, activities, tags — on a
 //! [`stepwise_store::Store`] ([`control`]); the execution plane on the
 //! [`stepwise_runtime::Runtime`] ([`executions`]); ARNs and names ([`arn`]); pagination
-//! tokens ([`paging`]).
+//! tokens ([`paging`]). Both planes are typed: each action's handler takes the model's input
+//! type and returns its output type. JSON is only at the edge: [`Service::call`] (the wire's
+//! entry) reads a request into its input type and writes the output back.
 //!
 //! # Embedding
 //!
@@ -98,18 +100,25 @@ fn encode<T: serde::Serialize>(output: T) -> Result<Value, ServiceError> {
 /// [`types`] and [`Action`] are generated from; the wire checks requests against it.
 pub const MODEL_JSON: &str = include_str!("../model/stepfunctions.json");
 
-/// A boxed future, as [`Executions::call`] returns it.
+/// A boxed future, as the [`ExecutionActions`] return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// The execution plane's actions (StartExecution, GetActivityTask, SendTask*, …), as the
-/// runtime answers them; tests of the control plane use [`NoExecutions`].
-pub trait Executions: Send + Sync + std::fmt::Debug + 'static {
-    /// Answers an execution-plane action; `input` is the action's request as JSON.
-    fn call(&self, action: Action, input: Value) -> BoxFuture<'_, Result<Value, ServiceError>>;
-
+/// The execution plane (StartExecution, GetActivityTask, SendTask*, …): its typed actions
+/// ([`ExecutionActions`]) as the runtime answers them, and its metrics. Tests of the control
+/// plane use [`NoExecutions`].
+pub trait Executions: ExecutionActions {
     /// Appends the runtime's own series (executions by status, transitions, …) in the
     /// Prometheus text format.
     fn render_metrics(&self, out: &mut String);
+}
+
+/// The refusal of an execution action by a service without an execution plane.
+fn no_execution_plane<T>(action: Action) -> BoxFuture<'static, Result<T, ServiceError>> {
+    let err = ServiceError::internal(format!(
+        "{} needs an execution plane, and this service has none",
+        action.name()
+    ));
+    Box::pin(async move { Err(err) })
 }
 
 /// An execution plane that has nothing: every execution action is refused. For tests of the
@@ -117,15 +126,9 @@ pub trait Executions: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoExecutions;
 
-impl Executions for NoExecutions {
-    fn call(&self, action: Action, _input: Value) -> BoxFuture<'_, Result<Value, ServiceError>> {
-        let err = ServiceError::internal(format!(
-            "{} needs an execution plane, and this service has none",
-            action.name()
-        ));
-        Box::pin(async move { Err(err) })
-    }
+impl ExecutionActions for NoExecutions {}
 
+impl Executions for NoExecutions {
     fn render_metrics(&self, _out: &mut String) {}
 }
 
@@ -198,19 +201,6 @@ impl Service {
         tokio::task::spawn_blocking(move || handler(&control))
             .await
             .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
-    }
-
-    /// A typed action: the request serialised as the wire carries it, the answer read back.
-    async fn typed<I: serde::Serialize, O: serde::de::DeserializeOwned>(
-        &self,
-        action: Action,
-        input: &I,
-    ) -> Result<O, ServiceError> {
-        let input = serde_json::to_value(input)
-            .map_err(|e| ServiceError::internal(format!("{} request: {e}", action.name())))?;
-        let output = self.executions.call(action, input).await?;
-        serde_json::from_value(output)
-            .map_err(|e| ServiceError::internal(format!("{} response: {e}", action.name())))
     }
 
     /// DescribeExecution until the execution is no longer RUNNING.

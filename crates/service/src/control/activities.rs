@@ -6,7 +6,6 @@ use super::records::{self, ActivityRecord, sort_key};
 use super::{Control, MAX_TAGS};
 use crate::arn;
 use crate::error::ServiceError;
-use crate::paging;
 use crate::time::seconds;
 use crate::types::{
     ActivityListItem, CreateActivityInput, CreateActivityOutput, DeleteActivityInput,
@@ -103,21 +102,16 @@ impl Control {
         &self,
         input: ListActivitiesInput,
     ) -> Result<ListActivitiesOutput, ServiceError> {
-        const LIST: &str = "ListActivities";
-        let limit = paging::page_size(input.max_results);
-        let after: Option<String> = paging::token_of(input.next_token.as_deref(), LIST, "")?;
-        let fetched =
-            self.store
-                .list_resources(ResourceKind::Activity, None, after.as_deref(), limit + 1)?;
-        let page = paging::cut_page(fetched, limit, LIST, "", |r| r.sort_key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        for r in page.items {
-            let a: ActivityRecord = records::read(&r)?;
-            items.push(ActivityListItem::new(r.arn, a.name, seconds(a.creation_ms)));
-        }
+        let (activities, next_token) = self.list_page(
+            "ListActivities",
+            ResourceKind::Activity,
+            None,
+            (input.max_results, input.next_token.as_deref()),
+            |arn, a: ActivityRecord| ActivityListItem::new(arn, a.name, seconds(a.creation_ms)),
+        )?;
         Ok(ListActivitiesOutput {
-            activities: items,
-            next_token: page.next_token,
+            activities,
+            next_token,
         })
     }
 }

@@ -20,6 +20,7 @@ use stepwise_store::{ResourceKind, Store};
 
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
+use crate::paging;
 use crate::types::StateMachineType;
 use records::{AliasRecord, StateMachineRecord, VersionRecord};
 use stepwise_runtime::clock::Clock;
@@ -203,6 +204,33 @@ impl Control {
             Some(r) if r.kind == kind => records::read(&r).map(Some),
             _ => Ok(None),
         }
+    }
+
+    /// One page of a List action (`list`, e.g. `ListActivities`) over the resources of one
+    /// kind, under `parent` if given (also the scope of its tokens): `max_results` and
+    /// `next_token` as the request gave them; each resource read into its record `R` and made
+    /// an item by `item(arn, record)`. The items and the next page's token.
+    fn list_page<R: for<'de> serde::Deserialize<'de>, T>(
+        &self,
+        list: &str,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        (max_results, next_token): (Option<i64>, Option<&str>),
+        item: impl Fn(String, R) -> T,
+    ) -> Result<(Vec<T>, Option<String>), ServiceError> {
+        let scope = parent.unwrap_or_default();
+        let limit = paging::page_size(max_results);
+        let after: Option<String> = paging::token_of(next_token, list, scope)?;
+        let fetched = self
+            .store
+            .list_resources(kind, parent, after.as_deref(), limit + 1)?;
+        let page = paging::cut_page(fetched, limit, list, scope, |r| r.sort_key.clone());
+        let items = page
+            .items
+            .into_iter()
+            .map(|r| Ok(item(r.arn.clone(), records::read(&r)?)))
+            .collect::<Result<_, ServiceError>>()?;
+        Ok((items, page.next_token))
     }
 
     fn definition(&self, hash: &str) -> Result<String, ServiceError> {

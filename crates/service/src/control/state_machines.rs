@@ -11,7 +11,6 @@ use super::records::{
 use super::{Control, MAX_TAGS};
 use crate::arn::{self, Accept, StateMachineRef};
 use crate::error::ServiceError;
-use crate::paging;
 use crate::time::seconds;
 use crate::types::{
     CreateStateMachineInput, CreateStateMachineOutput, DeleteStateMachineInput,
@@ -515,29 +514,18 @@ impl Control {
         &self,
         input: ListStateMachinesInput,
     ) -> Result<ListStateMachinesOutput, ServiceError> {
-        const LIST: &str = "ListStateMachines";
-        let limit = paging::page_size(input.max_results);
-        let after: Option<String> = paging::token_of(input.next_token.as_deref(), LIST, "")?;
-        let fetched = self.store.list_resources(
+        let (state_machines, next_token) = self.list_page(
+            "ListStateMachines",
             ResourceKind::StateMachine,
             None,
-            after.as_deref(),
-            limit + 1,
+            (input.max_results, input.next_token.as_deref()),
+            |arn, sm: StateMachineRecord| {
+                StateMachineListItem::new(arn, sm.name, sm.machine_type, seconds(sm.creation_ms))
+            },
         )?;
-        let page = paging::cut_page(fetched, limit, LIST, "", |r| r.sort_key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        for r in page.items {
-            let sm: StateMachineRecord = records::read(&r)?;
-            items.push(StateMachineListItem::new(
-                r.arn,
-                sm.name,
-                sm.machine_type,
-                seconds(sm.creation_ms),
-            ));
-        }
         Ok(ListStateMachinesOutput {
-            state_machines: items,
-            next_token: page.next_token,
+            state_machines,
+            next_token,
         })
     }
 

@@ -6,7 +6,6 @@ use super::Control;
 use super::records::{self, AliasRecord, VersionRecord};
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
-use crate::paging;
 use crate::time::seconds;
 use crate::types::{
     DeleteStateMachineVersionInput, DeleteStateMachineVersionOutput, ListStateMachineVersionsInput,
@@ -62,7 +61,6 @@ impl Control {
         &self,
         input: ListStateMachineVersionsInput,
     ) -> Result<ListStateMachineVersionsOutput, ServiceError> {
-        const LIST: &str = "ListStateMachineVersions";
         let arn = input.state_machine_arn;
         match arn::expect_state_machine(&arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
@@ -77,27 +75,16 @@ impl Control {
         if self.state_machine(&arn)?.is_none() {
             return Err(ServiceError::invalid_arn(&arn));
         }
-        let sm_arn = arn;
-        let limit = paging::page_size(input.max_results);
-        let after: Option<String> = paging::token_of(input.next_token.as_deref(), LIST, &sm_arn)?;
-        let fetched = self.store.list_resources(
+        let (state_machine_versions, next_token) = self.list_page(
+            "ListStateMachineVersions",
             ResourceKind::Version,
-            Some(&sm_arn),
-            after.as_deref(),
-            limit + 1,
+            Some(&arn),
+            (input.max_results, input.next_token.as_deref()),
+            |arn, v: VersionRecord| StateMachineVersionListItem::new(arn, seconds(v.creation_ms)),
         )?;
-        let page = paging::cut_page(fetched, limit, LIST, &sm_arn, |r| r.sort_key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        for r in page.items {
-            let v: VersionRecord = records::read(&r)?;
-            items.push(StateMachineVersionListItem::new(
-                r.arn,
-                seconds(v.creation_ms),
-            ));
-        }
         Ok(ListStateMachineVersionsOutput {
-            state_machine_versions: items,
-            next_token: page.next_token,
+            state_machine_versions,
+            next_token,
         })
     }
 
