@@ -238,3 +238,24 @@ impl Service {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_that_do_not_read_are_refused_in_the_wires_words() {
+        let missing = decode::<types::DescribeActivityInput>(json!({})).unwrap_err();
+        assert_eq!(missing.code, "ValidationException");
+        assert_eq!(
+            missing.message,
+            "1 validation error detected: Value null at 'activityArn' failed to satisfy constraint: Member must not be null"
+        );
+        let wrong = decode::<types::DescribeActivityInput>(json!({"activityArn": 1})).unwrap_err();
+        assert_eq!(wrong.code, "SerializationException");
+        let read: types::DescribeActivityInput =
+            decode(json!({"activityArn": "a", "unknown": true})).unwrap();
+        assert_eq!(read.activity_arn, "a");
+    }
+}
