@@ -1,7 +1,9 @@
 //! Generates the service's typed surface from the Step Functions service model
 //! (`model/stepfunctions.json`): a Rust type for every shape the 37 operations take or give
 //! (structures as structs, string enums as enums, with AWS's member names on the wire), the
-//! [`Action`] enum, and one typed method per action on `Service`.
+//! [`Action`] enum, one typed method per action on `Service` (each calls its plane's typed
+//! handler), and `Service::call`, the JSON edge: decode the action's input, call the typed
+//! method, encode its output.
 //!
 //! Written to `$OUT_DIR/model_types.rs` and `$OUT_DIR/model_actions.rs`, included by
 //! `src/types.rs` and `src/lib.rs`.
@@ -13,6 +15,37 @@ use std::path::PathBuf;
 use serde_json::Value;
 
 const MODEL: &str = "model/stepfunctions.json";
+
+/// The actions the control plane answers (`Control`'s methods of the same names, run on a
+/// blocking thread: they read and write the store); every other one is the execution plane's.
+const CONTROL_ACTIONS: &[&str] = &[
+    "CreateActivity",
+    "CreateStateMachine",
+    "CreateStateMachineAlias",
+    "DeleteActivity",
+    "DeleteStateMachine",
+    "DeleteStateMachineAlias",
+    "DeleteStateMachineVersion",
+    "DescribeActivity",
+    "DescribeStateMachine",
+    "DescribeStateMachineAlias",
+    "DescribeStateMachineForExecution",
+    "ListActivities",
+    "ListStateMachineAliases",
+    "ListStateMachineVersions",
+    "ListStateMachines",
+    "ListTagsForResource",
+    "PublishStateMachineVersion",
+    "TagResource",
+    "UntagResource",
+    "UpdateStateMachine",
+    "UpdateStateMachineAlias",
+    "ValidateStateMachineDefinition",
+];
+
+/// Timestamps written as the engine records them (always with a fraction); every other
+/// timestamp is written as AWS writes it, whole seconds without one.
+const FLOAT_TIMESTAMPS: &[(&str, &str)] = &[("HistoryEvent", "timestamp")];
 
 fn main() {
     println!("cargo::rerun-if-changed={MODEL}");
@@ -158,14 +191,27 @@ fn structure(out: &mut String, shapes: &serde_json::Map<String, Value>, name: &s
         let ty = rust_type(shapes, target);
         let field = snake(member);
         let _ = writeln!(out, "    /// `{member}` (`{target}`).");
-        if required.contains(member.as_str()) {
-            let _ = writeln!(out, "    #[serde(rename = \"{member}\")]");
+        let required = required.contains(member.as_str());
+        let opt = if required { "" } else { "opt_" };
+        let mut attrs = vec![format!("rename = \"{member}\"")];
+        if !required {
+            attrs.push("default, skip_serializing_if = \"Option::is_none\"".to_owned());
+        }
+        match shapes[target]["type"].as_str() {
+            // Whole seconds without a fraction, as AWS writes them.
+            Some("timestamp") if !FLOAT_TIMESTAMPS.contains(&(name, member.as_str())) => {
+                attrs.push(format!("serialize_with = \"{opt}seconds\""));
+            }
+            // The wire's model check takes `5.0` for an integer; so does reading it.
+            Some("integer" | "long") => {
+                attrs.push(format!("deserialize_with = \"{opt}integral\""));
+            }
+            _ => {}
+        }
+        let _ = writeln!(out, "    #[serde({})]", attrs.join(", "));
+        if required {
             let _ = writeln!(out, "    pub {field}: {ty},");
         } else {
-            let _ = writeln!(
-                out,
-                "    #[serde(rename = \"{member}\", default, skip_serializing_if = \"Option::is_none\")]"
-            );
             let _ = writeln!(out, "    pub {field}: Option<{ty}>,");
         }
     }
@@ -294,20 +340,87 @@ fn action_enum(out: &mut String, ops: &[(&str, String, String)]) {
 }
 
 fn typed_methods(out: &mut String, ops: &[(&str, String, String)]) {
-    // Group nothing: one method per action, in name order.
     let by_name: BTreeMap<&str, (&String, &String)> =
         ops.iter().map(|(n, i, o)| (*n, (i, o))).collect();
+    let execution: Vec<(&str, &String, &String)> = by_name
+        .iter()
+        .filter(|(name, _)| !CONTROL_ACTIONS.contains(name))
+        .map(|(name, (i, o))| (*name, *i, *o))
+        .collect();
+
+    // The execution plane's actions as a trait, each refused unless a plane answers it.
+    let _ = writeln!(
+        out,
+        "/// The execution plane's actions, one typed method each; every one not implemented is\n\
+         /// refused (an execution plane that has nothing is [`NoExecutions`])."
+    );
+    execution_block(
+        out,
+        "pub trait ExecutionActions: Send + Sync + std::fmt::Debug + 'static",
+        &execution,
+        |name, _| format!("let _ = input;\n        no_execution_plane(Action::{name})"),
+    );
+    // The runtime's execution plane answers them all with its methods of the same names.
+    execution_block(
+        out,
+        "impl ExecutionActions for ExecutionPlane",
+        &execution,
+        |_, method| format!("Box::pin(ExecutionPlane::{method}(self, input))"),
+    );
+
     let _ = writeln!(out, "impl Service {{");
-    for (name, (input, output)) in by_name {
+    for (name, (input, output)) in &by_name {
         let method = snake(name);
         let _ = writeln!(
             out,
             "    /// {name}: [`types::{input}`] in, [`types::{output}`] out."
         );
+        let body = if CONTROL_ACTIONS.contains(name) {
+            format!("self.on_control(Action::{name}, move |c| c.{method}(input)).await")
+        } else {
+            format!("self.executions.{method}(input).await")
+        };
         let _ = writeln!(
             out,
-            "    pub async fn {method}(&self, input: types::{input}) -> Result<types::{output}, ServiceError> {{\n        self.typed(Action::{name}, &input).await\n    }}\n"
+            "    pub async fn {method}(&self, input: types::{input}) -> Result<types::{output}, ServiceError> {{\n        {body}\n    }}\n"
         );
     }
-    let _ = writeln!(out, "}}");
+    let _ = writeln!(
+        out,
+        "    /// Answers `action` with its request as JSON (as the wire carries it, already checked\n    \
+         /// against the model there): the request is read into the action's input type, the\n    \
+         /// typed method answers, and its output is written back as JSON."
+    );
+    let _ = writeln!(
+        out,
+        "    pub async fn call(&self, action: Action, input: serde_json::Value) -> Result<serde_json::Value, ServiceError> {{\n        match action {{"
+    );
+    for name in by_name.keys() {
+        let method = snake(name);
+        let _ = writeln!(
+            out,
+            "            Action::{name} => encode(self.{method}(decode(input)?).await?),"
+        );
+    }
+    let _ = writeln!(out, "        }}\n    }}\n}}");
+}
+
+/// A trait or impl block (`header`) with one method per execution action; `body(name, method)`
+/// is the method's body.
+fn execution_block(
+    out: &mut String,
+    header: &str,
+    execution: &[(&str, &String, &String)],
+    body: impl Fn(&str, &str) -> String,
+) {
+    let _ = writeln!(out, "{header} {{");
+    for (name, input, output) in execution {
+        let method = snake(name);
+        let _ = writeln!(
+            out,
+            "    /// {name}.\n    fn {method}(&self, input: types::{input}) -> BoxFuture<'_, Result<types::{output}, ServiceError>> {{\n        {}\n    }}\n",
+            body(name, &method)
+        );
+    }
+    let _ = writeln!(out, "}}\n");
 }

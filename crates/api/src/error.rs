@@ -48,7 +48,7 @@ impl ApiError {
 
     /// The body is not JSON, or a member has the wrong JSON type.
     pub fn serialization(message: impl Into<String>) -> Self {
-        Self::client("SerializationException", message)
+        ServiceError::serialization(message).into()
     }
 
     /// The request body is larger than the server accepts.

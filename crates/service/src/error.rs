@@ -80,6 +80,11 @@ impl ServiceError {
         Self::new("InternalFailure", message, ErrorClass::Internal)
     }
 
+    /// A request body of the wrong shape (`SerializationException`).
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::client("SerializationException", message)
+    }
+
     // ----- ValidationException -----------------------------------------------------------------
 
     /// A model constraint violation or a semantic check with AWS's free text.

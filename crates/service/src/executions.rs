@@ -3,9 +3,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use stepwise_engine::mock::TestCase;
-use stepwise_engine::test_state::TestStateRequest;
+use stepwise_engine::test_state::{self as engine_test_state, TestStateRequest};
 use stepwise_engine::{ExecutionInfo, Status};
 use stepwise_runtime::clock::Clock;
 use stepwise_runtime::{
@@ -17,9 +17,21 @@ use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource
 use crate::arn::{self, Resource};
 use crate::control::{Control, StartTarget};
 use crate::error::{ErrorClass, ServiceError};
-use crate::paging::{self, cut_page, page_size_of, token_of};
-use crate::time::timestamp;
-use crate::{Action, BoxFuture, Executions};
+use crate::paging::{self, cut_page, page_size, token_of};
+use crate::time::seconds;
+use crate::types::{
+    BillingDetails, CloudWatchEventsExecutionDataDetails, DescribeExecutionInput,
+    DescribeExecutionOutput, DescribeMapRunInput, DescribeMapRunOutput, ExecutionListItem,
+    ExecutionRedriveStatus, ExecutionStatus, GetActivityTaskInput, GetActivityTaskOutput,
+    GetExecutionHistoryInput, GetExecutionHistoryOutput, HistoryEvent, InspectionLevel,
+    ListExecutionsInput, ListExecutionsOutput, ListMapRunsInput, ListMapRunsOutput,
+    MockResponseValidationMode, RedriveExecutionInput, RedriveExecutionOutput,
+    SendTaskFailureInput, SendTaskFailureOutput, SendTaskHeartbeatInput, SendTaskHeartbeatOutput,
+    SendTaskSuccessInput, SendTaskSuccessOutput, StartExecutionInput, StartExecutionOutput,
+    StartSyncExecutionInput, StartSyncExecutionOutput, StopExecutionInput, StopExecutionOutput,
+    SyncExecutionStatus, TestStateInput, TestStateOutput, UpdateMapRunInput, UpdateMapRunOutput,
+};
+use crate::{BoxFuture, Executions};
 
 /// The longest GetActivityTask waits for a task (AWS: 60 seconds).
 const ACTIVITY_POLL: Duration = Duration::from_secs(60);
@@ -49,45 +61,9 @@ impl ExecutionPlane {
 }
 
 impl Executions for ExecutionPlane {
-    fn call(&self, action: Action, input: Value) -> BoxFuture<'_, Result<Value, ServiceError>> {
-        let action = action.name();
-        Box::pin(async move {
-            match action {
-                "StartExecution" => self.start_execution(&input, false).await,
-                "StartSyncExecution" => self.start_execution(&input, true).await,
-                "DescribeExecution" => self.describe_execution(&input),
-                "ListExecutions" => self.list_executions(&input),
-                "GetExecutionHistory" => self.get_execution_history(&input),
-                "StopExecution" => self.stop_execution(&input).await,
-                "RedriveExecution" => self.redrive_execution(&input).await,
-                "GetActivityTask" => self.get_activity_task(&input).await,
-                "SendTaskSuccess" | "SendTaskFailure" | "SendTaskHeartbeat" => {
-                    self.send_task(action, &input).await
-                }
-                "DescribeMapRun" | "UpdateMapRun" => {
-                    let arn = str_of(&input, "mapRunArn");
-                    Err(ServiceError::resource_not_found(arn))
-                }
-                "ListMapRuns" => self.list_map_runs(&input),
-                "TestState" => self.test_state(input).await,
-                other => Err(ServiceError::internal(format!(
-                    "{other} is not an execution-plane action"
-                ))),
-            }
-        })
-    }
-
     fn render_metrics(&self, out: &mut String) {
         self.runtime.metrics().render(out);
     }
-}
-
-fn str_of<'a>(input: &'a Value, key: &str) -> &'a str {
-    input.get(key).and_then(Value::as_str).unwrap_or_default()
-}
-
-fn opt_str(input: &Value, key: &str) -> Option<String> {
-    input.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
 fn runtime_error(e: RuntimeError) -> ServiceError {
@@ -113,20 +89,34 @@ fn store_failed(e: stepwise_store::StoreError) -> ServiceError {
     runtime_error(RuntimeError::Store(e.to_string()))
 }
 
+/// An execution's status as the API writes it.
+fn status_of(r: &ExecutionRecord) -> Result<ExecutionStatus, ServiceError> {
+    ExecutionStatus::parse(&r.status).ok_or_else(|| {
+        ServiceError::internal(format!("execution {} has status {}", r.arn, r.status))
+    })
+}
+
 /// What ListExecutions shows of an execution; DescribeExecution shows more.
-fn execution_item(r: &ExecutionRecord) -> Map<String, Value> {
-    let mut m = Map::new();
-    m.insert("executionArn".into(), r.arn.clone().into());
-    m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
-    m.insert("name".into(), r.name.clone().into());
-    m.insert("status".into(), r.status.clone().into());
-    m.insert("startDate".into(), timestamp(r.start_ms));
-    put(&mut m, "stopDate", r.stop_ms.map(timestamp));
-    put(&mut m, "stateMachineVersionArn", r.version_arn.clone());
-    put(&mut m, "stateMachineAliasArn", r.alias_arn.clone());
-    m.insert("redriveCount".into(), r.redrive_count.into());
-    put(&mut m, "redriveDate", r.redrive_ms.map(timestamp));
-    m
+fn execution_item(r: &ExecutionRecord) -> Result<ExecutionListItem, ServiceError> {
+    Ok(ExecutionListItem {
+        stop_date: r.stop_ms.map(seconds),
+        state_machine_version_arn: r.version_arn.clone(),
+        state_machine_alias_arn: r.alias_arn.clone(),
+        redrive_count: Some(i64::from(r.redrive_count)),
+        redrive_date: r.redrive_ms.map(seconds),
+        ..ExecutionListItem::new(
+            &*r.arn,
+            &*r.state_machine_arn,
+            &*r.name,
+            status_of(r)?,
+            seconds(r.start_ms),
+        )
+    })
+}
+
+/// Execution data that was kept whole (Stepwise never truncates it).
+fn included() -> Option<CloudWatchEventsExecutionDataDetails> {
+    Some(CloudWatchEventsExecutionDataDetails::default().included(true))
 }
 
 /// A well-formed token whose task is over (answered, timed out, or its execution ended): AWS
@@ -152,49 +142,80 @@ fn parse_input(text: &str) -> Result<Value, ServiceError> {
 /// AWS's detail for an empty execution input.
 const EMPTY_INPUT: &str = "Invalid execution input.";
 
-fn put(m: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>) {
-    if let Some(v) = value {
-        m.insert(key.into(), v.into());
-    }
-}
-
 /// AWS's redrive status of an execution in DescribeExecution.
-fn redrive_status(status: &str) -> (&'static str, Option<String>) {
-    use crate::types::{ExecutionRedriveStatus as R, ExecutionStatus as S};
-    match S::parse(status) {
-        Some(S::Failed | S::TimedOut | S::Aborted) => (R::Redrivable.as_str(), None),
+fn redrive_status(status: ExecutionStatus) -> (ExecutionRedriveStatus, Option<String>) {
+    use ExecutionStatus as S;
+    match status {
+        S::Failed | S::TimedOut | S::Aborted => (ExecutionRedriveStatus::Redrivable, None),
         _ => (
-            R::NotRedrivable.as_str(),
+            ExecutionRedriveStatus::NotRedrivable,
             Some(format!("Execution is {status} and cannot be redriven")),
         ),
     }
 }
 
 impl ExecutionPlane {
-    async fn start_execution(&self, input: &Value, sync: bool) -> Result<Value, ServiceError> {
-        let name = match opt_str(input, "name") {
+    pub(crate) async fn start_execution(
+        &self,
+        input: StartExecutionInput,
+    ) -> Result<StartExecutionOutput, ServiceError> {
+        match self.start(self.start_request(input, false)?).await? {
+            StartResult::Started { arn, start_ms } => {
+                Ok(StartExecutionOutput::new(arn, seconds(start_ms)))
+            }
+            // Only a request that waits runs to its end.
+            StartResult::Finished(record) => Err(ServiceError::internal(format!(
+                "StartExecution ran {} to its end",
+                record.arn
+            ))),
+        }
+    }
+
+    pub(crate) async fn start_sync_execution(
+        &self,
+        input: StartSyncExecutionInput,
+    ) -> Result<StartSyncExecutionOutput, ServiceError> {
+        let StartSyncExecutionInput {
+            state_machine_arn,
+            name,
+            input,
+            trace_header,
+            included_data: _,
+        } = input;
+        let request = StartExecutionInput {
+            state_machine_arn,
+            name,
+            input,
+            trace_header,
+        };
+        match self.start(self.start_request(request, true)?).await? {
+            StartResult::Started { .. } => Err(ServiceError::state_machine_type_not_supported()),
+            StartResult::Finished(record) => sync_response(&record),
+        }
+    }
+
+    /// What StartExecution or StartSyncExecution (`wait`) asks to start: the name checked (or
+    /// a UUID), the input `{}` when there is none.
+    fn start_request(
+        &self,
+        input: StartExecutionInput,
+        wait: bool,
+    ) -> Result<StartRequest, ServiceError> {
+        let name = match input.name {
             Some(n) => {
                 arn::check_name(&n)?;
                 n
             }
             None => self.runtime.clock().uuid(),
         };
-        let input_text = opt_str(input, "input").unwrap_or_else(|| "{}".to_owned());
-        let request = StartRequest {
-            arn: str_of(input, "stateMachineArn").to_owned(),
+        Ok(StartRequest {
+            arn: input.state_machine_arn,
             name,
-            input_text,
-            trace_header: opt_str(input, "traceHeader"),
+            input_text: input.input.unwrap_or_else(|| "{}".to_owned()),
+            trace_header: input.trace_header,
             parent: None,
-            wait: sync,
-        };
-        match self.start(request).await? {
-            StartResult::Started { arn, start_ms } if !sync => {
-                Ok(json!({"executionArn": arn, "startDate": timestamp(start_ms)}))
-            }
-            StartResult::Started { .. } => Err(ServiceError::state_machine_type_not_supported()),
-            StartResult::Finished(record) => Ok(sync_response(&record)),
-        }
+            wait,
+        })
     }
 
     /// StartExecution, StartSyncExecution and the start of a nested execution. The state
@@ -317,36 +338,53 @@ impl ExecutionPlane {
             .ok_or_else(|| ServiceError::execution_does_not_exist(arn))
     }
 
-    fn describe_execution(&self, input: &Value) -> Result<Value, ServiceError> {
-        let r = self.record(str_of(input, "executionArn"))?;
-        let mut m = execution_item(&r);
-        m.insert("input".into(), r.input.clone().into());
-        m.insert("inputDetails".into(), json!({"included": true}));
-        if r.status == Status::Succeeded.as_str() {
-            put(&mut m, "output", r.output.clone());
-            m.insert("outputDetails".into(), json!({"included": true}));
-        }
-        put(&mut m, "error", r.error.clone());
-        put(&mut m, "cause", r.cause.clone());
-        put(&mut m, "traceHeader", r.trace_header.clone());
-        let (status, reason) = redrive_status(&r.status);
-        m.insert("redriveStatus".into(), status.into());
-        put(&mut m, "redriveStatusReason", reason);
-        Ok(Value::Object(m))
+    pub(crate) async fn describe_execution(
+        &self,
+        input: DescribeExecutionInput,
+    ) -> Result<DescribeExecutionOutput, ServiceError> {
+        let r = self.record(&input.execution_arn)?;
+        let item = execution_item(&r)?;
+        let (redrive_status, redrive_status_reason) = redrive_status(item.status);
+        let succeeded = item.status == ExecutionStatus::Succeeded;
+        Ok(DescribeExecutionOutput {
+            execution_arn: item.execution_arn,
+            state_machine_arn: item.state_machine_arn,
+            name: Some(item.name),
+            status: item.status,
+            start_date: item.start_date,
+            stop_date: item.stop_date,
+            input: Some(r.input),
+            input_details: included(),
+            output: r.output.filter(|_| succeeded),
+            output_details: included().filter(|_| succeeded),
+            trace_header: r.trace_header,
+            map_run_arn: None,
+            error: r.error,
+            cause: r.cause,
+            state_machine_version_arn: item.state_machine_version_arn,
+            state_machine_alias_arn: item.state_machine_alias_arn,
+            redrive_count: item.redrive_count,
+            redrive_date: item.redrive_date,
+            redrive_status: Some(redrive_status),
+            redrive_status_reason,
+        })
     }
 
-    fn list_executions(&self, input: &Value) -> Result<Value, ServiceError> {
-        if let Some(map_run) = opt_str(input, "mapRunArn") {
+    pub(crate) async fn list_executions(
+        &self,
+        input: ListExecutionsInput,
+    ) -> Result<ListExecutionsOutput, ServiceError> {
+        if let Some(map_run) = input.map_run_arn {
             return Err(ServiceError::resource_not_found(&map_run));
         }
-        let Some(sm) = opt_str(input, "stateMachineArn") else {
+        let Some(sm) = input.state_machine_arn else {
             return Err(ServiceError::validation(
                 "Must provide a StateMachine ARN or MapRun ARN",
             ));
         };
         let parsed = arn::parse(&sm)?;
         let mut filter = ExecutionFilter {
-            status: opt_str(input, "statusFilter"),
+            status: input.status_filter.map(|s| s.as_str().to_owned()),
             ..ExecutionFilter::default()
         };
         let kind = match parsed.resource {
@@ -381,8 +419,9 @@ impl ExecutionPlane {
         if self.control.is_express(&sm)? == Some(true) {
             return Err(ServiceError::state_machine_type_not_supported());
         }
-        let limit = page_size_of(input);
-        let after: Option<ExecutionCursor> = token_of(input, "ListExecutions", &sm)?;
+        let limit = page_size(input.max_results);
+        let after: Option<ExecutionCursor> =
+            token_of(input.next_token.as_deref(), "ListExecutions", &sm)?;
         let fetched = store
             .list_executions(&filter, after.as_ref(), limit + 1)
             .map_err(store_failed)?;
@@ -390,32 +429,28 @@ impl ExecutionPlane {
             start_ms: r.start_ms,
             arn: r.arn.clone(),
         });
-        let executions: Vec<Value> = page
-            .items
-            .iter()
-            .map(|r| Value::Object(execution_item(r)))
-            .collect();
-        let mut out = json!({ "executions": executions });
-        if let Some(t) = page.next_token {
-            out["nextToken"] = t.into();
-        }
-        Ok(out)
+        Ok(ListExecutionsOutput {
+            executions: page
+                .items
+                .iter()
+                .map(execution_item)
+                .collect::<Result<_, _>>()?,
+            next_token: page.next_token,
+        })
     }
 
-    fn get_execution_history(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = str_of(input, "executionArn");
+    pub(crate) async fn get_execution_history(
+        &self,
+        input: GetExecutionHistoryInput,
+    ) -> Result<GetExecutionHistoryOutput, ServiceError> {
+        let arn = &*input.execution_arn;
         let r = self.record(arn)?;
-        let reverse = input
-            .get("reverseOrder")
-            .and_then(Value::as_bool)
-            .unwrap_or(false);
-        let include_data = input
-            .get("includeExecutionData")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        let limit = page_size_of(input) as u64;
+        let reverse = input.reverse_order.unwrap_or(false);
+        let include_data = input.include_execution_data.unwrap_or(true);
+        let limit = page_size(input.max_results) as u64;
         let scope = format!("{arn}:{reverse}");
-        let after: Option<u64> = token_of(input, "GetExecutionHistory", &scope)?;
+        let after: Option<u64> =
+            token_of(input.next_token.as_deref(), "GetExecutionHistory", &scope)?;
         let total = r.event_count;
         let (from, to) = if reverse {
             let top = after.map_or(total, |a| a.saturating_sub(1));
@@ -424,7 +459,7 @@ impl ExecutionPlane {
             let bottom = after.map_or(1, |a| a + 1);
             (bottom, (bottom + limit - 1).min(total))
         };
-        let mut events: Vec<Value> = if from > to || total == 0 {
+        let mut events = if from > to || total == 0 {
             Vec::new()
         } else {
             self.runtime
@@ -432,54 +467,51 @@ impl ExecutionPlane {
                 .history(arn, from, to)
                 .map_err(store_failed)?
                 .iter()
-                .filter_map(|text| serde_json::from_str(text).ok())
-                .collect()
+                .map(|text| history_event(text, include_data))
+                .collect::<Result<Vec<_>, _>>()?
         };
         if reverse {
             events.reverse();
         }
-        if !include_data {
-            for e in &mut events {
-                strip_data(e);
-            }
-        }
         let more = if reverse { from > 1 } else { to < total };
-        let mut out = json!({ "events": events });
-        if more {
+        let next_token = more.then(|| {
             let last = if reverse { from } else { to };
-            out["nextToken"] = paging::encode_token("GetExecutionHistory", &scope, &last).into();
-        }
-        Ok(out)
+            paging::encode_token("GetExecutionHistory", &scope, &last)
+        });
+        Ok(GetExecutionHistoryOutput { events, next_token })
     }
 
-    async fn stop_execution(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = str_of(input, "executionArn");
-        self.record(arn)?;
+    pub(crate) async fn stop_execution(
+        &self,
+        input: StopExecutionInput,
+    ) -> Result<StopExecutionOutput, ServiceError> {
+        self.record(&input.execution_arn)?;
         let stop = self
             .runtime
-            .stop_execution(
-                arn.to_owned(),
-                opt_str(input, "error"),
-                opt_str(input, "cause"),
-            )
+            .stop_execution(input.execution_arn, input.error, input.cause)
             .await
             .map_err(runtime_error)?;
-        Ok(json!({ "stopDate": timestamp(stop) }))
+        Ok(StopExecutionOutput::new(seconds(stop)))
     }
 
-    async fn redrive_execution(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = str_of(input, "executionArn");
-        self.record(arn)?;
+    pub(crate) async fn redrive_execution(
+        &self,
+        input: RedriveExecutionInput,
+    ) -> Result<RedriveExecutionOutput, ServiceError> {
+        self.record(&input.execution_arn)?;
         let at = self
             .runtime
-            .redrive_execution(arn.to_owned())
+            .redrive_execution(input.execution_arn)
             .await
             .map_err(runtime_error)?;
-        Ok(json!({ "redriveDate": timestamp(at) }))
+        Ok(RedriveExecutionOutput::new(seconds(at)))
     }
 
-    async fn get_activity_task(&self, input: &Value) -> Result<Value, ServiceError> {
-        let activity = str_of(input, "activityArn");
+    pub(crate) async fn get_activity_task(
+        &self,
+        input: GetActivityTaskInput,
+    ) -> Result<GetActivityTaskOutput, ServiceError> {
+        let activity = &*input.activity_arn;
         arn::expect_activity(activity)?;
         let exists = self
             .runtime
@@ -490,53 +522,84 @@ impl ExecutionPlane {
         if !exists {
             return Err(ServiceError::activity_does_not_exist(activity));
         }
-        let worker = opt_str(input, "workerName").unwrap_or_default();
+        let worker = input.worker_name.unwrap_or_default();
         let task = self
             .runtime
             .get_activity_task(activity, &worker, self.activity_poll)
             .await
             .map_err(runtime_error)?;
         Ok(match task {
-            Some(t) => json!({"taskToken": t.token, "input": t.input}),
-            None => json!({}),
+            Some(t) => GetActivityTaskOutput::default()
+                .task_token(t.token)
+                .input(t.input),
+            None => GetActivityTaskOutput::default(),
         })
     }
 
-    async fn send_task(&self, action: &str, input: &Value) -> Result<Value, ServiceError> {
-        let token_text = str_of(input, "taskToken");
-        if self.runtime.tokens().decode(token_text).is_none() {
+    pub(crate) async fn send_task_success(
+        &self,
+        input: SendTaskSuccessInput,
+    ) -> Result<SendTaskSuccessOutput, ServiceError> {
+        let output = input.output;
+        self.send_task(&input.task_token, move || {
+            let value = stepwise_asl::parse_json(&output).map_err(|e| {
+                ServiceError::invalid_output(format!("Invalid Output: '{}'", e.message))
+            })?;
+            Ok(TaskAnswer::Succeeded(value))
+        })
+        .await?;
+        Ok(SendTaskSuccessOutput::new())
+    }
+
+    pub(crate) async fn send_task_failure(
+        &self,
+        input: SendTaskFailureInput,
+    ) -> Result<SendTaskFailureOutput, ServiceError> {
+        let (error, cause) = (input.error, input.cause);
+        self.send_task(&input.task_token, move || {
+            Ok(TaskAnswer::Failed { error, cause })
+        })
+        .await?;
+        Ok(SendTaskFailureOutput::new())
+    }
+
+    pub(crate) async fn send_task_heartbeat(
+        &self,
+        input: SendTaskHeartbeatInput,
+    ) -> Result<SendTaskHeartbeatOutput, ServiceError> {
+        self.send_task(&input.task_token, || Ok(TaskAnswer::Heartbeat))
+            .await?;
+        Ok(SendTaskHeartbeatOutput::new())
+    }
+
+    /// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat: the token is checked first, then
+    /// the answer made, then the task it names looked up.
+    async fn send_task(
+        &self,
+        token: &str,
+        answer: impl FnOnce() -> Result<TaskAnswer, ServiceError>,
+    ) -> Result<(), ServiceError> {
+        if self.runtime.tokens().decode(token).is_none() {
             return Err(ServiceError::invalid_token("Invalid token"));
         }
-        let answer = match action {
-            "SendTaskSuccess" => {
-                let output = str_of(input, "output");
-                let value = stepwise_asl::parse_json(output).map_err(|e| {
-                    ServiceError::invalid_output(format!("Invalid Output: '{}'", e.message))
-                })?;
-                TaskAnswer::Succeeded(value)
-            }
-            "SendTaskFailure" => TaskAnswer::Failed {
-                error: opt_str(input, "error"),
-                cause: opt_str(input, "cause"),
-            },
-            _ => TaskAnswer::Heartbeat,
-        };
+        let answer = answer()?;
         let task = self
             .runtime
             .store()
-            .task_by_token(token_text)
+            .task_by_token(token)
             .map_err(store_failed)?
             .ok_or_else(task_gone)?;
         self.runtime
             .answer_task(task, answer)
             .await
-            .map_err(runtime_error)?;
-        Ok(json!({}))
+            .map_err(runtime_error)
     }
 
-    async fn test_state(&self, input: Value) -> Result<Value, ServiceError> {
-        let request: TestStateRequest = serde_json::from_value(input)
-            .map_err(|e| ServiceError::validation(format!("Invalid TestState request: {e}")))?;
+    pub(crate) async fn test_state(
+        &self,
+        input: TestStateInput,
+    ) -> Result<TestStateOutput, ServiceError> {
+        let request = test_state_request(input)?;
         let clock = self.runtime.clock();
         let seed = clock.random_u64();
         let now = time_of(clock.now_ms());
@@ -546,7 +609,10 @@ impl ExecutionPlane {
             .test_state(request, &execution, now, seed)
             .await
         {
-            Ok(answer) => Ok(answer),
+            // The engine answers in the model's JSON shape.
+            Ok(answer) => serde_json::from_value(answer).map_err(|e| {
+                ServiceError::internal(format!("TestState answered outside the model: {e}"))
+            }),
             Err(TestStateFailed::Refused(code, message)) => {
                 Err(ServiceError::client(&code, message))
             }
@@ -556,10 +622,96 @@ impl ExecutionPlane {
         }
     }
 
-    fn list_map_runs(&self, input: &Value) -> Result<Value, ServiceError> {
-        self.record(str_of(input, "executionArn"))?;
-        Ok(json!({ "mapRuns": [] }))
+    /// Map Runs are not kept: there is none to describe.
+    pub(crate) async fn describe_map_run(
+        &self,
+        input: DescribeMapRunInput,
+    ) -> Result<DescribeMapRunOutput, ServiceError> {
+        Err(ServiceError::resource_not_found(&input.map_run_arn))
     }
+
+    pub(crate) async fn update_map_run(
+        &self,
+        input: UpdateMapRunInput,
+    ) -> Result<UpdateMapRunOutput, ServiceError> {
+        Err(ServiceError::resource_not_found(&input.map_run_arn))
+    }
+
+    pub(crate) async fn list_map_runs(
+        &self,
+        input: ListMapRunsInput,
+    ) -> Result<ListMapRunsOutput, ServiceError> {
+        self.record(&input.execution_arn)?;
+        Ok(ListMapRunsOutput::new(Vec::new()))
+    }
+}
+
+/// One stored history event (the engine's JSON text) as GetExecutionHistory returns it,
+/// without its execution data unless `include_data`.
+fn history_event(text: &str, include_data: bool) -> Result<HistoryEvent, ServiceError> {
+    let unreadable =
+        |e: serde_json::Error| ServiceError::internal(format!("unreadable history event: {e}"));
+    if include_data {
+        return serde_json::from_str(text).map_err(unreadable);
+    }
+    let mut event: Value = serde_json::from_str(text).map_err(unreadable)?;
+    strip_data(&mut event);
+    serde_json::from_value(event).map_err(unreadable)
+}
+
+/// TestState's request as the engine takes it.
+fn test_state_request(input: TestStateInput) -> Result<TestStateRequest, ServiceError> {
+    use engine_test_state::{
+        FieldValidationMode, InspectionLevel as Level, MockErrorOutput, TestStateConfiguration,
+        TestStateMock,
+    };
+    let out_of_range = |member: &str, n: i64| {
+        ServiceError::validation(format!(
+            "Invalid TestState request: {member} {n} is out of range"
+        ))
+    };
+    let state_configuration = match input.state_configuration {
+        Some(c) => Some(TestStateConfiguration {
+            retrier_retry_count: c
+                .retrier_retry_count
+                .map(|n| u32::try_from(n).map_err(|_| out_of_range("retrierRetryCount", n)))
+                .transpose()?,
+            error_caused_by_state: c.error_caused_by_state,
+            map_iteration_failure_count: c
+                .map_iteration_failure_count
+                .map(|n| u64::try_from(n).map_err(|_| out_of_range("mapIterationFailureCount", n)))
+                .transpose()?,
+            map_item_reader_data: c.map_item_reader_data,
+        }),
+        None => None,
+    };
+    Ok(TestStateRequest {
+        definition: input.definition,
+        role_arn: input.role_arn,
+        input: input.input,
+        inspection_level: match input.inspection_level {
+            None | Some(InspectionLevel::Info) => Level::Info,
+            Some(InspectionLevel::Debug) => Level::Debug,
+            Some(InspectionLevel::Trace) => Level::Trace,
+        },
+        reveal_secrets: input.reveal_secrets.unwrap_or(false),
+        variables: input.variables,
+        state_name: input.state_name,
+        mock: input.mock.map(|m| TestStateMock {
+            result: m.result,
+            error_output: m.error_output.map(|e| MockErrorOutput {
+                error: e.error,
+                cause: e.cause,
+            }),
+            field_validation_mode: match m.field_validation_mode {
+                None | Some(MockResponseValidationMode::Strict) => FieldValidationMode::Strict,
+                Some(MockResponseValidationMode::Present) => FieldValidationMode::Present,
+                Some(MockResponseValidationMode::None) => FieldValidationMode::None,
+            },
+        }),
+        context: input.context,
+        state_configuration,
+    })
 }
 
 /// Drops execution data (inputs, outputs) from a history event, as `includeExecutionData:
@@ -660,29 +812,31 @@ fn express_info(target: &StartTarget, arn: &str, name: &str, start_ms: i64) -> E
 }
 
 /// StartSyncExecution's answer for an Express execution that ran to its end.
-fn sync_response(r: &ExecutionRecord) -> Value {
+fn sync_response(r: &ExecutionRecord) -> Result<StartSyncExecutionOutput, ServiceError> {
     let stop_ms = r.stop_ms.unwrap_or(r.start_ms);
-    let mut m = Map::new();
-    m.insert("executionArn".into(), r.arn.clone().into());
-    m.insert("stateMachineArn".into(), r.state_machine_arn.clone().into());
-    m.insert("name".into(), r.name.clone().into());
-    m.insert("startDate".into(), timestamp(r.start_ms));
-    m.insert("stopDate".into(), timestamp(stop_ms));
-    m.insert("status".into(), r.status.clone().into());
-    put(&mut m, "error", r.error.clone());
-    put(&mut m, "cause", r.cause.clone());
-    m.insert("input".into(), r.input.clone().into());
-    m.insert("inputDetails".into(), json!({"included": true}));
-    if r.status == Status::Succeeded.as_str() {
-        put(&mut m, "output", r.output.clone());
-    }
-    m.insert("outputDetails".into(), json!({"included": true}));
+    let status = SyncExecutionStatus::parse(&r.status).ok_or_else(|| {
+        ServiceError::internal(format!("{} ended {}, not a sync status", r.arn, r.status))
+    })?;
     let billed = ((stop_ms - r.start_ms).max(1) + 99) / 100 * 100;
-    m.insert(
-        "billingDetails".into(),
-        json!({"billedMemoryUsedInMB": 64, "billedDurationInMilliseconds": billed}),
-    );
-    Value::Object(m)
+    Ok(StartSyncExecutionOutput {
+        state_machine_arn: Some(r.state_machine_arn.clone()),
+        name: Some(r.name.clone()),
+        error: r.error.clone(),
+        cause: r.cause.clone(),
+        input: Some(r.input.clone()),
+        input_details: included(),
+        output: r
+            .output
+            .clone()
+            .filter(|_| status == SyncExecutionStatus::Succeeded),
+        output_details: included(),
+        billing_details: Some(
+            BillingDetails::default()
+                .billed_memory_used_in_mb(64)
+                .billed_duration_in_milliseconds(billed),
+        ),
+        ..StartSyncExecutionOutput::new(&*r.arn, seconds(r.start_ms), seconds(stop_ms), status)
+    })
 }
 
 #[cfg(test)]
@@ -710,6 +864,9 @@ mod tests {
             assert_eq!(e.code, "InvalidExecutionInput");
             assert_eq!(e.message, message, "{input:?}");
         }
-        assert_eq!(parse_input(" {\"a\": 1} ").unwrap(), json!({"a": 1}));
+        assert_eq!(
+            parse_input(" {\"a\": 1} ").unwrap(),
+            serde_json::json!({"a": 1})
+        );
     }
 }

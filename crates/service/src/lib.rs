@@ -7,7 +7,9 @@
 //! Owns: the control plane — state machines, versions, aliases, activities, tags — on a
 //! [`stepwise_store::Store`] ([`control`]); the execution plane on the
 //! [`stepwise_runtime::Runtime`] ([`executions`]); ARNs and names ([`arn`]); pagination
-//! tokens ([`paging`]).
+//! tokens ([`paging`]). Both planes are typed: each action's handler takes the model's input
+//! type and returns its output type. JSON is only at the edge: [`Service::call`] (the wire's
+//! entry) reads a request into its input type and writes the output back.
 //!
 //! # Embedding
 //!
@@ -71,22 +73,52 @@ pub use executions::ExecutionPlane;
 
 include!(concat!(env!("OUT_DIR"), "/model_actions.rs"));
 
+/// An action's request, read from its JSON. The wire has checked it against the model, so
+/// this fails only for a caller that did not: a missing member in the wire's words, anything
+/// else as the `SerializationException` a JSON body of the wrong shape gets.
+fn decode<T: serde::de::DeserializeOwned>(input: Value) -> Result<T, ServiceError> {
+    serde_json::from_value(input).map_err(|e| {
+        let text = e.to_string();
+        match text
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split_once('`'))
+        {
+            Some((member, _)) => ServiceError::validation(error::validation_message(&[format!(
+                "Value null at '{member}' failed to satisfy constraint: Member must not be null"
+            )])),
+            None => ServiceError::serialization(text),
+        }
+    })
+}
+
+/// An action's answer as JSON.
+fn encode<T: serde::Serialize>(output: T) -> Result<Value, ServiceError> {
+    serde_json::to_value(output).map_err(|e| ServiceError::internal(format!("response: {e}")))
+}
+
 /// The Step Functions service model (AWS's, documentation stripped by `model/strip.py`) that
 /// [`types`] and [`Action`] are generated from; the wire checks requests against it.
 pub const MODEL_JSON: &str = include_str!("../model/stepfunctions.json");
 
-/// A boxed future, as [`Executions::call`] returns it.
+/// A boxed future, as the [`ExecutionActions`] return them.
 pub type BoxFuture<'a, T> = Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 
-/// The execution plane's actions (StartExecution, GetActivityTask, SendTask*, …), as the
-/// runtime answers them; tests of the control plane use [`NoExecutions`].
-pub trait Executions: Send + Sync + std::fmt::Debug + 'static {
-    /// Answers an execution-plane action; `input` is the action's request as JSON.
-    fn call(&self, action: Action, input: Value) -> BoxFuture<'_, Result<Value, ServiceError>>;
-
+/// The execution plane (StartExecution, GetActivityTask, SendTask*, …): its typed actions
+/// ([`ExecutionActions`]) as the runtime answers them, and its metrics. Tests of the control
+/// plane use [`NoExecutions`].
+pub trait Executions: ExecutionActions {
     /// Appends the runtime's own series (executions by status, transitions, …) in the
     /// Prometheus text format.
     fn render_metrics(&self, out: &mut String);
+}
+
+/// The refusal of an execution action by a service without an execution plane.
+fn no_execution_plane<T>(action: Action) -> BoxFuture<'static, Result<T, ServiceError>> {
+    let err = ServiceError::internal(format!(
+        "{} needs an execution plane, and this service has none",
+        action.name()
+    ));
+    Box::pin(async move { Err(err) })
 }
 
 /// An execution plane that has nothing: every execution action is refused. For tests of the
@@ -94,15 +126,9 @@ pub trait Executions: Send + Sync + std::fmt::Debug + 'static {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoExecutions;
 
-impl Executions for NoExecutions {
-    fn call(&self, action: Action, _input: Value) -> BoxFuture<'_, Result<Value, ServiceError>> {
-        let err = ServiceError::internal(format!(
-            "{} needs an execution plane, and this service has none",
-            action.name()
-        ));
-        Box::pin(async move { Err(err) })
-    }
+impl ExecutionActions for NoExecutions {}
 
+impl Executions for NoExecutions {
     fn render_metrics(&self, _out: &mut String) {}
 }
 
@@ -164,30 +190,17 @@ impl Service {
         self.runtime.as_ref()
     }
 
-    /// Answers `action` with its request as JSON (already checked against the model by the
-    /// wire, or built from [`types`]).
-    pub async fn call(&self, action: Action, input: Value) -> Result<Value, ServiceError> {
-        if control::handles(action) {
-            let control = Arc::clone(&self.control);
-            tokio::task::spawn_blocking(move || control.call(action.name(), &input))
-                .await
-                .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
-        } else {
-            self.executions.call(action, input).await
-        }
-    }
-
-    /// A typed action: the request serialised as the wire carries it, the answer read back.
-    async fn typed<I: serde::Serialize, O: serde::de::DeserializeOwned>(
+    /// A control-plane action, on a blocking thread (the control plane reads and writes the
+    /// store).
+    async fn on_control<O: Send + 'static>(
         &self,
         action: Action,
-        input: &I,
+        handler: impl FnOnce(&Control) -> Result<O, ServiceError> + Send + 'static,
     ) -> Result<O, ServiceError> {
-        let input = serde_json::to_value(input)
-            .map_err(|e| ServiceError::internal(format!("{} request: {e}", action.name())))?;
-        let output = self.call(action, input).await?;
-        serde_json::from_value(output)
-            .map_err(|e| ServiceError::internal(format!("{} response: {e}", action.name())))
+        let control = Arc::clone(&self.control);
+        tokio::task::spawn_blocking(move || handler(&control))
+            .await
+            .map_err(|e| ServiceError::internal(format!("{} failed: {e}", action.name())))?
     }
 
     /// DescribeExecution until the execution is no longer RUNNING.
@@ -223,5 +236,26 @@ impl Service {
         if let Some(runtime) = &self.runtime {
             runtime.shutdown();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn requests_that_do_not_read_are_refused_in_the_wires_words() {
+        let missing = decode::<types::DescribeActivityInput>(json!({})).unwrap_err();
+        assert_eq!(missing.code, "ValidationException");
+        assert_eq!(
+            missing.message,
+            "1 validation error detected: Value null at 'activityArn' failed to satisfy constraint: Member must not be null"
+        );
+        let wrong = decode::<types::DescribeActivityInput>(json!({"activityArn": 1})).unwrap_err();
+        assert_eq!(wrong.code, "SerializationException");
+        let read: types::DescribeActivityInput =
+            decode(json!({"activityArn": "a", "unknown": true})).unwrap();
+        assert_eq!(read.activity_arn, "a");
     }
 }

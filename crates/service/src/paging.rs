@@ -28,11 +28,6 @@ pub fn page_size(max_results: Option<i64>) -> usize {
     }
 }
 
-/// `maxResults` of a request body, read leniently (the model has checked its type).
-pub fn page_size_of(input: &Value) -> usize {
-    page_size(input.get("maxResults").and_then(Value::as_i64))
-}
-
 /// Makes a `nextToken` for list `list` (e.g. `ListStateMachines`), continuing request `scope`
 /// after `after`.
 pub fn encode_token<T: Serialize>(list: &str, scope: &str, after: &T) -> String {
@@ -59,14 +54,13 @@ pub fn decode_token<T: DeserializeOwned>(
 
 /// Reads the request's `nextToken`, if any.
 pub fn token_of<T: DeserializeOwned>(
-    input: &Value,
+    token: Option<&str>,
     list: &str,
     scope: &str,
 ) -> Result<Option<T>, ServiceError> {
-    match input.get("nextToken").and_then(Value::as_str) {
-        Some(token) => decode_token(list, scope, token).map(Some),
-        None => Ok(None),
-    }
+    token
+        .map(|token| decode_token(list, scope, token))
+        .transpose()
 }
 
 /// One page of a list: the items and where the next page starts.
@@ -113,7 +107,6 @@ mod tests {
         assert_eq!(page_size(Some(7)), 7);
         assert_eq!(page_size(Some(1000)), 1000);
         assert_eq!(page_size(Some(5000)), 1000);
-        assert_eq!(page_size_of(&json!({"maxResults": 3})), 3);
     }
 
     #[test]

@@ -1,15 +1,13 @@
-//! Times as AWS JSON 1.0 writes them. The clock itself is the runtime's
-//! ([`stepwise_runtime::clock::Clock`]), given to the service.
+//! Times as the API's types hold them. The clock itself is the runtime's
+//! ([`stepwise_runtime::clock::Clock`]), given to the service; how a time is written on the
+//! wire (whole seconds without a fraction) is [`crate::types`]'.
 
-use serde_json::{Number, Value};
+use crate::types::Timestamp;
 
-/// A timestamp as AWS JSON 1.0 sends it: epoch seconds as a JSON number with millisecond
-/// precision (botocore reads it into a datetime).
-pub fn timestamp(ms: i64) -> Value {
-    if ms % 1000 == 0 {
-        return Value::Number(Number::from(ms / 1000));
-    }
-    Number::from_f64(ms as f64 / 1000.0).map_or(Value::Null, Value::Number)
+/// A time in milliseconds since the epoch as the API's types hold it: seconds, with the
+/// milliseconds as the fraction.
+pub fn seconds(ms: i64) -> Timestamp {
+    ms as f64 / 1000.0
 }
 
 #[cfg(test)]
@@ -17,9 +15,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn timestamps_are_epoch_seconds_with_milliseconds() {
-        assert_eq!(timestamp(1_700_000_000_123).to_string(), "1700000000.123");
-        assert_eq!(timestamp(1_700_000_000_000).to_string(), "1700000000");
-        assert_eq!(timestamp(1_700_000_000_050).to_string(), "1700000000.05");
+    fn milliseconds_are_the_fraction() {
+        assert_eq!(seconds(1_700_000_000_123), 1_700_000_000.123);
+        assert_eq!(seconds(1_700_000_000_000), 1_700_000_000.0);
     }
 }

@@ -1,14 +1,20 @@
 //! CreateStateMachineAlias, DescribeStateMachineAlias, UpdateStateMachineAlias,
 //! DeleteStateMachineAlias and ListStateMachineAliases.
 
-use serde_json::{Map, Value, json};
 use stepwise_store::ResourceKind;
 
-use super::records::{self, AliasRecord, Route, sort_key, ts};
-use super::{Control, MAX_ALIASES, opt_str, req_str};
+use super::records::{self, AliasRecord, Route, sort_key};
+use super::{Control, MAX_ALIASES};
 use crate::arn::{self, Accept, Arns, Resource, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
+use crate::time::seconds;
+use crate::types::{
+    CreateStateMachineAliasInput, CreateStateMachineAliasOutput, DeleteStateMachineAliasInput,
+    DeleteStateMachineAliasOutput, DescribeStateMachineAliasInput, DescribeStateMachineAliasOutput,
+    ListStateMachineAliasesInput, ListStateMachineAliasesOutput, StateMachineAliasListItem,
+    UpdateStateMachineAliasInput, UpdateStateMachineAliasOutput,
+};
 
 const INVALID_ROUTING: &str = "INVALID_ROUTING_CONFIGURATION";
 
@@ -21,20 +27,15 @@ fn list_text<T: ToString>(items: impl Iterator<Item = T>) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn alias_output(arn: &str, alias: &AliasRecord) -> Value {
-    let mut out = Map::new();
-    out.insert("stateMachineAliasArn".into(), json!(arn));
-    out.insert("name".into(), json!(alias.name));
-    if let Some(d) = &alias.description {
-        out.insert("description".into(), json!(d));
+fn alias_output(arn: String, alias: AliasRecord) -> DescribeStateMachineAliasOutput {
+    DescribeStateMachineAliasOutput {
+        state_machine_alias_arn: Some(arn),
+        name: Some(alias.name),
+        description: alias.description,
+        routing_configuration: Some(alias.routing),
+        creation_date: Some(seconds(alias.creation_ms)),
+        update_date: Some(seconds(alias.update_ms)),
     }
-    out.insert(
-        "routingConfiguration".into(),
-        records::routes_json(&alias.routing),
-    );
-    out.insert("creationDate".into(), ts(alias.creation_ms));
-    out.insert("updateDate".into(), ts(alias.update_ms));
-    Value::Object(out)
 }
 
 /// An alias ARN an action was given, or `InvalidArn`.
@@ -79,7 +80,7 @@ impl Control {
                 list_text(arns())
             )));
         }
-        let total: u64 = routes.iter().map(|r| r.weight).sum();
+        let total: i64 = routes.iter().map(|r| r.weight).sum();
         if total != 100 {
             return Err(routing_error(format!(
                 "Sum of routing configuration weights must equal 100. Received: {}",
@@ -99,20 +100,25 @@ impl Control {
             .ok_or_else(|| routing_error("Routing configuration must not be empty".into()))
     }
 
-    pub(super) fn create_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
-        let name = req_str(input, "name")?;
-        let description = opt_str(input, "description");
-        let routes = records::routes_of(input).unwrap_or_default();
+    pub fn create_state_machine_alias(
+        &self,
+        input: CreateStateMachineAliasInput,
+    ) -> Result<CreateStateMachineAliasOutput, ServiceError> {
+        let CreateStateMachineAliasInput {
+            description,
+            name,
+            routing_configuration: routes,
+        } = input;
         let _guard = self.lock();
         let sm_name = self.check_routing(&routes)?;
         let sm_arn = self.arns.state_machine(&sm_name);
-        let alias_arn = self.arns.alias(&sm_name, name);
+        let alias_arn = self.arns.alias(&sm_name, &name);
         if let Some(existing) = self.alias(&alias_arn)? {
-            if existing.description.as_deref() == description && existing.routing == routes {
-                return Ok(json!({
-                    "stateMachineAliasArn": alias_arn,
-                    "creationDate": ts(existing.creation_ms),
-                }));
+            if existing.description == description && existing.routing == routes {
+                return Ok(CreateStateMachineAliasOutput::new(
+                    alias_arn,
+                    seconds(existing.creation_ms),
+                ));
             }
             return Err(ServiceError::conflict(
                 "Failed to create alias because an alias with the same name and a different routing configuration already exists.",
@@ -124,10 +130,11 @@ impl Control {
             )));
         }
         let created = self.now();
+        let sort_key = sort_key::alias(self.now() * 1000, &name);
         let record = AliasRecord {
-            name: name.to_string(),
+            name,
             state_machine_arn: sm_arn.clone(),
-            description: description.map(str::to_string),
+            description,
             routing: routes,
             creation_ms: created,
             update_ms: created,
@@ -136,29 +143,38 @@ impl Control {
             &alias_arn,
             ResourceKind::Alias,
             Some(&sm_arn),
-            sort_key::alias(self.now() * 1000, name),
+            sort_key,
             records::body(&record)?,
         ))?;
-        Ok(json!({ "stateMachineAliasArn": alias_arn, "creationDate": ts(created) }))
+        Ok(CreateStateMachineAliasOutput::new(
+            alias_arn,
+            seconds(created),
+        ))
     }
 
-    pub(super) fn describe_state_machine_alias(
+    pub fn describe_state_machine_alias(
         &self,
-        input: &Value,
-    ) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineAliasArn")?;
-        alias_ref(arn)?;
+        input: DescribeStateMachineAliasInput,
+    ) -> Result<DescribeStateMachineAliasOutput, ServiceError> {
+        let arn = input.state_machine_alias_arn;
+        alias_ref(&arn)?;
         let alias = self
-            .alias(arn)?
-            .ok_or_else(|| ServiceError::resource_not_found_reference(arn))?;
-        Ok(alias_output(arn, &alias))
+            .alias(&arn)?
+            .ok_or_else(|| ServiceError::resource_not_found_reference(&arn))?;
+        Ok(alias_output(arn, alias))
     }
 
-    pub(super) fn update_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineAliasArn")?;
+    pub fn update_state_machine_alias(
+        &self,
+        input: UpdateStateMachineAliasInput,
+    ) -> Result<UpdateStateMachineAliasOutput, ServiceError> {
+        let UpdateStateMachineAliasInput {
+            state_machine_alias_arn: arn,
+            description,
+            routing_configuration: routes,
+        } = input;
+        let arn = &*arn;
         let sm_name = alias_ref(arn)?;
-        let description = input.get("description").and_then(Value::as_str);
-        let routes = records::routes_of(input);
         if description.is_none() && routes.is_none() {
             return Err(ServiceError::validation_reason(
                 "Either the description or the routing configuration must be specified",
@@ -183,7 +199,7 @@ impl Control {
             alias.routing = routes;
         }
         if let Some(d) = description {
-            alias.description = Some(d.to_string());
+            alias.description = Some(d);
         }
         alias.update_ms = self.now();
         let sm_arn = self.arns.state_machine(&sm_name);
@@ -194,22 +210,28 @@ impl Control {
             stored.sort_key,
             records::body(&alias)?,
         ))?;
-        Ok(json!({ "updateDate": ts(alias.update_ms) }))
+        Ok(UpdateStateMachineAliasOutput::new(seconds(alias.update_ms)))
     }
 
-    pub(super) fn delete_state_machine_alias(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineAliasArn")?;
+    pub fn delete_state_machine_alias(
+        &self,
+        input: DeleteStateMachineAliasInput,
+    ) -> Result<DeleteStateMachineAliasOutput, ServiceError> {
+        let arn = &*input.state_machine_alias_arn;
         alias_ref(arn)?;
         let _guard = self.lock();
         if self.alias(arn)?.is_some() {
             self.store.delete_resource(arn)?;
         }
-        Ok(json!({}))
+        Ok(DeleteStateMachineAliasOutput::new())
     }
 
-    pub(super) fn list_state_machine_aliases(&self, input: &Value) -> Result<Value, ServiceError> {
+    pub fn list_state_machine_aliases(
+        &self,
+        input: ListStateMachineAliasesInput,
+    ) -> Result<ListStateMachineAliasesOutput, ServiceError> {
         const LIST: &str = "ListStateMachineAliases";
-        let arn = req_str(input, "stateMachineArn")?;
+        let arn = &*input.state_machine_arn;
         let version = match arn::expect_state_machine(arn, Accept::WITH_VERSION) {
             Ok(StateMachineRef::Version { .. }) => Some(arn.to_string()),
             Ok(_) => None,
@@ -229,8 +251,8 @@ impl Control {
                 return Err(ServiceError::resource_not_found(v));
             }
         }
-        let limit = paging::page_size_of(input);
-        let after: Option<String> = paging::token_of(input, LIST, arn)?;
+        let limit = paging::page_size(input.max_results);
+        let after: Option<String> = paging::token_of(input.next_token.as_deref(), LIST, arn)?;
         let resources = self.store.list_resources(
             ResourceKind::Alias,
             Some(&sm_arn),
@@ -251,17 +273,14 @@ impl Control {
             }
         }
         let page = paging::cut_page(matching, limit, LIST, arn, |(_, key, _)| key.clone());
-        let items: Vec<Value> = page
+        let items = page
             .items
-            .iter()
-            .map(|(arn, _, alias)| {
-                json!({ "stateMachineAliasArn": arn, "creationDate": ts(alias.creation_ms) })
-            })
+            .into_iter()
+            .map(|(arn, _, alias)| StateMachineAliasListItem::new(arn, seconds(alias.creation_ms)))
             .collect();
-        let mut out = json!({ "stateMachineAliases": items });
-        if let Some(t) = page.next_token {
-            out["nextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListStateMachineAliasesOutput {
+            state_machine_aliases: items,
+            next_token: page.next_token,
+        })
     }
 }

@@ -1,10 +1,11 @@
 //! The control plane: state machines, versions, aliases, activities and tags, kept as
 //! [`stepwise_store::Resource`]s, answered as AWS's API reference describes.
 //!
-//! Inputs reaching [`Control::call`] have been checked against the service model by the router;
-//! the checks here are the ones the model cannot express (names, ARN kinds, definitions,
-//! idempotency, references between resources). Executions are not here: the runtime owns them
-//! and asks [`Control::resolve_for_start`] what to run.
+//! One method per control-plane action, the model's input type in and its output type out
+//! (`Service` runs them on a blocking thread). Inputs arriving through the wire have been
+//! checked against the service model; the checks here are the ones the model cannot express
+//! (names, ARN kinds, definitions, idempotency, references between resources). Executions are
+//! not here: the runtime owns them and asks [`Control::resolve_for_start`] what to run.
 
 mod activities;
 mod aliases;
@@ -15,44 +16,14 @@ mod versions;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
 use stepwise_store::{ResourceKind, Store};
 
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
+use crate::paging;
+use crate::types::StateMachineType;
 use records::{AliasRecord, StateMachineRecord, VersionRecord};
 use stepwise_runtime::clock::Clock;
-
-/// Whether [`Control`] answers `action` (the others go to the execution plane).
-pub fn handles(action: crate::Action) -> bool {
-    ACTIONS.contains(&action.name())
-}
-
-/// The actions [`Control`] answers; every other operation goes to the execution plane.
-pub const ACTIONS: &[&str] = &[
-    "CreateStateMachine",
-    "DescribeStateMachine",
-    "UpdateStateMachine",
-    "DeleteStateMachine",
-    "ListStateMachines",
-    "PublishStateMachineVersion",
-    "ListStateMachineVersions",
-    "DeleteStateMachineVersion",
-    "CreateStateMachineAlias",
-    "DescribeStateMachineAlias",
-    "UpdateStateMachineAlias",
-    "DeleteStateMachineAlias",
-    "ListStateMachineAliases",
-    "CreateActivity",
-    "DescribeActivity",
-    "DeleteActivity",
-    "ListActivities",
-    "TagResource",
-    "UntagResource",
-    "ListTagsForResource",
-    "ValidateStateMachineDefinition",
-    "DescribeStateMachineForExecution",
-];
 
 /// AWS's limit on tags per resource.
 pub const MAX_TAGS: usize = 50;
@@ -121,37 +92,6 @@ impl Control {
         &self.store
     }
 
-    /// Answers a control-plane action. `input` has been checked against the model.
-    pub fn call(&self, action: &str, input: &Value) -> Result<Value, ServiceError> {
-        match action {
-            "CreateStateMachine" => self.create_state_machine(input),
-            "DescribeStateMachine" => self.describe_state_machine(input),
-            "UpdateStateMachine" => self.update_state_machine(input),
-            "DeleteStateMachine" => self.delete_state_machine(input),
-            "ListStateMachines" => self.list_state_machines(input),
-            "ValidateStateMachineDefinition" => Ok(state_machines::validate_definition(input)),
-            "DescribeStateMachineForExecution" => self.describe_state_machine_for_execution(input),
-            "PublishStateMachineVersion" => self.publish_state_machine_version(input),
-            "ListStateMachineVersions" => self.list_state_machine_versions(input),
-            "DeleteStateMachineVersion" => self.delete_state_machine_version(input),
-            "CreateStateMachineAlias" => self.create_state_machine_alias(input),
-            "DescribeStateMachineAlias" => self.describe_state_machine_alias(input),
-            "UpdateStateMachineAlias" => self.update_state_machine_alias(input),
-            "DeleteStateMachineAlias" => self.delete_state_machine_alias(input),
-            "ListStateMachineAliases" => self.list_state_machine_aliases(input),
-            "CreateActivity" => self.create_activity(input),
-            "DescribeActivity" => self.describe_activity(input),
-            "DeleteActivity" => self.delete_activity(input),
-            "ListActivities" => self.list_activities(input),
-            "TagResource" => self.tag_resource(input),
-            "UntagResource" => self.untag_resource(input),
-            "ListTagsForResource" => self.list_tags_for_resource(input),
-            other => Err(ServiceError::internal(format!(
-                "{other} is not a control-plane action"
-            ))),
-        }
-    }
-
     /// Resolves StartExecution's `stateMachineArn` (unqualified, version or alias ARN) to what
     /// runs. An alias picks one of its versions by weight, using `pick` in `[0, 1)`.
     pub fn resolve_for_start(&self, arn: &str, pick: f64) -> Result<StartTarget, ServiceError> {
@@ -170,7 +110,7 @@ impl Control {
                     name,
                     None,
                     None,
-                    (&sm.definition_hash, &sm.role_arn, &sm.machine_type),
+                    (&sm.definition_hash, &sm.role_arn, sm.machine_type),
                 );
             }
             StateMachineRef::Version { .. } => (arn.to_string(), None),
@@ -194,7 +134,7 @@ impl Control {
             (
                 &version.definition_hash,
                 &version.role_arn,
-                &version.machine_type,
+                version.machine_type,
             ),
         )
     }
@@ -206,7 +146,7 @@ impl Control {
         name: &str,
         version_arn: Option<String>,
         alias_arn: Option<String>,
-        run: (&str, &str, &str),
+        run: (&str, &str, StateMachineType),
     ) -> Result<StartTarget, ServiceError> {
         let (hash, role_arn, machine_type) = run;
         let definition = self.definition(hash)?;
@@ -215,7 +155,7 @@ impl Control {
             state_machine_name: name.to_string(),
             version_arn,
             alias_arn,
-            express: machine_type == "EXPRESS",
+            express: machine_type == StateMachineType::Express,
             definition,
             definition_hash: hash.to_string(),
             role_arn: role_arn.to_string(),
@@ -227,7 +167,7 @@ impl Control {
     /// its versions and aliases share it.
     pub fn is_express(&self, arn: &str) -> Result<Option<bool>, ServiceError> {
         let machine = self.state_machine(&Arns::unqualified(arn))?;
-        Ok(machine.map(|sm| sm.machine_type == "EXPRESS"))
+        Ok(machine.map(|sm| sm.machine_type == StateMachineType::Express))
     }
 
     // ----- store access ------------------------------------------------------------------------
@@ -266,6 +206,33 @@ impl Control {
         }
     }
 
+    /// One page of a List action (`list`, e.g. `ListActivities`) over the resources of one
+    /// kind, under `parent` if given (also the scope of its tokens): `max_results` and
+    /// `next_token` as the request gave them; each resource read into its record `R` and made
+    /// an item by `item(arn, record)`. The items and the next page's token.
+    fn list_page<R: for<'de> serde::Deserialize<'de>, T>(
+        &self,
+        list: &str,
+        kind: ResourceKind,
+        parent: Option<&str>,
+        (max_results, next_token): (Option<i64>, Option<&str>),
+        item: impl Fn(String, R) -> T,
+    ) -> Result<(Vec<T>, Option<String>), ServiceError> {
+        let scope = parent.unwrap_or_default();
+        let limit = paging::page_size(max_results);
+        let after: Option<String> = paging::token_of(next_token, list, scope)?;
+        let fetched = self
+            .store
+            .list_resources(kind, parent, after.as_deref(), limit + 1)?;
+        let page = paging::cut_page(fetched, limit, list, scope, |r| r.sort_key.clone());
+        let items = page
+            .items
+            .into_iter()
+            .map(|r| Ok(item(r.arn.clone(), records::read(&r)?)))
+            .collect::<Result<_, ServiceError>>()?;
+        Ok((items, page.next_token))
+    }
+
     fn definition(&self, hash: &str) -> Result<String, ServiceError> {
         self.store
             .get_definition(hash)?
@@ -294,27 +261,6 @@ fn pick_route(routes: &[records::Route], pick: f64) -> Option<String> {
         .map(|r| r.state_machine_version_arn.clone())
 }
 
-// ----- reading inputs ---------------------------------------------------------------------------
-
-/// A string member (the model has checked its type).
-fn opt_str<'a>(input: &'a Value, member: &str) -> Option<&'a str> {
-    input.get(member).and_then(Value::as_str)
-}
-
-/// A required string member. The model check makes it present; answering instead of panicking
-/// keeps direct callers honest.
-fn req_str<'a>(input: &'a Value, member: &str) -> Result<&'a str, ServiceError> {
-    opt_str(input, member).ok_or_else(|| {
-        ServiceError::validation(crate::error::validation_message(&[format!(
-            "Value null at '{member}' failed to satisfy constraint: Member must not be null"
-        )]))
-    })
-}
-
-fn opt_bool(input: &Value, member: &str) -> bool {
-    input.get(member).and_then(Value::as_bool).unwrap_or(false)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -322,32 +268,14 @@ mod tests {
 
     #[test]
     fn routes_are_picked_by_weight() {
-        let routes = vec![
-            Route {
-                state_machine_version_arn: "v1".into(),
-                weight: 30,
-            },
-            Route {
-                state_machine_version_arn: "v2".into(),
-                weight: 70,
-            },
-        ];
+        let routes = vec![Route::new("v1", 30), Route::new("v2", 70)];
         assert_eq!(pick_route(&routes, 0.0).as_deref(), Some("v1"));
         assert_eq!(pick_route(&routes, 0.29).as_deref(), Some("v1"));
         assert_eq!(pick_route(&routes, 0.3).as_deref(), Some("v2"));
         assert_eq!(pick_route(&routes, 0.999).as_deref(), Some("v2"));
         assert_eq!(pick_route(&routes, 1.0).as_deref(), Some("v2"));
         assert_eq!(pick_route(&routes, f64::NAN).as_deref(), Some("v1"));
-        let zero_first = vec![
-            Route {
-                state_machine_version_arn: "v1".into(),
-                weight: 0,
-            },
-            Route {
-                state_machine_version_arn: "v2".into(),
-                weight: 100,
-            },
-        ];
+        let zero_first = vec![Route::new("v1", 0), Route::new("v2", 100)];
         assert_eq!(pick_route(&zero_first, 0.0).as_deref(), Some("v2"));
     }
 }

@@ -5,11 +5,14 @@
 //! must default (`#[serde(default)]`) so older rows still read.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 use stepwise_store::{Resource, ResourceKind};
 
 use crate::error::ServiceError;
-use crate::time;
+use crate::types::{
+    EncryptionConfiguration, EncryptionType, LogLevel, LoggingConfiguration,
+    RoutingConfigurationListItem, StateMachineType, TracingConfiguration,
+};
 
 /// A tag as the API writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -19,21 +22,25 @@ pub struct Tag {
     pub value: String,
 }
 
-/// Reads a request's `tags` list (missing members count as empty strings; the model checked
-/// the types).
-pub fn tags_of(input: &Value) -> Vec<Tag> {
-    input
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter()
-                .map(|t| Tag {
-                    key: t["key"].as_str().unwrap_or_default().to_string(),
-                    value: t["value"].as_str().unwrap_or_default().to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default()
+impl From<crate::types::Tag> for Tag {
+    /// Missing members count as empty strings.
+    fn from(t: crate::types::Tag) -> Self {
+        Tag {
+            key: t.key.unwrap_or_default(),
+            value: t.value.unwrap_or_default(),
+        }
+    }
+}
+
+impl From<&Tag> for crate::types::Tag {
+    fn from(t: &Tag) -> Self {
+        crate::types::Tag::new().key(&*t.key).value(&*t.value)
+    }
+}
+
+/// A request's `tags`.
+pub fn tags_of(tags: Option<Vec<crate::types::Tag>>) -> Vec<Tag> {
+    tags.into_iter().flatten().map(Tag::from).collect()
 }
 
 /// Adds tags, replacing the value of keys already there and keeping first-seen order.
@@ -46,105 +53,50 @@ pub fn merge_tags(existing: &mut Vec<Tag>, new: &[Tag]) {
     }
 }
 
-pub fn tags_json(tags: &[Tag]) -> Value {
-    Value::Array(
-        tags.iter()
-            .map(|t| json!({"key": t.key, "value": t.value}))
-            .collect(),
-    )
-}
-
-/// One entry of an alias's routing configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Route {
-    pub state_machine_version_arn: String,
-    pub weight: u64,
-}
-
-pub fn routes_of(input: &Value) -> Option<Vec<Route>> {
-    input
-        .get("routingConfiguration")
-        .and_then(Value::as_array)
-        .map(|routes| {
-            routes
-                .iter()
-                .map(|r| Route {
-                    state_machine_version_arn: r["stateMachineVersionArn"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .to_string(),
-                    weight: r["weight"].as_u64().unwrap_or_default(),
-                })
-                .collect()
-        })
-}
-
-pub fn routes_json(routes: &[Route]) -> Value {
-    Value::Array(
-        routes
-            .iter()
-            .map(|r| json!({"stateMachineVersionArn": r.state_machine_version_arn, "weight": r.weight}))
-            .collect(),
-    )
-}
+/// One entry of an alias's routing configuration, as the API writes it.
+pub type Route = RoutingConfigurationListItem;
 
 /// A request's `loggingConfiguration` with AWS's defaults filled in (`level` OFF,
 /// `includeExecutionData` false; `destinations` only when given), checked as AWS checks it:
 /// at most one destination, and exactly one unless the level is OFF.
-pub fn logging_configuration(input: Option<&Value>) -> Result<Value, ServiceError> {
-    let given = input.and_then(Value::as_object);
-    let level = given
-        .and_then(|g| g.get("level"))
-        .and_then(Value::as_str)
-        .unwrap_or("OFF");
-    let include = given
-        .and_then(|g| g.get("includeExecutionData"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let destinations = given
-        .and_then(|g| g.get("destinations"))
-        .and_then(Value::as_array);
-    let count = destinations.map_or(0, Vec::len);
-    if count > 1 || (level != "OFF" && count != 1) {
+pub fn logging_configuration(
+    given: Option<LoggingConfiguration>,
+) -> Result<LoggingConfiguration, ServiceError> {
+    let given = given.unwrap_or_default();
+    let level = given.level.unwrap_or(LogLevel::Off);
+    let count = given.destinations.as_ref().map_or(0, Vec::len);
+    if count > 1 || (level != LogLevel::Off && count != 1) {
         return Err(ServiceError::invalid_logging_configuration(
             "Must specify exactly one Log Destination.",
         ));
     }
-    let mut out = Map::new();
-    if let Some(d) = destinations {
-        out.insert("destinations".into(), Value::Array(d.clone()));
-    }
-    out.insert("includeExecutionData".into(), Value::Bool(include));
-    out.insert("level".into(), Value::String(level.to_string()));
-    Ok(Value::Object(out))
+    Ok(LoggingConfiguration {
+        level: Some(level),
+        include_execution_data: Some(given.include_execution_data.unwrap_or(false)),
+        destinations: given.destinations,
+    })
 }
 
 /// A request's `tracingConfiguration` with the default (`enabled` false).
-pub fn tracing_configuration(input: Option<&Value>) -> Value {
-    let enabled = input
-        .and_then(|t| t.get("enabled"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    json!({ "enabled": enabled })
+pub fn tracing_configuration(given: Option<TracingConfiguration>) -> TracingConfiguration {
+    TracingConfiguration::default().enabled(given.and_then(|t| t.enabled).unwrap_or(false))
 }
 
-pub fn default_logging() -> Value {
-    json!({"includeExecutionData": false, "level": "OFF"})
+pub fn default_logging() -> LoggingConfiguration {
+    logging_configuration(None).unwrap_or_default()
 }
 
-pub fn default_tracing() -> Value {
-    json!({"enabled": false})
+pub fn default_tracing() -> TracingConfiguration {
+    tracing_configuration(None)
 }
 
-/// The encryption AWS reports when none was asked for.
-pub fn default_encryption() -> Value {
-    json!({"type": "AWS_OWNED_KEY"})
-}
-
-/// A stored encryption configuration, or the default.
-pub fn encryption_or_default(encryption: Option<&Value>) -> Value {
-    encryption.cloned().unwrap_or_else(default_encryption)
+/// A stored encryption configuration, or the one AWS reports when none was asked for.
+pub fn encryption_or_default(
+    encryption: Option<&EncryptionConfiguration>,
+) -> EncryptionConfiguration {
+    encryption
+        .cloned()
+        .unwrap_or_else(|| EncryptionConfiguration::new(EncryptionType::AwsOwnedKey))
 }
 
 /// A state machine: its current revision and what the control plane needs to know about it.
@@ -152,17 +104,16 @@ pub fn encryption_or_default(encryption: Option<&Value>) -> Value {
 #[serde(rename_all = "camelCase")]
 pub struct StateMachineRecord {
     pub name: String,
-    /// STANDARD or EXPRESS.
     #[serde(rename = "type")]
-    pub machine_type: String,
+    pub machine_type: StateMachineType,
     pub role_arn: String,
     pub definition_hash: String,
     pub creation_ms: i64,
     pub update_ms: i64,
-    pub logging: Value,
-    pub tracing: Value,
+    pub logging: LoggingConfiguration,
+    pub tracing: TracingConfiguration,
     #[serde(default)]
-    pub encryption: Option<Value>,
+    pub encryption: Option<EncryptionConfiguration>,
     /// Set by the first UpdateStateMachine that changed something; AWS shows none before.
     #[serde(default)]
     pub revision_id: Option<String>,
@@ -188,14 +139,14 @@ pub struct VersionRecord {
     pub state_machine_name: String,
     pub version: u64,
     #[serde(rename = "type")]
-    pub machine_type: String,
+    pub machine_type: StateMachineType,
     pub role_arn: String,
     pub definition_hash: String,
     pub creation_ms: i64,
-    pub logging: Value,
-    pub tracing: Value,
+    pub logging: LoggingConfiguration,
+    pub tracing: TracingConfiguration,
     #[serde(default)]
-    pub encryption: Option<Value>,
+    pub encryption: Option<EncryptionConfiguration>,
     #[serde(default)]
     pub revision_id: Option<String>,
     #[serde(default)]
@@ -224,7 +175,7 @@ pub struct ActivityRecord {
     #[serde(default)]
     pub tags: Vec<Tag>,
     #[serde(default)]
-    pub encryption: Option<Value>,
+    pub encryption: Option<EncryptionConfiguration>,
 }
 
 /// Reads a resource body into its record type. A body that does not read is a defect of the
@@ -280,39 +231,41 @@ pub fn resource(
     }
 }
 
-/// A timestamp member.
-pub fn ts(ms: i64) -> Value {
-    time::timestamp(ms)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn logging(value: Value) -> Option<LoggingConfiguration> {
+        Some(serde_json::from_value(value).unwrap())
+    }
 
     #[test]
     fn logging_defaults_and_checks() {
+        let json = |l: LoggingConfiguration| serde_json::to_value(l).unwrap();
         assert_eq!(
-            logging_configuration(None).unwrap(),
+            json(logging_configuration(None).unwrap()),
             json!({"includeExecutionData": false, "level": "OFF"})
         );
         assert_eq!(
-            logging_configuration(Some(&json!({"destinations": []}))).unwrap(),
+            json(logging_configuration(logging(json!({"destinations": []}))).unwrap()),
             json!({"destinations": [], "includeExecutionData": false, "level": "OFF"})
         );
         let dest = json!({"cloudWatchLogsLogGroup": {"logGroupArn": "arn:aws:logs:us-east-1:1:log-group:g:*"}});
         assert_eq!(
-            logging_configuration(Some(
-                &json!({"level": "ALL", "includeExecutionData": true, "destinations": [dest]})
+            logging_configuration(logging(
+                json!({"level": "ALL", "includeExecutionData": true, "destinations": [dest]})
             ))
-            .unwrap()["level"],
-            "ALL"
+            .unwrap()
+            .level,
+            Some(LogLevel::All)
         );
         for bad in [
             json!({"level": "ALL"}),
             json!({"level": "ERROR", "destinations": []}),
             json!({"level": "OFF", "destinations": [dest, dest]}),
         ] {
-            let e = logging_configuration(Some(&bad)).unwrap_err();
+            let e = logging_configuration(logging(bad)).unwrap_err();
             assert_eq!(e.code, "InvalidLoggingConfiguration");
             assert_eq!(
                 e.message,
@@ -346,10 +299,8 @@ mod tests {
                 },
             ],
         );
-        assert_eq!(
-            tags_json(&tags),
-            json!([{"key": "a", "value": "1"}, {"key": "b", "value": "3"}, {"key": "c", "value": ""}])
-        );
+        let pairs: Vec<(&str, &str)> = tags.iter().map(|t| (&*t.key, &*t.value)).collect();
+        assert_eq!(pairs, [("a", "1"), ("b", "3"), ("c", "")]);
     }
 
     #[test]

@@ -1,18 +1,27 @@
 //! CreateStateMachine, DescribeStateMachine, UpdateStateMachine, DeleteStateMachine,
 //! ListStateMachines, ValidateStateMachineDefinition and DescribeStateMachineForExecution.
 
-use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 use stepwise_asl::{MachineType, ParseOptions, Severity, validate_definition as asl_validate};
 use stepwise_store::ResourceKind;
 
 use super::records::{
-    self, StateMachineRecord, VersionRecord, default_logging, default_tracing, sort_key, ts,
+    self, StateMachineRecord, VersionRecord, default_logging, default_tracing, sort_key,
 };
-use super::{Control, MAX_TAGS, opt_bool, opt_str, req_str};
+use super::{Control, MAX_TAGS};
 use crate::arn::{self, Accept, StateMachineRef};
 use crate::error::ServiceError;
-use crate::paging;
+use crate::time::seconds;
+use crate::types::{
+    CreateStateMachineInput, CreateStateMachineOutput, DeleteStateMachineInput,
+    DeleteStateMachineOutput, DescribeStateMachineForExecutionInput,
+    DescribeStateMachineForExecutionOutput, DescribeStateMachineInput, DescribeStateMachineOutput,
+    EncryptionConfiguration, ListStateMachinesInput, ListStateMachinesOutput, LoggingConfiguration,
+    StateMachineListItem, StateMachineStatus, StateMachineType, TracingConfiguration,
+    UpdateStateMachineInput, UpdateStateMachineOutput, ValidateStateMachineDefinitionDiagnostic,
+    ValidateStateMachineDefinitionInput, ValidateStateMachineDefinitionOutput,
+    ValidateStateMachineDefinitionResultCode, ValidateStateMachineDefinitionSeverity,
+};
 
 /// The hex SHA-256 of a definition: the key it is stored under.
 pub fn definition_hash(text: &str) -> String {
@@ -20,23 +29,18 @@ pub fn definition_hash(text: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn machine_type(text: &str) -> MachineType {
-    if text == "EXPRESS" {
-        MachineType::Express
-    } else {
-        MachineType::Standard
+fn parse_options(machine: StateMachineType) -> ParseOptions {
+    ParseOptions {
+        machine_type: match machine {
+            StateMachineType::Express => MachineType::Express,
+            StateMachineType::Standard => MachineType::Standard,
+        },
     }
 }
 
 /// `InvalidDefinition` with the asl crate's AWS wording unless the definition is valid.
-fn check_definition(text: &str, machine: &str) -> Result<(), ServiceError> {
-    let report = asl_validate(
-        text,
-        ParseOptions {
-            machine_type: machine_type(machine),
-        },
-    );
-    match report.invalid_definition_message() {
+fn check_definition(text: &str, machine: StateMachineType) -> Result<(), ServiceError> {
+    match asl_validate(text, parse_options(machine)).invalid_definition_message() {
         Some(message) => Err(ServiceError::invalid_definition(message)),
         None => Ok(()),
     }
@@ -54,12 +58,11 @@ fn check_role_arn(role: &str) -> Result<(), ServiceError> {
     }
 }
 
-fn version_description_needs_publish(input: &Value) -> Result<(), ServiceError> {
-    if input
-        .get("versionDescription")
-        .is_some_and(|v| !v.is_null())
-        && !opt_bool(input, "publish")
-    {
+fn version_description_needs_publish(
+    description: Option<&str>,
+    publish: bool,
+) -> Result<(), ServiceError> {
+    if description.is_some() && !publish {
         return Err(ServiceError::validation(
             "Version description can only be set when publish is true",
         ));
@@ -69,111 +72,112 @@ fn version_description_needs_publish(input: &Value) -> Result<(), ServiceError> 
 
 /// What DescribeStateMachine shows of a state machine or one of its versions.
 struct Described<'a> {
-    arn: &'a str,
+    arn: String,
     name: &'a str,
     definition: String,
     role_arn: &'a str,
-    machine_type: &'a str,
+    machine_type: StateMachineType,
     creation_ms: i64,
-    logging: &'a Value,
-    tracing: &'a Value,
+    logging: &'a LoggingConfiguration,
+    tracing: &'a TracingConfiguration,
     revision_id: Option<&'a str>,
     description: Option<&'a str>,
-    encryption: Option<&'a Value>,
+    encryption: Option<&'a EncryptionConfiguration>,
 }
 
 impl Described<'_> {
-    fn output(self) -> Value {
-        let mut out = Map::new();
-        out.insert("stateMachineArn".into(), json!(self.arn));
-        out.insert("name".into(), json!(self.name));
-        out.insert("status".into(), json!("ACTIVE"));
-        out.insert("definition".into(), Value::String(self.definition));
-        out.insert("roleArn".into(), json!(self.role_arn));
-        out.insert("type".into(), json!(self.machine_type));
-        out.insert("creationDate".into(), ts(self.creation_ms));
-        out.insert("loggingConfiguration".into(), self.logging.clone());
-        out.insert("tracingConfiguration".into(), self.tracing.clone());
-        if let Some(r) = self.revision_id {
-            out.insert("revisionId".into(), json!(r));
+    fn output(self) -> DescribeStateMachineOutput {
+        DescribeStateMachineOutput {
+            status: Some(StateMachineStatus::Active),
+            logging_configuration: Some(self.logging.clone()),
+            tracing_configuration: Some(self.tracing.clone()),
+            revision_id: self.revision_id.map(str::to_owned),
+            description: self.description.map(str::to_owned),
+            encryption_configuration: Some(records::encryption_or_default(self.encryption)),
+            ..DescribeStateMachineOutput::new(
+                self.arn,
+                self.name,
+                self.definition,
+                self.role_arn,
+                self.machine_type,
+                seconds(self.creation_ms),
+            )
         }
-        if let Some(d) = self.description {
-            out.insert("description".into(), json!(d));
-        }
-        out.insert(
-            "encryptionConfiguration".into(),
-            records::encryption_or_default(self.encryption),
-        );
-        Value::Object(out)
     }
 }
 
-/// ValidateStateMachineDefinition: the asl crate's diagnostics in the API's shape.
-pub(super) fn validate_definition(input: &Value) -> Value {
-    let text = opt_str(input, "definition").unwrap_or_default();
-    let machine = opt_str(input, "type").unwrap_or("STANDARD");
-    let with_warnings = opt_str(input, "severity") == Some("WARNING");
-    let max = match input.get("maxResults").and_then(Value::as_u64) {
-        Some(n) if n > 0 => usize::try_from(n).unwrap_or(100).min(100),
-        _ => 100,
-    };
-    let report = asl_validate(
-        text,
-        ParseOptions {
-            machine_type: machine_type(machine),
-        },
-    );
-    let shown: Vec<_> = report
-        .diagnostics
-        .iter()
-        .filter(|d| with_warnings || d.severity == Severity::Error)
-        .collect();
-    let truncated = shown.len() > max;
-    let diagnostics: Vec<Value> = shown
-        .into_iter()
-        .take(max)
-        .map(|d| {
-            let mut o = Map::new();
-            o.insert("severity".into(), json!(d.severity.as_str()));
-            o.insert("code".into(), json!(d.code.as_str()));
-            o.insert("message".into(), json!(d.message));
-            if let Some(l) = &d.location {
-                o.insert("location".into(), json!(l));
-            }
-            Value::Object(o)
-        })
-        .collect();
-    json!({
-        "result": if report.is_valid() { "OK" } else { "FAIL" },
-        "diagnostics": diagnostics,
-        "truncated": truncated,
-    })
-}
-
 impl Control {
-    pub(super) fn create_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
-        let name = req_str(input, "name")?;
-        let definition = req_str(input, "definition")?;
-        let role_arn = req_str(input, "roleArn")?;
-        let machine = opt_str(input, "type").unwrap_or("STANDARD");
-        let publish = opt_bool(input, "publish");
-        let version_description = opt_str(input, "versionDescription");
-        arn::check_name(name)?;
-        check_role_arn(role_arn)?;
-        version_description_needs_publish(input)?;
-        let logging = records::logging_configuration(input.get("loggingConfiguration"))?;
-        let tracing = records::tracing_configuration(input.get("tracingConfiguration"));
-        let encryption = input
-            .get("encryptionConfiguration")
-            .filter(|v| !v.is_null())
-            .cloned();
-        check_definition(definition, machine)?;
-        let tags = records::tags_of(input);
-        let arn = self.arns.state_machine(name);
+    /// ValidateStateMachineDefinition: the asl crate's diagnostics in the API's shape.
+    pub fn validate_state_machine_definition(
+        &self,
+        input: ValidateStateMachineDefinitionInput,
+    ) -> Result<ValidateStateMachineDefinitionOutput, ServiceError> {
+        let machine = input.r#type.unwrap_or(StateMachineType::Standard);
+        let with_warnings = input.severity == Some(ValidateStateMachineDefinitionSeverity::Warning);
+        let max = match input.max_results {
+            Some(n) if n > 0 => usize::try_from(n).unwrap_or(100).min(100),
+            _ => 100,
+        };
+        let report = asl_validate(&input.definition, parse_options(machine));
+        let shown: Vec<_> = report
+            .diagnostics
+            .iter()
+            .filter(|d| with_warnings || d.severity == Severity::Error)
+            .collect();
+        let truncated = shown.len() > max;
+        let diagnostics = shown
+            .into_iter()
+            .take(max)
+            .map(|d| ValidateStateMachineDefinitionDiagnostic {
+                location: d.location.clone(),
+                ..ValidateStateMachineDefinitionDiagnostic::new(
+                    match d.severity {
+                        Severity::Error => ValidateStateMachineDefinitionSeverity::Error,
+                        Severity::Warning => ValidateStateMachineDefinitionSeverity::Warning,
+                    },
+                    d.code.as_str(),
+                    &*d.message,
+                )
+            })
+            .collect::<Vec<_>>();
+        let result = if report.is_valid() {
+            ValidateStateMachineDefinitionResultCode::Ok
+        } else {
+            ValidateStateMachineDefinitionResultCode::Fail
+        };
+        Ok(ValidateStateMachineDefinitionOutput::new(result, diagnostics).truncated(truncated))
+    }
+
+    pub fn create_state_machine(
+        &self,
+        input: CreateStateMachineInput,
+    ) -> Result<CreateStateMachineOutput, ServiceError> {
+        let CreateStateMachineInput {
+            name,
+            definition,
+            role_arn,
+            r#type,
+            logging_configuration,
+            tags,
+            tracing_configuration,
+            publish,
+            version_description,
+            encryption_configuration: encryption,
+        } = input;
+        let machine = r#type.unwrap_or(StateMachineType::Standard);
+        let publish = publish.unwrap_or(false);
+        arn::check_name(&name)?;
+        check_role_arn(&role_arn)?;
+        version_description_needs_publish(version_description.as_deref(), publish)?;
+        let logging = records::logging_configuration(logging_configuration)?;
+        let tracing = records::tracing_configuration(tracing_configuration);
+        check_definition(&definition, machine)?;
+        let tags = records::tags_of(tags);
+        let arn = self.arns.state_machine(&name);
         if tags.len() > MAX_TAGS {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
-        let hash = definition_hash(definition);
+        let hash = definition_hash(&definition);
 
         let _guard = self.lock();
         if let Some(existing) = self.state_machine(&arn)? {
@@ -184,26 +188,23 @@ impl Control {
                 && existing.logging == logging
                 && existing.tracing == tracing
                 && existing.created_published == publish
-                && existing.created_version_description.as_deref() == version_description;
+                && existing.created_version_description == version_description;
             if !same {
                 return Err(ServiceError::state_machine_already_exists(&arn));
             }
-            let mut out = json!({
-                "stateMachineArn": arn,
-                "creationDate": ts(existing.creation_ms),
+            let version = publish.then(|| self.arns.version(&name, 1));
+            return Ok(CreateStateMachineOutput {
+                state_machine_version_arn: version,
+                ..CreateStateMachineOutput::new(&*arn, seconds(existing.creation_ms))
             });
-            if publish {
-                out["stateMachineVersionArn"] = json!(self.arns.version(name, 1));
-            }
-            return Ok(out);
         }
 
         let created = self.now();
-        self.store.put_definition(&hash, definition)?;
+        self.store.put_definition(&hash, &definition)?;
         let mut record = StateMachineRecord {
-            name: name.to_string(),
-            machine_type: machine.to_string(),
-            role_arn: role_arn.to_string(),
+            name,
+            machine_type: machine,
+            role_arn,
             definition_hash: hash,
             creation_ms: created,
             update_ms: created,
@@ -215,13 +216,14 @@ impl Control {
             next_version: 1,
             tags,
             created_published: publish,
-            created_version_description: version_description.map(str::to_string),
+            created_version_description: version_description,
         };
-        let mut out = json!({ "stateMachineArn": arn, "creationDate": ts(created) });
+        let mut out = CreateStateMachineOutput::new(&*arn, seconds(created));
         let version = if publish {
+            let description = record.created_version_description.clone();
             let (version_arn, version) =
-                self.new_version(&mut record, version_description, created);
-            out["stateMachineVersionArn"] = json!(version_arn);
+                self.new_version(&mut record, description.as_deref(), created);
+            out.state_machine_version_arn = Some(version_arn);
             Some(version)
         } else {
             None
@@ -230,7 +232,7 @@ impl Control {
             &arn,
             ResourceKind::StateMachine,
             None,
-            sort_key::by_name(name),
+            sort_key::by_name(&record.name),
             records::body(&record)?,
         );
         self.store.create_resource(&sm).map_err(|e| match e {
@@ -260,7 +262,7 @@ impl Control {
         let record = VersionRecord {
             state_machine_name: sm.name.clone(),
             version: number,
-            machine_type: sm.machine_type.clone(),
+            machine_type: sm.machine_type,
             role_arn: sm.role_arn.clone(),
             definition_hash: sm.definition_hash.clone(),
             creation_ms: created,
@@ -270,7 +272,7 @@ impl Control {
             revision_id: sm.revision_id.clone(),
             description: description.map(str::to_string),
         };
-        let body = records::body(&record).unwrap_or(Value::Null);
+        let body = records::body(&record).unwrap_or_default();
         let resource = records::resource(
             &version_arn,
             ResourceKind::Version,
@@ -281,24 +283,27 @@ impl Control {
         (version_arn, resource)
     }
 
-    pub(super) fn describe_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineArn")?;
-        let reference = match arn::expect_state_machine(arn, Accept::WITH_VERSION) {
+    pub fn describe_state_machine(
+        &self,
+        input: DescribeStateMachineInput,
+    ) -> Result<DescribeStateMachineOutput, ServiceError> {
+        let arn = input.state_machine_arn;
+        let reference = match arn::expect_state_machine(&arn, Accept::WITH_VERSION) {
             Ok(r) => r,
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(&arn)),
         };
         match reference {
             StateMachineRef::Unqualified { .. } => {
                 let sm = self
-                    .state_machine(arn)?
-                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
+                    .state_machine(&arn)?
+                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
                 Ok(Described {
+                    definition: self.definition(&sm.definition_hash)?,
                     arn,
                     name: &sm.name,
-                    definition: self.definition(&sm.definition_hash)?,
                     role_arn: &sm.role_arn,
-                    machine_type: &sm.machine_type,
+                    machine_type: sm.machine_type,
                     creation_ms: sm.creation_ms,
                     logging: &sm.logging,
                     tracing: &sm.tracing,
@@ -310,14 +315,14 @@ impl Control {
             }
             _ => {
                 let v = self
-                    .version(arn)?
-                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
+                    .version(&arn)?
+                    .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
                 Ok(Described {
+                    definition: self.definition(&v.definition_hash)?,
                     arn,
                     name: &v.state_machine_name,
-                    definition: self.definition(&v.definition_hash)?,
                     role_arn: &v.role_arn,
-                    machine_type: &v.machine_type,
+                    machine_type: v.machine_type,
                     creation_ms: v.creation_ms,
                     logging: &v.logging,
                     tracing: &v.tracing,
@@ -330,49 +335,54 @@ impl Control {
         }
     }
 
-    pub(super) fn update_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineArn")?;
-        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+    pub fn update_state_machine(
+        &self,
+        input: UpdateStateMachineInput,
+    ) -> Result<UpdateStateMachineOutput, ServiceError> {
+        let UpdateStateMachineInput {
+            state_machine_arn: arn,
+            definition,
+            role_arn,
+            logging_configuration,
+            tracing_configuration,
+            publish,
+            version_description,
+            encryption_configuration: encryption,
+        } = input;
+        match arn::expect_state_machine(&arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(&arn)),
         }
-        let definition = opt_str(input, "definition");
-        let role_arn = opt_str(input, "roleArn");
-        let present = |m: &str| input.get(m).is_some_and(|v| !v.is_null());
         if definition.is_none()
             && role_arn.is_none()
-            && !present("loggingConfiguration")
-            && !present("tracingConfiguration")
-            && !present("encryptionConfiguration")
+            && logging_configuration.is_none()
+            && tracing_configuration.is_none()
+            && encryption.is_none()
         {
             return Err(ServiceError::missing_required_parameter(
                 "Either the definition, the role ARN, the LoggingConfiguration, or the TracingConfiguration must be specified",
             ));
         }
-        version_description_needs_publish(input)?;
-        if let Some(role) = role_arn {
+        let publish = publish.unwrap_or(false);
+        version_description_needs_publish(version_description.as_deref(), publish)?;
+        if let Some(role) = &role_arn {
             check_role_arn(role)?;
         }
-        let logging = if present("loggingConfiguration") {
-            Some(records::logging_configuration(
-                input.get("loggingConfiguration"),
-            )?)
-        } else {
-            None
-        };
-        let tracing = present("tracingConfiguration")
-            .then(|| records::tracing_configuration(input.get("tracingConfiguration")));
+        let logging = logging_configuration
+            .map(|l| records::logging_configuration(Some(l)))
+            .transpose()?;
+        let tracing = tracing_configuration.map(|t| records::tracing_configuration(Some(t)));
 
         let _guard = self.lock();
         let mut sm = self
-            .state_machine(arn)?
-            .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
-        if let Some(text) = definition {
-            check_definition(text, &sm.machine_type)?;
+            .state_machine(&arn)?
+            .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
+        if let Some(text) = &definition {
+            check_definition(text, sm.machine_type)?;
         }
         let mut changed = false;
-        if let Some(text) = definition {
+        if let Some(text) = &definition {
             let hash = definition_hash(text);
             if hash != sm.definition_hash {
                 self.store.put_definition(&hash, text)?;
@@ -381,7 +391,7 @@ impl Control {
             }
         }
         if let Some(role) = role_arn.filter(|r| *r != sm.role_arn) {
-            sm.role_arn = role.to_string();
+            sm.role_arn = role;
             changed = true;
         }
         if let Some(l) = logging.filter(|l| *l != sm.logging) {
@@ -392,14 +402,9 @@ impl Control {
             sm.tracing = t;
             changed = true;
         }
-        if let Some(e) = input
-            .get("encryptionConfiguration")
-            .filter(|v| !v.is_null())
-        {
-            if sm.encryption.as_ref() != Some(e) {
-                sm.encryption = Some(e.clone());
-                changed = true;
-            }
+        if let Some(e) = encryption.filter(|e| sm.encryption.as_ref() != Some(e)) {
+            sm.encryption = Some(e);
+            changed = true;
         }
         let updated = self.now();
         if changed {
@@ -407,19 +412,19 @@ impl Control {
             sm.revision_version = None;
             sm.update_ms = updated;
         }
-        let mut out = json!({ "updateDate": ts(if changed { updated } else { sm.update_ms }) });
-        if let Some(r) = &sm.revision_id {
-            out["revisionId"] = json!(r);
-        }
+        let mut out = UpdateStateMachineOutput {
+            revision_id: sm.revision_id.clone(),
+            ..UpdateStateMachineOutput::new(seconds(if changed { updated } else { sm.update_ms }))
+        };
         let mut new_version = None;
-        if opt_bool(input, "publish") {
+        if publish {
             match self.published_version_of_revision(&sm)? {
-                Some(existing) => out["stateMachineVersionArn"] = json!(existing),
+                Some(existing) => out.state_machine_version_arn = Some(existing),
                 None => {
                     self.check_version_quota(&sm)?;
-                    let description = opt_str(input, "versionDescription");
-                    let (version_arn, v) = self.new_version(&mut sm, description, updated);
-                    out["stateMachineVersionArn"] = json!(version_arn);
+                    let (version_arn, v) =
+                        self.new_version(&mut sm, version_description.as_deref(), updated);
+                    out.state_machine_version_arn = Some(version_arn);
                     new_version = Some(v);
                 }
             }
@@ -474,23 +479,25 @@ impl Control {
         Ok(())
     }
 
-    pub(super) fn delete_state_machine(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineArn")?;
-        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+    pub fn delete_state_machine(
+        &self,
+        input: DeleteStateMachineInput,
+    ) -> Result<DeleteStateMachineOutput, ServiceError> {
+        let sm_arn = input.state_machine_arn;
+        match arn::expect_state_machine(&sm_arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
             Err(None) => {
                 return Err(ServiceError::validation(format!(
-                    "DeleteStateMachine takes an unqualified state machine ARN; use DeleteStateMachineVersion or DeleteStateMachineAlias for: '{arn}'"
+                    "DeleteStateMachine takes an unqualified state machine ARN; use DeleteStateMachineVersion or DeleteStateMachineAlias for: '{sm_arn}'"
                 )));
             }
         }
-        let sm_arn = arn;
         let _guard = self.lock();
         // Versions and aliases go with their state machine.
         for kind in [ResourceKind::Alias, ResourceKind::Version] {
             loop {
-                let batch = self.store.list_resources(kind, Some(sm_arn), None, 500)?;
+                let batch = self.store.list_resources(kind, Some(&sm_arn), None, 500)?;
                 if batch.is_empty() {
                     break;
                 }
@@ -499,50 +506,41 @@ impl Control {
                 }
             }
         }
-        self.store.delete_resource(sm_arn)?;
-        Ok(json!({}))
+        self.store.delete_resource(&sm_arn)?;
+        Ok(DeleteStateMachineOutput::new())
     }
 
-    pub(super) fn list_state_machines(&self, input: &Value) -> Result<Value, ServiceError> {
-        const LIST: &str = "ListStateMachines";
-        let limit = paging::page_size_of(input);
-        let after: Option<String> = paging::token_of(input, LIST, "")?;
-        let fetched = self.store.list_resources(
+    pub fn list_state_machines(
+        &self,
+        input: ListStateMachinesInput,
+    ) -> Result<ListStateMachinesOutput, ServiceError> {
+        let (state_machines, next_token) = self.list_page(
+            "ListStateMachines",
             ResourceKind::StateMachine,
             None,
-            after.as_deref(),
-            limit + 1,
+            (input.max_results, input.next_token.as_deref()),
+            |arn, sm: StateMachineRecord| {
+                StateMachineListItem::new(arn, sm.name, sm.machine_type, seconds(sm.creation_ms))
+            },
         )?;
-        let page = paging::cut_page(fetched, limit, LIST, "", |r| r.sort_key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        for r in &page.items {
-            let sm: StateMachineRecord = records::read(r)?;
-            items.push(json!({
-                "stateMachineArn": r.arn,
-                "name": sm.name,
-                "type": sm.machine_type,
-                "creationDate": ts(sm.creation_ms),
-            }));
-        }
-        let mut out = json!({ "stateMachines": items });
-        if let Some(t) = page.next_token {
-            out["nextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListStateMachinesOutput {
+            state_machines,
+            next_token,
+        })
     }
 
-    pub(super) fn describe_state_machine_for_execution(
+    pub fn describe_state_machine_for_execution(
         &self,
-        input: &Value,
-    ) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "executionArn")?;
+        input: DescribeStateMachineForExecutionInput,
+    ) -> Result<DescribeStateMachineForExecutionOutput, ServiceError> {
+        let arn = input.execution_arn;
         // AWS does not support this action for Express executions; it refuses their ARNs as it
         // does for DescribeExecution.
-        arn::expect_standard_execution(arn)?;
+        arn::expect_standard_execution(&arn)?;
         let record = self
             .store
-            .get_execution(arn)?
-            .ok_or_else(|| ServiceError::execution_does_not_exist(arn))?;
+            .get_execution(&arn)?
+            .ok_or_else(|| ServiceError::execution_does_not_exist(&arn))?;
         let name = stepwise_engine::StateMachineArn::parse(&record.state_machine_arn)
             .map(|m| m.name().to_owned())
             .unwrap_or_default();
@@ -552,23 +550,22 @@ impl Control {
             None => None,
         };
         let sm = self.state_machine(&record.state_machine_arn)?;
-        let (update_ms, logging, tracing, revision_id, encryption) = match (&version, &sm) {
+        let (update_ms, logging, tracing, revision_id, encryption) = match (version, sm) {
             (Some(v), _) => (
                 v.creation_ms,
-                v.logging.clone(),
-                v.tracing.clone(),
-                v.revision_id.clone(),
-                v.encryption.clone(),
+                v.logging,
+                v.tracing,
+                v.revision_id,
+                v.encryption,
             ),
             (None, Some(s)) => (
                 s.update_ms,
-                s.logging.clone(),
-                s.tracing.clone(),
+                s.logging,
+                s.tracing,
                 // The revision is only known while the state machine still runs it.
                 s.revision_id
-                    .clone()
                     .filter(|_| s.definition_hash == record.definition_hash),
-                s.encryption.clone(),
+                s.encryption,
             ),
             (None, None) => (
                 record.start_ms,
@@ -578,22 +575,19 @@ impl Control {
                 None,
             ),
         };
-        let mut out = Map::new();
-        out.insert("stateMachineArn".into(), json!(record.state_machine_arn));
-        out.insert("name".into(), json!(name));
-        out.insert("definition".into(), Value::String(definition));
-        out.insert("roleArn".into(), json!(record.role_arn));
-        out.insert("updateDate".into(), ts(update_ms));
-        out.insert("loggingConfiguration".into(), logging);
-        out.insert("tracingConfiguration".into(), tracing);
-        if let Some(r) = revision_id {
-            out.insert("revisionId".into(), json!(r));
-        }
-        out.insert(
-            "encryptionConfiguration".into(),
-            records::encryption_or_default(encryption.as_ref()),
-        );
-        Ok(Value::Object(out))
+        Ok(DescribeStateMachineForExecutionOutput {
+            logging_configuration: Some(logging),
+            tracing_configuration: Some(tracing),
+            revision_id,
+            encryption_configuration: Some(records::encryption_or_default(encryption.as_ref())),
+            ..DescribeStateMachineForExecutionOutput::new(
+                record.state_machine_arn,
+                name,
+                definition,
+                record.role_arn,
+                seconds(update_ms),
+            )
+        })
     }
 }
 

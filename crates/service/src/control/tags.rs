@@ -1,12 +1,15 @@
 //! TagResource, UntagResource and ListTagsForResource: tags of state machines and activities.
 
-use serde_json::{Value, json};
 use stepwise_store::ResourceKind;
 
 use super::records::{self, ActivityRecord, StateMachineRecord, Tag};
-use super::{Control, MAX_TAGS, req_str};
+use super::{Control, MAX_TAGS};
 use crate::arn::{self, Resource};
 use crate::error::ServiceError;
+use crate::types::{
+    ListTagsForResourceInput, ListTagsForResourceOutput, TagResourceInput, TagResourceOutput,
+    UntagResourceInput, UntagResourceOutput,
+};
 
 /// A resource that can carry tags.
 enum Tagged {
@@ -55,53 +58,44 @@ impl Control {
     fn put_tagged(&self, arn: &str, tagged: &Tagged) -> Result<(), ServiceError> {
         match tagged {
             Tagged::StateMachine(sm) => self.put_state_machine(sm),
-            Tagged::Activity(a) => {
-                self.store.put_resource(&records::resource(
-                    arn,
-                    ResourceKind::Activity,
-                    None,
-                    records::sort_key::by_name(&a.name),
-                    records::body(a)?,
-                ))?;
-                Ok(())
-            }
+            Tagged::Activity(a) => self.put_activity(arn, a),
         }
     }
 
-    pub(super) fn tag_resource(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "resourceArn")?;
-        let new = records::tags_of(input);
+    pub fn tag_resource(&self, input: TagResourceInput) -> Result<TagResourceOutput, ServiceError> {
+        let arn = input.resource_arn;
+        let new = records::tags_of(Some(input.tags));
         let _guard = self.lock();
-        let mut tagged = self.tagged(arn)?;
+        let mut tagged = self.tagged(&arn)?;
         let mut tags = tagged.tags().clone();
         records::merge_tags(&mut tags, &new);
         if tags.len() > MAX_TAGS {
-            return Err(ServiceError::too_many_tags(arn, MAX_TAGS));
+            return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         *tagged.tags_mut() = tags;
-        self.put_tagged(arn, &tagged)?;
-        Ok(json!({}))
+        self.put_tagged(&arn, &tagged)?;
+        Ok(TagResourceOutput::new())
     }
 
-    pub(super) fn untag_resource(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "resourceArn")?;
-        let keys: Vec<&str> = input
-            .get("tagKeys")
-            .and_then(Value::as_array)
-            .map(|k| k.iter().filter_map(Value::as_str).collect())
-            .unwrap_or_default();
+    pub fn untag_resource(
+        &self,
+        input: UntagResourceInput,
+    ) -> Result<UntagResourceOutput, ServiceError> {
+        let arn = input.resource_arn;
+        let keys = input.tag_keys;
         let _guard = self.lock();
-        let mut tagged = self.tagged(arn)?;
-        tagged
-            .tags_mut()
-            .retain(|t| !keys.contains(&t.key.as_str()));
-        self.put_tagged(arn, &tagged)?;
-        Ok(json!({}))
+        let mut tagged = self.tagged(&arn)?;
+        tagged.tags_mut().retain(|t| !keys.contains(&t.key));
+        self.put_tagged(&arn, &tagged)?;
+        Ok(UntagResourceOutput::new())
     }
 
-    pub(super) fn list_tags_for_resource(&self, input: &Value) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "resourceArn")?;
-        let tagged = self.tagged(arn)?;
-        Ok(json!({ "tags": records::tags_json(tagged.tags()) }))
+    pub fn list_tags_for_resource(
+        &self,
+        input: ListTagsForResourceInput,
+    ) -> Result<ListTagsForResourceOutput, ServiceError> {
+        let tagged = self.tagged(&input.resource_arn)?;
+        Ok(ListTagsForResourceOutput::default()
+            .tags(tagged.tags().iter().map(Into::into).collect::<Vec<_>>()))
     }
 }

@@ -1,31 +1,35 @@
 //! PublishStateMachineVersion, ListStateMachineVersions and DeleteStateMachineVersion.
 
-use serde_json::{Value, json};
 use stepwise_store::ResourceKind;
 
-use super::records::{self, AliasRecord, VersionRecord, ts};
-use super::{Control, opt_str, req_str};
+use super::Control;
+use super::records::{self, AliasRecord, VersionRecord};
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
-use crate::paging;
+use crate::time::seconds;
+use crate::types::{
+    DeleteStateMachineVersionInput, DeleteStateMachineVersionOutput, ListStateMachineVersionsInput,
+    ListStateMachineVersionsOutput, PublishStateMachineVersionInput,
+    PublishStateMachineVersionOutput, StateMachineVersionListItem,
+};
 
 impl Control {
-    pub(super) fn publish_state_machine_version(
+    pub fn publish_state_machine_version(
         &self,
-        input: &Value,
-    ) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineArn")?;
-        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+        input: PublishStateMachineVersionInput,
+    ) -> Result<PublishStateMachineVersionOutput, ServiceError> {
+        let arn = input.state_machine_arn;
+        match arn::expect_state_machine(&arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
-            Err(None) => return Err(ServiceError::state_machine_does_not_exist(arn)),
+            Err(None) => return Err(ServiceError::state_machine_does_not_exist(&arn)),
         }
         let _guard = self.lock();
         let mut sm = self
-            .state_machine(arn)?
-            .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
-        if let Some(expected) = opt_str(input, "revisionId") {
-            if sm.revision_id.as_deref() != Some(expected) {
+            .state_machine(&arn)?
+            .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
+        if let Some(expected) = input.revision_id {
+            if sm.revision_id.as_ref() != Some(&expected) {
                 return Err(ServiceError::conflict(format!(
                     "Failed to publish the State Machine version for revision {expected}. The current State Machine revision is {}.",
                     sm.revision_id.as_deref().unwrap_or("null")
@@ -36,27 +40,29 @@ impl Control {
             let v = self
                 .version(&existing)?
                 .ok_or_else(|| ServiceError::state_machine_does_not_exist(&existing))?;
-            return Ok(json!({
-                "creationDate": ts(v.creation_ms),
-                "stateMachineVersionArn": existing,
-            }));
+            return Ok(PublishStateMachineVersionOutput::new(
+                seconds(v.creation_ms),
+                existing,
+            ));
         }
         self.check_version_quota(&sm)?;
         let created = self.now();
         let (version_arn, version) =
-            self.new_version(&mut sm, opt_str(input, "description"), created);
+            self.new_version(&mut sm, input.description.as_deref(), created);
         self.put_state_machine(&sm)?;
         self.store.put_resource(&version)?;
-        Ok(json!({
-            "creationDate": ts(created),
-            "stateMachineVersionArn": version_arn,
-        }))
+        Ok(PublishStateMachineVersionOutput::new(
+            seconds(created),
+            version_arn,
+        ))
     }
 
-    pub(super) fn list_state_machine_versions(&self, input: &Value) -> Result<Value, ServiceError> {
-        const LIST: &str = "ListStateMachineVersions";
-        let arn = req_str(input, "stateMachineArn")?;
-        match arn::expect_state_machine(arn, Accept::UNQUALIFIED) {
+    pub fn list_state_machine_versions(
+        &self,
+        input: ListStateMachineVersionsInput,
+    ) -> Result<ListStateMachineVersionsOutput, ServiceError> {
+        let arn = input.state_machine_arn;
+        match arn::expect_state_machine(&arn, Accept::UNQUALIFIED) {
             Ok(_) => {}
             Err(Some(e)) => return Err(e),
             Err(None) => {
@@ -66,39 +72,27 @@ impl Control {
             }
         }
         // The action declares no StateMachineDoesNotExist: AWS answers InvalidArn.
-        if self.state_machine(arn)?.is_none() {
-            return Err(ServiceError::invalid_arn(arn));
+        if self.state_machine(&arn)?.is_none() {
+            return Err(ServiceError::invalid_arn(&arn));
         }
-        let sm_arn = arn.to_string();
-        let limit = paging::page_size_of(input);
-        let after: Option<String> = paging::token_of(input, LIST, &sm_arn)?;
-        let fetched = self.store.list_resources(
+        let (state_machine_versions, next_token) = self.list_page(
+            "ListStateMachineVersions",
             ResourceKind::Version,
-            Some(&sm_arn),
-            after.as_deref(),
-            limit + 1,
+            Some(&arn),
+            (input.max_results, input.next_token.as_deref()),
+            |arn, v: VersionRecord| StateMachineVersionListItem::new(arn, seconds(v.creation_ms)),
         )?;
-        let page = paging::cut_page(fetched, limit, LIST, &sm_arn, |r| r.sort_key.clone());
-        let mut items = Vec::with_capacity(page.items.len());
-        for r in &page.items {
-            let v: VersionRecord = records::read(r)?;
-            items.push(json!({
-                "stateMachineVersionArn": r.arn,
-                "creationDate": ts(v.creation_ms),
-            }));
-        }
-        let mut out = json!({ "stateMachineVersions": items });
-        if let Some(t) = page.next_token {
-            out["nextToken"] = json!(t);
-        }
-        Ok(out)
+        Ok(ListStateMachineVersionsOutput {
+            state_machine_versions,
+            next_token,
+        })
     }
 
-    pub(super) fn delete_state_machine_version(
+    pub fn delete_state_machine_version(
         &self,
-        input: &Value,
-    ) -> Result<Value, ServiceError> {
-        let arn = req_str(input, "stateMachineVersionArn")?;
+        input: DeleteStateMachineVersionInput,
+    ) -> Result<DeleteStateMachineVersionOutput, ServiceError> {
+        let arn = &*input.state_machine_version_arn;
         match arn::expect_state_machine(arn, Accept::ANY) {
             Ok(StateMachineRef::Version { .. }) => {}
             Ok(_) | Err(None) => {
@@ -110,7 +104,7 @@ impl Control {
         }
         let _guard = self.lock();
         if self.version(arn)?.is_none() {
-            return Ok(json!({}));
+            return Ok(DeleteStateMachineVersionOutput::new());
         }
         let sm_arn = Arns::unqualified(arn);
         let referencing: Vec<String> = self
@@ -135,7 +129,7 @@ impl Control {
                 self.put_state_machine(&sm)?;
             }
         }
-        Ok(json!({}))
+        Ok(DeleteStateMachineVersionOutput::new())
     }
 
     /// Every alias of a state machine, in creation order (at most [`super::MAX_ALIASES`]).
