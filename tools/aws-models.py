@@ -32,6 +32,7 @@ OUT = os.path.join(os.path.dirname(__file__), "..", "crates", "aws", "models", "
 KEEP_METADATA = {
     "apiVersion", "endpointPrefix", "globalEndpoint", "jsonVersion", "protocol", "protocols",
     "serviceId", "signatureVersion", "signingName", "targetPrefix", "xmlNamespace",
+    "awsQueryCompatible",
 }
 KEEP_OPERATION = {"name", "http", "input", "output", "errors", "endpoint", "httpChecksumRequired"}
 KEEP_SHAPE = {

@@ -11,8 +11,10 @@ use aws_sigv4::sign::v4;
 use serde_json::Value;
 
 use crate::AwsError;
-use crate::model::{Model, Models, Operation};
+use crate::model::{Model, Models};
+use crate::optimized::{Optimized, add_http_metadata};
 use crate::protocol::{self, WireResponse};
+use crate::values::pascal;
 
 /// The most a service's answer may hold. Step Functions refuses a task result over 256 KiB;
 /// the wire form may be larger than the result (XML), so the answer is read up to four times
@@ -171,6 +173,38 @@ impl AwsClient {
         params: &Value,
         region: &str,
     ) -> Result<Value, AwsError> {
+        self.invoke(service, action, params, region, Naming::Sdk)
+            .await
+    }
+
+    /// Calls an optimized integration (`dynamodb:putItem`, `sqs:sendMessage`) with its own
+    /// conventions (see [`Optimized`]).
+    pub async fn call_optimized(
+        &self,
+        integration: &Optimized,
+        action: &str,
+        params: &Value,
+        region: &str,
+    ) -> Result<Value, AwsError> {
+        let params = integration.request(params);
+        self.invoke(
+            integration.model,
+            action,
+            &params,
+            region,
+            Naming::Optimized(integration),
+        )
+        .await
+    }
+
+    async fn invoke(
+        &self,
+        service: &str,
+        action: &str,
+        params: &Value,
+        region: &str,
+        naming: Naming<'_>,
+    ) -> Result<Value, AwsError> {
         let models = Models::bundled();
         let Some(model) = models.get(service) else {
             return Err(AwsError::new(
@@ -186,30 +220,52 @@ impl AwsClient {
                 format!("The service '{service}' has no action '{action}'"),
             ));
         };
-        let java = &model.metadata.java_name;
+        let prefix = naming.prefix(&model);
         if let Some(missing) = protocol::missing_required(&model, op, params) {
-            return Err(AwsError::new(
-                format!("{java}.{java}Exception"),
-                format!(
-                    "1 validation error detected: Value null at '{missing}' failed to satisfy \
-                     constraint: Member must not be null (Service: {java}, Status Code: 400, \
-                     Request ID: {})",
-                    uuid_like()
-                ),
-            ));
+            // Refused as the service refuses it, without a request.
+            let (code, message) = if model.metadata.query_style_errors() {
+                (
+                    "MissingParameter",
+                    format!(
+                        "The request must contain the parameter {}.",
+                        pascal(&missing)
+                    ),
+                )
+            } else {
+                (
+                    "ValidationException",
+                    format!(
+                        "1 validation error detected: Value null at '{missing}' failed to \
+                         satisfy constraint: Member must not be null"
+                    ),
+                )
+            };
+            let refusal = Refusal {
+                status: 400,
+                code: code.to_owned(),
+                message,
+                request_id: uuid_like(),
+                extended_id: None,
+            };
+            return Err(naming.error(&model, &refusal));
         }
         let wire = protocol::request(&model, op, params);
-        let response = self.send(service, &model, wire, region).await?;
-        if (200..300).contains(&response.status) {
-            protocol::result(&model, op, &response).map_err(|e| {
-                AwsError::new(
-                    format!("{java}.SdkClientException"),
-                    format!("Unable to read the answer of {service}:{action}: {e}"),
-                )
-            })
-        } else {
-            Err(service_error(&model, op, &response))
+        let response = self.send(service, &model, wire, region, &prefix).await?;
+        if !(200..300).contains(&response.status) {
+            return Err(naming.error(&model, &Refusal::of(&model, &response)));
         }
+        let mut result = protocol::result(&model, op, &response).map_err(|e| {
+            AwsError::new(
+                format!("{prefix}.SdkClientException"),
+                format!("Unable to read the answer of {service}:{action}: {e}"),
+            )
+        })?;
+        if let Naming::Optimized(o) = naming {
+            if o.http_metadata {
+                add_http_metadata(&mut result, response.status, &response.headers);
+            }
+        }
+        Ok(result)
     }
 
     async fn send(
@@ -218,9 +274,9 @@ impl AwsClient {
         model: &Model,
         wire: protocol::WireRequest,
         region: &str,
+        java: &str,
     ) -> Result<WireResponse, AwsError> {
         let meta = &model.metadata;
-        let java = &meta.java_name;
         let custom = self.config.endpoints.get(service);
         let (base, region) = match custom {
             Some(url) => (url.trim_end_matches('/').to_owned(), region.to_owned()),
@@ -361,46 +417,101 @@ fn sign_request(
     Ok(std::mem::take(headers))
 }
 
-/// The error a failed call gives: `<Service>.<Exception>` as the AWS SDK for Java names the
-/// service's modeled exceptions (a name without `Exception` gets it), else the service's own
-/// base exception; the cause as Step Functions words it.
-fn service_error(model: &Model, _op: &Operation, res: &WireResponse) -> AwsError {
-    let java = &model.metadata.java_name;
-    let (code, message) = protocol::error_of(&model.metadata.protocol, res);
-    let modeled = model
-        .shapes
-        .iter()
-        .filter(|(_, s)| s.exception || s.error.is_some())
-        .find(|(name, s)| {
-            **name == code || s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(&code)
-        })
-        .map(|(name, _)| name.clone());
-    let error = match modeled {
-        Some(name) if name.ends_with("Exception") => format!("{java}.{name}"),
-        Some(name) => format!("{java}.{name}Exception"),
-        None => format!("{java}.{java}Exception"),
-    };
-    let request_id = res
-        .header("x-amzn-requestid")
-        .or_else(|| res.header("x-amz-request-id"))
-        .map(str::to_owned)
-        .or_else(|| {
-            crate::xml::parse(&res.body).ok().and_then(|r| {
-                r.find_text("RequestId")
-                    .or_else(|| r.find_text("RequestID"))
-                    .map(str::to_owned)
-            })
-        })
-        .unwrap_or_default();
-    let mut cause = format!(
-        "{message} (Service: {java}, Status Code: {}, Request ID: {request_id}",
-        res.status
-    );
-    if let Some(extended) = res.header("x-amz-id-2") {
-        cause.push_str(&format!(", Extended Request ID: {extended}"));
+/// How a call's errors are named: as the `aws-sdk:*` integration names them, or as an
+/// optimized integration does.
+#[derive(Debug, Clone, Copy)]
+enum Naming<'a> {
+    Sdk,
+    Optimized(&'a Optimized),
+}
+
+impl Naming<'_> {
+    /// The errors' prefix: the AWS SDK for Java 2.x client's name (`DynamoDb`), or the
+    /// optimized integration's (`DynamoDB`).
+    fn prefix(&self, model: &Model) -> String {
+        match self {
+            Naming::Sdk => model.metadata.java_name.clone(),
+            Naming::Optimized(o) => o.prefix.to_owned(),
+        }
     }
-    cause.push(')');
-    AwsError::new(error, cause)
+
+    /// `<Prefix>.<Exception>` for the service's modeled exceptions (a name without
+    /// `Exception` gets it), else the service's base exception; the cause as the SDK words it.
+    fn error(&self, model: &Model, refusal: &Refusal) -> AwsError {
+        let modeled = model
+            .shapes
+            .iter()
+            .filter(|(_, s)| s.exception || s.error.is_some())
+            .find(|(name, s)| {
+                **name == refusal.code
+                    || s.error.as_ref().and_then(|e| e.code.as_deref()) == Some(&refusal.code)
+            })
+            .map(|(name, _)| name.as_str());
+        match self {
+            Naming::Sdk => {
+                let java = &model.metadata.java_name;
+                let error = match modeled {
+                    Some(name) if name.ends_with("Exception") => format!("{java}.{name}"),
+                    Some(name) => format!("{java}.{name}Exception"),
+                    None => format!("{java}.{java}Exception"),
+                };
+                let mut cause = format!(
+                    "{} (Service: {java}, Status Code: {}, Request ID: {}",
+                    refusal.message, refusal.status, refusal.request_id
+                );
+                if let Some(extended) = &refusal.extended_id {
+                    cause.push_str(&format!(", Extended Request ID: {extended}"));
+                }
+                cause.push(')');
+                AwsError::new(error, cause)
+            }
+            Naming::Optimized(o) => AwsError::new(
+                o.error_name(modeled),
+                o.cause(
+                    &refusal.message,
+                    refusal.status,
+                    &refusal.code,
+                    &refusal.request_id,
+                ),
+            ),
+        }
+    }
+}
+
+/// What a service's refusal says.
+#[derive(Debug)]
+struct Refusal {
+    status: u16,
+    code: String,
+    message: String,
+    request_id: String,
+    /// S3's `x-amz-id-2`.
+    extended_id: Option<String>,
+}
+
+impl Refusal {
+    fn of(model: &Model, res: &WireResponse) -> Refusal {
+        let (code, message) = protocol::error_of(&model.metadata.protocol, res);
+        let request_id = res
+            .header("x-amzn-requestid")
+            .or_else(|| res.header("x-amz-request-id"))
+            .map(str::to_owned)
+            .or_else(|| {
+                crate::xml::parse(&res.body).ok().and_then(|r| {
+                    r.find_text("RequestId")
+                        .or_else(|| r.find_text("RequestID"))
+                        .map(str::to_owned)
+                })
+            })
+            .unwrap_or_default();
+        Refusal {
+            status: res.status,
+            code,
+            message,
+            request_id,
+            extended_id: res.header("x-amz-id-2").map(str::to_owned),
+        }
+    }
 }
 
 /// A request id for refusals made before any request (as the service would give one).

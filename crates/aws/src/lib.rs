@@ -11,11 +11,13 @@
 pub mod client;
 pub mod json;
 pub mod model;
+pub mod optimized;
 pub mod protocol;
 pub mod values;
 pub mod xml;
 
 pub use client::{AwsClient, AwsConfig, Endpoints, StaticCredentials};
+pub use optimized::Optimized;
 
 /// Why a call failed: the error and cause a Task's Catch sees.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -59,12 +59,22 @@ pub struct Metadata {
     pub target_prefix: Option<String>,
     #[serde(default)]
     pub xml_namespace: Option<String>,
+    /// Present on services that moved from the query protocol to JSON and still answer as
+    /// they did (SQS): their errors and validation are the query protocol's.
+    #[serde(default)]
+    pub aws_query_compatible: Option<serde_json::Value>,
     /// The AWS SDK for Java 2.x client's name ("DynamoDb", "Sfn", "SecretsManager"): how
     /// Step Functions prefixes the service's errors.
     pub java_name: String,
 }
 
 impl Metadata {
+    /// Whether the service validates and refuses as query-protocol services do
+    /// (`MissingParameter`: "The request must contain the parameter X.").
+    pub fn query_style_errors(&self) -> bool {
+        matches!(self.protocol.as_str(), "query" | "ec2") || self.aws_query_compatible.is_some()
+    }
+
     /// The service name requests are signed for.
     pub fn signing_name(&self) -> &str {
         self.signing_name

@@ -298,14 +298,46 @@ fn an_invocation_with_no_mocked_response_fails_the_execution() {
 #[test]
 fn a_task_stepwise_cannot_reach_fails_the_execution() {
     let file = definition(one_task(json!({
-        "Resource": "arn:aws:states:::dynamodb:putItem",
-        "Parameters": {"TableName": "t", "Item": {}}
+        "Resource": "arn:aws:states:::glue:startJobRun.sync",
+        "Parameters": {"JobName": "j"}
     })));
     let out = run(&file, &[]);
     assert_eq!(out.status.code(), Some(1));
     let value = result(&out);
     assert_eq!(value["status"], "FAILED");
     assert_eq!(value["error"], "States.Runtime");
+}
+
+/// An AWS service with no endpoint configured is AWS itself, which needs keys: without them
+/// the task fails at once, saying so, under the integration's own error prefix.
+#[test]
+fn an_aws_call_without_credentials_fails_saying_so() {
+    let file = definition(one_task(json!({
+        "Resource": "arn:aws:states:::dynamodb:putItem",
+        "Parameters": {"TableName": "t", "Item": {"id": {"S": "1"}}}
+    })));
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stepwise"));
+    cmd.args(["run", path_str(&file)]);
+    for var in [
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_DYNAMODB",
+        "DYNAMODB_ENDPOINT",
+    ] {
+        cmd.env_remove(var);
+    }
+    let out = cmd.output().expect("run stepwise");
+    assert_eq!(out.status.code(), Some(1));
+    let value = result(&out);
+    assert_eq!(value["error"], "DynamoDB.SdkClientException", "{value}");
+    assert!(
+        value["cause"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Unable to load credentials")),
+        "{value}"
+    );
 }
 
 /// Lambda is called for real: a function bound to nothing does not exist, as on AWS.

@@ -133,23 +133,30 @@ impl Integrations {
             Target::Http => self.http_invoke_as(parameters, ctx).await,
             Target::LambdaInvoke => self.lambda_invoke(parameters, ctx).await,
             Target::LambdaFunction => self.lambda_function(resource, parameters, ctx).await,
-            Target::AwsSdk => self.aws_sdk(resource, parameters, ctx).await,
+            Target::AwsSdk | Target::AwsOptimized => self.call_aws(resource, parameters, ctx).await,
         })
     }
 
-    /// `aws-sdk:SERVICE:action`: the service's API, through its model.
-    async fn aws_sdk(&self, resource: &str, parameters: &Value, ctx: &CallContext) -> Outcome {
+    /// `aws-sdk:SERVICE:action` and the optimized integrations that are one API call: the
+    /// service's API, through its model.
+    async fn call_aws(&self, resource: &str, parameters: &Value, ctx: &CallContext) -> Outcome {
         let Some(Resource::Service(s)) = classify(resource) else {
-            return Outcome::failed(
-                "States.Runtime",
-                format!("not an aws-sdk resource: {resource}"),
-            );
+            return Outcome::failed("States.Runtime", format!("not an AWS resource: {resource}"));
         };
-        match self
-            .aws
-            .call(&s.service, &s.action, parameters, &ctx.region)
-            .await
-        {
+        let optimized = stepwise_aws::Optimized::find(&s.service, &s.action).filter(|_| !s.sdk);
+        let called = match optimized {
+            Some(o) => {
+                self.aws
+                    .call_optimized(o, &s.action, parameters, &ctx.region)
+                    .await
+            }
+            None => {
+                self.aws
+                    .call(&s.service, &s.action, parameters, &ctx.region)
+                    .await
+            }
+        };
+        match called {
             Ok(result) => Outcome::Succeeded(result),
             Err(e) => Outcome::failed(e.error, e.cause),
         }
@@ -167,6 +174,9 @@ pub enum Target {
     LambdaFunction,
     /// `arn:aws:states:::aws-sdk:SERVICE:action`
     AwsSdk,
+    /// An optimized integration that is one AWS API call: `dynamodb:putItem`, `sns:publish`,
+    /// `sqs:sendMessage`, `events:putEvents`, ...
+    AwsOptimized,
 }
 
 impl Target {
@@ -178,6 +188,11 @@ impl Target {
             Resource::Service(s) if s.is("http", "invoke") => Some(Target::Http),
             Resource::Service(s) if s.is("lambda", "invoke") => Some(Target::LambdaInvoke),
             Resource::Service(s) if s.sdk => Some(Target::AwsSdk),
+            Resource::Service(s)
+                if stepwise_aws::Optimized::find(&s.service, &s.action).is_some() =>
+            {
+                Some(Target::AwsOptimized)
+            }
             _ => None,
         }
     }
@@ -221,6 +236,15 @@ mod tests {
                 "arn:aws:states:us-east-1:111122223333:aws-sdk:s3:getObject",
                 Some(Target::AwsSdk),
             ),
+            (
+                "arn:aws:states:::dynamodb:putItem",
+                Some(Target::AwsOptimized),
+            ),
+            (
+                "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
+                Some(Target::AwsOptimized),
+            ),
+            ("arn:aws:states:::glue:startJobRun.sync", None),
             ("arn:aws:states:us-east-1:111122223333:activity:a", None),
         ];
         for (resource, want) in cases {

@@ -196,5 +196,79 @@ def test_aws_sdk_sfn_reaches_stepwise_itself():
     assert "(Service: Sfn, Status Code: 400, Request ID: " in err["Cause"], err
 
 
+def test_optimized_dynamodb_with_sdk_metadata_and_its_own_error_names():
+    out = output(run({
+        "Put": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "ResultPath": "$.put",
+                "Next": "Get", "Parameters": {"TableName": "orders", "Item": {"id": {"S": "opt-1"}}}},
+        "Get": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "ResultPath": "$.get",
+                "Next": "Again", "Parameters": {"TableName": "orders", "Key": {"id": {"S": "opt-1"}}}},
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem", "End": True,
+                  "Parameters": {"TableName": "orders", "Item": {"id": {"S": "opt-1"}},
+                                 "ConditionExpression": "attribute_not_exists(id)"},
+                  "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                             "ResultPath": "$.conflict", "Next": "Conflict"}]},
+        "Conflict": {"Type": "Pass", "End": True},
+    }))
+    meta = out["put"]["SdkHttpMetadata"]
+    eq(meta["HttpStatusCode"], 200, "SdkHttpMetadata.HttpStatusCode")
+    assert meta["HttpHeaders"]["Content-Type"].startswith("application/x-amz-json-1.0"), meta
+    assert out["put"]["SdkResponseMetadata"]["RequestId"] == meta["HttpHeaders"]["x-amzn-RequestId"], out["put"]
+    eq(out["get"]["Item"], {"id": {"S": "opt-1"}}, "GetItem's item")
+    eq(out["conflict"]["Error"], "DynamoDB.ConditionalCheckFailedException", "the optimized error name")
+    assert out["conflict"]["Cause"].startswith(
+        "The conditional request failed (Service: AmazonDynamoDBv2; Status Code: 400; "
+        "Error Code: ConditionalCheckFailedException; Request ID: "), out["conflict"]
+    assert out["conflict"]["Cause"].endswith("; Proxy: null)"), out["conflict"]
+    err = output(run(caught("arn:aws:states:::dynamodb:putItem",
+                            {"TableName": "no-such-table", "Item": {"id": {"S": "x"}}})))["caught"]
+    eq(err["Error"], "DynamoDB.ResourceNotFoundException", "a missing table")
+
+
+def test_optimized_sqs_sns_and_events_take_json_where_the_api_takes_text():
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="e2e-optimized")["QueueUrl"]
+    topic = aws("sns").create_topic(Name="e2e-optimized")["TopicArn"]
+    out = output(run({
+        "Send": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "ResultPath": "$.sqs",
+                 "Next": "Publish", "Parameters": {"QueueUrl": url, "MessageBody": {"order": 42}}},
+        "Publish": {"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "ResultPath": "$.sns",
+                    "Next": "Events", "Parameters": {"TopicArn": topic, "Message": {"order": 42}}},
+        "Events": {"Type": "Task", "Resource": "arn:aws:states:::events:putEvents", "ResultPath": "$.events",
+                   "End": True, "Parameters": {"Entries": [{"Source": "e2e", "DetailType": "order",
+                                                            "Detail": {"order": 42}}]}},
+    }))
+    assert out["sqs"]["MessageId"] and out["sqs"]["MD5OfMessageBody"], out["sqs"]
+    eq(out["sqs"]["SdkHttpMetadata"]["HttpStatusCode"], 200, "SQS metadata")
+    assert out["sns"]["MessageId"] and "SdkResponseMetadata" in out["sns"], out["sns"]
+    eq(out["events"]["FailedEntryCount"], 0, "PutEvents failures")
+    assert "SdkHttpMetadata" not in out["events"], out["events"]
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1)["Messages"][0]
+    eq(json.loads(got["Body"]), {"order": 42}, "the message, sent as JSON text")
+    # A body that is null at run time (a missing field is refused when the machine is created).
+    err = output(run(caught("arn:aws:states:::sqs:sendMessage", {"QueueUrl": url, "MessageBody.$": "$.body"}),
+                     {"body": None}))["caught"]
+    eq(err["Error"], "SQS.AmazonSQSException", "a missing MessageBody")
+    assert err["Cause"].startswith(
+        "The request must contain the parameter MessageBody. (Service: AmazonSQS; Status Code: 400; "
+        "Error Code: MissingParameter; Request ID: "), err
+
+
+def test_sqs_wait_for_task_token_answered_by_a_worker_reading_the_queue():
+    sqs = aws("sqs")
+    url = sqs.create_queue(QueueName="e2e-callbacks")["QueueUrl"]
+    arn = create_machine(sfn, definition({
+        "Ask": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage.waitForTaskToken", "End": True,
+                "TimeoutSeconds": 30,
+                "Parameters": {"QueueUrl": url, "MessageBody": {"token.$": "$$.Task.Token", "n.$": "$.n"}}},
+    }))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"n": 5}))["executionArn"]
+    msg = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=10)["Messages"][0]
+    body = json.loads(msg["Body"])
+    eq(body["n"], 5, "the message the task sent")
+    sfn.send_task_success(taskToken=body["token"], output=json.dumps({"doubled": body["n"] * 2}))
+    d = wait_done(sfn, ex)
+    eq(json.loads(d["output"]), {"doubled": 10}, "the worker's answer is the task's result")
+
+
 if __name__ == "__main__":
     run_tests(globals())

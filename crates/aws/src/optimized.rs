@@ -1,0 +1,224 @@
+//! The optimized integrations that are an AWS API call with Step Functions' own conventions
+//! (`arn:aws:states:::dynamodb:putItem`, `sns:publish`, `sqs:sendMessage`, `events:putEvents`):
+//! the same request as the API action, but errors named as the AWS SDK for Java 1.x names
+//! them (`DynamoDB.ConditionalCheckFailedException`, `SQS.AmazonSQSException`, causes ending
+//! `(Service: AmazonSQS; Status Code: 400; Error Code: ...; Request ID: ...; Proxy: null)`),
+//! JSON values accepted where the API takes text (an SQS message body, an event's detail), and
+//! for some, the SDK's HTTP metadata in the result (`SdkHttpMetadata`, `SdkResponseMetadata`).
+
+use serde_json::{Map, Value};
+
+/// One optimized integration's conventions.
+#[derive(Debug)]
+pub struct Optimized {
+    /// The service as the Resource names it (`dynamodb`, `events`).
+    pub service: &'static str,
+    /// The actions it offers (camelCase, as in the Resource).
+    pub actions: &'static [&'static str],
+    /// The model it calls (`aws-sdk` name).
+    pub model: &'static str,
+    /// Its errors' prefix (`DynamoDB`, `SQS`).
+    pub prefix: &'static str,
+    /// The SDK 1.x service name in causes (`AmazonDynamoDBv2`).
+    pub sdk_service: &'static str,
+    /// The exception for errors the model does not list (`AmazonDynamoDBException`).
+    pub base_exception: &'static str,
+    /// Whether results carry `SdkHttpMetadata` and `SdkResponseMetadata`.
+    pub http_metadata: bool,
+    /// Members given as JSON that the API takes as text: (path of list members, member).
+    pub json_text: &'static [(&'static [&'static str], &'static str)],
+}
+
+const INTEGRATIONS: &[Optimized] = &[
+    Optimized {
+        service: "dynamodb",
+        actions: &["getItem", "putItem", "updateItem", "deleteItem"],
+        model: "dynamodb",
+        prefix: "DynamoDB",
+        sdk_service: "AmazonDynamoDBv2",
+        base_exception: "AmazonDynamoDBException",
+        http_metadata: true,
+        json_text: &[],
+    },
+    Optimized {
+        service: "sns",
+        actions: &["publish"],
+        model: "sns",
+        prefix: "SNS",
+        sdk_service: "AmazonSNS",
+        base_exception: "AmazonSNSException",
+        http_metadata: true,
+        json_text: &[(&[], "Message")],
+    },
+    Optimized {
+        service: "sqs",
+        actions: &["sendMessage"],
+        model: "sqs",
+        prefix: "SQS",
+        sdk_service: "AmazonSQS",
+        base_exception: "AmazonSQSException",
+        http_metadata: true,
+        json_text: &[(&[], "MessageBody")],
+    },
+    Optimized {
+        service: "events",
+        actions: &["putEvents"],
+        model: "eventbridge",
+        prefix: "EventBridge",
+        sdk_service: "AmazonEventBridge",
+        base_exception: "AmazonEventBridgeException",
+        http_metadata: false,
+        json_text: &[(&["Entries"], "Detail")],
+    },
+];
+
+impl Optimized {
+    /// The optimized integration `service:action` (`dynamodb`, `putItem`), if it is one of
+    /// these.
+    pub fn find(service: &str, action: &str) -> Option<&'static Optimized> {
+        INTEGRATIONS
+            .iter()
+            .find(|o| o.service == service && o.actions.contains(&action))
+    }
+
+    /// The parameters as the API takes them: JSON given where the API wants text becomes its
+    /// JSON text.
+    pub fn request(&self, params: &Value) -> Value {
+        let mut params = params.clone();
+        for (path, member) in self.json_text {
+            let mut targets: Vec<&mut Value> = vec![&mut params];
+            for step in *path {
+                targets = targets
+                    .into_iter()
+                    .filter_map(|v| v.get_mut(*step))
+                    .flat_map(|v| match v {
+                        Value::Array(items) => items.iter_mut().collect::<Vec<_>>(),
+                        other => vec![other],
+                    })
+                    .collect();
+            }
+            for target in targets {
+                if let Some(v) = target.get_mut(*member) {
+                    if !v.is_string() && !v.is_null() {
+                        *v = Value::String(v.to_string());
+                    }
+                }
+            }
+        }
+        params
+    }
+
+    /// The error name of a refusal with the code `code` (`modeled`: the model lists it).
+    pub fn error_name(&self, modeled: Option<&str>) -> String {
+        match modeled {
+            Some(name) if name.ends_with("Exception") => format!("{}.{name}", self.prefix),
+            Some(name) => format!("{}.{name}Exception", self.prefix),
+            None => format!("{}.{}", self.prefix, self.base_exception),
+        }
+    }
+
+    /// The cause of a refusal, as the SDK 1.x words it.
+    pub fn cause(&self, message: &str, status: u16, code: &str, request_id: &str) -> String {
+        format!(
+            "{message} (Service: {}; Status Code: {status}; Error Code: {code}; Request ID: \
+             {request_id}; Proxy: null)",
+            self.sdk_service
+        )
+    }
+}
+
+/// `SdkHttpMetadata` and `SdkResponseMetadata` of an answer, added to `result`.
+pub fn add_http_metadata(result: &mut Value, status: u16, headers: &http::HeaderMap) {
+    let Value::Object(out) = result else { return };
+    let mut all = Map::new();
+    let mut single = Map::new();
+    for name in headers.keys() {
+        let values: Vec<Value> = headers
+            .get_all(name)
+            .iter()
+            .map(|v| Value::String(v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let spelled = header_spelling(name.as_str());
+        single.insert(
+            spelled.clone(),
+            values.last().cloned().unwrap_or(Value::Null),
+        );
+        all.insert(spelled, Value::Array(values));
+    }
+    let request_id = headers
+        .get("x-amzn-requestid")
+        .or_else(|| headers.get("x-amz-request-id"))
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let mut http = Map::new();
+    http.insert("AllHttpHeaders".into(), Value::Object(all));
+    http.insert("HttpHeaders".into(), Value::Object(single));
+    http.insert("HttpStatusCode".into(), Value::from(status));
+    out.insert("SdkHttpMetadata".into(), Value::Object(http));
+    let mut response = Map::new();
+    response.insert("RequestId".into(), Value::String(request_id));
+    out.insert("SdkResponseMetadata".into(), Value::Object(response));
+}
+
+/// A header's name as AWS's services spell it (HTTP/1 names arrive in lower case here):
+/// `Content-Type`, `x-amzn-RequestId`, `x-amz-crc32`.
+fn header_spelling(name: &str) -> String {
+    match name {
+        "x-amzn-requestid" => "x-amzn-RequestId".into(),
+        n if n.starts_with("x-") => n.into(),
+        n => n
+            .split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("-"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_given_where_the_api_takes_text_is_sent_as_its_text() {
+        let sqs = Optimized::find("sqs", "sendMessage").expect("sqs");
+        assert_eq!(
+            sqs.request(&json!({"QueueUrl": "q", "MessageBody": {"a": 1}})),
+            json!({"QueueUrl": "q", "MessageBody": "{\"a\":1}"})
+        );
+        let events = Optimized::find("events", "putEvents").expect("events");
+        assert_eq!(
+            events.request(&json!({"Entries": [{"Detail": {"x": [1]}}, {"Detail": "t"}]})),
+            json!({"Entries": [{"Detail": "{\"x\":[1]}"}, {"Detail": "t"}]})
+        );
+        assert!(Optimized::find("dynamodb", "query").is_none());
+    }
+
+    #[test]
+    fn errors_are_named_and_worded_as_the_sdk_1_names_them() {
+        let ddb = Optimized::find("dynamodb", "putItem").expect("dynamodb");
+        assert_eq!(
+            ddb.error_name(Some("ResourceNotFoundException")),
+            "DynamoDB.ResourceNotFoundException"
+        );
+        assert_eq!(ddb.error_name(None), "DynamoDB.AmazonDynamoDBException");
+        assert_eq!(
+            ddb.cause(
+                "Requested resource not found",
+                400,
+                "ResourceNotFoundException",
+                "R1"
+            ),
+            "Requested resource not found (Service: AmazonDynamoDBv2; Status Code: 400; Error \
+             Code: ResourceNotFoundException; Request ID: R1; Proxy: null)"
+        );
+        assert_eq!(header_spelling("content-type"), "Content-Type");
+        assert_eq!(header_spelling("x-amzn-requestid"), "x-amzn-RequestId");
+    }
+}
