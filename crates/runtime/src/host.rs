@@ -95,11 +95,14 @@ impl ExecutionClock {
         self.since + (at - self.at).to_std().unwrap_or_default()
     }
 
-    fn jump_to(&mut self, at: DateTime<Utc>) {
+    /// Moves the clock ahead to `at`; `false` when it is there already.
+    fn jump_to(&mut self, at: DateTime<Utc>) -> bool {
         if at > self.now() {
             self.at = at;
             self.since = Instant::now();
+            return true;
         }
+        false
     }
 }
 
@@ -128,6 +131,9 @@ pub async fn run(
     let mut transitions = 0;
     let mut seed = options.seed;
     let mut completion = None;
+    // The time of the step right after the clock jumped to a timer: the timer's own, not a
+    // millisecond later (what the host did in between is not the execution's time).
+    let mut stamp = None;
 
     for _ in 0..options.max_steps {
         let event = match agenda.next(clock.now()) {
@@ -137,6 +143,7 @@ pub async fn run(
                 break;
             }
             Next::Await { until } => {
+                stamp = None;
                 let joined = match until {
                     Some(at) => {
                         match tokio::time::timeout_at(clock.deadline(at), calls.join_next_with_id())
@@ -188,14 +195,14 @@ pub async fn run(
                 if !wait.is_zero() {
                     tokio::time::sleep(wait).await;
                 }
-                clock.jump_to(until);
+                stamp = clock.jump_to(until).then_some(until);
                 continue;
             }
             Next::Stalled => break,
         };
         seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let step = Step {
-            now: clock.now(),
+            now: stamp.take().unwrap_or_else(|| clock.now()),
             seed,
             event,
         };
