@@ -1,7 +1,8 @@
 //! Calling a service: endpoint, credentials, SigV4, the HTTP exchange, and AWS's error names.
 
-use std::collections::BTreeMap;
-use std::time::SystemTime;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
@@ -116,6 +117,14 @@ impl StaticCredentials {
     }
 }
 
+/// Who makes a call: the execution's region, and the role its state names, if any.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    pub region: &'a str,
+    /// `Credentials.RoleArn`.
+    pub role: Option<&'a str>,
+}
+
 /// How calls are made.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AwsConfig {
@@ -141,11 +150,20 @@ impl AwsConfig {
 pub struct AwsClient {
     config: AwsConfig,
     http: reqwest::Client,
+    /// Credentials of the roles Tasks assumed (`Credentials.RoleArn`), until they expire.
+    assumed: Arc<Mutex<HashMap<String, (StaticCredentials, SystemTime)>>>,
 }
+
+/// Assumed roles' credentials are taken again this long before they expire.
+const ROLE_REFRESH: Duration = Duration::from_secs(300);
 
 impl AwsClient {
     pub fn new(config: AwsConfig, http: reqwest::Client) -> AwsClient {
-        AwsClient { config, http }
+        AwsClient {
+            config,
+            http,
+            assumed: Arc::default(),
+        }
     }
 
     pub fn config(&self) -> &AwsConfig {
@@ -171,9 +189,9 @@ impl AwsClient {
         service: &str,
         action: &str,
         params: &Value,
-        region: &str,
+        caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
-        self.invoke(service, action, params, region, Naming::Sdk)
+        self.invoke(service, action, params, caller, Naming::Sdk)
             .await
     }
 
@@ -184,14 +202,14 @@ impl AwsClient {
         integration: &Optimized,
         action: &str,
         params: &Value,
-        region: &str,
+        caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
         let params = integration.request(params);
         self.invoke(
             integration.model,
             action,
             &params,
-            region,
+            caller,
             Naming::Optimized(integration),
         )
         .await
@@ -202,9 +220,10 @@ impl AwsClient {
         service: &str,
         action: &str,
         params: &Value,
-        region: &str,
+        caller: &Caller<'_>,
         naming: Naming<'_>,
     ) -> Result<Value, AwsError> {
+        let region = caller.region;
         let models = Models::bundled();
         let Some(model) = models.get(service) else {
             return Err(AwsError::new(
@@ -249,8 +268,14 @@ impl AwsClient {
             };
             return Err(naming.error(&model, &refusal));
         }
+        let credentials = match caller.role {
+            Some(role) => self.assume(role, region, &prefix).await?,
+            None => self.base_credentials(service, &prefix)?,
+        };
         let wire = protocol::request(&model, op, params);
-        let response = self.send(service, &model, wire, region, &prefix).await?;
+        let response = self
+            .send(service, &model, wire, region, &prefix, &credentials)
+            .await?;
         if !(200..300).contains(&response.status) {
             return Err(naming.error(&model, &Refusal::of(&model, &response)));
         }
@@ -268,6 +293,92 @@ impl AwsClient {
         Ok(result)
     }
 
+    /// The keys a call to `service` is signed with: the configured ones; placeholder keys for a
+    /// local endpoint (local stand-ins accept any); none for AWS itself.
+    fn base_credentials(&self, service: &str, prefix: &str) -> Result<StaticCredentials, AwsError> {
+        match (&self.config.credentials, self.config.endpoints.get(service)) {
+            (Some(c), _) => Ok(c.clone()),
+            (None, Some(_)) => Ok(StaticCredentials {
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+                session_token: None,
+            }),
+            (None, None) => Err(AwsError::new(
+                format!("{prefix}.SdkClientException"),
+                "Unable to load credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
+                 or point the service at a local endpoint (AWS_ENDPOINT_URL)",
+            )),
+        }
+    }
+
+    /// The credentials of `role`, assumed through STS (`AssumeRole`, at the STS endpoint
+    /// configured, else AWS's) and kept until shortly before they expire.
+    async fn assume(
+        &self,
+        role: &str,
+        region: &str,
+        prefix: &str,
+    ) -> Result<StaticCredentials, AwsError> {
+        let now = SystemTime::now();
+        if let Some((c, until)) = self.lock_assumed().get(role) {
+            if *until > now + ROLE_REFRESH {
+                return Ok(c.clone());
+            }
+        }
+        let refused = |cause: String| {
+            AwsError::new(
+                "States.TaskFailed",
+                format!(
+                    "Unable to assume the role '{role}' given in the state's Credentials: {cause}"
+                ),
+            )
+        };
+        let sts = Models::bundled()
+            .get("sts")
+            .ok_or_else(|| refused("no STS model".into()))?;
+        let op = sts
+            .operation("AssumeRole")
+            .ok_or_else(|| refused("no AssumeRole action".into()))?;
+        let params = serde_json::json!({"RoleArn": role, "RoleSessionName": "Stepwise"});
+        let base = self.base_credentials("sts", prefix)?;
+        let wire = protocol::request(&sts, op, &params);
+        let res = self.send("sts", &sts, wire, region, prefix, &base).await?;
+        if !(200..300).contains(&res.status) {
+            return Err(refused(
+                Naming::Sdk.error(&sts, &Refusal::of(&sts, &res)).cause,
+            ));
+        }
+        let out = protocol::result(&sts, op, &res).map_err(refused)?;
+        let c = &out["Credentials"];
+        let text = |k: &str| c.get(k).and_then(Value::as_str).map(str::to_owned);
+        let (Some(access_key_id), Some(secret_access_key)) =
+            (text("AccessKeyId"), text("SecretAccessKey"))
+        else {
+            return Err(refused("STS answered without credentials".into()));
+        };
+        let credentials = StaticCredentials {
+            access_key_id,
+            secret_access_key,
+            session_token: text("SessionToken"),
+        };
+        let until = c
+            .get("Expiration")
+            .and_then(crate::values::timestamp_in)
+            .map(|t| {
+                SystemTime::UNIX_EPOCH + Duration::from_millis(t.timestamp_millis().max(0) as u64)
+            })
+            .unwrap_or(now + ROLE_REFRESH * 2);
+        self.lock_assumed()
+            .insert(role.to_owned(), (credentials.clone(), until));
+        Ok(credentials)
+    }
+
+    fn lock_assumed(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (StaticCredentials, SystemTime)>> {
+        self.assumed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     async fn send(
         &self,
         service: &str,
@@ -275,6 +386,7 @@ impl AwsClient {
         wire: protocol::WireRequest,
         region: &str,
         java: &str,
+        credentials: &StaticCredentials,
     ) -> Result<WireResponse, AwsError> {
         let meta = &model.metadata;
         let custom = self.config.endpoints.get(service);
@@ -299,28 +411,13 @@ impl AwsClient {
             url.push('?');
             url.push_str(&protocol::form(&wire.query));
         }
-        let credentials = match (&self.config.credentials, custom) {
-            (Some(c), _) => c.clone(),
-            (None, Some(_)) => StaticCredentials {
-                access_key_id: "test".into(),
-                secret_access_key: "test".into(),
-                session_token: None,
-            },
-            (None, None) => {
-                return Err(AwsError::new(
-                    format!("{java}.SdkClientException"),
-                    "Unable to load credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                     or point the service at a local endpoint (AWS_ENDPOINT_URL)",
-                ));
-            }
-        };
         let mut headers = wire.headers.clone();
         let signed = sign_request(
             &wire.method,
             &url,
             &mut headers,
             &wire.body,
-            &credentials,
+            credentials,
             &region,
             meta.signing_name(),
             meta.protocol == "rest-xml",

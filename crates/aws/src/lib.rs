@@ -16,7 +16,7 @@ pub mod protocol;
 pub mod values;
 pub mod xml;
 
-pub use client::{AwsClient, AwsConfig, Endpoints, StaticCredentials};
+pub use client::{AwsClient, AwsConfig, Caller, Endpoints, StaticCredentials};
 pub use optimized::Optimized;
 
 /// Why a call failed: the error and cause a Task's Catch sees.

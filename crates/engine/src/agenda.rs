@@ -200,6 +200,7 @@ mod tests {
             heartbeat_seconds: None,
             task_token: None,
             invocation: 0,
+            credentials: None,
         }
     }
 

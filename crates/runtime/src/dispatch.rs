@@ -15,6 +15,7 @@ use crate::clock::Clock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use stepwise_asl::parse::{Pattern, Resource, classify};
+use stepwise_engine::TaskRequest;
 use stepwise_store::{ExecutionRecord, TaskRow};
 use stepwise_tasks::{CallContext, Outcome};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -33,6 +34,26 @@ pub(crate) struct Call {
     pub resource: String,
     pub state: String,
     pub parameters: Value,
+    /// The state's `Credentials`, evaluated (rows written before they were kept have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<Value>,
+}
+
+impl Call {
+    /// The call a task of the engine asks for.
+    pub(crate) fn of(request: TaskRequest) -> Call {
+        Call {
+            resource: request.resource,
+            state: request.state_name,
+            parameters: request.input,
+            credentials: request.credentials,
+        }
+    }
+
+    /// The role the call is made as (`Credentials.RoleArn`).
+    pub(crate) fn role_arn(&self) -> Option<&str> {
+        self.credentials.as_ref()?.get("RoleArn")?.as_str()
+    }
 }
 
 /// A call to make for one task of one execution.
@@ -248,7 +269,7 @@ pub(crate) async fn perform(
     if resource.as_ref().is_some_and(is_nested) {
         return nested(shared, job, call, pattern).await;
     }
-    let ctx = CallContext::of_execution(execution);
+    let ctx = CallContext::of_execution(execution).with_role(call.role_arn());
     match shared
         .integrations
         .call(&call.resource, &call.parameters, &ctx)

@@ -1107,11 +1107,7 @@ fn schedule(
         .clone()
         .unwrap_or_else(|| shared.tokens.issue(arn, task, rng.next_u64()));
     live.tokens.insert(task, token.clone());
-    let call = dispatch::Call {
-        resource: request.resource,
-        state: request.state_name,
-        parameters: request.input,
-    };
+    let call = dispatch::Call::of(request);
     pending.batch.tasks.push(TaskChange::Add(TaskRow {
         token: token.clone(),
         execution: arn.to_owned(),

@@ -51,12 +51,9 @@ impl Integrated {
     }
 
     async fn call(self, request: TaskRequest) -> TaskOutcome {
-        let call = Call {
-            resource: request.resource,
-            state: request.state_name,
-            parameters: request.input,
-        };
-        if request.kind == TaskKind::Activity {
+        let activity = request.kind == TaskKind::Activity;
+        let call = Call::of(request);
+        if activity {
             return TaskOutcome::Failed {
                 error: Some("States.TaskFailed".into()),
                 cause: Some(unsupported(&call)),

@@ -52,21 +52,31 @@ impl From<Outcome> for stepwise_engine::local::TaskOutcome {
 pub struct CallContext {
     pub region: String,
     pub account: String,
+    /// The role the state's `Credentials.RoleArn` names: AWS calls are made as it.
+    pub role_arn: Option<String>,
 }
 
 impl CallContext {
+    pub fn new(region: impl Into<String>, account: impl Into<String>) -> CallContext {
+        CallContext {
+            region: region.into(),
+            account: account.into(),
+            role_arn: None,
+        }
+    }
+
     /// The region and account of the execution with this ARN.
     pub fn of_execution(arn: &str) -> CallContext {
         match stepwise_engine::ExecutionArn::parse(arn) {
-            Some(e) => CallContext {
-                region: e.region().to_owned(),
-                account: e.account().to_owned(),
-            },
-            None => CallContext {
-                region: "us-east-1".to_owned(),
-                account: "123456789012".to_owned(),
-            },
+            Some(e) => CallContext::new(e.region(), e.account()),
+            None => CallContext::new("us-east-1", "123456789012"),
         }
+    }
+
+    /// The same caller, acting as `role` when there is one.
+    pub fn with_role(mut self, role: Option<&str>) -> CallContext {
+        self.role_arn = role.map(str::to_owned);
+        self
     }
 }
 
@@ -144,15 +154,19 @@ impl Integrations {
             return Outcome::failed("States.Runtime", format!("not an AWS resource: {resource}"));
         };
         let optimized = stepwise_aws::Optimized::find(&s.service, &s.action).filter(|_| !s.sdk);
+        let caller = stepwise_aws::Caller {
+            region: &ctx.region,
+            role: ctx.role_arn.as_deref(),
+        };
         let called = match optimized {
             Some(o) => {
                 self.aws
-                    .call_optimized(o, &s.action, parameters, &ctx.region)
+                    .call_optimized(o, &s.action, parameters, &caller)
                     .await
             }
             None => {
                 self.aws
-                    .call(&s.service, &s.action, parameters, &ctx.region)
+                    .call(&s.service, &s.action, parameters, &caller)
                     .await
             }
         };

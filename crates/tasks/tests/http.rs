@@ -212,10 +212,7 @@ fn integrations(config: &str) -> Integrations {
 }
 
 fn ctx() -> CallContext {
-    CallContext {
-        region: "eu-west-3".into(),
-        account: "111122223333".into(),
-    }
+    CallContext::new("eu-west-3", "111122223333")
 }
 
 const KEYED: &str = "arn:aws:events:eu-west-3:111122223333:connection/keyed/0f1e2d3c";

@@ -15,10 +15,7 @@ use serde_json::{Value, json};
 use stepwise_tasks::{CallContext, Config, Integrations, Outcome};
 
 fn ctx() -> CallContext {
-    CallContext {
-        region: "us-east-1".into(),
-        account: "111122223333".into(),
-    }
+    CallContext::new("us-east-1", "111122223333")
 }
 
 const RUNNER: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/lambda/runner.py");

@@ -200,10 +200,7 @@ fn run_case(case: &Value, dir: &std::path::Path) -> Option<Verdict> {
             .enable_all()
             .build()
             .ok()?,
-        ctx: CallContext {
-            region: REGION.into(),
-            account: ACCOUNT.into(),
-        },
+        ctx: CallContext::new(REGION, ACCOUNT),
     };
     let result = local::run(
         machine,

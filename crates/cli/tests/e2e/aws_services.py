@@ -270,5 +270,19 @@ def test_sqs_wait_for_task_token_answered_by_a_worker_reading_the_queue():
     eq(json.loads(d["output"]), {"doubled": 10}, "the worker's answer is the task's result")
 
 
+def test_a_task_with_credentials_calls_as_the_role_it_names():
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = aws("iam").create_role(RoleName="e2e-task-role", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    out = output(run({
+        "AsRole": {"Type": "Task", "Resource": sdk("sts", "getCallerIdentity"), "Parameters": {},
+                   "Credentials": {"RoleArn.$": "$.role"}, "ResultPath": "$.as_role", "Next": "AsItself"},
+        "AsItself": {"Type": "Task", "Resource": sdk("sts", "getCallerIdentity"), "Parameters": {},
+                     "ResultPath": "$.as_itself", "End": True},
+    }, {"role": role}))
+    assert ":assumed-role/e2e-task-role/" in out["as_role"]["Arn"], out
+    assert ":assumed-role/" not in out["as_itself"]["Arn"], out
+
+
 if __name__ == "__main__":
     run_tests(globals())

@@ -161,6 +161,32 @@ impl Execution {
         }
     }
 
+    /// A Task's `Credentials` (`RoleArn`, `RoleArn.$`, or JSONata), evaluated as its arguments
+    /// are.
+    pub(super) fn task_credentials(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        template: Option<&stepwise_asl::model::Template>,
+        effective: &Value,
+    ) -> Result<Option<Value>, Fault> {
+        let Some(t) = template else {
+            return Ok(None);
+        };
+        if state.query_language == QueryLanguage::Jsonata {
+            let states = self.jsonata_states_in(f, effective, None, None);
+            self.jsonata_template(f, t, &states, "Credentials")
+                .map(Some)
+                .map_err(|e| self.evaluation_failed(f, e, "Credentials"))
+        } else {
+            self.with_scope(f, effective, None, None, |scope, entropy| {
+                lang::payload(t, scope, entropy)
+            })
+            .map(Some)
+            .map_err(|e| self.in_state(f, e))
+        }
+    }
+
     /// The `$states` object for a JSONata evaluation.
     pub(super) fn jsonata_states(
         &self,

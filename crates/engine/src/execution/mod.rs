@@ -155,6 +155,9 @@ pub struct TaskRequest {
     /// How many times this Task state ran before in this execution (0 the first time), retries,
     /// Map iterations and Parallel branches included: what mock responses are chosen by.
     pub invocation: u64,
+    /// The state's `Credentials`, evaluated (`{"RoleArn": "arn:aws:iam::...:role/..."}`): the
+    /// role to call the service as.
+    pub credentials: Option<Value>,
 }
 
 /// Makes the task token of a `.waitForTaskToken` task from its task id and a random number: a

@@ -192,6 +192,11 @@ impl Execution {
             Ok(v) => v,
             Err(fault) => return Flow::Failed(fault),
         };
+        let credentials =
+            match self.task_credentials(f, state, task.credentials.as_ref(), effective) {
+                Ok(v) => v,
+                Err(fault) => return Flow::Failed(fault),
+            };
         let mut seconds = [None, None];
         for (i, (source, field)) in [
             (&task.timeout_seconds, "TimeoutSeconds"),
@@ -257,6 +262,7 @@ impl Execution {
             heartbeat_seconds,
             task_token: token,
             invocation,
+            credentials,
         }));
         Flow::Blocked
     }

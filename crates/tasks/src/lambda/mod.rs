@@ -566,10 +566,7 @@ mod tests {
     use super::*;
 
     fn ctx() -> CallContext {
-        CallContext {
-            region: "us-east-1".into(),
-            account: "111122223333".into(),
-        }
+        CallContext::new("us-east-1", "111122223333")
     }
 
     #[test]
