@@ -98,16 +98,19 @@ impl Default for HttpConfig {
 }
 
 /// How a connection authenticates (EventBridge's `AuthorizationType`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum AuthKind {
     ApiKey,
     Basic,
     OauthClientCredentials,
+    /// No authorization added (what a `ConnectionArn` the configuration does not name gets).
+    #[default]
+    None,
 }
 
 /// `[connections.NAME]`: what an EventBridge connection holds, for the HTTP Task.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Connection {
     pub auth: AuthKind,
@@ -238,6 +241,7 @@ impl Config {
                     ("client_id", &c.client_id),
                     ("client_secret", &c.client_secret),
                 ],
+                AuthKind::None => &[],
             };
             for (field, value) in need {
                 if value.is_none() {
@@ -305,6 +309,7 @@ impl fmt::Display for AuthKind {
             AuthKind::ApiKey => "api_key",
             AuthKind::Basic => "basic",
             AuthKind::OauthClientCredentials => "oauth_client_credentials",
+            AuthKind::None => "none",
         })
     }
 }

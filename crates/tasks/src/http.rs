@@ -44,8 +44,6 @@ pub mod errors {
     pub const STATUS_CODE_PREFIX: &str = "States.Http.StatusCode.";
     /// A response larger than AWS's 256 KiB payload quota.
     pub const DATA_LIMIT_EXCEEDED: &str = "States.DataLimitExceeded";
-    /// The `ConnectionArn` names no `[connections.NAME]` (EventBridge's name for a missing one).
-    pub const CONNECTION_NOT_FOUND: &str = "Events.ConnectionResource.ResourceNotFound";
     /// The connection cannot authorize (its OAuth token request failed).
     pub const INVALID_CONNECTION_STATE: &str = "Events.ConnectionResource.InvalidConnectionState";
     /// Stepwise's own: the host is refused by `[http]` allow_hosts/deny_hosts. AWS has no such
@@ -171,17 +169,19 @@ impl Integrations {
     async fn http_try_invoke(&self, parameters: &Value, region: &str) -> Result<Value, Failure> {
         let call = Call::parse(parameters)?;
         check_host(&self.config.http, &call.url)?;
-        let (name, connection) =
-            self.config
-                .connection(&call.connection_arn)
-                .ok_or_else(|| Failure {
-                    error: errors::CONNECTION_NOT_FOUND.into(),
-                    cause: format!(
-                        "The connection '{}' does not exist: the Stepwise configuration has no [connections.{}] table",
-                        call.connection_arn,
-                        connection_name(&call.connection_arn)
-                    ),
-                })?;
+        // A connection the configuration does not name (a local user rarely has AWS's
+        // connection secrets) sends the request without authorization, said once in the log.
+        let unconfigured;
+        let arn = call.connection_arn.clone();
+        let (name, connection) = match self.config.connection(&arn) {
+            Some(found) => found,
+            None => {
+                let name = connection_name(&arn);
+                warn_once(name);
+                unconfigured = Connection::default();
+                (name, &unconfigured)
+            }
+        };
         let prepared = prepare(call, connection, region)?;
 
         let mut token = match connection.auth {
@@ -651,6 +651,7 @@ fn authorization(c: &Connection, token: Option<&str>) -> Option<(HeaderName, Hea
             )
         }
         AuthKind::OauthClientCredentials => ("Authorization".into(), format!("Bearer {}", token?)),
+        AuthKind::None => return None,
     };
     header(&name, &value).ok()
 }
@@ -663,6 +664,22 @@ fn check_host(config: &crate::config::HttpConfig, url: &reqwest::Url) -> Result<
 }
 
 /// The name an ARN like `arn:aws:events:…:connection/NAME/ID` gives (or the text itself).
+/// Logs, once per connection name, that a connection is not configured.
+fn warn_once(name: &str) {
+    static WARNED: std::sync::Mutex<std::collections::BTreeSet<String>> =
+        std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let first = WARNED
+        .lock()
+        .map(|mut w| w.insert(name.to_owned()))
+        .unwrap_or(false);
+    if first {
+        tracing::warn!(
+            connection = name,
+            "the HTTP Task's connection is not in the configuration ([connections.{name}]): its requests go without authorization"
+        );
+    }
+}
+
 fn connection_name(arn: &str) -> &str {
     match arn.split_once(":connection/") {
         Some((_, rest)) => rest.split('/').next().unwrap_or(rest),

@@ -684,16 +684,24 @@ async fn bad_parameters_fail_before_anything_is_sent() {
     let (error, _) = failed(invoke(&i, &p).await);
     assert_eq!(error, "States.Runtime");
 
+    assert!(s.seen().is_empty(), "{:?}", s.seen());
+}
+
+/// A connection the configuration does not name: the request goes, without authorization.
+#[tokio::test]
+async fn a_connection_not_configured_sends_without_authorization() {
+    let s = Server::start().await;
+    let i = integrations(API_KEY_CONNECTION);
     let p = call(
         s.url("/echo"),
         "GET",
         "arn:aws:events:eu-west-3:111122223333:connection/missing/1",
     );
-    let (error, cause) = failed(invoke(&i, &p).await);
-    assert_eq!(error, "Events.ConnectionResource.ResourceNotFound");
-    assert!(cause.contains("[connections.missing]"), "{cause}");
-
-    assert!(s.seen().is_empty(), "{:?}", s.seen());
+    succeeded(invoke(&i, &p).await);
+    let seen = s.seen();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].header("authorization"), None);
+    assert_eq!(seen[0].header("x-api-key"), None);
 }
 
 #[tokio::test]
