@@ -22,6 +22,20 @@ use crate::values::pascal;
 /// that and refused beyond, without reading the rest.
 const MAX_RESPONSE_BYTES: usize = 4 * 256 * 1024;
 
+/// The most a task's result may hold (256 KiB).
+const MAX_RESULT_BYTES: usize = 256 * 1024;
+
+/// A result larger than a state may take, as Step Functions words it.
+fn too_large(service: &str) -> AwsError {
+    AwsError::new(
+        "States.DataLimitExceeded",
+        format!(
+            "The state/task '{service}' returned a result with a size exceeding the maximum \
+             number of bytes service limit."
+        ),
+    )
+}
+
 /// Step Functions Local's variables for its services' endpoints, by Task service name.
 const SFN_LOCAL_VARS: &[(&str, &str)] = &[
     ("sqs", "SQS_ENDPOINT"),
@@ -290,6 +304,9 @@ impl AwsClient {
                 add_http_metadata(&mut result, response.status, &response.headers);
             }
         }
+        if serde_json::to_vec(&result).map_or(0, |b| b.len()) > MAX_RESULT_BYTES {
+            return Err(too_large(service));
+        }
         Ok(result)
     }
 
@@ -445,13 +462,7 @@ impl AwsClient {
             )
         })? {
             if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
-                return Err(AwsError::new(
-                    "States.DataLimitExceeded",
-                    format!(
-                        "The answer of {service} exceeds the maximum size of the task's result \
-                         (262144 bytes)"
-                    ),
-                ));
+                return Err(too_large(service));
             }
             body.extend_from_slice(&chunk);
         }

@@ -284,5 +284,18 @@ def test_a_task_with_credentials_calls_as_the_role_it_names():
     assert ":assumed-role/" not in out["as_itself"]["Arn"], out
 
 
+def test_a_result_over_the_limit_fails_with_data_limit_exceeded():
+    s3 = aws("s3")
+    s3.create_bucket(Bucket="stepwise-e2e-big")
+    s3.put_object(Bucket="stepwise-e2e-big", Key="ten-mb", Body=b"x" * (10 * 1024 * 1024))
+    s3.put_object(Bucket="stepwise-e2e-big", Key="300-kb", Body=b"y" * (300 * 1024))
+    for key in ("ten-mb", "300-kb"):
+        d = run({"Get": {"Type": "Task", "Resource": sdk("s3", "getObject"), "End": True,
+                         "Parameters": {"Bucket": "stepwise-e2e-big", "Key": key}}})
+        eq(d["status"], "FAILED", key)
+        eq(d["error"], "States.DataLimitExceeded", key)
+        assert "exceeding the maximum number of bytes service limit" in d["cause"], d
+
+
 if __name__ == "__main__":
     run_tests(globals())
