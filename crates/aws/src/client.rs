@@ -12,6 +12,7 @@ use aws_sigv4::sign::v4;
 use serde_json::Value;
 
 use crate::AwsError;
+use crate::credentials::Chain;
 use crate::model::{Model, Models};
 use crate::optimized::{Optimized, add_http_metadata};
 use crate::protocol::{self, WireResponse};
@@ -166,6 +167,8 @@ pub struct AwsClient {
     http: reqwest::Client,
     /// Credentials of the roles Tasks assumed (`Credentials.RoleArn`), until they expire.
     assumed: Arc<Mutex<HashMap<String, (StaticCredentials, SystemTime)>>>,
+    /// The SDKs' credential chain, for calls to AWS when no keys are in the environment.
+    chain: Arc<Chain>,
 }
 
 /// Assumed roles' credentials are taken again this long before they expire.
@@ -175,6 +178,7 @@ impl AwsClient {
     pub fn new(config: AwsConfig, http: reqwest::Client) -> AwsClient {
         AwsClient {
             config,
+            chain: Arc::new(Chain::new(http.clone())),
             http,
             assumed: Arc::default(),
         }
@@ -284,7 +288,7 @@ impl AwsClient {
         }
         let credentials = match caller.role {
             Some(role) => self.assume(role, region, &prefix).await?,
-            None => self.base_credentials(service, &prefix)?,
+            None => self.base_credentials(service, region, &prefix).await?,
         };
         let wire = protocol::request(&model, op, params);
         let response = self
@@ -310,9 +314,14 @@ impl AwsClient {
         Ok(result)
     }
 
-    /// The keys a call to `service` is signed with: the configured ones; placeholder keys for a
-    /// local endpoint (local stand-ins accept any); none for AWS itself.
-    fn base_credentials(&self, service: &str, prefix: &str) -> Result<StaticCredentials, AwsError> {
+    /// The keys a call to `service` is signed with: the environment's; placeholder keys for a
+    /// local endpoint (local stand-ins accept any); for AWS itself, the SDKs' credential chain.
+    async fn base_credentials(
+        &self,
+        service: &str,
+        region: &str,
+        prefix: &str,
+    ) -> Result<StaticCredentials, AwsError> {
         match (&self.config.credentials, self.config.endpoints.get(service)) {
             (Some(c), _) => Ok(c.clone()),
             (None, Some(_)) => Ok(StaticCredentials {
@@ -320,11 +329,17 @@ impl AwsClient {
                 secret_access_key: "test".into(),
                 session_token: None,
             }),
-            (None, None) => Err(AwsError::new(
-                format!("{prefix}.SdkClientException"),
-                "Unable to load credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, \
-                 or point the service at a local endpoint (AWS_ENDPOINT_URL)",
-            )),
+            (None, None) => self.chain.resolve(region).await.map_err(|e| {
+                AwsError::new(
+                    format!("{prefix}.SdkClientException"),
+                    format!(
+                        "Unable to load credentials from any of the providers in the chain \
+                         (environment, profile files, web identity, container and instance \
+                         metadata), or point the service at a local endpoint \
+                         (AWS_ENDPOINT_URL): {e}"
+                    ),
+                )
+            }),
         }
     }
 
@@ -357,7 +372,7 @@ impl AwsClient {
             .operation("AssumeRole")
             .ok_or_else(|| refused("no AssumeRole action".into()))?;
         let params = serde_json::json!({"RoleArn": role, "RoleSessionName": "Stepwise"});
-        let base = self.base_credentials("sts", prefix)?;
+        let base = self.base_credentials("sts", region, prefix).await?;
         let wire = protocol::request(&sts, op, &params);
         let res = self.send("sts", &sts, wire, region, prefix, &base).await?;
         if !(200..300).contains(&res.status) {

@@ -9,6 +9,7 @@
 //! `DynamoDb.DynamoDbException` for errors the model does not list) with AWS's cause text.
 
 pub mod client;
+mod credentials;
 pub mod json;
 pub mod model;
 pub mod optimized;

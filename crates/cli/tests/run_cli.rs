@@ -328,6 +328,15 @@ fn an_aws_call_without_credentials_fails_saying_so() {
     ] {
         cmd.env_remove(var);
     }
+    // Nothing for the SDKs' chain to find either: no profile files, no instance metadata.
+    let none = std::env::temp_dir().join("stepwise-no-such-aws-file");
+    cmd.env("AWS_CONFIG_FILE", &none)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &none)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI");
     let out = cmd.output().expect("run stepwise");
     assert_eq!(out.status.code(), Some(1));
     let value = result(&out);
