@@ -9,6 +9,7 @@
 //! `DynamoDb.DynamoDbException` for errors the model does not list) with AWS's cause text.
 
 pub mod client;
+pub mod jobs;
 pub mod json;
 pub mod model;
 pub mod optimized;
@@ -17,6 +18,7 @@ pub mod values;
 pub mod xml;
 
 pub use client::{AwsClient, AwsConfig, Endpoints, StaticCredentials};
+pub use jobs::{JobKind, JobRef, JobState};
 pub use optimized::Optimized;
 
 /// Why a call failed: the error and cause a Task's Catch sees.
