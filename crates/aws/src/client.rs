@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::AwsError;
 use crate::credentials::Chain;
 use crate::model::{Model, Models};
-use crate::optimized::{Optimized, add_http_metadata};
+use crate::optimized::{Optimized, add_http_metadata, epoch_dates};
 use crate::protocol::{self, WireResponse};
 use crate::values::pascal;
 
@@ -304,6 +304,12 @@ impl AwsClient {
             )
         })?;
         if let Naming::Optimized(o) = naming {
+            if o.epoch_dates {
+                if let Some(out) = &op.output {
+                    epoch_dates(&model, crate::values::resolve(&model, out), &mut result);
+                }
+            }
+            o.complete(action, params, &mut result);
             if o.http_metadata {
                 add_http_metadata(&mut result, response.status, &response.headers);
             }

@@ -10,6 +10,7 @@
 
 pub mod client;
 mod credentials;
+pub mod jobs;
 pub mod json;
 pub mod model;
 pub mod optimized;
@@ -18,6 +19,7 @@ pub mod values;
 pub mod xml;
 
 pub use client::{AwsClient, AwsConfig, Caller, Endpoints, StaticCredentials};
+pub use jobs::{JobKind, JobRef, JobState};
 pub use optimized::Optimized;
 
 /// Why a call failed: the error and cause a Task's Catch sees.

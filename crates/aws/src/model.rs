@@ -51,6 +51,9 @@ pub struct Metadata {
     #[serde(default)]
     pub json_version: Option<String>,
     pub protocol: String,
+    /// Every protocol the service answers in, preferred first (`protocol` is the first).
+    #[serde(default)]
+    pub protocols: Vec<String>,
     #[serde(default)]
     pub service_id: String,
     #[serde(default)]
@@ -311,13 +314,26 @@ impl Models {
         flate2::read::ZlibDecoder::new(blob)
             .read_to_end(&mut text)
             .ok()?;
-        let model: Model = match serde_json::from_slice(&text) {
+        let mut model: Model = match serde_json::from_slice(&text) {
             Ok(m) => m,
             Err(e) => {
                 tracing::error!(service = name, error = %e, "a bundled model does not parse");
                 return None;
             }
         };
+        // A service whose preferred protocol Stepwise does not speak (CodeBuild's
+        // `smithy-rpc-v2-cbor`) is called in the first one of its others that it does.
+        const SPOKEN: &[&str] = &["json", "rest-json", "rest-xml", "query", "ec2"];
+        if !SPOKEN.contains(&model.metadata.protocol.as_str()) {
+            if let Some(p) = model
+                .metadata
+                .protocols
+                .iter()
+                .find(|p| SPOKEN.contains(&p.as_str()))
+            {
+                model.metadata.protocol = p.clone();
+            }
+        }
         let model = Arc::new(model);
         parsed.insert(name.to_owned(), model.clone());
         Some(model)
@@ -347,6 +363,11 @@ mod tests {
         assert!(count > 400, "{count} services");
         for p in ["json", "rest-json", "rest-xml", "query", "ec2"] {
             assert!(protocols.contains(p), "{p} in {protocols:?}");
+        }
+        // Services that prefer a protocol Stepwise does not speak are called in another.
+        for (name, protocol) in [("codebuild", "json"), ("cloudwatch", "json")] {
+            let model = models.get(name).expect("bundled");
+            assert_eq!(model.metadata.protocol, protocol, "{name}");
         }
     }
 

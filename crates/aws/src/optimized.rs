@@ -8,6 +8,9 @@
 
 use serde_json::{Map, Value};
 
+use crate::model::{Model, Shape};
+use crate::values::{pascal, resolve, timestamp_in};
+
 /// One optimized integration's conventions.
 #[derive(Debug)]
 pub struct Optimized {
@@ -27,6 +30,9 @@ pub struct Optimized {
     pub http_metadata: bool,
     /// Members given as JSON that the API takes as text: (path of list members, member).
     pub json_text: &'static [(&'static [&'static str], &'static str)],
+    /// Whether timestamps in results are epoch milliseconds (as the SDK 1.x objects of the
+    /// job integrations serialize them) rather than ISO-8601 text.
+    pub epoch_dates: bool,
 }
 
 const INTEGRATIONS: &[Optimized] = &[
@@ -39,6 +45,7 @@ const INTEGRATIONS: &[Optimized] = &[
         base_exception: "AmazonDynamoDBException",
         http_metadata: true,
         json_text: &[],
+        epoch_dates: false,
     },
     Optimized {
         service: "sns",
@@ -49,6 +56,7 @@ const INTEGRATIONS: &[Optimized] = &[
         base_exception: "AmazonSNSException",
         http_metadata: true,
         json_text: &[(&[], "Message")],
+        epoch_dates: false,
     },
     Optimized {
         service: "sqs",
@@ -59,6 +67,7 @@ const INTEGRATIONS: &[Optimized] = &[
         base_exception: "AmazonSQSException",
         http_metadata: true,
         json_text: &[(&[], "MessageBody")],
+        epoch_dates: false,
     },
     Optimized {
         service: "events",
@@ -69,6 +78,77 @@ const INTEGRATIONS: &[Optimized] = &[
         base_exception: "AmazonEventBridgeException",
         http_metadata: false,
         json_text: &[(&["Entries"], "Detail")],
+        epoch_dates: false,
+    },
+    Optimized {
+        service: "glue",
+        actions: &["startJobRun"],
+        model: "glue",
+        prefix: "Glue",
+        sdk_service: "AWSGlue",
+        base_exception: "AWSGlueException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
+        service: "athena",
+        actions: &[
+            "startQueryExecution",
+            "stopQueryExecution",
+            "getQueryExecution",
+            "getQueryResults",
+        ],
+        model: "athena",
+        prefix: "Athena",
+        sdk_service: "AmazonAthena",
+        base_exception: "AmazonAthenaException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
+        service: "batch",
+        actions: &["submitJob"],
+        model: "batch",
+        prefix: "Batch",
+        sdk_service: "AWSBatch",
+        base_exception: "AWSBatchException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
+        service: "ecs",
+        actions: &["runTask"],
+        model: "ecs",
+        prefix: "ECS",
+        sdk_service: "AmazonECS",
+        base_exception: "AmazonECSException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
+        service: "codebuild",
+        actions: &[
+            "startBuild",
+            "stopBuild",
+            "batchDeleteBuilds",
+            "batchGetReports",
+            "startBuildBatch",
+            "stopBuildBatch",
+            "retryBuildBatch",
+            "retryBuild",
+            "deleteBuildBatch",
+        ],
+        model: "codebuild",
+        prefix: "CodeBuild",
+        sdk_service: "AWSCodeBuild",
+        base_exception: "AWSCodeBuildException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
     },
 ];
 
@@ -108,6 +188,16 @@ impl Optimized {
         params
     }
 
+    /// What the integration adds to the API's answer: Glue's `JobName`, taken from the
+    /// request (StartJobRun answers with the run's id alone).
+    pub fn complete(&self, action: &str, params: &Value, result: &mut Value) {
+        if self.service == "glue" && action == "startJobRun" {
+            if let (Some(name), Value::Object(out)) = (params.get("JobName"), result) {
+                out.insert("JobName".into(), name.clone());
+            }
+        }
+    }
+
     /// The error name of a refusal with the code `code` (`modeled`: the model lists it).
     pub fn error_name(&self, modeled: Option<&str>) -> String {
         match modeled {
@@ -124,6 +214,42 @@ impl Optimized {
              {request_id}; Proxy: null)",
             self.sdk_service
         )
+    }
+}
+
+/// `value` (a result read with `shape`, timestamps as ISO-8601 text) with its timestamps as
+/// epoch milliseconds.
+pub fn epoch_dates(model: &Model, shape: &Shape, value: &mut Value) {
+    match (shape.kind.as_str(), value) {
+        ("structure", Value::Object(out)) => {
+            for (name, r) in &shape.members {
+                if let Some(v) = out.get_mut(&pascal(name)) {
+                    epoch_dates(model, resolve(model, r), v);
+                }
+            }
+        }
+        ("list", Value::Array(items)) => {
+            if let Some(m) = &shape.member {
+                let target = resolve(model, m);
+                for item in items {
+                    epoch_dates(model, target, item);
+                }
+            }
+        }
+        ("map", Value::Object(entries)) => {
+            if let Some(vr) = &shape.value {
+                let target = resolve(model, vr);
+                for v in entries.values_mut() {
+                    epoch_dates(model, target, v);
+                }
+            }
+        }
+        ("timestamp", v) => {
+            if let Some(t) = timestamp_in(v) {
+                *v = Value::from(t.timestamp_millis());
+            }
+        }
+        _ => {}
     }
 }
 

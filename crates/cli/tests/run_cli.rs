@@ -298,8 +298,8 @@ fn an_invocation_with_no_mocked_response_fails_the_execution() {
 #[test]
 fn a_task_stepwise_cannot_reach_fails_the_execution() {
     let file = definition(one_task(json!({
-        "Resource": "arn:aws:states:::glue:startJobRun.sync",
-        "Parameters": {"JobName": "j"}
+        "Resource": "arn:aws:states:::eks:createCluster.sync",
+        "Parameters": {"Name": "c"}
     })));
     let out = run(&file, &[]);
     assert_eq!(out.status.code(), Some(1));

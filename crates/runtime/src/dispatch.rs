@@ -8,6 +8,13 @@
 //! crash and is called again when the server starts (at least once, as AWS's own retries are).
 //! A row whose call was accepted (`.waitForTaskToken`, `.sync`) is marked submitted: it is then
 //! waiting for SendTaskSuccess or for its child execution, and a restart leaves it alone.
+//!
+//! The `.sync` jobs of the optimized integrations (Glue, Athena, Batch, ECS, CodeBuild) are
+//! polled here: once the start call is answered, the row is marked submitted with the job it
+//! started as its worker (`#poll:{...}`, see [`poll_worker`]), and the job is described every
+//! poll interval until it is over, which answers the task. A row marked so is, at start-up,
+//! polled again rather than called again: a restart never starts a second job. A task that
+//! ends some other way (its timeout, the execution stopped) stops the poll, which stops the job.
 
 use std::sync::Arc;
 
@@ -17,7 +24,7 @@ use serde_json::{Map, Value, json};
 use stepwise_asl::parse::{Pattern, Resource, classify};
 use stepwise_engine::TaskRequest;
 use stepwise_store::{ExecutionRecord, TaskRow};
-use stepwise_tasks::{CallContext, Outcome};
+use stepwise_tasks::{CallContext, Integrations, JobRef, JobState, Outcome};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use crate::driver::{RuntimeError, TaskAnswer, Work};
@@ -27,6 +34,18 @@ use crate::shared::Shared;
 pub(crate) const QUEUE: &str = "#dispatch";
 /// What a submitted row's worker says when nothing more specific (a child ARN) is known.
 pub(crate) const SUBMITTED: &str = "#submitted";
+/// How a submitted row's worker names the `.sync` job it polls: `#poll:` and the job as JSON.
+pub(crate) const POLL: &str = "#poll:";
+
+/// The worker of a row whose task polls `job`.
+pub(crate) fn poll_worker(job: &JobRef) -> String {
+    format!("{POLL}{}", serde_json::to_string(job).unwrap_or_default())
+}
+
+/// The job a row's worker names, if it polls one.
+pub(crate) fn polled_job(worker: &str) -> Option<JobRef> {
+    serde_json::from_str(worker.strip_prefix(POLL)?).ok()
+}
 
 /// The call a dispatched task makes, kept in its row so that it can be made again.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -63,6 +82,8 @@ pub(crate) struct Job {
     pub task: u64,
     pub token: String,
     pub call: Call,
+    /// The `.sync` job the call already started: poll it rather than call again.
+    pub resume: Option<JobRef>,
 }
 
 impl Job {
@@ -72,6 +93,7 @@ impl Job {
             task: row.task,
             token: row.token.clone(),
             call: serde_json::from_str(&row.input).ok()?,
+            resume: row.worker.as_deref().and_then(polled_job),
         })
     }
 
@@ -179,11 +201,34 @@ pub(crate) fn spawn(
             let shared = shared.clone();
             let work = work.clone();
             tokio::spawn(async move {
+                if let Some(polled) = job.resume.clone() {
+                    let cancelled = shared.watch_poll(&job.token);
+                    poll_to_end(&shared, &work, &job, &polled, cancelled).await;
+                    return;
+                }
                 let performed = perform(&shared, &job.execution, Some(&job), &job.call).await;
                 let mut answers = Vec::new();
                 match performed {
                     Performed::Done(outcome) => answers.push(answer_of(outcome)),
                     Performed::Submitted { output, worker } => {
+                        if let Some(polled) = polled_job(&worker) {
+                            // Watched before the submission commits, so that a cancel right
+                            // after it is heard.
+                            let cancelled = shared.watch_poll(&job.token);
+                            let answer = TaskAnswer::Submitted { output, worker };
+                            match deliver(&work, &job, answer).await {
+                                Delivered::Committed => {
+                                    poll_to_end(&shared, &work, &job, &polled, cancelled).await
+                                }
+                                // The task ended while the job started: nobody waits for it.
+                                Delivered::Refused => {
+                                    shared.forget_poll(&job.token);
+                                    shared.integrations.stop_job(&polled).await;
+                                }
+                                Delivered::Gone => {}
+                            }
+                            return;
+                        }
                         answers.push(TaskAnswer::Submitted { output, worker })
                     }
                     Performed::SubmittedThenDone { output, outcome } => {
@@ -196,7 +241,7 @@ pub(crate) fn spawn(
                 }
                 for answer in answers {
                     // In order: the submission is committed before the result.
-                    if !deliver(&work, &job, answer).await {
+                    if deliver(&work, &job, answer).await == Delivered::Gone {
                         return;
                     }
                 }
@@ -211,10 +256,20 @@ pub(crate) fn spawn(
 const RETRY_FIRST: std::time::Duration = std::time::Duration::from_millis(100);
 const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// What became of an answer sent to the driver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivered {
+    Committed,
+    /// The driver refused it (the task is over: timed out, its execution stopped).
+    Refused,
+    /// The driver is gone (the server is stopping).
+    Gone,
+}
+
 /// Sends a call's answer to the driver, again while its commit fails: a failed commit keeps
 /// nothing, and nobody else would send it (the row stays queued, called again only when the
-/// server starts), so the execution would wait for it forever. `false` once the driver is gone.
-async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAnswer) -> bool {
+/// server starts), so the execution would wait for it forever.
+async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAnswer) -> Delivered {
     let mut delay = RETRY_FIRST;
     loop {
         let (reply, done) = tokio::sync::oneshot::channel();
@@ -224,7 +279,7 @@ async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAn
             reply,
         });
         if sent.is_err() {
-            return false;
+            return Delivered::Gone;
         }
         match done.await {
             // An answer's only store error is its commit's (refusals are TaskDoesNotExist).
@@ -234,8 +289,56 @@ async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAn
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(RETRY_MAX);
             }
-            Ok(_) => return true,
-            Err(_) => return false,
+            Ok(Ok(())) => return Delivered::Committed,
+            Ok(Err(_)) => return Delivered::Refused,
+            Err(_) => return Delivered::Gone,
+        }
+    }
+}
+
+/// Describes errors in a row this many times before one fails the task.
+const POLL_ATTEMPTS: u32 = 5;
+
+/// Polls a `.sync` job until it is over and answers its task, or until the task is cancelled
+/// (then stops the job).
+async fn poll_to_end(
+    shared: &Shared,
+    work: &std::sync::mpsc::Sender<Work>,
+    job: &Job,
+    polled: &JobRef,
+    mut cancelled: tokio::sync::oneshot::Receiver<()>,
+) {
+    let outcome = tokio::select! {
+        outcome = poll_until_over(shared, polled) => outcome,
+        _ = &mut cancelled => {
+            tracing::info!(execution = %job.execution, task = job.task, job = ?polled,
+                "the task of a .sync job ended: stopping the job");
+            shared.integrations.stop_job(polled).await;
+            return;
+        }
+    };
+    shared.forget_poll(&job.token);
+    deliver(work, job, answer_of(outcome)).await;
+}
+
+/// Describes a job every poll interval until it is over: its outcome. Errors describing it are
+/// tried again, [`POLL_ATTEMPTS`] in a row fail the task.
+async fn poll_until_over(shared: &Shared, polled: &JobRef) -> Outcome {
+    let integrations = &shared.integrations;
+    let mut errors = 0;
+    loop {
+        tokio::time::sleep(integrations.poll_interval()).await;
+        match integrations.poll_job(polled).await {
+            Ok(JobState::Running) => errors = 0,
+            Ok(JobState::Succeeded(result)) => return Outcome::Succeeded(result),
+            Ok(JobState::Failed { error, cause }) => return Outcome::Failed { error, cause },
+            Err(failed) => {
+                errors += 1;
+                tracing::warn!(job = ?polled, error = ?failed, "describing a .sync job failed");
+                if errors >= POLL_ATTEMPTS {
+                    return failed;
+                }
+            }
         }
     }
 }
@@ -270,6 +373,32 @@ pub(crate) async fn perform(
         return nested(shared, job, call, pattern).await;
     }
     let ctx = CallContext::of_execution(execution).with_role(call.role_arn());
+    if let Some(kind) = Integrations::sync_job(&call.resource) {
+        let (output, started) = match shared
+            .integrations
+            .start_job(kind, &call.parameters, &ctx)
+            .await
+        {
+            Ok(started) => started,
+            Err(outcome) => return Performed::Done(outcome),
+        };
+        return match job {
+            // The dispatcher polls it, durably (see `spawn`).
+            Some(_) => Performed::Submitted {
+                output,
+                worker: poll_worker(&started),
+            },
+            // In memory: polled here, to its end.
+            None => Performed::SubmittedThenDone {
+                output,
+                outcome: poll_until_over(shared, &started).await,
+            },
+        };
+    }
+    // A `.sync` Stepwise does not wait for (CodeBuild's build batches): not called at all.
+    if pattern.is_sync() && stepwise_tasks::Target::of(&call.resource).is_some() {
+        return Performed::Done(Outcome::failed("States.TaskFailed", unsupported(call)));
+    }
     match shared
         .integrations
         .call(&call.resource, &call.parameters, &ctx)
@@ -290,8 +419,8 @@ pub(crate) async fn perform(
 pub(crate) fn unsupported(call: &Call) -> String {
     format!(
         "Stepwise cannot call the resource '{}': it runs activities, the HTTP Task, Lambda, \
-         nested Step Functions executions and aws-sdk:* integrations (or mocks of anything \
-         else, with SFN_MOCK_CONFIG)",
+         nested Step Functions executions, aws-sdk:* integrations and the optimized \
+         integrations it lists (or mocks of anything else, with SFN_MOCK_CONFIG)",
         call.resource
     )
 }

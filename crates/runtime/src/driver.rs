@@ -149,6 +149,9 @@ struct Live {
     tokens: HashMap<u64, String>,
     /// Child executions of open `.sync` tasks, by engine task id: stopped with the task.
     children: HashMap<u64, String>,
+    /// Tokens of open `.sync` tasks whose job the dispatcher polls, by engine task id: the
+    /// poll (and the job) is stopped with the task.
+    polls: HashMap<u64, String>,
     /// The mock test case it runs (`stateMachineArn#TestCase`), resolved once.
     mocks: Option<TestCase>,
     /// The digest of its history so far (`None`: recorded before digests were kept).
@@ -216,6 +219,9 @@ struct Pending {
     dispatch: Vec<Job>,
     /// Timers that fired in this batch: armed again if it does not commit.
     fired: Vec<(String, u64)>,
+    /// Tokens of `.sync` tasks that ended otherwise than by their job: their polls stop once
+    /// committed.
+    cancel_polls: Vec<String>,
     /// Timers already armed that are due earlier now (an execution's timeout, once its clock
     /// moved ahead): armed again at their new time once committed.
     rearm: Vec<TimerRow>,
@@ -427,6 +433,9 @@ impl Driver {
                 for job in pending.dispatch.drain(..) {
                     let _ = self.jobs.send(job);
                 }
+                for token in pending.cancel_polls.drain(..) {
+                    self.shared.cancel_poll(&token);
+                }
             }
             Err(e) => {
                 tracing::error!(error = %e, "commit failed; the batch is dropped");
@@ -537,6 +546,7 @@ impl Driver {
             record,
             tokens: HashMap::new(),
             children: HashMap::new(),
+            polls: HashMap::new(),
             digest: Some(HistoryDigest::default()),
             timers: Timers::new(),
         };
@@ -590,9 +600,11 @@ impl Driver {
                     pending,
                 )
                 .map_err(|_| RuntimeError::TaskDoesNotExist)?;
-                if worker.starts_with("arn:") {
-                    if let Some(live) = self.cache.get_mut(&task.execution) {
+                if let Some(live) = self.cache.get_mut(&task.execution) {
+                    if worker.starts_with("arn:") {
                         live.children.insert(id, worker);
+                    } else if worker.starts_with(dispatch::POLL) {
+                        live.polls.insert(id, task.token.clone());
                     }
                 }
                 return Ok(());
@@ -603,6 +615,9 @@ impl Driver {
             pending.batch.tasks.push(TaskChange::Remove {
                 token: task.token.clone(),
             });
+            if let Some(live) = self.cache.get_mut(&task.execution) {
+                live.polls.remove(&id);
+            }
         }
         self.step(&task.execution, event, pending)
             .map(drop)
@@ -791,10 +806,13 @@ impl Driver {
         }
         let mut tokens = HashMap::new();
         let mut children = HashMap::new();
+        let mut polls = HashMap::new();
         for t in self.store.tasks_of(arn).map_err(store_err)? {
-            if let Some(child) = t.worker.as_deref().filter(|w| w.starts_with("arn:")) {
-                if t.activity == dispatch::QUEUE {
-                    children.insert(t.task, child.to_owned());
+            if let (Some(worker), true) = (t.worker.as_deref(), t.activity == dispatch::QUEUE) {
+                if worker.starts_with("arn:") {
+                    children.insert(t.task, worker.to_owned());
+                } else if worker.starts_with(dispatch::POLL) {
+                    polls.insert(t.task, t.token.clone());
                 }
             }
             tokens.insert(t.task, t.token);
@@ -807,6 +825,7 @@ impl Driver {
                 record,
                 tokens,
                 children,
+                polls,
                 digest: Some(digest),
                 timers,
             },
@@ -972,9 +991,13 @@ impl Driver {
                     if let Some(token) = live.tokens.remove(&task) {
                         pending.batch.tasks.push(TaskChange::Remove { token });
                     }
-                    // A `.sync` task that ends otherwise (timeout, stop) stops its child.
+                    // A `.sync` task that ends otherwise (timeout, stop) stops its child, or
+                    // its job.
                     if let Some(child) = live.children.remove(&task) {
                         self.followups.push_back(stop_child(child));
+                    }
+                    if let Some(token) = live.polls.remove(&task) {
+                        pending.cancel_polls.push(token);
                     }
                 }
                 Command::StartTimer {
@@ -1035,6 +1058,9 @@ impl Driver {
             live.tokens.clear();
             self.followups
                 .extend(live.children.drain().map(|(_, child)| stop_child(child)));
+            pending
+                .cancel_polls
+                .extend(live.polls.drain().map(|(_, token)| token));
             pending.closed.push(arn.to_owned());
             // A child of a `.sync` task tells its parent, in the same commit.
             if let Some(link) = live.record.parent.as_deref().and_then(ParentLink::parse) {
@@ -1122,6 +1148,7 @@ fn schedule(
         task,
         token,
         call,
+        resume: None,
     });
 }
 

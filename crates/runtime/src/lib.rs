@@ -147,6 +147,21 @@ impl Runtime {
                     let _ = jobs.send(job);
                 }
             }
+            // `.sync` jobs started before the stop: polled again, not started again.
+            let polled = store
+                .taken_tasks(dispatch::QUEUE, dispatch::POLL)
+                .map_err(|e| RuntimeError::Store(e.to_string()))?;
+            if !polled.is_empty() {
+                tracing::info!(
+                    jobs = polled.len(),
+                    "polling again the .sync jobs of open tasks"
+                );
+            }
+            for row in &polled {
+                if let Some(job) = dispatch::Job::from_row(row).filter(|j| j.resume.is_some()) {
+                    let _ = jobs.send(job);
+                }
+            }
         }
         let driver = Driver::new(
             store.clone(),

@@ -142,6 +142,9 @@ pub struct Shared {
     pub clock: Arc<dyn Clock>,
     /// Starts the child executions of nested tasks (the service's execution plane, once it exists).
     starter: OnceLock<Weak<dyn Starter>>,
+    /// The `.sync` jobs being polled, by task token: told to stop when their task ends some
+    /// other way (a timeout, the execution stopped).
+    polls: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
 }
 
 impl Shared {
@@ -162,6 +165,32 @@ impl Shared {
             integrations,
             mocks,
             starter: OnceLock::new(),
+            polls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A `.sync` job of the task with this token is being polled: the receiver hears when the
+    /// task is cancelled.
+    pub(crate) fn watch_poll(&self, token: &str) -> tokio::sync::oneshot::Receiver<()> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        if let Ok(mut polls) = self.polls.lock() {
+            polls.insert(token.to_owned(), tx);
+        }
+        rx
+    }
+
+    /// The poll of this task is over (its answer delivered).
+    pub(crate) fn forget_poll(&self, token: &str) {
+        if let Ok(mut polls) = self.polls.lock() {
+            polls.remove(token);
+        }
+    }
+
+    /// The task with this token was cancelled: its poll stops (and stops the job).
+    pub(crate) fn cancel_poll(&self, token: &str) {
+        let tx = self.polls.lock().ok().and_then(|mut p| p.remove(token));
+        if let Some(tx) = tx {
+            let _ = tx.send(());
         }
     }
 

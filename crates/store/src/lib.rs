@@ -287,6 +287,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>>;
     /// The oldest tasks of this activity that no worker has taken, oldest first.
     fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>>;
+    /// The tasks of this activity taken by a worker whose name starts with `worker_prefix`,
+    /// oldest first.
+    fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>>;
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
     /// Tasks of one execution (queued or taken).
     fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;

@@ -521,6 +521,20 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
+    fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {TASK_COLUMNS} FROM tasks WHERE activity = ?1 AND worker IS NOT NULL
+                 AND substr(worker, 1, length(?2)) = ?2 ORDER BY created_ms, token"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![activity, worker_prefix], task_from_row)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {
         let conn = self.read();
         conn.prepare_cached(&format!(

@@ -308,6 +308,16 @@ fn tasks_queue_oldest_first_until_taken() {
         let taken = s.task_by_token("tok-1").expect("get").expect("exists");
         assert_eq!(taken.worker.as_deref(), Some("w1"));
         assert_eq!(s.tasks_of(&arn).expect("tasks").len(), 2);
+        let by_worker = |prefix: &str| -> Vec<String> {
+            s.taken_tasks(activity, prefix)
+                .expect("taken")
+                .into_iter()
+                .map(|t| t.token)
+                .collect()
+        };
+        assert_eq!(by_worker("w"), ["tok-1"], "{}", b.name);
+        assert_eq!(by_worker(""), ["tok-1"], "{}", b.name);
+        assert!(by_worker("w2").is_empty(), "{}", b.name);
         assert!(
             s.next_queued_tasks("arn:other", 1)
                 .expect("next")

@@ -20,6 +20,9 @@
 //!
 //! [lambda.functions.resize]           # a function run as a local command
 //! command = ["python3", "resize.py"]
+//!
+//! [aws]
+//! poll_interval_seconds = 5           # how often a `.sync` job (Glue, Batch, ...) is described
 //! ```
 //!
 //! Every table refuses unknown keys, and every error names the file, the line and the key that
@@ -45,6 +48,8 @@ pub struct Config {
     pub connections: IndexMap<String, Connection>,
     #[serde(default)]
     pub lambda: LambdaConfig,
+    #[serde(default)]
+    pub aws: AwsSection,
     /// Where relative paths in the file are resolved from (the file's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -153,6 +158,15 @@ pub struct LambdaConfig {
     /// Functions run as local commands, by function name.
     #[serde(default)]
     pub functions: IndexMap<String, LocalFunction>,
+}
+
+/// `[aws]`: AWS services' integrations.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsSection {
+    /// How often the job of a `.sync` task (a Glue job run, a Batch job, ...) is described
+    /// (default 5 s). `STEPWISE_SYNC_POLL_SECONDS` wins over it.
+    pub poll_interval_seconds: Option<f64>,
 }
 
 /// `[lambda.functions.NAME]`: a function run as a local command. The event goes to its stdin as
@@ -351,6 +365,18 @@ fn find_key_line(text: &str, path: &[String]) -> Option<usize> {
 }
 
 /// Settings that come from the environment, as Step Functions Local reads them.
+/// How often `.sync` jobs are described: `STEPWISE_SYNC_POLL_SECONDS`, else the file's
+/// `[aws] poll_interval_seconds`, else 5 s.
+pub fn sync_poll_interval(config: &Config) -> std::time::Duration {
+    let seconds = std::env::var("STEPWISE_SYNC_POLL_SECONDS")
+        .ok()
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .or(config.aws.poll_interval_seconds)
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .unwrap_or(5.0);
+    std::time::Duration::from_secs_f64(seconds.min(86_400.0))
+}
+
 pub fn lambda_endpoint_from_env() -> Option<String> {
     std::env::var("LAMBDA_ENDPOINT")
         .ok()

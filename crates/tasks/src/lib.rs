@@ -14,6 +14,7 @@ use std::sync::{Arc, Once};
 
 use serde_json::Value;
 use stepwise_asl::parse::{Resource, classify};
+pub use stepwise_aws::{JobKind, JobRef, JobState};
 
 pub use config::{Config, ConfigError};
 
@@ -91,6 +92,8 @@ pub struct Integrations {
     oauth_tokens: tokio::sync::Mutex<std::collections::HashMap<String, http::CachedToken>>,
     /// `aws-sdk:*` calls.
     aws: stepwise_aws::AwsClient,
+    /// How often `.sync` jobs are described.
+    poll_interval: std::time::Duration,
 }
 
 impl Integrations {
@@ -109,7 +112,9 @@ impl Integrations {
         let lambda_endpoint =
             config::lambda_endpoint_from_env().or_else(|| config.lambda.endpoint.clone());
         let aws = stepwise_aws::AwsClient::new(stepwise_aws::AwsConfig::from_env(), client.clone());
+        let poll_interval = config::sync_poll_interval(&config);
         Integrations {
+            poll_interval,
             config,
             client,
             lambda_endpoint,
@@ -173,6 +178,61 @@ impl Integrations {
         match called {
             Ok(result) => Outcome::Succeeded(result),
             Err(e) => Outcome::failed(e.error, e.cause),
+        }
+    }
+}
+
+/// The Run a Job (`.sync`) tasks of the optimized integrations that start a job (Glue, Athena,
+/// Batch, ECS, CodeBuild): the job is started, then described every
+/// [`Integrations::poll_interval`] until it is over. The caller keeps the [`JobRef`] (so that
+/// a restart resumes describing the same job) and does the waiting.
+impl Integrations {
+    /// The job kind of a `.sync` resource (`arn:aws:states:::glue:startJobRun.sync`), if it is
+    /// one of these.
+    pub fn sync_job(resource: &str) -> Option<JobKind> {
+        match classify(resource)? {
+            Resource::Service(s) if !s.sdk && s.pattern.is_sync() => {
+                JobKind::of(&s.service, &s.action)
+            }
+            _ => None,
+        }
+    }
+
+    /// How often a job is described.
+    pub fn poll_interval(&self) -> std::time::Duration {
+        self.poll_interval
+    }
+
+    /// Starts the job: the start call's result (the TaskSubmitted output) and the job, or how
+    /// the task fails.
+    pub async fn start_job(
+        &self,
+        kind: JobKind,
+        parameters: &Value,
+        ctx: &CallContext,
+    ) -> Result<(Value, JobRef), Outcome> {
+        let caller = stepwise_aws::Caller {
+            region: &ctx.region,
+            role: ctx.role_arn.as_deref(),
+        };
+        self.aws
+            .start_job(kind, parameters, &caller)
+            .await
+            .map_err(|e| Outcome::failed(e.error, e.cause))
+    }
+
+    /// Describes the job once.
+    pub async fn poll_job(&self, job: &JobRef) -> Result<JobState, Outcome> {
+        self.aws
+            .poll_job(job)
+            .await
+            .map_err(|e| Outcome::failed(e.error, e.cause))
+    }
+
+    /// Stops the job (best effort).
+    pub async fn stop_job(&self, job: &JobRef) {
+        if let Err(e) = self.aws.stop_job(job).await {
+            tracing::warn!(job = ?job, error = %e, "could not stop the job of a .sync task");
         }
     }
 }
@@ -258,7 +318,11 @@ mod tests {
                 "arn:aws:states:::sqs:sendMessage.waitForTaskToken",
                 Some(Target::AwsOptimized),
             ),
-            ("arn:aws:states:::glue:startJobRun.sync", None),
+            (
+                "arn:aws:states:::glue:startJobRun.sync",
+                Some(Target::AwsOptimized),
+            ),
+            ("arn:aws:states:::glue:getJobRun", None),
             ("arn:aws:states:us-east-1:111122223333:activity:a", None),
         ];
         for (resource, want) in cases {

@@ -103,6 +103,10 @@ impl Store for FailingCommitStore {
         self.inner.next_queued_tasks(activity, limit)
     }
 
+    fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>> {
+        self.inner.taken_tasks(activity, worker_prefix)
+    }
+
     fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {
         self.inner.task_by_token(token)
     }
