@@ -257,6 +257,15 @@ impl AwsClient {
                 format!("The service '{service}' has no action '{action}'"),
             ));
         };
+        if !model.metadata.speakable() {
+            return Err(AwsError::new(
+                "States.Runtime",
+                format!(
+                    "Stepwise does not speak the protocol of the service '{service}' ({})",
+                    model.metadata.protocol
+                ),
+            ));
+        }
         let prefix = naming.prefix(&model);
         if let Some(missing) = protocol::missing_required(&model, op, params) {
             // Refused as the service refuses it, without a request.

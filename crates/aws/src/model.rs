@@ -50,8 +50,11 @@ pub struct Metadata {
     pub endpoint_prefix: String,
     #[serde(default)]
     pub json_version: Option<String>,
+    /// The protocol requests are made in: after loading, the first of `protocols` Stepwise
+    /// speaks (see [`Metadata::choose_protocol`]).
     pub protocol: String,
-    /// Every protocol the service answers in, preferred first (`protocol` is the first).
+    /// Every protocol the service answers, the preferred first (newer models list
+    /// `smithy-rpc-v2-cbor` first and `json` after it).
     #[serde(default)]
     pub protocols: Vec<String>,
     #[serde(default)]
@@ -71,7 +74,29 @@ pub struct Metadata {
     pub java_name: String,
 }
 
+/// The protocols Stepwise speaks.
+pub const PROTOCOLS: [&str; 5] = ["json", "rest-json", "rest-xml", "query", "ec2"];
+
 impl Metadata {
+    /// Settles `protocol` on the first of the service's `protocols` that Stepwise speaks, as
+    /// the SDKs pick the first they support (CloudWatch: `smithy-rpc-v2-cbor`, then `json`).
+    /// A service none of whose protocols Stepwise speaks keeps its own, and its calls are
+    /// refused (see [`Metadata::speakable`]).
+    pub fn choose_protocol(&mut self) {
+        if let Some(p) = self
+            .protocols
+            .iter()
+            .find(|p| PROTOCOLS.contains(&p.as_str()))
+        {
+            self.protocol = p.clone();
+        }
+    }
+
+    /// Whether Stepwise speaks the service's protocol.
+    pub fn speakable(&self) -> bool {
+        PROTOCOLS.contains(&self.protocol.as_str())
+    }
+
     /// Whether the service validates and refuses as query-protocol services do
     /// (`MissingParameter`: "The request must contain the parameter X.").
     pub fn query_style_errors(&self) -> bool {
@@ -321,19 +346,7 @@ impl Models {
                 return None;
             }
         };
-        // A service whose preferred protocol Stepwise does not speak (CodeBuild's
-        // `smithy-rpc-v2-cbor`) is called in the first one of its others that it does.
-        const SPOKEN: &[&str] = &["json", "rest-json", "rest-xml", "query", "ec2"];
-        if !SPOKEN.contains(&model.metadata.protocol.as_str()) {
-            if let Some(p) = model
-                .metadata
-                .protocols
-                .iter()
-                .find(|p| SPOKEN.contains(&p.as_str()))
-            {
-                model.metadata.protocol = p.clone();
-            }
-        }
+        model.metadata.choose_protocol();
         let model = Arc::new(model);
         parsed.insert(name.to_owned(), model.clone());
         Some(model)
@@ -354,21 +367,43 @@ mod tests {
         let models = Models::bundled();
         let mut protocols = std::collections::BTreeSet::new();
         let mut count = 0;
+        let mut unspeakable = Vec::new();
         for name in models.names().map(str::to_owned).collect::<Vec<_>>() {
             let model = models.get(&name).unwrap_or_else(|| panic!("{name} parses"));
             protocols.insert(model.metadata.protocol.clone());
+            if !model.metadata.speakable() {
+                unspeakable.push(name.clone());
+            }
             assert!(!model.operations.is_empty(), "{name} has operations");
             count += 1;
         }
         assert!(count > 400, "{count} services");
-        for p in ["json", "rest-json", "rest-xml", "query", "ec2"] {
+        for p in PROTOCOLS {
             assert!(protocols.contains(p), "{p} in {protocols:?}");
         }
-        // Services that prefer a protocol Stepwise does not speak are called in another.
-        for (name, protocol) in [("codebuild", "json"), ("cloudwatch", "json")] {
-            let model = models.get(name).expect("bundled");
-            assert_eq!(model.metadata.protocol, protocol, "{name}");
-        }
+        // Only services whose one protocol is Smithy's CBOR are left without one.
+        assert!(unspeakable.len() < 10, "{unspeakable:?}");
+    }
+
+    #[test]
+    fn the_first_protocol_stepwise_speaks_is_chosen() {
+        let models = Models::bundled();
+        let cloudwatch = models.get("cloudwatch").expect("cloudwatch");
+        assert_eq!(cloudwatch.metadata.protocols[0], "smithy-rpc-v2-cbor");
+        assert_eq!(cloudwatch.metadata.protocol, "json");
+        let codebuild = models.get("codebuild").expect("codebuild");
+        assert_eq!(codebuild.metadata.protocol, "json");
+        let mut meta: Metadata = serde_json::from_value(serde_json::json!({
+            "apiVersion": "1", "endpointPrefix": "x", "javaName": "X",
+            "protocol": "smithy-rpc-v2-cbor", "protocols": ["smithy-rpc-v2-cbor", "query"],
+        }))
+        .expect("metadata");
+        meta.choose_protocol();
+        assert_eq!(meta.protocol, "query");
+        meta.protocols = vec!["smithy-rpc-v2-cbor".into()];
+        meta.protocol = "smithy-rpc-v2-cbor".into();
+        meta.choose_protocol();
+        assert!(!meta.speakable());
     }
 
     #[test]

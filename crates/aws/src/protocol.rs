@@ -345,6 +345,12 @@ fn rest(
                 if let (Some(v), Some(r)) = (member(&obj, payload), shape.members.get(payload)) {
                     let target = resolve(model, r);
                     match target.kind.as_str() {
+                        // A streaming body (S3's objects) is the parameter's JSON text, a
+                        // string's quotes included, as Step Functions sends it (recorded on
+                        // AWS: putObject with Body "text data" stores "\"text data\"").
+                        "blob" if r.streaming || target.streaming => {
+                            req.body = v.to_string().into_bytes()
+                        }
                         "blob" | "string" => req.body = crate::values::blob_in(v),
                         _ if xml_protocol => {
                             let root = r
@@ -553,4 +559,26 @@ pub fn error_of(protocol: &str, res: &WireResponse) -> (String, String) {
             .to_owned()
     });
     (code, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Models;
+    use serde_json::json;
+
+    #[test]
+    fn a_streaming_body_is_sent_as_its_json_text() {
+        let s3 = Models::bundled().get("s3").expect("s3");
+        let op = s3.operation("putObject").expect("putObject");
+        for (body, sent) in [
+            (json!("text data"), "\"text data\""),
+            (json!({"Dict": "Value"}), "{\"Dict\":\"Value\"}"),
+            (json!(0), "0"),
+        ] {
+            let req = request(&s3, op, &json!({"Bucket": "b", "Key": "k", "Body": body}));
+            assert_eq!(String::from_utf8(req.body).expect("utf-8"), sent);
+            assert_eq!(req.path, "/b/k");
+        }
+    }
 }

@@ -715,7 +715,8 @@ fn test_state_request(input: TestStateInput) -> Result<TestStateRequest, Service
 }
 
 /// Drops execution data (inputs, outputs) from a history event, as `includeExecutionData:
-/// false` asks.
+/// false` asks; not a member the model requires (`TaskScheduledEventDetails.parameters`),
+/// which every client reading the answer expects.
 fn strip_data(event: &mut Value) {
     let Some(obj) = event.as_object_mut() else {
         return;
@@ -726,6 +727,9 @@ fn strip_data(event: &mut Value) {
         }
         if let Some(d) = details.as_object_mut() {
             for field in ["input", "output", "parameters", "result"] {
+                if key == "taskScheduledEventDetails" && field == "parameters" {
+                    continue;
+                }
                 d.remove(field);
             }
         }
@@ -842,6 +846,28 @@ fn sync_response(r: &ExecutionRecord) -> Result<StartSyncExecutionOutput, Servic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_without_execution_data_keeps_what_the_model_requires() {
+        let scheduled = serde_json::json!({
+            "id": 3, "previousEventId": 2, "timestamp": 1.0, "type": "TaskScheduled",
+            "taskScheduledEventDetails": {"resourceType": "sqs", "resource": "sendMessage",
+                "region": "us-east-1", "parameters": "{\"QueueUrl\":\"q\"}"},
+        });
+        let event = history_event(&scheduled.to_string(), false).expect("readable");
+        let details = event.task_scheduled_event_details.expect("details");
+        assert_eq!(details.parameters, "{\"QueueUrl\":\"q\"}");
+        let succeeded = serde_json::json!({
+            "id": 5, "previousEventId": 4, "timestamp": 1.0, "type": "TaskSucceeded",
+            "taskSucceededEventDetails": {"resourceType": "sqs", "resource": "sendMessage",
+                "output": "{}"},
+        });
+        let event = history_event(&succeeded.to_string(), false).expect("readable");
+        assert_eq!(
+            event.task_succeeded_event_details.expect("details").output,
+            None
+        );
+    }
 
     #[test]
     fn bad_input_is_invalid_execution_input_in_aws_recorded_words() {

@@ -116,14 +116,15 @@ def test_s3_put_get_and_a_missing_key_caught_by_its_name():
         "Gone": {"Type": "Pass", "End": True},
     }, {"text": "hello, S3"}))
     assert out["put"]["ETag"].startswith('"'), out["put"]
-    eq(out["get"]["Body"], "hello, S3", "the object's body")
-    eq(out["get"]["ContentLength"], 9, "its length")
+    # A Body given as JSON is stored as its JSON text, a string with its quotes (as AWS does).
+    eq(out["get"]["Body"], '"hello, S3"', "the object's body")
+    eq(out["get"]["ContentLength"], 11, "its length")
     eq(out["get"]["ETag"], out["put"]["ETag"], "its ETag")
     assert out["get"]["LastModified"].endswith("Z"), out["get"]
     eq(out["missing"]["Error"], "S3.NoSuchKeyException", "a missing key")
     assert out["missing"]["Cause"].startswith("The specified key does not exist. (Service: S3, Status Code: 404"), out
     body = aws("s3").get_object(Bucket="stepwise-e2e", Key="dir/a file.txt")["Body"].read()
-    eq(body, b"hello, S3", "what moto stored")
+    eq(body, b'"hello, S3"', "what moto stored")
     err = output(run(caught(sdk("s3", "listObjectsV2"), {"Bucket": "no-such-bucket-e2e"})))["caught"]
     eq(err["Error"], "S3.NoSuchBucketException", "a missing bucket")
 
