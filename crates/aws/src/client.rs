@@ -322,6 +322,7 @@ impl AwsClient {
             if o.http_metadata {
                 add_http_metadata(&mut result, response.status, &response.headers);
             }
+            o.refuse_failed_entries(&result)?;
         }
         if serde_json::to_vec(&result).map_or(0, |b| b.len()) > MAX_RESULT_BYTES {
             return Err(too_large(service));

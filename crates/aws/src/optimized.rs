@@ -198,6 +198,29 @@ impl Optimized {
         }
     }
 
+    /// EventBridge's PutEvents answers 200 even when some of its entries failed; the
+    /// integration fails the task then, with `EventBridge.FailedEntry` and the answer (its
+    /// `Entries` and `FailedEntryCount`) as the cause.
+    pub fn refuse_failed_entries(&self, result: &Value) -> Result<(), crate::AwsError> {
+        let failed = result
+            .get("FailedEntryCount")
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        if self.service != "events" || failed == 0 {
+            return Ok(());
+        }
+        let mut cause = serde_json::Map::new();
+        for key in ["Entries", "FailedEntryCount"] {
+            if let Some(v) = result.get(key) {
+                cause.insert(key.to_owned(), v.clone());
+            }
+        }
+        Err(crate::AwsError::new(
+            format!("{}.FailedEntry", self.prefix),
+            Value::Object(cause).to_string(),
+        ))
+    }
+
     /// The error name of a refusal with the code `code` (`modeled`: the model lists it).
     pub fn error_name(&self, modeled: Option<&str>) -> String {
         match modeled {
@@ -310,6 +333,25 @@ fn header_spelling(name: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn put_events_with_a_failed_entry_fails_the_task() {
+        let events = Optimized::find("events", "putEvents").expect("events");
+        let ok = json!({"Entries": [{"EventId": "e1"}], "FailedEntryCount": 0});
+        assert!(events.refuse_failed_entries(&ok).is_ok());
+        let failed = json!({
+            "Entries": [{"EventId": "e1"}, {"ErrorCode": "InvalidArgument", "ErrorMessage": "m"}],
+            "FailedEntryCount": 1
+        });
+        let e = events.refuse_failed_entries(&failed).expect_err("refused");
+        assert_eq!(e.error, "EventBridge.FailedEntry");
+        assert_eq!(
+            serde_json::from_str::<Value>(&e.cause).expect("json"),
+            failed
+        );
+        let sqs = Optimized::find("sqs", "sendMessage").expect("sqs");
+        assert!(sqs.refuse_failed_entries(&failed).is_ok());
+    }
 
     #[test]
     fn json_given_where_the_api_takes_text_is_sent_as_its_text() {

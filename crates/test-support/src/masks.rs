@@ -14,7 +14,7 @@ use serde_json::Value;
 pub fn mask_pattern(expected: &str) -> Regex {
     static TOKEN: OnceLock<Regex> = OnceLock::new();
     let token = TOKEN.get_or_init(|| {
-        Regex::new(r"<[A-Za-z_\-]+(:[0-9]+)?(_[0-9]+idx)?>|111111111111|\bdate\b")
+        Regex::new(r"<[A-Za-z_\-][A-Za-z0-9_\-]*(:[0-9]+)?(_[0-9]+idx)?>|111111111111|\bdate\b")
             .expect("token regex")
     });
     let mut pattern = String::from("(?s)^");

@@ -32,7 +32,7 @@ def sfn():
 
 # ----- comparing with the recording's masks ---------------------------------------------------
 
-TOKEN = re.compile(r"<[A-Za-z_\-]+(:[0-9]+)?(_[0-9]+idx)?>|111111111111|\bdate\b")
+TOKEN = re.compile(r"<[A-Za-z_\-][A-Za-z0-9_\-]*(:[0-9]+)?(_[0-9]+idx)?>|111111111111|\bdate\b")
 _patterns = {}
 
 
