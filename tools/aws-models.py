@@ -34,7 +34,9 @@ KEEP_METADATA = {
     "serviceId", "signatureVersion", "signingName", "targetPrefix", "xmlNamespace",
     "awsQueryCompatible",
 }
-KEEP_OPERATION = {"name", "http", "input", "output", "errors", "endpoint", "httpChecksumRequired"}
+KEEP_OPERATION = {
+    "name", "http", "input", "output", "errors", "endpoint", "httpChecksumRequired", "httpChecksum",
+}
 KEEP_SHAPE = {
     "type", "members", "required", "member", "key", "value", "payload", "error", "exception",
     "timestampFormat", "flattened", "locationName", "xmlNamespace", "streaming", "eventstream",

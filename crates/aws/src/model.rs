@@ -126,6 +126,18 @@ pub struct Operation {
     /// A prefix for the host (`{AccountId}.`), filled from input members.
     #[serde(default)]
     pub endpoint: Option<HostPrefix>,
+    /// The operation takes a checksum of its body (S3's PutObject, ...).
+    #[serde(default)]
+    pub http_checksum: Option<HttpChecksum>,
+}
+
+/// How an operation's body is checksummed.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpChecksum {
+    /// The input member that names the algorithm (`ChecksumAlgorithm`).
+    #[serde(default)]
+    pub request_algorithm_member: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

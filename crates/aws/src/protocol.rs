@@ -117,10 +117,61 @@ pub fn request(model: &Model, op: &Operation, input: &Value) -> WireRequest {
         }
         _ => rest(model, op, shape, input, &mut req),
     }
+    if let (Some(checksum), Some(s)) = (&op.http_checksum, shape) {
+        add_checksum(checksum, s, input, &mut req);
+    }
     if let (Some(prefix), Some(s)) = (&op.endpoint, shape) {
         req.host_prefix = Some(fill_host_prefix(&prefix.host_prefix, s, input));
     }
     req
+}
+
+/// The checksum of the body an operation takes, as the AWS SDKs send it by default (CRC32,
+/// unless the parameters name another algorithm): `x-amz-checksum-<algorithm>` with the
+/// algorithm in `x-amz-sdk-checksum-algorithm`. S3 then answers it back (`ChecksumCRC32`,
+/// `ChecksumType`), as it does for the SDKs.
+fn add_checksum(
+    checksum: &crate::model::HttpChecksum,
+    shape: &Shape,
+    input: &Value,
+    req: &mut WireRequest,
+) {
+    use sha1::Digest as _;
+    // Only a body the operation takes a checksum of (GetObject's trait is about its answer).
+    let Some(algorithm_member) = checksum.request_algorithm_member.as_deref() else {
+        return;
+    };
+    let named = input
+        .as_object()
+        .and_then(|o| member(o, algorithm_member))
+        .and_then(Value::as_str)
+        .map(str::to_ascii_uppercase);
+    let algorithm = named.clone().unwrap_or_else(|| "CRC32".to_owned());
+    let digest = match algorithm.as_str() {
+        "CRC32" => crc32fast::hash(&req.body).to_be_bytes().to_vec(),
+        "SHA1" => sha1::Sha1::digest(&req.body).to_vec(),
+        "SHA256" => sha2::Sha256::digest(&req.body).to_vec(),
+        // CRC32C and CRC64NVME: the service checks what it is sent; nothing is added.
+        _ => return,
+    };
+    let header = format!("x-amz-checksum-{}", algorithm.to_ascii_lowercase());
+    if req
+        .headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case(&header))
+    {
+        return;
+    }
+    if named.is_none() {
+        // The member that names the algorithm is bound to this header.
+        let wire = shape
+            .members
+            .get(algorithm_member)
+            .and_then(|r| r.location_name.clone())
+            .unwrap_or_else(|| "x-amz-sdk-checksum-algorithm".to_owned());
+        req.headers.push((wire, algorithm.clone()));
+    }
+    req.headers.push((header, crate::values::b64(&digest)));
 }
 
 fn fill_host_prefix(template: &str, shape: &Shape, input: &Value) -> String {
@@ -580,5 +631,39 @@ mod tests {
             assert_eq!(String::from_utf8(req.body).expect("utf-8"), sent);
             assert_eq!(req.path, "/b/k");
         }
+    }
+
+    #[test]
+    fn a_body_the_operation_checksums_is_sent_with_its_crc32_by_default() {
+        let s3 = Models::bundled().get("s3").expect("s3");
+        let op = s3.operation("putObject").expect("putObject");
+        let header = |req: &WireRequest, name: &str| {
+            req.headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        // AWS's recording: Body "text data" is stored as "\"text data\"", CRC32 KUmHvQ==.
+        let req = request(
+            &s3,
+            op,
+            &json!({"Bucket": "b", "Key": "k", "Body": "text data"}),
+        );
+        assert_eq!(
+            header(&req, "x-amz-checksum-crc32").as_deref(),
+            Some("KUmHvQ==")
+        );
+        assert_eq!(
+            header(&req, "x-amz-sdk-checksum-algorithm").as_deref(),
+            Some("CRC32")
+        );
+        let named = json!({"Bucket": "b", "Key": "k", "Body": "x", "ChecksumAlgorithm": "SHA256"});
+        let req = request(&s3, op, &named);
+        assert!(header(&req, "x-amz-checksum-sha256").is_some());
+        assert!(header(&req, "x-amz-checksum-crc32").is_none());
+        // GetObject takes no body to checksum.
+        let get = s3.operation("getObject").expect("getObject");
+        let req = request(&s3, get, &json!({"Bucket": "b", "Key": "k"}));
+        assert!(header(&req, "x-amz-checksum-crc32").is_none());
     }
 }

@@ -116,6 +116,8 @@ def test_s3_put_get_and_a_missing_key_caught_by_its_name():
         "Gone": {"Type": "Pass", "End": True},
     }, {"text": "hello, S3"}))
     assert out["put"]["ETag"].startswith('"'), out["put"]
+    # The body goes with its CRC32, as the SDKs send it, and S3 answers it back.
+    eq(out["put"].get("ChecksumCRC32"), "uLHweQ==", "the CRC32 of the stored body")
     # A Body given as JSON is stored as its JSON text, a string with its quotes (as AWS does).
     eq(out["get"]["Body"], '"hello, S3"', "the object's body")
     eq(out["get"]["ContentLength"], 11, "its length")
