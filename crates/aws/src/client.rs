@@ -138,6 +138,11 @@ pub struct Caller<'a> {
     pub region: &'a str,
     /// `Credentials.RoleArn`.
     pub role: Option<&'a str>,
+    /// The value for the action's idempotency-token members the parameters leave out
+    /// (Athena's `ClientRequestToken`, ECS's and EC2's `ClientToken`). The SDKs fill them with a
+    /// random UUID; one stable per task makes a call made again after a crash the same call to
+    /// the service. `None`: a random one.
+    pub idempotency: Option<&'a str>,
 }
 
 /// How calls are made.
@@ -267,6 +272,10 @@ impl AwsClient {
             ));
         }
         let prefix = naming.prefix(&model);
+        let filled = protocol::with_idempotency_tokens(&model, op, params, || {
+            caller.idempotency.map_or_else(uuid_like, str::to_owned)
+        });
+        let params = filled.as_ref().unwrap_or(params);
         if let Some(missing) = protocol::missing_required(&model, op, params) {
             // Refused as the service refuses it, without a request.
             let (code, message) = if model.metadata.query_style_errors() {

@@ -263,6 +263,7 @@ impl JobRef {
         Caller {
             region: &self.region,
             role: self.role.as_deref(),
+            idempotency: None,
         }
     }
 }

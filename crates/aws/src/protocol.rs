@@ -68,6 +68,33 @@ pub fn missing_required(model: &Model, op: &Operation, input: &Value) -> Option<
     })
 }
 
+/// The parameters with the action's idempotency-token members they leave out filled with
+/// `token()`; `None` when there are none to fill.
+pub fn with_idempotency_tokens(
+    model: &Model,
+    op: &Operation,
+    input: &Value,
+    token: impl FnOnce() -> String,
+) -> Option<Value> {
+    let shape = resolve(model, op.input.as_ref()?);
+    let obj = input.as_object();
+    let missing: Vec<&String> = shape
+        .members
+        .iter()
+        .filter(|(name, r)| r.idempotency_token && obj.and_then(|o| member(o, name)).is_none())
+        .map(|(name, _)| name)
+        .collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let token = token();
+    let mut filled = obj.cloned().unwrap_or_default();
+    for name in missing {
+        filled.insert(pascal(name), Value::String(token.clone()));
+    }
+    Some(Value::Object(filled))
+}
+
 /// Builds the request for `op` from a Task's parameters.
 pub fn request(model: &Model, op: &Operation, input: &Value) -> WireRequest {
     let empty = Value::Object(Map::new());
@@ -631,6 +658,24 @@ mod tests {
             assert_eq!(String::from_utf8(req.body).expect("utf-8"), sent);
             assert_eq!(req.path, "/b/k");
         }
+    }
+
+    #[test]
+    fn idempotency_tokens_left_out_are_filled_and_given_ones_kept() {
+        let athena = Models::bundled().get("athena").expect("athena");
+        let op = athena
+            .operation("startQueryExecution")
+            .expect("startQueryExecution");
+        let filled = with_idempotency_tokens(&athena, op, &json!({"QueryString": "q"}), || {
+            "stable-token-0001".into()
+        })
+        .expect("ClientRequestToken is an idempotency token");
+        assert_eq!(filled["ClientRequestToken"], "stable-token-0001");
+        let given = json!({"QueryString": "q", "ClientRequestToken": "mine"});
+        assert!(with_idempotency_tokens(&athena, op, &given, || unreachable!()).is_none());
+        let glue = Models::bundled().get("glue").expect("glue");
+        let start = glue.operation("startJobRun").expect("startJobRun");
+        assert!(with_idempotency_tokens(&glue, start, &json!({}), || unreachable!()).is_none());
     }
 
     #[test]

@@ -372,7 +372,9 @@ pub(crate) async fn perform(
     if resource.as_ref().is_some_and(is_nested) {
         return nested(shared, job, call, pattern).await;
     }
-    let ctx = CallContext::of_execution(execution).with_role(call.role_arn());
+    let ctx = CallContext::of_execution(execution)
+        .with_role(call.role_arn())
+        .with_idempotency(job.map(|j| uuid_from(&j.token)));
     if let Some(kind) = Integrations::sync_job(&call.resource) {
         let (output, started) = match shared
             .integrations

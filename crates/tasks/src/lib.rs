@@ -55,6 +55,9 @@ pub struct CallContext {
     pub account: String,
     /// The role the state's `Credentials.RoleArn` names: AWS calls are made as it.
     pub role_arn: Option<String>,
+    /// Stable for the task: what fills an AWS action's idempotency tokens, so that a call made
+    /// again after a crash is the same call (`None`: a random one, as the SDKs do).
+    pub idempotency: Option<String>,
 }
 
 impl CallContext {
@@ -63,6 +66,7 @@ impl CallContext {
             region: region.into(),
             account: account.into(),
             role_arn: None,
+            idempotency: None,
         }
     }
 
@@ -71,6 +75,21 @@ impl CallContext {
         match stepwise_engine::ExecutionArn::parse(arn) {
             Some(e) => CallContext::new(e.region(), e.account()),
             None => CallContext::new("us-east-1", "123456789012"),
+        }
+    }
+
+    /// The same caller, with a value stable for the task for idempotency tokens.
+    pub fn with_idempotency(mut self, token: Option<String>) -> CallContext {
+        self.idempotency = token;
+        self
+    }
+
+    /// As the aws crate sees the caller.
+    pub fn caller(&self) -> stepwise_aws::Caller<'_> {
+        stepwise_aws::Caller {
+            region: &self.region,
+            role: self.role_arn.as_deref(),
+            idempotency: self.idempotency.as_deref(),
         }
     }
 
@@ -159,10 +178,7 @@ impl Integrations {
             return Outcome::failed("States.Runtime", format!("not an AWS resource: {resource}"));
         };
         let optimized = stepwise_aws::Optimized::find(&s.service, &s.action).filter(|_| !s.sdk);
-        let caller = stepwise_aws::Caller {
-            region: &ctx.region,
-            role: ctx.role_arn.as_deref(),
-        };
+        let caller = ctx.caller();
         let called = match optimized {
             Some(o) => {
                 self.aws
@@ -211,12 +227,8 @@ impl Integrations {
         parameters: &Value,
         ctx: &CallContext,
     ) -> Result<(Value, JobRef), Outcome> {
-        let caller = stepwise_aws::Caller {
-            region: &ctx.region,
-            role: ctx.role_arn.as_deref(),
-        };
         self.aws
-            .start_job(kind, parameters, &caller)
+            .start_job(kind, parameters, &ctx.caller())
             .await
             .map_err(|e| Outcome::failed(e.error, e.cause))
     }
