@@ -222,21 +222,10 @@ impl AwsClient {
         params: &Value,
         caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
+        let mut params = integration.request(params);
         if integration.service == "bedrock" {
-            if let Some(field) = ["Input", "Output"]
-                .into_iter()
-                .find(|f| params.get(f).is_some())
-            {
-                return Err(AwsError::new(
-                    "States.Runtime",
-                    format!(
-                        "Stepwise does not support the '{field}' (S3Uri) field of \
-                         bedrock:invokeModel yet: give the model's input as Body"
-                    ),
-                ));
-            }
+            params = self.bedrock_input(params, caller).await?;
         }
-        let params = integration.request(params);
         self.invoke(
             integration.model,
             action,
@@ -245,6 +234,72 @@ impl AwsClient {
             Naming::Optimized(integration),
         )
         .await
+    }
+
+    /// InvokeModel's parameters as Bedrock takes them: `Input.S3Uri` read from S3 into `Body`
+    /// (its content type the `ContentType` when none is given), `ContentType` and `Accept`
+    /// `application/json` unless given.
+    async fn bedrock_input(
+        &self,
+        mut params: Value,
+        caller: &Caller<'_>,
+    ) -> Result<Value, AwsError> {
+        let refused = |cause: String| AwsError::new("States.Runtime", cause);
+        let Value::Object(fields) = &mut params else {
+            return Ok(params);
+        };
+        if fields.contains_key("Output") {
+            return Err(refused(
+                "Stepwise does not support the Output (S3Uri) field of bedrock:invokeModel yet"
+                    .into(),
+            ));
+        }
+        if let Some(input) = fields.remove("Input") {
+            if fields.contains_key("Body") {
+                return Err(refused(
+                    "bedrock:invokeModel takes either Body or Input, not both".into(),
+                ));
+            }
+            let uri = input
+                .get("S3Uri")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Some((bucket, key)) = uri
+                .strip_prefix("s3://")
+                .and_then(|rest| rest.split_once('/'))
+                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            else {
+                return Err(refused(format!(
+                    "The Input.S3Uri of bedrock:invokeModel must be s3://BUCKET/KEY, not '{uri}'"
+                )));
+            };
+            let object = self
+                .call(
+                    "s3",
+                    "GetObject",
+                    &serde_json::json!({"Bucket": bucket, "Key": key}),
+                    caller,
+                )
+                .await?;
+            fields.insert(
+                "Body".into(),
+                object
+                    .get("Body")
+                    .cloned()
+                    .unwrap_or(Value::String(String::new())),
+            );
+            if !fields.contains_key("ContentType") {
+                if let Some(t) = object.get("ContentType") {
+                    fields.insert("ContentType".into(), t.clone());
+                }
+            }
+        }
+        for member in ["ContentType", "Accept"] {
+            fields
+                .entry(member)
+                .or_insert_with(|| Value::String("application/json".into()));
+        }
+        Ok(params)
     }
 
     /// Calls an API Gateway endpoint for `apigateway:invoke` (see [`crate::apigateway`]).

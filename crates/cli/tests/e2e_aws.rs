@@ -26,7 +26,8 @@ fn aws_sdk_tasks_reach_aws_services() {
 
 /// The optimized API Gateway and Bedrock integrations, against a stand-in the script serves
 /// (`tests/e2e/apigw_bedrock.py`): API Gateway Tasks name it as their ApiEndpoint, Bedrock
-/// reaches it through `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`.
+/// reaches it through `AWS_ENDPOINT_URL_BEDROCK_RUNTIME` (and S3, for InvokeModel's `Input`,
+/// through `AWS_ENDPOINT_URL_S3`).
 #[test]
 fn api_gateway_and_bedrock_reach_their_stand_ins() {
     let Some(python) = python() else { return };
@@ -42,6 +43,7 @@ fn api_gateway_and_bedrock_reach_their_stand_ins() {
         &store,
         &[
             ("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", endpoint.as_str()),
+            ("AWS_ENDPOINT_URL_S3", endpoint.as_str()),
             ("AWS_ACCESS_KEY_ID", "test"),
             ("AWS_SECRET_ACCESS_KEY", "test"),
         ],

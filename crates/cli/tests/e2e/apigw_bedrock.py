@@ -5,9 +5,9 @@ boto3 against `stepwise serve`.
 Neither moto's API Gateway nor anything in moto serves invocations, so this script serves one
 small stand-in (http.server in a thread) on STANDIN_PORT: any path but /model/... answers as an
 API Gateway stage would (echoing what it got; /forbidden answers 403 as API Gateway does without
-credentials), and POST /model/{modelId}/invoke answers as Bedrock Runtime's InvokeModel. The Rust
-harness (e2e_aws.rs) starts the server with
-AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:$STANDIN_PORT; the API Gateway Tasks name the
+credentials), POST /model/{modelId}/invoke answers as Bedrock Runtime's InvokeModel and GET
+/prompts/KEY as S3's GetObject. The Rust harness (e2e_aws.rs) starts the server with
+AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_S3 at http://127.0.0.1:$STANDIN_PORT; the API Gateway Tasks name the
 stand-in as their ApiEndpoint (127.0.0.1:PORT)."""
 
 import json
@@ -56,6 +56,9 @@ class StandIn(BaseHTTPRequestHandler):
         with lock:
             seen.append(request)
         parts = url.path.split("/")
+        if url.path.startswith("/prompts/") and self.command == "GET":
+            # S3 GetObject (path-style) for InvokeModel's Input.S3Uri.
+            return self.answer(200, json.dumps({"inputText": "from s3"}), ETag='"e1"')
         if len(parts) == 4 and parts[1] == "model" and parts[3] == "invoke":
             return self.bedrock(unquote(parts[2]), body)
         if url.path.endswith("/forbidden"):
@@ -194,6 +197,17 @@ def test_bedrock_invoke_model_parses_the_models_body():
     eq(call["path"], "/model/amazon.titan-text-express-v1/invoke")
     eq(json.loads(call["body"]), {"inputText": "five names", "textGenerationConfig": {"maxTokenCount": 100}})
     assert call["headers"]["authorization"][0].startswith("AWS4-HMAC-SHA256 "), "signed as AWS calls are"
+
+
+def test_bedrock_input_is_read_from_s3_and_content_types_default_to_json():
+    out = output(run(task(BEDROCK, {"ModelId": "titan", "Input": {"S3Uri": "s3://prompts/p.json"}})))
+    eq(out["Body"], {"results": [{"outputText": "titan says: from s3"}]})
+    with lock:
+        call = [s for s in seen if s["path"].startswith("/model/")][-1]
+    eq(call["headers"]["content-type"], ["application/json"])
+    eq(call["headers"]["accept"], ["application/json"])
+    d = run(task(BEDROCK, {"ModelId": "titan", "Body": {}, "Output": {"S3Uri": "s3://out/x"}}))
+    eq((d["status"], d["error"]), ("FAILED", "States.Runtime"))
 
 
 def test_bedrock_errors_are_named_bedrock_exception():
