@@ -227,7 +227,10 @@ impl AwsClient {
         params: &Value,
         caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
-        let params = integration.request(params);
+        let mut params = integration.request(params);
+        if integration.service == "bedrock" {
+            params = self.bedrock_input(params, caller).await?;
+        }
         self.invoke(
             integration.model,
             action,
@@ -236,6 +239,132 @@ impl AwsClient {
             Naming::Optimized(integration),
         )
         .await
+    }
+
+    /// InvokeModel's parameters as Bedrock takes them: `Input.S3Uri` read from S3 into `Body`
+    /// (its content type the `ContentType` when none is given), `ContentType` and `Accept`
+    /// `application/json` unless given.
+    async fn bedrock_input(
+        &self,
+        mut params: Value,
+        caller: &Caller<'_>,
+    ) -> Result<Value, AwsError> {
+        let refused = |cause: String| AwsError::new("States.Runtime", cause);
+        let Value::Object(fields) = &mut params else {
+            return Ok(params);
+        };
+        if fields.contains_key("Output") {
+            return Err(refused(
+                "Stepwise does not support the Output (S3Uri) field of bedrock:invokeModel yet"
+                    .into(),
+            ));
+        }
+        if let Some(input) = fields.remove("Input") {
+            if fields.contains_key("Body") {
+                return Err(refused(
+                    "bedrock:invokeModel takes either Body or Input, not both".into(),
+                ));
+            }
+            let uri = input
+                .get("S3Uri")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let Some((bucket, key)) = uri
+                .strip_prefix("s3://")
+                .and_then(|rest| rest.split_once('/'))
+                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
+            else {
+                return Err(refused(format!(
+                    "The Input.S3Uri of bedrock:invokeModel must be s3://BUCKET/KEY, not '{uri}'"
+                )));
+            };
+            let object = self
+                .call(
+                    "s3",
+                    "GetObject",
+                    &serde_json::json!({"Bucket": bucket, "Key": key}),
+                    caller,
+                )
+                .await?;
+            fields.insert(
+                "Body".into(),
+                object
+                    .get("Body")
+                    .cloned()
+                    .unwrap_or(Value::String(String::new())),
+            );
+            if !fields.contains_key("ContentType") {
+                if let Some(t) = object.get("ContentType") {
+                    fields.insert("ContentType".into(), t.clone());
+                }
+            }
+        }
+        for member in ["ContentType", "Accept"] {
+            fields
+                .entry(member)
+                .or_insert_with(|| Value::String("application/json".into()));
+        }
+        Ok(params)
+    }
+
+    /// Calls an API Gateway endpoint for `apigateway:invoke` (see [`crate::apigateway`]).
+    pub async fn invoke_api(&self, params: &Value, caller: &Caller<'_>) -> Result<Value, AwsError> {
+        let call = crate::apigateway::ApiCall::of(params, caller.region)?;
+        let mut headers = call.headers.clone();
+        if call.auth == crate::apigateway::AuthType::IamRole {
+            let credentials = match caller.role {
+                Some(role) => self.assume(role, caller.region, "ApiGateway").await?,
+                None => match (&self.config.credentials, call.local) {
+                    (Some(c), _) => c.clone(),
+                    (None, true) => placeholder_credentials(),
+                    (None, false) => self.chain.resolve(&call.region).await.map_err(|e| {
+                        AwsError::new(
+                            "ApiGateway.SdkClientException",
+                            format!("Unable to load credentials to sign the request: {e}"),
+                        )
+                    })?,
+                },
+            };
+            headers = sign_request(
+                &call.method,
+                &call.url,
+                &mut headers,
+                &call.body,
+                &credentials,
+                &call.region,
+                "execute-api",
+                false,
+            )
+            .map_err(|e| AwsError::new("ApiGateway.SdkClientException", e))?;
+        }
+        let method = reqwest::Method::from_bytes(call.method.as_bytes())
+            .map_err(|e| AwsError::new("States.Runtime", e.to_string()))?;
+        let mut request = self.http.request(method, &call.url).body(call.body);
+        for (k, v) in headers {
+            request = request.header(k, v);
+        }
+        let mut answer = request
+            .send()
+            .await
+            .map_err(|e| crate::apigateway::transport_error(&e))?;
+        let status = answer.status().as_u16();
+        let response_headers = answer.headers().clone();
+        let mut body = Vec::new();
+        while let Some(chunk) = answer
+            .chunk()
+            .await
+            .map_err(|e| crate::apigateway::transport_error(&e))?
+        {
+            if body.len() + chunk.len() > MAX_RESPONSE_BYTES {
+                return Err(too_large("apigateway"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        let result = crate::apigateway::result_of(status, &response_headers, &body)?;
+        if serde_json::to_vec(&result).map_or(0, |b| b.len()) > MAX_RESULT_BYTES {
+            return Err(too_large("apigateway"));
+        }
+        Ok(result)
     }
 
     async fn invoke(
@@ -349,11 +478,7 @@ impl AwsClient {
     ) -> Result<StaticCredentials, AwsError> {
         match (&self.config.credentials, self.config.endpoints.get(service)) {
             (Some(c), _) => Ok(c.clone()),
-            (None, Some(_)) => Ok(StaticCredentials {
-                access_key_id: "test".into(),
-                secret_access_key: "test".into(),
-                session_token: None,
-            }),
+            (None, Some(_)) => Ok(placeholder_credentials()),
             (None, None) => self.chain.resolve(region).await.map_err(|e| {
                 AwsError::new(
                     format!("{prefix}.SdkClientException"),
@@ -511,6 +636,15 @@ impl AwsClient {
             headers,
             body,
         })
+    }
+}
+
+/// The keys calls to local stand-ins are signed with (they accept any).
+fn placeholder_credentials() -> StaticCredentials {
+    StaticCredentials {
+        access_key_id: "test".into(),
+        secret_access_key: "test".into(),
+        session_token: None,
     }
 }
 

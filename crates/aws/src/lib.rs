@@ -8,6 +8,7 @@
 //! Step Functions names (`DynamoDb.ConditionalCheckFailedException`, `S3.NoSuchKeyException`,
 //! `DynamoDb.DynamoDbException` for errors the model does not list) with AWS's cause text.
 
+pub mod apigateway;
 pub mod client;
 mod credentials;
 pub mod jobs;

@@ -150,6 +150,17 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
     },
+    Optimized {
+        service: "bedrock",
+        actions: &["invokeModel"],
+        model: "bedrockruntime",
+        prefix: "Bedrock",
+        sdk_service: "AmazonBedrockRuntime",
+        base_exception: "AmazonBedrockRuntimeException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: false,
+    },
 ];
 
 impl Optimized {
@@ -189,8 +200,19 @@ impl Optimized {
     }
 
     /// What the integration adds to the API's answer: Glue's `JobName`, taken from the
-    /// request (StartJobRun answers with the run's id alone).
+    /// request (StartJobRun answers with the run's id alone); Bedrock's `Body` as the JSON it
+    /// holds (the model's answer, `$.Body.results[0].outputText`), its text when it is not JSON.
     pub fn complete(&self, action: &str, params: &Value, result: &mut Value) {
+        if self.service == "bedrock" && action == "invokeModel" {
+            if let Some(body) = result.get_mut("Body") {
+                if let Some(parsed) = body
+                    .as_str()
+                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
+                {
+                    *body = parsed;
+                }
+            }
+        }
         if self.service == "glue" && action == "startJobRun" {
             if let (Some(name), Value::Object(out)) = (params.get("JobName"), result) {
                 out.insert("JobName".into(), name.clone());
@@ -366,6 +388,29 @@ mod tests {
             json!({"Entries": [{"Detail": "{\"x\":[1]}"}, {"Detail": "t"}]})
         );
         assert!(Optimized::find("dynamodb", "query").is_none());
+    }
+
+    #[test]
+    fn bedrock_calls_the_runtime_model_and_reads_its_body_as_json() {
+        let bedrock = Optimized::find("bedrock", "invokeModel").expect("bedrock");
+        let model = crate::model::Models::bundled()
+            .get(bedrock.model)
+            .expect("the bedrock-runtime model is bundled");
+        assert!(model.operation("InvokeModel").is_some());
+        assert_eq!(
+            bedrock.error_name(Some("ValidationException")),
+            "Bedrock.ValidationException"
+        );
+        let mut result = json!({"Body": "{\"results\":[{\"outputText\":\"hi\"}]}",
+                                "ContentType": "application/json"});
+        bedrock.complete("invokeModel", &json!({}), &mut result);
+        assert_eq!(
+            result,
+            json!({"Body": {"results": [{"outputText": "hi"}]}, "ContentType": "application/json"})
+        );
+        let mut text = json!({"Body": "plain words", "ContentType": "text/plain"});
+        bedrock.complete("invokeModel", &json!({}), &mut text);
+        assert_eq!(text["Body"], json!("plain words"));
     }
 
     #[test]

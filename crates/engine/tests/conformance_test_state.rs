@@ -207,3 +207,21 @@ fn test_state_cases_match_aws() {
         "at least 98% of the runnable TestState cases match AWS"
     );
 }
+
+/// The recorded cases whose state machine calls API Gateway (`needs == ["apigateway"]`) test
+/// its Choice states: nothing is called, and each must match AWS exactly (the definition with
+/// `apigateway:invoke` is accepted, the Choice goes where AWS's went).
+#[test]
+fn test_state_cases_beside_an_api_gateway_task_match_aws() {
+    let Some(cases) = asl_cases() else { return };
+    let runnable: Vec<&Value> = cases
+        .iter()
+        .filter(|c| c["api"] == "TestState" && c["needs"] == serde_json::json!(["apigateway"]))
+        .collect();
+    assert_eq!(runnable.len(), 4, "the corpus's four API Gateway cases");
+    for case in runnable {
+        if let Err(why) = check_case(case) {
+            panic!("{}\n    {why}", case["id"].as_str().unwrap_or("?"));
+        }
+    }
+}

@@ -154,7 +154,7 @@ impl Integrations {
     }
 
     /// Runs the integration `resource` names, if it is one of this crate's: the HTTP Task,
-    /// `lambda:invoke` or a Lambda function's ARN (the service pattern suffix, such as
+    /// `apigateway:invoke`, `lambda:invoke` or a Lambda function's ARN (the service pattern suffix, such as
     /// `.waitForTaskToken`, is ignored here: the caller waits for the token). `None` for every
     /// other resource.
     pub async fn call(
@@ -168,6 +168,10 @@ impl Integrations {
             Target::LambdaInvoke => self.lambda_invoke(parameters, ctx).await,
             Target::LambdaFunction => self.lambda_function(resource, parameters, ctx).await,
             Target::AwsSdk | Target::AwsOptimized => self.call_aws(resource, parameters, ctx).await,
+            Target::ApiGateway => match self.aws.invoke_api(parameters, &ctx.caller()).await {
+                Ok(result) => Outcome::Succeeded(result),
+                Err(e) => Outcome::failed(e.error, e.cause),
+            },
         })
     }
 
@@ -261,8 +265,10 @@ pub enum Target {
     /// `arn:aws:states:::aws-sdk:SERVICE:action`
     AwsSdk,
     /// An optimized integration that is one AWS API call: `dynamodb:putItem`, `sns:publish`,
-    /// `sqs:sendMessage`, `events:putEvents`, ...
+    /// `sqs:sendMessage`, `events:putEvents`, `bedrock:invokeModel`, ...
     AwsOptimized,
+    /// `arn:aws:states:::apigateway:invoke`
+    ApiGateway,
 }
 
 impl Target {
@@ -273,6 +279,7 @@ impl Target {
             Resource::LambdaFunction => Some(Target::LambdaFunction),
             Resource::Service(s) if s.is("http", "invoke") => Some(Target::Http),
             Resource::Service(s) if s.is("lambda", "invoke") => Some(Target::LambdaInvoke),
+            Resource::Service(s) if s.is("apigateway", "invoke") => Some(Target::ApiGateway),
             Resource::Service(s) if s.sdk => Some(Target::AwsSdk),
             Resource::Service(s)
                 if stepwise_aws::Optimized::find(&s.service, &s.action).is_some() =>
@@ -335,6 +342,18 @@ mod tests {
                 Some(Target::AwsOptimized),
             ),
             ("arn:aws:states:::glue:getJobRun", None),
+            (
+                "arn:aws:states:::apigateway:invoke",
+                Some(Target::ApiGateway),
+            ),
+            (
+                "arn:aws:states:::apigateway:invoke.waitForTaskToken",
+                Some(Target::ApiGateway),
+            ),
+            (
+                "arn:aws:states:::bedrock:invokeModel",
+                Some(Target::AwsOptimized),
+            ),
             ("arn:aws:states:us-east-1:111122223333:activity:a", None),
         ];
         for (resource, want) in cases {
