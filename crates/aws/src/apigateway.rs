@@ -324,7 +324,10 @@ pub fn result_of(status: u16, headers: &http::HeaderMap, body: &[u8]) -> Result<
             .iter()
             .map(|v| Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned()))
             .collect();
-        all.insert(title_case(name.as_str()), Value::Array(values));
+        all.insert(
+            crate::values::title_case(name.as_str()),
+            Value::Array(values),
+        );
     }
     let status_text = http::StatusCode::from_u16(status)
         .ok()
@@ -349,20 +352,6 @@ pub fn transport_error(e: &reqwest::Error) -> AwsError {
         "IOException"
     };
     AwsError::new(format!("ApiGateway.{exception}"), e.to_string())
-}
-
-/// `content-type` as `Content-Type`, `apigw-requestid` as `Apigw-Requestid` (as the recorded
-/// answers of AWS spell response headers).
-fn title_case(name: &str) -> String {
-    name.split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 #[cfg(test)]

@@ -338,16 +338,7 @@ fn header_spelling(name: &str) -> String {
     match name {
         "x-amzn-requestid" => "x-amzn-RequestId".into(),
         n if n.starts_with("x-") => n.into(),
-        n => n
-            .split('-')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join("-"),
+        n => crate::values::title_case(n),
     }
 }
 

@@ -25,6 +25,21 @@ pub fn pascal(name: &str) -> String {
     }
 }
 
+/// A header name with each dash-separated word capitalised: `content-type` as `Content-Type`,
+/// `apigw-requestid` as `Apigw-Requestid` (HTTP/1 names arrive in lower case; AWS's recorded
+/// answers spell them so).
+pub fn title_case(name: &str) -> String {
+    name.split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
 /// The shape a reference points to. Models are closed, so a miss is a model defect, reported
 /// as an empty structure rather than a panic.
 pub fn resolve<'m>(model: &'m Model, r: &ShapeRef) -> &'m Shape {

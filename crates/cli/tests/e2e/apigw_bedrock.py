@@ -17,7 +17,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from common import client, create_machine, definition, eq, run_tests, wait_done
+from common import client, create_machine, definition, eq, run_machine, run_tests, succeeded, wait_done
 
 sfn = client()
 PORT = int(os.environ["STANDIN_PORT"])
@@ -89,14 +89,10 @@ threading.Thread(target=server.serve_forever, daemon=True).start()
 
 
 def run(states, input=None, **extra):
-    arn = create_machine(sfn, definition(states, **extra))
-    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
-    return wait_done(sfn, ex)
+    return run_machine(sfn, states, input, **extra)
 
 
-def output(d):
-    assert d["status"] == "SUCCEEDED", f"{d['status']}: {d.get('error')}: {d.get('cause')}"
-    return json.loads(d["output"])
+output = succeeded
 
 
 def task(resource, parameters, **extra):

@@ -21,19 +21,15 @@ import datetime
 import importlib
 import inspect
 import json
-import os
 import struct
 import sys
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from botocore.config import Config
 
-from common import client, create_machine
+from common import client, create_machine, moto
 
-MOTO = os.environ["MOTO_URL"]
 PROTOCOLS = ["json", "rest-json", "rest-xml", "query", "ec2"]
 # Services a Task reaches elsewhere than moto.
 NOT_MOTO = {"sfn": "aws-sdk:sfn reaches Stepwise itself"}
@@ -197,14 +193,7 @@ def differences(expected, actual, at="$"):
 
 
 def boto(service):
-    return boto3.client(
-        service,
-        endpoint_url=MOTO,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=20),
-    )
+    return moto(service, connect_timeout=5, read_timeout=20)
 
 
 def choose(item):

@@ -5,24 +5,13 @@ EventBridge, Secrets Manager, STS, IAM, EC2 and Lambda, and checks the results, 
 Catch rules see, and what landed in moto."""
 
 import json
-import os
 
-import boto3
-
-from common import client, create_machine, definition, eq, run_tests, wait_done
+from common import client, create_machine, definition, eq, moto, run_machine, run_tests, succeeded, wait_done
 
 sfn = client()
-MOTO = os.environ["MOTO_URL"]
 
 
-def aws(service):
-    return boto3.client(
-        service,
-        endpoint_url=MOTO,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+aws = moto
 
 
 def sdk(service, action):
@@ -31,14 +20,10 @@ def sdk(service, action):
 
 def run(states, input=None, **extra):
     """Runs a Standard execution of `states` to its end; returns DescribeExecution."""
-    arn = create_machine(sfn, definition(states, **extra))
-    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
-    return wait_done(sfn, ex)
+    return run_machine(sfn, states, input, **extra)
 
 
-def output(d):
-    assert d["status"] == "SUCCEEDED", f"{d['status']}: {d.get('error')}: {d.get('cause')}"
-    return json.loads(d["output"])
+output = succeeded
 
 
 def caught(resource, parameters):

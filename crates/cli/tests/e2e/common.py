@@ -102,6 +102,33 @@ def wait_done(sfn, arn, timeout=30.0):
         delay = min(delay * 1.5, 0.25)
 
 
+def run_machine(sfn, states, input=None, timeout=30.0, **extra):
+    """Creates a state machine of `states`, runs one execution of it on `input` to its end and
+    returns DescribeExecution."""
+    arn = create_machine(sfn, definition(states, **extra))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps(input or {}))["executionArn"]
+    return wait_done(sfn, ex, timeout=timeout)
+
+
+def succeeded(d):
+    """The output of an execution that must have SUCCEEDED."""
+    assert d["status"] == "SUCCEEDED", f"{d['status']}: {d.get('error')}: {d.get('cause')}"
+    return json.loads(d["output"])
+
+
+def moto(service, **config):
+    """A boto3 client on moto's server (MOTO_URL, which the Rust harness sets), one attempt per
+    call."""
+    return boto3.client(
+        service,
+        endpoint_url=os.environ["MOTO_URL"],
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}, **config),
+    )
+
+
 def history(sfn, arn, **kwargs):
     """Every event of an execution, following nextToken."""
     events, token = [], None

@@ -10,7 +10,6 @@ Usage: corpus_aws.py CASES_JSONL SUMMARY_JSON. Prints every case that does not m
 and the cases left out with why; writes the counts to SUMMARY_JSON."""
 
 import json
-import os
 import re
 import sys
 import threading
@@ -18,25 +17,14 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import boto3
-from botocore.config import Config
 
 import corpus
-from common import client
+from common import client, moto
 
-MOTO = os.environ["MOTO_URL"]
 NEEDS = {"sqs", "sns", "dynamodb", "s3", "eventbridge", "apigateway", "secretsmanager"}
 
 
-def aws(service):
-    return boto3.client(
-        service,
-        endpoint_url=MOTO,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+aws = moto
 
 
 def short(case):

@@ -15,9 +15,8 @@ import sys
 import time
 import urllib.request
 
-import boto3
 
-from common import client, create_machine, definition, eq, history, run_tests, wait_done
+from common import client, create_machine, definition, eq, history, moto, run_tests, succeeded, wait_done
 
 sfn = client()
 
@@ -42,9 +41,7 @@ def run(states, timeout=30.0):
     return wait_done(sfn, start(states), timeout=timeout)
 
 
-def output(d):
-    assert d["status"] == "SUCCEEDED", f"{d['status']}: {d.get('error')}: {d.get('cause')}"
-    return json.loads(d["output"])
+output = succeeded
 
 
 def types(arn):
@@ -153,14 +150,6 @@ def test_a_task_timeout_stops_the_job_and_fails_with_states_timeout():
 # ----- against moto -------------------------------------------------------------------------
 
 
-def moto(service):
-    return boto3.client(
-        service,
-        endpoint_url=os.environ["MOTO_URL"],
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
 
 
 def test_moto_glue_athena_and_codebuild_jobs_run_to_their_end():
