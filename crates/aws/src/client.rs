@@ -231,14 +231,17 @@ impl AwsClient {
         if integration.service == "bedrock" {
             params = self.bedrock_input(params, caller).await?;
         }
-        self.invoke(
-            integration.model,
-            action,
-            &params,
-            caller,
-            Naming::Optimized(integration),
-        )
-        .await
+        let (api, params) = integration.api_call(action, params);
+        let result = self
+            .invoke(
+                integration.model,
+                &api,
+                &params,
+                caller,
+                Naming::Optimized(integration),
+            )
+            .await?;
+        Ok(integration.api_result(action, result))
     }
 
     /// InvokeModel's parameters as Bedrock takes them: `Input.S3Uri` read from S3 into `Body`

@@ -1,6 +1,7 @@
 //! The Run a Job (`.sync`) pattern of the optimized integrations that start a job:
 //! `glue:startJobRun`, `athena:startQueryExecution`, `batch:submitJob`, `ecs:runTask`,
-//! `codebuild:startBuild`. The start call is the request-response integration's; what it
+//! `codebuild:startBuild`, `elasticmapreduce:createCluster`/`addStep`/`terminateCluster`,
+//! `sagemaker:createTrainingJob`/`createTransformJob`. The start call is the request-response integration's; what it
 //! started is named by a [`JobRef`] (kept by the caller, so that polling can carry on after a
 //! restart without starting the job again); [`AwsClient::poll_job`] describes the job once
 //! (GetJobRun, GetQueryExecution, DescribeJobs, DescribeTasks, BatchGetBuilds) and says whether
@@ -9,7 +10,9 @@
 //!
 //! Results are the describe action's, as Step Functions gives them: Glue's `JobRun`, Athena's
 //! `{QueryExecution}`, Batch's job detail, ECS's task, CodeBuild's `{Build}`, timestamps as epoch
-//! milliseconds. A job that ends in any other state than success fails the task with
+//! milliseconds. EMR's (`{Cluster}`, `{Step}`) and SageMaker's (DescribeTrainingJob's,
+//! DescribeTransformJob's) are the describe answers too: the guide does not say what they are.
+//! An EMR cluster is never terminated by Stepwise (as by Step Functions); a step is cancelled. A job that ends in any other state than success fails the task with
 //! `States.TaskFailed` and that same description (as JSON text) as the cause.
 
 use serde::{Deserialize, Serialize};
@@ -27,6 +30,14 @@ pub enum JobKind {
     Batch,
     Ecs,
     CodeBuild,
+    /// `elasticmapreduce:createCluster`: waits for the cluster to be ready (WAITING/RUNNING).
+    EmrCluster,
+    /// `elasticmapreduce:addStep`: waits for the step to end.
+    EmrStep,
+    /// `elasticmapreduce:terminateCluster`: waits for the cluster to be terminated.
+    EmrTermination,
+    SageMakerTraining,
+    SageMakerTransform,
 }
 
 /// A job a `.sync` task started: enough to describe and stop it.
@@ -65,6 +76,11 @@ impl JobKind {
             ("batch", "submitJob") => JobKind::Batch,
             ("ecs", "runTask") => JobKind::Ecs,
             ("codebuild", "startBuild") => JobKind::CodeBuild,
+            ("elasticmapreduce", "createCluster") => JobKind::EmrCluster,
+            ("elasticmapreduce", "addStep") => JobKind::EmrStep,
+            ("elasticmapreduce", "terminateCluster") => JobKind::EmrTermination,
+            ("sagemaker", "createTrainingJob") => JobKind::SageMakerTraining,
+            ("sagemaker", "createTransformJob") => JobKind::SageMakerTransform,
             _ => return None,
         })
     }
@@ -76,6 +92,8 @@ impl JobKind {
             JobKind::Batch => "batch",
             JobKind::Ecs => "ecs",
             JobKind::CodeBuild => "codebuild",
+            JobKind::EmrCluster | JobKind::EmrStep | JobKind::EmrTermination => "elasticmapreduce",
+            JobKind::SageMakerTraining | JobKind::SageMakerTransform => "sagemaker",
         }
     }
 
@@ -86,6 +104,11 @@ impl JobKind {
             JobKind::Batch => "submitJob",
             JobKind::Ecs => "runTask",
             JobKind::CodeBuild => "startBuild",
+            JobKind::EmrCluster => "createCluster",
+            JobKind::EmrStep => "addStep",
+            JobKind::EmrTermination => "terminateCluster",
+            JobKind::SageMakerTraining => "createTrainingJob",
+            JobKind::SageMakerTransform => "createTransformJob",
         }
     }
 
@@ -115,6 +138,20 @@ impl JobKind {
                 text(&params["Cluster"]),
             ),
             JobKind::CodeBuild => (text(&started["Build"]["Id"]).into_iter().collect(), None),
+            JobKind::EmrCluster => (text(&started["ClusterId"]).into_iter().collect(), None),
+            JobKind::EmrStep => (
+                text(&started["StepId"]).into_iter().collect(),
+                text(&params["ClusterId"]),
+            ),
+            // TerminateJobFlows answers nothing: the cluster is the one the parameters name.
+            JobKind::EmrTermination => (text(&params["ClusterId"]).into_iter().collect(), None),
+            JobKind::SageMakerTraining => {
+                (text(&params["TrainingJobName"]).into_iter().collect(), None)
+            }
+            JobKind::SageMakerTransform => (
+                text(&params["TransformJobName"]).into_iter().collect(),
+                None,
+            ),
         };
         if ids.is_empty() {
             return Err(started.to_string());
@@ -148,6 +185,21 @@ impl JobRef {
                 ("describeTasks", p)
             }
             JobKind::CodeBuild => ("batchGetBuilds", json!({"Ids": [self.ids[0]]})),
+            JobKind::EmrCluster | JobKind::EmrTermination => {
+                ("describeCluster", json!({"ClusterId": self.ids[0]}))
+            }
+            JobKind::EmrStep => (
+                "describeStep",
+                json!({"ClusterId": scope, "StepId": self.ids[0]}),
+            ),
+            JobKind::SageMakerTraining => (
+                "describeTrainingJob",
+                json!({"TrainingJobName": self.ids[0]}),
+            ),
+            JobKind::SageMakerTransform => (
+                "describeTransformJob",
+                json!({"TransformJobName": self.ids[0]}),
+            ),
         }
     }
 
@@ -180,6 +232,19 @@ impl JobRef {
                 })
                 .collect(),
             JobKind::CodeBuild => vec![("stopBuild", json!({"Id": self.ids[0]}))],
+            // As Step Functions, Stepwise does not terminate a cluster whose task ended before
+            // it was ready (nor undo a termination): the workflow terminates its clusters.
+            JobKind::EmrCluster | JobKind::EmrTermination => vec![],
+            JobKind::EmrStep => vec![(
+                "cancelSteps",
+                json!({"ClusterId": self.scope, "StepIds": [self.ids[0]]}),
+            )],
+            JobKind::SageMakerTraining => {
+                vec![("stopTrainingJob", json!({"TrainingJobName": self.ids[0]}))]
+            }
+            JobKind::SageMakerTransform => {
+                vec![("stopTransformJob", json!({"TransformJobName": self.ids[0]}))]
+            }
         }
     }
 
@@ -251,6 +316,36 @@ impl JobRef {
                     "SUCCEEDED" => JobState::Succeeded(result),
                     "IN_PROGRESS" | "" => JobState::Running,
                     _ => failed(&result),
+                }
+            }
+            JobKind::EmrCluster => {
+                match status(&described["Cluster"]["Status"], "State").as_str() {
+                    "WAITING" | "RUNNING" => JobState::Succeeded(described),
+                    "TERMINATING" | "TERMINATED" | "TERMINATED_WITH_ERRORS" => failed(&described),
+                    _ => JobState::Running,
+                }
+            }
+            JobKind::EmrTermination => {
+                match status(&described["Cluster"]["Status"], "State").as_str() {
+                    "TERMINATED" | "TERMINATED_WITH_ERRORS" => JobState::Succeeded(described),
+                    _ => JobState::Running,
+                }
+            }
+            JobKind::EmrStep => match status(&described["Step"]["Status"], "State").as_str() {
+                "COMPLETED" => JobState::Succeeded(described),
+                "FAILED" | "CANCELLED" | "INTERRUPTED" => failed(&described),
+                _ => JobState::Running,
+            },
+            JobKind::SageMakerTraining | JobKind::SageMakerTransform => {
+                let member = if self.kind == JobKind::SageMakerTraining {
+                    "TrainingJobStatus"
+                } else {
+                    "TransformJobStatus"
+                };
+                match status(&described, member).as_str() {
+                    "Completed" => JobState::Succeeded(described),
+                    "Failed" | "Stopped" => failed(&described),
+                    _ => JobState::Running,
                 }
             }
         }
@@ -414,6 +509,87 @@ mod tests {
         assert_eq!(
             batch.state_of(json!({"Jobs": [{"Status": "RUNNABLE"}]})),
             JobState::Running
+        );
+    }
+
+    #[test]
+    fn emr_and_sagemaker_jobs_are_named_described_and_judged() {
+        let step = JobKind::EmrStep
+            .job_of(
+                &json!({"ClusterId": "j-1", "Step": {"Name": "s"}}),
+                &json!({"StepId": "s-1"}),
+                "us-east-1",
+            )
+            .expect("step");
+        assert_eq!(step, job(JobKind::EmrStep, &["s-1"], Some("j-1")));
+        assert_eq!(
+            step.describe(),
+            ("describeStep", json!({"ClusterId": "j-1", "StepId": "s-1"}))
+        );
+        assert_eq!(step.stops()[0].0, "cancelSteps");
+        let state = |s: &str| json!({"Step": {"Status": {"State": s}}});
+        assert_eq!(step.state_of(state("RUNNING")), JobState::Running);
+        assert_eq!(
+            step.state_of(state("COMPLETED")),
+            JobState::Succeeded(state("COMPLETED"))
+        );
+        for s in ["FAILED", "CANCELLED", "INTERRUPTED"] {
+            assert!(matches!(step.state_of(state(s)), JobState::Failed { .. }));
+        }
+
+        let cluster = job(JobKind::EmrCluster, &["j-1"], None);
+        let state = |s: &str| json!({"Cluster": {"Status": {"State": s}}});
+        assert_eq!(cluster.state_of(state("STARTING")), JobState::Running);
+        assert_eq!(cluster.state_of(state("BOOTSTRAPPING")), JobState::Running);
+        assert!(matches!(
+            cluster.state_of(state("WAITING")),
+            JobState::Succeeded(_)
+        ));
+        assert!(matches!(
+            cluster.state_of(state("TERMINATED_WITH_ERRORS")),
+            JobState::Failed { .. }
+        ));
+        assert!(cluster.stops().is_empty(), "clusters are not terminated");
+        let ending = JobKind::EmrTermination
+            .job_of(&json!({"ClusterId": "j-1"}), &json!({}), "us-east-1")
+            .expect("termination");
+        assert_eq!(ending.state_of(state("TERMINATING")), JobState::Running);
+        assert!(matches!(
+            ending.state_of(state("TERMINATED")),
+            JobState::Succeeded(_)
+        ));
+
+        let training = JobKind::SageMakerTraining
+            .job_of(
+                &json!({"TrainingJobName": "t"}),
+                &json!({"TrainingJobArn": "arn:t"}),
+                "us-east-1",
+            )
+            .expect("training");
+        assert_eq!(
+            training.describe(),
+            ("describeTrainingJob", json!({"TrainingJobName": "t"}))
+        );
+        assert_eq!(training.stops()[0].0, "stopTrainingJob");
+        let state = |s: &str| json!({"TrainingJobName": "t", "TrainingJobStatus": s});
+        assert_eq!(training.state_of(state("InProgress")), JobState::Running);
+        assert_eq!(training.state_of(state("Stopping")), JobState::Running);
+        assert_eq!(
+            training.state_of(state("Completed")),
+            JobState::Succeeded(state("Completed"))
+        );
+        assert!(matches!(
+            training.state_of(state("Stopped")),
+            JobState::Failed { .. }
+        ));
+        let transform = job(JobKind::SageMakerTransform, &["x"], None);
+        assert!(matches!(
+            transform.state_of(json!({"TransformJobStatus": "Failed"})),
+            JobState::Failed { .. }
+        ));
+        assert_eq!(
+            JobKind::of("elasticmapreduce", "terminateCluster"),
+            Some(JobKind::EmrTermination)
         );
     }
 }

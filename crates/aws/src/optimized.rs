@@ -151,6 +151,39 @@ const INTEGRATIONS: &[Optimized] = &[
         epoch_dates: true,
     },
     Optimized {
+        service: "elasticmapreduce",
+        actions: &[
+            "createCluster",
+            "terminateCluster",
+            "addStep",
+            "cancelStep",
+            "setClusterTerminationProtection",
+        ],
+        model: "emr",
+        prefix: "EMR",
+        sdk_service: "AmazonElasticMapReduce",
+        base_exception: "AmazonElasticMapReduceException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
+        service: "sagemaker",
+        actions: &[
+            "createTrainingJob",
+            "createTransformJob",
+            "stopTrainingJob",
+            "stopTransformJob",
+        ],
+        model: "sagemaker",
+        prefix: "SageMaker",
+        sdk_service: "AmazonSageMaker",
+        base_exception: "AmazonSageMakerException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+    },
+    Optimized {
         service: "bedrock",
         actions: &["invokeModel"],
         model: "bedrockruntime",
@@ -197,6 +230,68 @@ impl Optimized {
             }
         }
         params
+    }
+
+    /// The API action an integration's action calls, with its parameters: EMR's actions are
+    /// Step Functions' own, each a call of an EMR action with the members renamed
+    /// (`createCluster` is RunJobFlow; `addStep` is AddJobFlowSteps with `ClusterId` as
+    /// `JobFlowId` and one `Step` as `Steps`; `terminateCluster` is TerminateJobFlows and
+    /// `setClusterTerminationProtection` SetTerminationProtection with `ClusterId` as
+    /// `JobFlowIds`; `cancelStep` is CancelSteps with `StepId` as `StepIds`). Other actions are
+    /// the API's own.
+    pub fn api_call(&self, action: &str, params: Value) -> (String, Value) {
+        if self.service != "elasticmapreduce" {
+            return (action.to_owned(), params);
+        }
+        let Value::Object(mut p) = params else {
+            return (action.to_owned(), params);
+        };
+        let listed = |v: Option<Value>| Value::Array(v.into_iter().collect());
+        let api = match action {
+            "createCluster" => "runJobFlow",
+            "addStep" => {
+                if let Some(id) = p.remove("ClusterId") {
+                    p.insert("JobFlowId".into(), id);
+                }
+                let step = p.remove("Step");
+                p.insert("Steps".into(), listed(step));
+                "addJobFlowSteps"
+            }
+            "terminateCluster" | "setClusterTerminationProtection" => {
+                let id = p.remove("ClusterId");
+                p.insert("JobFlowIds".into(), listed(id));
+                if action == "terminateCluster" {
+                    "terminateJobFlows"
+                } else {
+                    "setTerminationProtection"
+                }
+            }
+            "cancelStep" => {
+                let id = p.remove("StepId");
+                p.insert("StepIds".into(), listed(id));
+                "cancelSteps"
+            }
+            other => other,
+        };
+        (api.to_owned(), Value::Object(p))
+    }
+
+    /// The integration's answer from the API's (see [`Optimized::api_call`]): EMR's
+    /// `createCluster` answers `ClusterId` (RunJobFlow's `JobFlowId`), `addStep` one `StepId`,
+    /// `cancelStep` one `CancelStepsInfo`.
+    pub fn api_result(&self, action: &str, result: Value) -> Value {
+        if self.service != "elasticmapreduce" {
+            return result;
+        }
+        let first = |v: &Value| v.get(0).cloned().unwrap_or(Value::Null);
+        match action {
+            "createCluster" => serde_json::json!({"ClusterId": result["JobFlowId"]}),
+            "addStep" => serde_json::json!({"StepId": first(&result["StepIds"])}),
+            "cancelStep" => {
+                serde_json::json!({"CancelStepsInfo": first(&result["CancelStepsInfoList"])})
+            }
+            _ => result,
+        }
     }
 
     /// What the integration adds to the API's answer: Glue's `JobName`, taken from the
@@ -402,6 +497,58 @@ mod tests {
         let mut text = json!({"Body": "plain words", "ContentType": "text/plain"});
         bedrock.complete("invokeModel", &json!({}), &mut text);
         assert_eq!(text["Body"], json!("plain words"));
+    }
+
+    #[test]
+    fn emr_actions_are_step_functions_own_over_emr_actions() {
+        let emr = Optimized::find("elasticmapreduce", "addStep").expect("emr");
+        let models = crate::model::Models::bundled();
+        let model = models.get(emr.model).expect("the emr model is bundled");
+        let (api, params) = emr.api_call(
+            "addStep",
+            json!({"ClusterId": "j-1", "Step": {"Name": "s"}}),
+        );
+        assert!(model.operation(&api).is_some(), "{api}");
+        assert_eq!(
+            params,
+            json!({"JobFlowId": "j-1", "Steps": [{"Name": "s"}]})
+        );
+        assert_eq!(
+            emr.api_result("addStep", json!({"StepIds": ["s-1"]})),
+            json!({"StepId": "s-1"})
+        );
+        let (api, params) = emr.api_call("terminateCluster", json!({"ClusterId": "j-1"}));
+        assert!(model.operation(&api).is_some(), "{api}");
+        assert_eq!(params, json!({"JobFlowIds": ["j-1"]}));
+        let (api, _) = emr.api_call("createCluster", json!({"Name": "c"}));
+        assert!(model.operation(&api).is_some(), "{api}");
+        assert_eq!(
+            emr.api_result(
+                "createCluster",
+                json!({"JobFlowId": "j-1", "ClusterArn": "a"})
+            ),
+            json!({"ClusterId": "j-1"})
+        );
+        let (api, params) = emr.api_call("cancelStep", json!({"ClusterId": "j", "StepId": "s"}));
+        assert!(model.operation(&api).is_some(), "{api}");
+        assert_eq!(params, json!({"ClusterId": "j", "StepIds": ["s"]}));
+        assert!(model.operation("describeStep").is_some());
+        assert_eq!(emr.error_name(None), "EMR.AmazonElasticMapReduceException");
+        let sm = Optimized::find("sagemaker", "createTrainingJob").expect("sagemaker");
+        assert_eq!(
+            sm.error_name(Some("ResourceNotFound")),
+            "SageMaker.ResourceNotFoundException"
+        );
+        let sm_model = models
+            .get(sm.model)
+            .expect("the sagemaker model is bundled");
+        for op in [
+            "createTransformJob",
+            "describeTrainingJob",
+            "stopTransformJob",
+        ] {
+            assert!(sm_model.operation(op).is_some(), "{op}");
+        }
     }
 
     #[test]

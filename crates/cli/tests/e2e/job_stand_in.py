@@ -1,5 +1,5 @@
 """A stand-in for the job services of the `.sync` integrations (Glue, Athena, Batch, ECS,
-CodeBuild): each start action starts a job that is described as running for a few polls, then
+CodeBuild, EMR, SageMaker): each start action starts a job that is described as running for a few polls, then
 as over. Run as `job_stand_in.py PORT`; the Rust harness (e2e_sync.rs) points `stepwise serve`
 at it with AWS_ENDPOINT_URL. It plays only what the integrations call: the start, describe and
 stop actions, in each service's wire protocol (JSON with X-Amz-Target; Batch's REST paths).
@@ -165,7 +165,69 @@ def batch(path, body):
     raise KeyError(path)
 
 
+TERMINATED = {}  # EMR cluster id -> describes left before it is TERMINATED
+
+
+def emr(action, body):
+    if action == "RunJobFlow":
+        cluster = "j-" + start("emr", body["Name"])
+        return {"JobFlowId": cluster, "ClusterArn": "arn:aws:elasticmapreduce:us-east-1:123456789012:cluster/" + cluster}
+    if action == "DescribeCluster":
+        cluster = body["ClusterId"]
+        with LOCK:
+            left = TERMINATED.get(cluster)
+            if left is not None:
+                TERMINATED[cluster] = left - 1
+        if left is not None:
+            state = "TERMINATED" if left <= 0 else "TERMINATING"
+        else:
+            s = status(cluster[2:])
+            state = {"RUNNING": "STARTING", "SUCCEEDED": "WAITING"}.get(s, "TERMINATED_WITH_ERRORS")
+        return {"Cluster": {"Id": cluster, "Name": JOBS[cluster[2:]]["name"], "Status": {
+            "State": state, "Timeline": {"CreationDateTime": NOW}}}}
+    if action == "TerminateJobFlows":
+        with LOCK:
+            for cluster in body["JobFlowIds"]:
+                TERMINATED[cluster] = 2
+                count(JOBS[cluster[2:]]["name"], "stops")
+        return {}
+    if action == "AddJobFlowSteps":
+        assert len(body["Steps"]) == 1, body
+        return {"StepIds": ["s-" + start("emr", body["Steps"][0]["Name"])]}
+    if action == "DescribeStep":
+        step = body["StepId"]
+        s = status(step[2:])
+        state = {"SUCCEEDED": "COMPLETED", "STOPPED": "CANCELLED"}.get(s, s)
+        return {"Step": {"Id": step, "Name": JOBS[step[2:]]["name"], "Status": {
+            "State": state, "Timeline": {"CreationDateTime": NOW}}}}
+    if action == "CancelSteps":
+        for step in body["StepIds"]:
+            stop(step[2:])
+        return {"CancelStepsInfoList": [{"StepId": s, "Status": "SUBMITTED"} for s in body["StepIds"]]}
+    raise KeyError(action)
+
+
+def sagemaker(action, body):
+    for kind in ("Training", "Transform"):
+        member = f"{kind}JobName"
+        if action == f"Create{kind}Job":
+            job_id = start("sagemaker", body[member])
+            with LOCK:
+                JOBS[body[member]] = JOBS[job_id]
+            return {f"{kind}JobArn": f"arn:aws:sagemaker:us-east-1:123456789012:{kind.lower()}-job/{body[member]}"}
+        if action == f"Describe{kind}Job":
+            s = status(body[member])
+            state = {"RUNNING": "InProgress", "SUCCEEDED": "Completed", "FAILED": "Failed"}.get(s, "Stopped")
+            return {member: body[member], f"{kind}JobStatus": state, "CreationTime": NOW}
+        if action == f"Stop{kind}Job":
+            stop(body[member])
+            return {}
+    raise KeyError(action)
+
+
 SERVICES = {
+    "ElasticMapReduce": emr,
+    "SageMaker": sagemaker,
     "AWSGlue": glue,
     "AmazonAthena": athena,
     "AmazonEC2ContainerServiceV20141113": ecs,

@@ -56,12 +56,30 @@ STAND_IN_CASES = [
     ("batch:submitJob", lambda n: {"JobName": n, "JobQueue": "q", "JobDefinition": "d"}),
     ("ecs:runTask", lambda n: {"TaskDefinition": "td", "Group": n, "Cluster": "c"}),
     ("codebuild:startBuild", lambda n: {"ProjectName": n}),
+    ("elasticmapreduce:addStep", lambda n: {"ClusterId": "j-1", "Step": {"Name": n}}),
+    ("sagemaker:createTrainingJob", lambda n: {
+        "TrainingJobName": n,
+        "RoleArn": "arn:aws:iam::123456789012:role/sm",
+        "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+        "OutputDataConfig": {"S3OutputPath": "s3://b/out"},
+        "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
+    }),
+    ("sagemaker:createTransformJob", lambda n: {
+        "TransformJobName": n,
+        "ModelName": "m",
+        "TransformInput": {"DataSource": {"S3DataSource": {"S3DataType": "S3Prefix", "S3Uri": "s3://b/in"}}},
+        "TransformOutput": {"S3OutputPath": "s3://b/out"},
+        "TransformResources": {"InstanceType": "ml.m5.large", "InstanceCount": 1},
+    }),
 ]
+
+EMR_INSTANCES = {"KeepJobFlowAliveWhenNoSteps": True, "InstanceCount": 1, "MasterInstanceType": "m5.xlarge"}
 
 
 def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_description():
     for action, params in STAND_IN_CASES:
-        job = f"ok-{action.split(':')[0]}"
+        job = f"ok-{action.split(':')[1]}"
         arn = start(task(f"arn:aws:states:::{action}.sync", params(job)))
         d = wait_done(sfn, arn)
         out = output(d)
@@ -82,6 +100,15 @@ def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_descripti
         elif action.startswith("ecs"):
             eq(out["LastStatus"], "STOPPED")
             eq(out["Containers"][0]["ExitCode"], 0)
+        elif action.startswith("elasticmapreduce"):
+            eq(out["Step"]["Status"]["State"], "COMPLETED")
+            eq(out["Step"]["Name"], job)
+            eq(out["Step"]["Status"]["Timeline"]["CreationDateTime"], 1700000000500)
+        elif action.endswith("TrainingJob"):
+            eq(out["TrainingJobStatus"], "Completed")
+            eq(out["CreationTime"], 1700000000500)
+        elif action.endswith("TransformJob"):
+            eq(out["TransformJobStatus"], "Completed")
         else:
             eq(out["Build"]["BuildStatus"], "SUCCEEDED")
         t = types(arn)
@@ -94,7 +121,7 @@ def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_descripti
 
 def test_a_job_that_fails_fails_the_task_with_its_description():
     for action, params in STAND_IN_CASES:
-        job = f"fail-{action.split(':')[0]}"
+        job = f"fail-{action.split(':')[1]}"
         d = run(task(f"arn:aws:states:::{action}.sync", params(job)))
         eq(d["status"], "FAILED", action)
         eq(d["error"], "States.TaskFailed", action)
@@ -114,9 +141,28 @@ def test_request_response_returns_the_start_answer_at_once():
     eq(out["Build"]["StartTime"], 1700000000500)
 
 
+def test_emr_clusters_are_created_until_ready_and_terminated_until_gone():
+    name = "ok-cluster"
+    out = output(run(task("arn:aws:states:::elasticmapreduce:createCluster.sync", {"Name": name, "Instances": EMR_INSTANCES})))
+    eq(out["Cluster"]["Status"]["State"], "WAITING")
+    cluster = out["Cluster"]["Id"]
+    assert counts()[name]["describes"] >= 3, counts()[name]
+    out = output(run(task("arn:aws:states:::elasticmapreduce:terminateCluster.sync", {"ClusterId": cluster})))
+    eq(out["Cluster"]["Status"]["State"], "TERMINATED")
+    eq(counts()[name]["stops"], 1, "TerminateJobFlows called once")
+    out = output(run(task("arn:aws:states:::elasticmapreduce:createCluster", {"Name": "rr-cluster", "Instances": EMR_INSTANCES})))
+    eq(sorted(out), ["ClusterId"], "createCluster answers ClusterId (RunJobFlow's JobFlowId)")
+    eq(counts()["rr-cluster"]["describes"], 0)
+    out = output(run(task("arn:aws:states:::elasticmapreduce:addStep", {"ClusterId": "j-1", "Step": {"Name": "rr-step", "HadoopJarStep": {"Jar": "command-runner.jar"}}})))
+    eq(sorted(out), ["StepId"], "addStep answers one StepId")
+    d = run(task("arn:aws:states:::elasticmapreduce:createCluster.sync", {"Name": "fail-cluster", "Instances": EMR_INSTANCES}))
+    eq((d["status"], d["error"]), ("FAILED", "States.TaskFailed"))
+    assert "TERMINATED_WITH_ERRORS" in d["cause"], d["cause"]
+
+
 def test_stopping_the_execution_stops_the_job():
     for action, params in STAND_IN_CASES:
-        job = f"slow-stop-{action.split(':')[0]}"
+        job = f"slow-stop-{action.split(':')[1]}"
         arn = start(task(f"arn:aws:states:::{action}.sync", params(job)))
         deadline = time.monotonic() + 20
         while counts().get(job, {}).get("describes", 0) < 1:
