@@ -238,6 +238,28 @@ def test_moto_glue_athena_and_codebuild_jobs_run_to_their_end():
     eq(out["Build"]["ProjectName"], "build")
 
 
+def test_moto_an_emr_cluster_is_created_given_a_step_and_terminated():
+    # moto's clusters are WAITING at once and TERMINATED at once; its steps never end, so the
+    # step is added request-response.
+    out = output(run(task("arn:aws:states:::elasticmapreduce:createCluster.sync", {
+        "Name": "moto-cluster", "ReleaseLabel": "emr-6.15.0", "Instances": EMR_INSTANCES,
+        "JobFlowRole": "EMR_EC2_DefaultRole", "ServiceRole": "EMR_DefaultRole",
+    })))
+    eq(out["Cluster"]["Status"]["State"], "WAITING")
+    cluster = out["Cluster"]["Id"]
+    out = output(run(task("arn:aws:states:::elasticmapreduce:addStep", {
+        "ClusterId": cluster,
+        "Step": {"Name": "s", "ActionOnFailure": "CONTINUE", "HadoopJarStep": {"Jar": "command-runner.jar"}},
+    })))
+    steps = moto("emr").list_steps(ClusterId=cluster)["Steps"]
+    eq([st["Id"] for st in steps], [out["StepId"]])
+    out = output(run(task("arn:aws:states:::elasticmapreduce:terminateCluster.sync", {"ClusterId": cluster})))
+    eq(out["Cluster"]["Status"]["State"], "TERMINATED")
+    d = run(task("arn:aws:states:::elasticmapreduce:addStep", {"ClusterId": "j-NOPE", "Step": {"Name": "s", "HadoopJarStep": {"Jar": "j"}}}))
+    eq(d["status"], "FAILED")
+    assert d["error"].startswith("EMR."), d["error"]
+
+
 def test_moto_a_missing_glue_job_fails_with_the_sdk_1_error_name():
     d = run(task("arn:aws:states:::glue:startJobRun.sync", {"JobName": "nope"}))
     eq(d["status"], "FAILED")
