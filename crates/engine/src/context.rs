@@ -68,12 +68,7 @@ pub fn context_object(info: &ExecutionInfo, input: &Value, state: StateContext<'
     execution.insert("StartTime".into(), timestamp_text(info.start_time).into());
     execution.insert("Name".into(), Value::from(info.name.as_str()));
     execution.insert("RoleArn".into(), Value::from(info.role_arn.as_str()));
-    // An Express execution cannot be redriven: AWS's context object has no RedriveCount.
-    let express =
-        crate::arn::ExecutionArn::parse(&info.execution_arn).is_some_and(|a| a.is_express());
-    if !express {
-        execution.insert("RedriveCount".into(), Value::from(info.redrive_count));
-    }
+    execution.insert("RedriveCount".into(), Value::from(info.redrive_count));
 
     let mut machine = Map::new();
     machine.insert("Id".into(), Value::from(info.state_machine_arn.as_str()));

@@ -20,9 +20,18 @@ use stepwise_test_support::{percent, text_matches, value_matches};
 /// Applies the recording's `JsonpathTransformer` masks that replace values inside the execution's
 /// output (e.g. a random number shown as `RandomNumberGenerated`).
 fn apply_output_masks(case: &Value, output: &mut Value) {
-    let Some(transformers) = case["masking"]["test_transformers"].as_array() else {
+    let Some(listed) = case["masking"]["test_transformers"].as_array() else {
         return;
     };
+    // Some recordings group transformers in nested lists.
+    let mut transformers = Vec::new();
+    let mut pending: Vec<&Value> = listed.iter().rev().collect();
+    while let Some(t) = pending.pop() {
+        match t {
+            Value::Array(inner) => pending.extend(inner.iter().rev()),
+            t => transformers.push(t),
+        }
+    }
     for t in transformers {
         if t["type"] == "RegexTransformer" {
             let (Some(re), Some(replacement)) = (t["regex"].as_str(), t["replacement"].as_str())
@@ -52,6 +61,11 @@ fn apply_output_masks(case: &Value, output: &mut Value) {
         let (Some(path), Some(replacement)) = (t["jsonpath"].as_str(), t.get("replacement")) else {
             continue;
         };
+        // `$..KEY`: every value under KEY, at any depth.
+        if let Some(key) = path.strip_prefix("$..").filter(|k| !k.contains(['.', '['])) {
+            replace_under(output, key, replacement);
+            continue;
+        }
         let Some((_, keys)) = path.split_once("executionSucceededEventDetails.output.") else {
             continue;
         };
@@ -65,6 +79,26 @@ fn apply_output_masks(case: &Value, output: &mut Value) {
             }
             at = next;
         }
+    }
+}
+
+fn replace_under(v: &mut Value, key: &str, replacement: &Value) {
+    match v {
+        Value::Object(m) => {
+            for (k, x) in m.iter_mut() {
+                if k == key {
+                    *x = replacement.clone();
+                } else {
+                    replace_under(x, key, replacement);
+                }
+            }
+        }
+        Value::Array(items) => {
+            for x in items {
+                replace_under(x, key, replacement);
+            }
+        }
+        _ => {}
     }
 }
 

@@ -41,9 +41,6 @@ fn masked(text: &str) -> String {
                 r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
                 "<uuid>",
             ),
-            // The one context difference AWS shows: an Express execution, which cannot be
-            // redriven, has no `$$.Execution.RedriveCount`.
-            (r#","RedriveCount":0"#, ""),
         ]
         .into_iter()
         .map(|(p, r)| (Regex::new(p).expect("pattern"), r))
