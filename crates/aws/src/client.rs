@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::AwsError;
 use crate::credentials::Chain;
 use crate::model::{Model, Models};
-use crate::optimized::{Optimized, add_http_metadata, epoch_dates};
+use crate::optimized::{Adapt, Optimized, add_http_metadata, epoch_dates};
 use crate::protocol::{self, WireResponse};
 use crate::values::pascal;
 
@@ -228,7 +228,7 @@ impl AwsClient {
         caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
         let mut params = integration.request(params);
-        if integration.service == "bedrock" {
+        if integration.adapt == Adapt::BedrockBody {
             params = self.bedrock_input(params, caller).await?;
         }
         let (api, params) = integration.api_call(action, params);
@@ -776,19 +776,11 @@ struct Refusal {
 
 impl Refusal {
     fn of(model: &Model, res: &WireResponse) -> Refusal {
-        let (code, message) = protocol::error_of(&model.metadata.protocol, res);
-        let request_id = res
-            .header("x-amzn-requestid")
-            .or_else(|| res.header("x-amz-request-id"))
-            .map(str::to_owned)
-            .or_else(|| {
-                crate::xml::parse(&res.body).ok().and_then(|r| {
-                    r.find_text("RequestId")
-                        .or_else(|| r.find_text("RequestID"))
-                        .map(str::to_owned)
-                })
-            })
-            .unwrap_or_default();
+        let protocol::WireError {
+            code,
+            message,
+            request_id,
+        } = protocol::error_of(&model.metadata.protocol, res);
         Refusal {
             status: res.status,
             code,

@@ -33,6 +33,24 @@ pub struct Optimized {
     /// Whether timestamps in results are epoch milliseconds (as the SDK 1.x objects of the
     /// job integrations serialize them) rather than ISO-8601 text.
     pub epoch_dates: bool,
+    /// What the integration does beyond the API call itself.
+    pub adapt: Adapt,
+}
+
+/// How an integration differs from the API action it calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adapt {
+    /// The API's call and answer as they are.
+    None,
+    /// EMR: Step Functions' own actions over EMR's (see [`Optimized::api_call`]).
+    EmrActions,
+    /// Glue: StartJobRun's answer gets the request's `JobName`.
+    GlueJobName,
+    /// Bedrock: InvokeModel's `Input.S3Uri` is read into its `Body`, and the answer's `Body` is
+    /// the JSON it holds.
+    BedrockBody,
+    /// EventBridge: a PutEvents answer with failed entries fails the task.
+    FailedEntries,
 }
 
 const INTEGRATIONS: &[Optimized] = &[
@@ -46,6 +64,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: true,
         json_text: &[],
         epoch_dates: false,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "sns",
@@ -57,6 +76,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: true,
         json_text: &[(&[], "Message")],
         epoch_dates: false,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "sqs",
@@ -68,6 +88,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: true,
         json_text: &[(&[], "MessageBody")],
         epoch_dates: false,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "events",
@@ -79,6 +100,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[(&["Entries"], "Detail")],
         epoch_dates: false,
+        adapt: Adapt::FailedEntries,
     },
     Optimized {
         service: "glue",
@@ -90,6 +112,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::GlueJobName,
     },
     Optimized {
         service: "athena",
@@ -106,6 +129,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "batch",
@@ -117,6 +141,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "ecs",
@@ -128,6 +153,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "codebuild",
@@ -149,6 +175,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "elasticmapreduce",
@@ -166,6 +193,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::EmrActions,
     },
     Optimized {
         service: "sagemaker",
@@ -182,6 +210,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: true,
+        adapt: Adapt::None,
     },
     Optimized {
         service: "bedrock",
@@ -193,6 +222,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: false,
         json_text: &[],
         epoch_dates: false,
+        adapt: Adapt::BedrockBody,
     },
 ];
 
@@ -240,7 +270,7 @@ impl Optimized {
     /// `JobFlowIds`; `cancelStep` is CancelSteps with `StepId` as `StepIds`). Other actions are
     /// the API's own.
     pub fn api_call(&self, action: &str, params: Value) -> (String, Value) {
-        if self.service != "elasticmapreduce" {
+        if self.adapt != Adapt::EmrActions {
             return (action.to_owned(), params);
         }
         let Value::Object(mut p) = params else {
@@ -280,7 +310,7 @@ impl Optimized {
     /// `createCluster` answers `ClusterId` (RunJobFlow's `JobFlowId`), `addStep` one `StepId`,
     /// `cancelStep` one `CancelStepsInfo`.
     pub fn api_result(&self, action: &str, result: Value) -> Value {
-        if self.service != "elasticmapreduce" {
+        if self.adapt != Adapt::EmrActions {
             return result;
         }
         let first = |v: &Value| v.get(0).cloned().unwrap_or(Value::Null);
@@ -298,7 +328,7 @@ impl Optimized {
     /// request (StartJobRun answers with the run's id alone); Bedrock's `Body` as the JSON it
     /// holds (the model's answer, `$.Body.results[0].outputText`), its text when it is not JSON.
     pub fn complete(&self, action: &str, params: &Value, result: &mut Value) {
-        if self.service == "bedrock" && action == "invokeModel" {
+        if self.adapt == Adapt::BedrockBody && action == "invokeModel" {
             if let Some(body) = result.get_mut("Body") {
                 if let Some(parsed) = body
                     .as_str()
@@ -308,7 +338,7 @@ impl Optimized {
                 }
             }
         }
-        if self.service == "glue" && action == "startJobRun" {
+        if self.adapt == Adapt::GlueJobName && action == "startJobRun" {
             if let (Some(name), Value::Object(out)) = (params.get("JobName"), result) {
                 out.insert("JobName".into(), name.clone());
             }
@@ -323,7 +353,7 @@ impl Optimized {
             .get("FailedEntryCount")
             .and_then(Value::as_u64)
             .unwrap_or(0);
-        if self.service != "events" || failed == 0 {
+        if self.adapt != Adapt::FailedEntries || failed == 0 {
             return Ok(());
         }
         let mut cause = serde_json::Map::new();

@@ -592,12 +592,26 @@ fn rest_result(model: &Model, shape: &Shape, res: &WireResponse) -> Result<Value
 }
 
 /// The error code and message of a failed answer, as each protocol carries them.
-pub fn error_of(protocol: &str, res: &WireResponse) -> (String, String) {
+/// What a failed answer says: its error code, message and request id.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireError {
+    pub code: String,
+    pub message: String,
+    /// From the `x-amzn-RequestId`/`x-amz-request-id` header, else the body's `RequestId`.
+    pub request_id: String,
+}
+
+/// The error of a failed answer, as each protocol carries it (the body is read once).
+pub fn error_of(protocol: &str, res: &WireResponse) -> WireError {
     let from_type = |t: &str| {
         let t = t.split(':').next().unwrap_or(t);
         t.rsplit('#').next().unwrap_or(t).to_owned()
     };
-    let (code, message) = match protocol {
+    let header_id = res
+        .header("x-amzn-requestid")
+        .or_else(|| res.header("x-amz-request-id"))
+        .map(str::to_owned);
+    let (code, message, body_id) = match protocol {
         "json" | "rest-json" => {
             let body: Value = serde_json::from_slice(&res.body).unwrap_or(Value::Null);
             let code = res
@@ -610,14 +624,17 @@ pub fn error_of(protocol: &str, res: &WireResponse) -> (String, String) {
                 .iter()
                 .find_map(|k| body.get(*k).and_then(Value::as_str))
                 .map(str::to_owned);
-            (code, message)
+            (code, message, None)
         }
         _ => match xml::parse(&res.body) {
             Ok(root) => (
                 root.find_text("Code").map(str::to_owned),
                 root.find_text("Message").map(str::to_owned),
+                root.find_text("RequestId")
+                    .or_else(|| root.find_text("RequestID"))
+                    .map(str::to_owned),
             ),
-            Err(_) => (None, None),
+            Err(_) => (None, None, None),
         },
     };
     let code = code.filter(|c| !c.is_empty()).unwrap_or_else(|| {
@@ -636,7 +653,11 @@ pub fn error_of(protocol: &str, res: &WireResponse) -> (String, String) {
             .unwrap_or("Unknown error")
             .to_owned()
     });
-    (code, message)
+    WireError {
+        code,
+        message,
+        request_id: header_id.or(body_id).unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
