@@ -404,6 +404,7 @@ impl AwsClient {
             ));
         }
         let prefix = naming.prefix(&model);
+        let given = params;
         let filled = protocol::with_idempotency_tokens(&model, op, params, || {
             caller.idempotency.map_or_else(uuid_like, str::to_owned)
         });
@@ -435,6 +436,18 @@ impl AwsClient {
                 extended_id: None,
             };
             return Err(naming.error(&model, &refusal));
+        }
+        if let Some(m) = protocol::type_mismatch(&model, op, params) {
+            // Step Functions checks the parameters against the API before it calls: its
+            // words for a value of the wrong type (as it gives them for lambda:invoke).
+            return Err(AwsError::new(
+                "States.Runtime",
+                format!(
+                    "The Parameters '{}' could not be used to start the Task: [The value for \
+                     the field '{}' must be a {}]",
+                    given, m.path, m.expected
+                ),
+            ));
         }
         let credentials = match caller.role {
             Some(role) => self.assume(role, region, &prefix).await?,

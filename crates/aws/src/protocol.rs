@@ -68,6 +68,89 @@ pub fn missing_required(model: &Model, op: &Operation, input: &Value) -> Option<
     })
 }
 
+/// A member whose value has a type the action's model does not allow: where it is (`Item.id`,
+/// `Keys[1]`) and the JSON type it must have (`STRING`, `INTEGER`, `NUMBER`, `BOOLEAN`,
+/// `ARRAY`, `OBJECT`, `TIMESTAMP`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub path: String,
+    pub expected: &'static str,
+}
+
+/// The first member of `input` (a Task's parameters) whose value the action's model cannot
+/// take, found before any request is made. `null` is a member left out; blobs, documents and
+/// JSON-valued headers take any JSON; a timestamp is ISO-8601 text or epoch seconds.
+pub fn type_mismatch(model: &Model, op: &Operation, input: &Value) -> Option<Mismatch> {
+    let shape = resolve(model, op.input.as_ref()?);
+    mismatch_in(model, shape, None, input, String::new())
+}
+
+fn mismatch_in(
+    model: &Model,
+    shape: &Shape,
+    r: Option<&ShapeRef>,
+    v: &Value,
+    path: String,
+) -> Option<Mismatch> {
+    if v.is_null() || shape.document || r.is_some_and(|r| r.jsonvalue) {
+        return None;
+    }
+    let expect = |ok: bool, expected: &'static str| {
+        (!ok).then(|| Mismatch {
+            path: path.clone(),
+            expected,
+        })
+    };
+    match shape.kind.as_str() {
+        "structure" => {
+            let Value::Object(obj) = v else {
+                return expect(false, "OBJECT");
+            };
+            shape.members.iter().find_map(|(name, mr)| {
+                let mv = member(obj, name)?;
+                let at = if path.is_empty() {
+                    pascal(name)
+                } else {
+                    format!("{path}.{}", pascal(name))
+                };
+                mismatch_in(model, resolve(model, mr), Some(mr), mv, at)
+            })
+        }
+        "list" => {
+            let Value::Array(items) = v else {
+                return expect(false, "ARRAY");
+            };
+            let m = shape.member.as_ref()?;
+            let target = resolve(model, m);
+            items.iter().enumerate().find_map(|(i, item)| {
+                mismatch_in(model, target, Some(m), item, format!("{path}[{i}]"))
+            })
+        }
+        "map" => {
+            let Value::Object(entries) = v else {
+                return expect(false, "OBJECT");
+            };
+            let vr = shape.value.as_ref()?;
+            let target = resolve(model, vr);
+            entries.iter().find_map(|(k, item)| {
+                mismatch_in(model, target, Some(vr), item, format!("{path}.{k}"))
+            })
+        }
+        "string" => expect(v.is_string(), "STRING"),
+        "boolean" => expect(v.is_boolean(), "BOOLEAN"),
+        // A whole number written with a fraction (`5.0`) is read as one.
+        "integer" | "long" | "short" | "byte" => {
+            expect(v.as_f64().is_some_and(|f| f.fract() == 0.0), "INTEGER")
+        }
+        "float" | "double" | "bigdecimal" | "biginteger" => expect(v.is_number(), "NUMBER"),
+        "timestamp" => expect(
+            v.is_number() || crate::values::timestamp_in(v).is_some(),
+            "TIMESTAMP",
+        ),
+        _ => None,
+    }
+}
+
 /// The parameters with the action's idempotency-token members they leave out filled with
 /// `token()`; `None` when there are none to fill.
 pub fn with_idempotency_tokens(
@@ -679,6 +762,56 @@ mod tests {
             assert_eq!(String::from_utf8(req.body).expect("utf-8"), sent);
             assert_eq!(req.path, "/b/k");
         }
+    }
+
+    #[test]
+    fn values_of_the_wrong_type_are_found_with_their_path() {
+        let ddb = Models::bundled().get("dynamodb").expect("dynamodb");
+        let put = ddb.operation("putItem").expect("putItem");
+        let check = |input: Value| type_mismatch(&ddb, put, &input);
+        let at = |path: &str, expected| {
+            Some(Mismatch {
+                path: path.into(),
+                expected,
+            })
+        };
+        assert_eq!(
+            check(json!({"TableName": "t", "Item": {"id": {"S": "a"}}})),
+            None
+        );
+        assert_eq!(
+            check(json!({"TableName": 5, "Item": {}})),
+            at("TableName", "STRING")
+        );
+        assert_eq!(
+            check(json!({"TableName": "t", "Item": {"id": {"N": 5}}})),
+            at("Item.id.N", "STRING")
+        );
+        assert_eq!(
+            check(json!({"TableName": "t", "Item": []})),
+            at("Item", "OBJECT")
+        );
+        assert_eq!(
+            check(json!({"TableName": "t", "Item": {"l": {"L": [{"S": "x"}, {"BOOL": "yes"}]}}})),
+            at("Item.l.L[1].BOOL", "BOOLEAN")
+        );
+        // null is a member left out; a blob takes any JSON; unknown members are not checked here.
+        assert_eq!(
+            check(json!({"TableName": "t", "Item": null, "Other": 1})),
+            None
+        );
+        let s3 = Models::bundled().get("s3").expect("s3");
+        let op = s3.operation("putObject").expect("putObject");
+        let body = json!({"Bucket": "b", "Key": "k", "Body": {"any": [1]}, "ContentLength": 3.0});
+        assert_eq!(type_mismatch(&s3, op, &body), None);
+        let list = s3.operation("listObjectsV2").expect("listObjectsV2");
+        assert_eq!(
+            type_mismatch(&s3, list, &json!({"Bucket": "b", "MaxKeys": "10"})),
+            Some(Mismatch {
+                path: "MaxKeys".into(),
+                expected: "INTEGER"
+            })
+        );
     }
 
     #[test]

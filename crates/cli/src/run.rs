@@ -13,12 +13,12 @@ use serde_json::{Map, Value};
 use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_asl::model::{StateKind, StateMachine};
 use stepwise_asl::{ParseOptions, parse_definition};
-use stepwise_engine::local::{NoTasks, TaskHandler};
 use stepwise_engine::mock::{MockConfig, TestCase};
-use stepwise_engine::{ExecutionInfo, HistoryEvent, Status, TaskRequest};
-use stepwise_runtime::host::{self, HostOptions, TaskFuture, TaskRunner};
+use stepwise_engine::{ExecutionInfo, HistoryEvent, Status};
+use stepwise_runtime::LocalTasks;
+use stepwise_runtime::host::{self, HostOptions};
 
-use stepwise_tasks::{CallContext, Config, Integrations};
+use stepwise_tasks::{Config, Integrations};
 
 use crate::validate::write_human;
 
@@ -27,12 +27,13 @@ Prints one JSON object on stdout: {\"status\": \"SUCCEEDED\", \"output\": ...} o
 \"FAILED\"|\"TIMED_OUT\"|\"ABORTED\", \"error\": ..., \"cause\": ...}. Exit code 0 when the execution \
 succeeded, 1 when it did not, 2 for an invalid definition, input or mock file, or a usage error.
 
-Task states call the HTTP Task and Lambda for real, as `stepwise serve` does, configured by \
---config (stepwise.toml: connections, allowed hosts, Lambda functions as local commands) and \
-LAMBDA_ENDPOINT. --mock answers Task states from a test case of Step Functions Local's mock \
-configuration file (MockConfigFile.json) instead; states it does not mock are called for real. \
-Other resources (activities, callbacks, nested executions, other AWS services) need \
-`stepwise serve` or a mock, and fail with States.Runtime here.";
+Task states call the HTTP Task, Lambda and AWS services for real, as `stepwise serve` does, \
+configured by --config (stepwise.toml: connections, allowed hosts, Lambda functions as local \
+commands), LAMBDA_ENDPOINT, AWS_ENDPOINT_URL[_<SERVICE>] and the AWS credential chain. --mock \
+answers Task states from a test case of Step Functions Local's mock configuration file \
+(MockConfigFile.json) instead; states it does not mock are called for real. Activities, \
+callbacks (.waitForTaskToken) and nested executions need `stepwise serve` or a mock, and fail \
+with States.Runtime here.";
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = AFTER_HELP)]
@@ -203,33 +204,6 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
     })
 }
 
-/// Calls the HTTP Task and Lambda for real; every other resource fails as [`NoTasks`] fails it.
-#[derive(Debug)]
-struct Integrated {
-    integrations: Arc<Integrations>,
-    ctx: CallContext,
-}
-
-impl TaskRunner for Integrated {
-    fn run(&self, request: TaskRequest) -> TaskFuture {
-        // A callback's token could never come back to a local run.
-        if request.task_token.is_some() {
-            return Box::pin(std::future::ready(NoTasks.run(&request)));
-        }
-        let integrations = Arc::clone(&self.integrations);
-        let ctx = self.ctx.clone();
-        Box::pin(async move {
-            match integrations
-                .call(&request.resource, &request.input, &ctx)
-                .await
-            {
-                Some(outcome) => outcome.into(),
-                None => NoTasks.run(&request),
-            }
-        })
-    }
-}
-
 fn execute(args: &Args, prepared: Prepared) -> ExitCode {
     let Prepared {
         machine,
@@ -259,20 +233,22 @@ fn execute(args: &Args, prepared: Prepared) -> ExitCode {
     let mut progress = Progress::new();
     let result = rt.block_on(async {
         // The HTTP client must be made inside the runtime it runs on.
-        let runner = Arc::new(Integrated {
-            integrations: Arc::new(Integrations::new(Arc::new(config))),
-            ctx: CallContext::of_execution(&info.execution_arn),
-        });
-        host::run(
+        let runner = Arc::new(LocalTasks::new(
+            Arc::new(Integrations::new(Arc::new(config))),
+            &info.execution_arn,
+        ));
+        let result = host::run(
             machine,
             info,
             input,
             Some(input_text),
-            runner,
+            Arc::clone(&runner) as Arc<dyn host::TaskRunner>,
             options,
             |events| progress.update(events),
         )
-        .await
+        .await;
+        runner.settle().await;
+        result
     });
     progress.finish();
 

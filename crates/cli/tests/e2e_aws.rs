@@ -56,3 +56,82 @@ fn api_gateway_and_bedrock_reach_their_stand_ins() {
         &[("STANDIN_PORT", port.as_str())],
     );
 }
+
+/// `stepwise run` reaches the same services as the server, configured the same way
+/// (`AWS_ENDPOINT_URL`): `aws-sdk:*` calls, an optimized DynamoDB call with its own error name,
+/// and a Glue `.sync` job polled to its end, in one process with no server.
+#[test]
+fn stepwise_run_reaches_aws_services_as_the_server_does() {
+    use serde_json::{Value, json};
+    let Some(python) = python() else { return };
+    let moto = Moto::start(&python);
+    let sdk = |action: &str| format!("arn:aws:states:::aws-sdk:{action}");
+    let task = |resource: String, parameters: Value, result: &str, next: &str| {
+        json!({"Type": "Task", "Resource": resource, "Parameters": parameters,
+               "ResultPath": format!("$.{result}"), "Next": next})
+    };
+    let machine = json!({
+        "StartAt": "Bucket",
+        "States": {
+            "Bucket": task(sdk("s3:createBucket"), json!({"Bucket": "run-e2e"}), "bucket", "Put"),
+            "Put": task(sdk("s3:putObject"),
+                        json!({"Bucket": "run-e2e", "Key": "k", "Body.$": "$.text"}), "put", "Get"),
+            "Get": task(sdk("s3:getObject"), json!({"Bucket": "run-e2e", "Key": "k"}), "got", "Table"),
+            "Table": task(sdk("dynamodb:createTable"), json!({
+                "TableName": "run-e2e",
+                "KeySchema": [{"AttributeName": "id", "KeyType": "HASH"}],
+                "AttributeDefinitions": [{"AttributeName": "id", "AttributeType": "S"}],
+                "BillingMode": "PAY_PER_REQUEST"}), "table", "Item"),
+            "Item": task("arn:aws:states:::dynamodb:putItem".into(), json!({
+                "TableName": "run-e2e", "Item": {"id": {"S": "a"}},
+                "ConditionExpression": "attribute_not_exists(id)"}), "item", "Again"),
+            "Again": {"Type": "Task", "Resource": "arn:aws:states:::dynamodb:putItem",
+                      "Parameters": {"TableName": "run-e2e", "Item": {"id": {"S": "a"}},
+                                     "ConditionExpression": "attribute_not_exists(id)"},
+                      "Catch": [{"ErrorEquals": ["DynamoDB.ConditionalCheckFailedException"],
+                                 "ResultPath": "$.conflict", "Next": "Job"}],
+                      "Next": "Job"},
+            "Job": task(sdk("glue:createJob"), json!({
+                "Name": "run-e2e", "Role": "arn:aws:iam::123456789012:role/glue",
+                "Command": {"Name": "glueetl", "ScriptLocation": "s3://run-e2e/script.py"}}),
+                "job", "Run"),
+            "Run": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                    "Parameters": {"JobName": "run-e2e"}, "ResultSelector": {"State.$": "$.JobRunState"},
+                    "ResultPath": "$.run", "End": true}
+        }
+    });
+    let dir = scratch_store("run_aws");
+    let file = dir.with_file_name("machine.asl.json");
+    std::fs::write(&file, machine.to_string()).expect("write the definition");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args([
+            "run",
+            file.to_str().expect("utf-8 path"),
+            "--input",
+            r#"{"text": "hello"}"#,
+        ])
+        .env("AWS_ENDPOINT_URL", &moto.url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("STEPWISE_SYNC_POLL_SECONDS", "0.05")
+        .output()
+        .expect("run stepwise");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    let output = &result["output"];
+    assert_eq!(
+        output["got"]["Body"], "\"hello\"",
+        "the object read back: {output}"
+    );
+    assert_eq!(
+        output["item"]["SdkHttpMetadata"]["HttpStatusCode"], 200,
+        "{output}"
+    );
+    assert_eq!(
+        output["conflict"]["Error"], "DynamoDB.ConditionalCheckFailedException",
+        "{output}"
+    );
+    assert_eq!(output["run"], json!({"State": "SUCCEEDED"}), "{output}");
+}

@@ -13,7 +13,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use support::{Moto, Server, e2e_dir, python, python_command, run_python_env, scratch_store};
+use support::{
+    Moto, Server, e2e_dir, http_get_at, python, python_command, run_python_env, scratch_store,
+};
 
 /// The job services' stand-in, on a free port; stopped when dropped.
 struct StandIn {
@@ -130,4 +132,53 @@ fn a_server_killed_while_polling_polls_the_same_job_after_its_restart() {
     std::thread::sleep(Duration::from_millis(300));
     server.restart();
     step(&server, "crash-finish");
+}
+
+/// `stepwise run` polls a `.sync` job in its own process, and stops it when the task ends
+/// first (here its `TimeoutSeconds`), as the server does.
+#[test]
+fn stepwise_run_polls_a_job_and_stops_it_when_its_task_times_out() {
+    let Some(python) = python() else { return };
+    let stand_in = StandIn::start(&python);
+    let machine = serde_json::json!({
+        "StartAt": "Done",
+        "States": {
+            "Done": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                     "Parameters": {"JobName": "run-polls-2"}, "Next": "Slow"},
+            "Slow": {"Type": "Task", "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                     "Parameters": {"JobName": "run-slow"}, "TimeoutSeconds": 1, "End": true}
+        }
+    });
+    let file = scratch_store("run_sync").with_file_name("machine.asl.json");
+    std::fs::write(&file, machine.to_string()).expect("write the definition");
+    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", file.to_str().expect("utf-8 path")])
+        .env("AWS_ENDPOINT_URL", &stand_in.url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("STEPWISE_SYNC_POLL_SECONDS", "0.05")
+        .output()
+        .expect("run stepwise");
+    let result: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("stdout is one JSON object");
+    assert_eq!(result["status"], "FAILED", "{result}");
+    assert_eq!(result["error"], "States.Timeout", "{result}");
+    // The stop is sent as the run ends; give the stand-in a moment to count it.
+    let mut counts = serde_json::Value::Null;
+    for _ in 0..100 {
+        let (_, body) = http_get_at(&stand_in.url, "/counts");
+        counts = serde_json::from_str(&body).expect("counts are JSON");
+        if counts["run-slow"]["stops"] == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(counts["run-polls-2"]["starts"], 1, "{counts}");
+    assert_eq!(counts["run-polls-2"]["describes"], 2, "{counts}");
+    assert_eq!(counts["run-polls-2"]["stops"], 0, "{counts}");
+    assert_eq!(counts["run-slow"]["starts"], 1, "{counts}");
+    assert_eq!(
+        counts["run-slow"]["stops"], 1,
+        "the job of the timed-out task: {counts}"
+    );
 }

@@ -295,6 +295,8 @@ fn an_invocation_with_no_mocked_response_fails_the_execution() {
     );
 }
 
+/// An integration Stepwise does not have fails as it does on a server; what only a server
+/// could answer (a callback, a child execution, an activity) fails with States.Runtime.
 #[test]
 fn a_task_stepwise_cannot_reach_fails_the_execution() {
     let file = definition(one_task(json!({
@@ -305,7 +307,40 @@ fn a_task_stepwise_cannot_reach_fails_the_execution() {
     assert_eq!(out.status.code(), Some(1));
     let value = result(&out);
     assert_eq!(value["status"], "FAILED");
-    assert_eq!(value["error"], "States.Runtime");
+    assert_eq!(value["error"], "States.TaskFailed");
+    assert!(
+        value["cause"]
+            .as_str()
+            .is_some_and(|c| c.contains("eks:createCluster.sync")),
+        "{value}"
+    );
+    for (resource, parameters) in [
+        (
+            "arn:aws:states:::lambda:invoke.waitForTaskToken",
+            json!({"FunctionName": "f", "Payload": {"token.$": "$$.Task.Token"}}),
+        ),
+        (
+            "arn:aws:states:::states:startExecution.sync:2",
+            json!({"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:m"}),
+        ),
+        (
+            "arn:aws:states:us-east-1:123456789012:activity:work",
+            json!({}),
+        ),
+    ] {
+        let file = definition(json!({"StartAt": "Call", "States": {"Call": {
+            "Type": "Task", "Resource": resource, "End": true, "Parameters": parameters
+        }}}));
+        let out = run(&file, &[]);
+        let value = result(&out);
+        assert_eq!(value["error"], "States.Runtime", "{resource}: {value}");
+        assert!(
+            value["cause"]
+                .as_str()
+                .is_some_and(|c| c.contains("needs `stepwise serve`")),
+            "{resource}: {value}"
+        );
+    }
 }
 
 /// An AWS service with no endpoint configured is AWS itself, which needs keys: without them

@@ -303,6 +303,49 @@ fn parallel_branch_failure_is_caught() {
     assert_eq!(t[failed + 1], "ParallelStateExited");
 }
 
+/// AWS's recording: a Task of a Parallel branch that fails with no error name (SendTaskFailure
+/// without `error`) is aborted as the Parallel fails; one that fails with a name is not.
+#[test]
+fn a_branch_task_failing_without_an_error_name_is_aborted_with_its_parallel() {
+    let def = json!({
+        "StartAt": "P",
+        "States": {
+            "P": {"Type": "Parallel",
+                  "Branches": [{"StartAt": "T", "States": {"T": {
+                      "Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:f",
+                      "End": true}}}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "C"}],
+                  "End": true},
+            "C": {"Type": "Pass", "End": true}
+        }
+    });
+    let nameless = stepwise_engine::local::TaskOutcome::Failed {
+        error: None,
+        cause: None,
+    };
+    let r = run_with(def.clone(), json!({}), &mut ScriptedTasks::new([nameless]));
+    let t = types(&r);
+    let at = t
+        .iter()
+        .position(|t| *t == "LambdaFunctionFailed")
+        .expect("failed");
+    assert_eq!(
+        t[at + 1..at + 3],
+        ["TaskStateAborted", "ParallelStateFailed"]
+    );
+    assert_eq!(
+        r.completion.output,
+        Some(json!({"error": {"Error": null, "Cause": null}}))
+    );
+    let r = run_with(def, json!({}), &mut ScriptedTasks::new([failed("E", "c")]));
+    let t = types(&r);
+    let at = t
+        .iter()
+        .position(|t| *t == "LambdaFunctionFailed")
+        .expect("failed");
+    assert_eq!(t[at + 1], "ParallelStateFailed");
+}
+
 #[test]
 fn map_collects_results_in_order_with_item_selector() {
     let def = json!({

@@ -343,6 +343,33 @@ async fn poll_until_over(shared: &Shared, polled: &JobRef) -> Outcome {
     }
 }
 
+/// Stops a `.sync` job polled in memory whose task was dropped before the job was over.
+struct StopOnDrop {
+    integrations: Arc<Integrations>,
+    job: Option<JobRef>,
+    /// Where the stop is recorded, for whoever must not exit before it is made.
+    stops: Arc<crate::shared::Stops>,
+}
+
+impl StopOnDrop {
+    /// The job is over: nothing to stop.
+    fn disarm(mut self) {
+        self.job = None;
+    }
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(job) = self.job.take() {
+            let integrations = Arc::clone(&self.integrations);
+            if let Ok(handle) = tokio::runtime::Handle::try_current() {
+                self.stops
+                    .add(handle.spawn(async move { integrations.stop_job(&job).await }));
+            }
+        }
+    }
+}
+
 /// Hands jobs to the dispatcher.
 pub(crate) type Jobs = UnboundedSender<Job>;
 
@@ -390,11 +417,18 @@ pub(crate) async fn perform(
                 output,
                 worker: poll_worker(&started),
             },
-            // In memory: polled here, to its end.
-            None => Performed::SubmittedThenDone {
-                output,
-                outcome: poll_until_over(shared, &started).await,
-            },
+            // In memory: polled here, to its end; stopped if the task ends first (its
+            // timeout, the execution stopped), which drops this future.
+            None => {
+                let guard = StopOnDrop {
+                    integrations: Arc::clone(&shared.integrations),
+                    job: Some(started.clone()),
+                    stops: Arc::clone(&shared.stops),
+                };
+                let outcome = poll_until_over(shared, &started).await;
+                guard.disarm();
+                Performed::SubmittedThenDone { output, outcome }
+            }
         };
     }
     // A `.sync` Stepwise does not wait for (CodeBuild's build batches): not called at all.
@@ -428,7 +462,7 @@ pub(crate) fn unsupported(call: &Call) -> String {
 }
 
 /// `states:startExecution`, with or without a region and account in the ARN.
-fn is_nested(resource: &Resource) -> bool {
+pub(crate) fn is_nested(resource: &Resource) -> bool {
     resource
         .integration()
         .is_some_and(|s| s.is("states", "startExecution"))

@@ -14,9 +14,12 @@ use stepwise_engine::{Completion, ExecutionInfo, TaskKind, TaskRequest};
 use stepwise_tasks::Outcome;
 
 use crate::Runtime;
-use crate::dispatch::{Call, Performed, perform, unsupported};
+use crate::dispatch::{Call, Performed, is_nested, perform, unsupported};
 use crate::host::{self, HostOptions, TaskFuture, TaskRunner};
 use crate::shared::Shared;
+use crate::token::Tokens;
+use stepwise_asl::parse::classify;
+use stepwise_tasks::Integrations;
 
 /// Why TestState gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +76,60 @@ impl Integrated {
 impl TaskRunner for Integrated {
     fn run(&self, request: TaskRequest) -> TaskFuture {
         Box::pin(self.clone().call(request))
+    }
+}
+
+/// The tasks of `stepwise run`: one execution in this process, no server. Its calls go through
+/// the same integrations, in the same way, as an Express execution's on a server (`.sync` jobs
+/// polled to their end in place); what needs a server to answer (activities, callbacks, child
+/// executions) fails with `States.Runtime`.
+#[derive(Debug)]
+pub struct LocalTasks {
+    integrated: Integrated,
+}
+
+impl LocalTasks {
+    pub fn new(integrations: Arc<Integrations>, execution_arn: &str) -> LocalTasks {
+        let mut key = [0u8; 32];
+        // A token could never come back to this process: any key will do.
+        let _ = getrandom::fill(&mut key);
+        let shared = Shared::new(
+            0.0,
+            Tokens::new(&key),
+            integrations,
+            None,
+            crate::clock::system(),
+        );
+        LocalTasks {
+            integrated: Integrated::new(Arc::new(shared), execution_arn),
+        }
+    }
+}
+
+impl LocalTasks {
+    /// Waits for the calls still being made after the execution ended: the stops of `.sync`
+    /// jobs whose tasks ended first (timed out, or the execution failed beside them).
+    pub async fn settle(&self) {
+        self.integrated.shared.stops.settle().await;
+    }
+}
+
+impl TaskRunner for LocalTasks {
+    fn run(&self, request: TaskRequest) -> TaskFuture {
+        let needs_server = request.kind == TaskKind::Activity
+            || request.task_token.is_some()
+            || classify(&request.resource).as_ref().is_some_and(is_nested);
+        if needs_server {
+            let cause = format!(
+                "The state '{}' calls {}, which needs `stepwise serve` (or a mock) to answer it",
+                request.state_name, request.resource
+            );
+            return Box::pin(std::future::ready(TaskOutcome::Failed {
+                error: Some("States.Runtime".into()),
+                cause: Some(cause),
+            }));
+        }
+        self.integrated.run(request)
     }
 }
 

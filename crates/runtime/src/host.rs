@@ -240,8 +240,10 @@ pub async fn run(
             }
         });
     }
-    // Whatever still runs is no longer wanted.
+    // Whatever still runs is no longer wanted: aborted, and waited for until dropped, so that
+    // what a call does when it is dropped (a `.sync` job's stop) has begun when this returns.
     calls.abort_all();
+    while calls.join_next().await.is_some() {}
     HostRun {
         completion: completion.unwrap_or(Completion {
             status: Status::Running,

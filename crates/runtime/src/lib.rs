@@ -29,7 +29,7 @@ use tokio::sync::oneshot;
 
 pub use dispatch::{BoxFuture, ChildRefused, ChildStart, ChildStarted, Starter};
 pub use driver::{RuntimeError, Started, TaskAnswer};
-pub use express::{ExpressOutcome, TestStateFailed};
+pub use express::{ExpressOutcome, LocalTasks, TestStateFailed};
 pub use shared::Metrics;
 pub use stepwise_engine::mock::MockConfig;
 pub use stepwise_tasks::Integrations;

@@ -145,6 +145,29 @@ pub struct Shared {
     /// The `.sync` jobs being polled, by task token: told to stop when their task ends some
     /// other way (a timeout, the execution stopped).
     polls: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
+    /// The stops of `.sync` jobs polled in memory whose tasks ended first, still being sent.
+    pub(crate) stops: Arc<Stops>,
+}
+
+/// Calls that stop jobs, made in the background; a process about to exit waits for them.
+#[derive(Debug, Default)]
+pub(crate) struct Stops(Mutex<Vec<tokio::task::JoinHandle<()>>>);
+
+impl Stops {
+    pub(crate) fn add(&self, stop: tokio::task::JoinHandle<()>) {
+        if let Ok(mut stops) = self.0.lock() {
+            stops.retain(|s| !s.is_finished());
+            stops.push(stop);
+        }
+    }
+
+    /// Waits for every stop sent so far.
+    pub(crate) async fn settle(&self) {
+        let pending = self.0.lock().map(|mut s| std::mem::take(&mut *s));
+        for stop in pending.unwrap_or_default() {
+            let _ = stop.await;
+        }
+    }
 }
 
 impl Shared {
@@ -166,6 +189,7 @@ impl Shared {
             mocks,
             starter: OnceLock::new(),
             polls: Mutex::new(HashMap::new()),
+            stops: Arc::default(),
         }
     }
 

@@ -87,6 +87,15 @@ def test_dynamodb_errors_carry_the_aws_sdk_prefix():
         "1 validation error detected: Value null at 'item' failed to satisfy constraint: Member must not be null "
         "(Service: DynamoDb, Status Code: 400, Request ID: "), err
 
+    # A value of the wrong type: refused before any request, as Step Functions refuses it
+    # (States.Runtime, which no Catch takes), never sent for the service to guess at.
+    before = aws("dynamodb").scan(TableName="orders")["Count"]
+    d = run(caught(sdk("dynamodb", "putItem"), {"TableName": "orders", "Item": {"id": {"N": 5}}}))
+    eq(d["status"], "FAILED", "a number where DynamoDB takes text")
+    eq(d["error"], "States.Runtime", "a value of the wrong type")
+    eq(d["cause"], "The Parameters '{\"TableName\":\"orders\",\"Item\":{\"id\":{\"N\":5}}}' could not be "
+       "used to start the Task: [The value for the field 'Item.id.N' must be a STRING]", "its cause")
+    eq(aws("dynamodb").scan(TableName="orders")["Count"], before, "items after the refused call")
 
 def test_s3_put_get_and_a_missing_key_caught_by_its_name():
     aws("s3").create_bucket(Bucket="stepwise-e2e")

@@ -10,6 +10,7 @@ Usage: corpus_aws.py CASES_JSONL SUMMARY_JSON. Prints every case that does not m
 and the cases left out with why; writes the counts to SUMMARY_JSON."""
 
 import json
+import os
 import re
 import sys
 import threading
@@ -254,7 +255,7 @@ def main():
     for o in outcomes:
         if not o["ok"]:
             kind = "MISMATCH (SdkHttpMetadata headers only)" if o["lenient"] else "MISMATCH"
-            print(f"{kind} {o['id'].split('::', 1)[-1]}\n    {o['detail'][:1500]}")
+            print(f"{kind} {o['id'].split('::', 1)[-1]}\n    {o['detail'][:int(os.environ.get('CORPUS_DETAIL', '1500'))]}")
     by_reason = {}
     for c, why in skipped:
         by_reason.setdefault(why, []).append(short(c))

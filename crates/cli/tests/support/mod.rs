@@ -297,7 +297,12 @@ pub fn scratch_store(test: &str) -> PathBuf {
 
 /// A plain HTTP/1.1 GET on the server; returns the status code and the body.
 pub fn http_get(server: &Server, path: &str) -> (u16, String) {
-    let host = server.url.trim_start_matches("http://").to_owned();
+    http_get_at(&server.url, path)
+}
+
+/// `GET path` at `url` (`http://host:port`): the status and the body.
+pub fn http_get_at(url: &str, path: &str) -> (u16, String) {
+    let host = url.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&host).expect("connect to the server");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))

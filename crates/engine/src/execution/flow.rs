@@ -271,6 +271,19 @@ impl Execution {
                 }
             };
         }
+        // AWS does not close a Task state of a Parallel branch that failed with no error name
+        // (SendTaskFailure without `error`): the Parallel, failing, aborts it, so its history
+        // has TaskFailed then TaskStateAborted.
+        let frame = self.frame(f);
+        if fault.error.is_none()
+            && matches!(state.kind, StateKind::Task(_))
+            && frame.parent.is_some()
+            && frame.iteration.is_none()
+            && !frame.silent
+        {
+            let last = frame.last;
+            self.record(EventType::TaskStateAborted, last, None);
+        }
         self.leave_failed(f);
         Flow::Failed(fault)
     }
