@@ -453,7 +453,10 @@ impl AwsClient {
             Some(role) => self.assume(role, region, &prefix).await?,
             None => self.base_credentials(service, region, &prefix).await?,
         };
-        let wire = protocol::request(&model, op, params);
+        let mut wire = protocol::request(&model, op, params);
+        if let Naming::Optimized(o) = naming {
+            wire.endpoint = o.endpoint_of(params);
+        }
         let response = self
             .send(service, &model, wire, region, &prefix, &credentials)
             .await?;
@@ -588,9 +591,13 @@ impl AwsClient {
     ) -> Result<WireResponse, AwsError> {
         let meta = &model.metadata;
         let custom = self.config.endpoints.get(service);
-        let (base, region) = match custom {
-            Some(url) => (url.trim_end_matches('/').to_owned(), region.to_owned()),
-            None => {
+        let (base, region) = match (&wire.endpoint, custom) {
+            (Some((url, signing)), _) => (
+                url.clone(),
+                signing.clone().unwrap_or_else(|| region.to_owned()),
+            ),
+            (None, Some(url)) => (url.trim_end_matches('/').to_owned(), region.to_owned()),
+            (None, None) => {
                 let prefix = wire.host_prefix.clone().unwrap_or_default();
                 match Models::bundled().global_endpoint(&meta.endpoint_prefix) {
                     Some(g) => (format!("https://{prefix}{}", g.hostname), g.region.clone()),
@@ -630,7 +637,7 @@ impl AwsClient {
         let mut answer = request.send().await.map_err(|e| {
             AwsError::new(
                 format!("{java}.SdkClientException"),
-                format!("Unable to execute HTTP request: {e}"),
+                format!("Unable to execute HTTP request: {}", transport_cause(&e)),
             )
         })?;
         let status = answer.status().as_u16();
@@ -808,6 +815,23 @@ impl Refusal {
 fn uuid_like() -> String {
     let random = || getrandom::u64().unwrap_or_default();
     stepwise_asl::eval::uuid_v4(random(), random())
+}
+
+/// Why a request could not be sent, as the AWS SDK for Java says it: a host that does not
+/// resolve is `HOST: Name or service not known` (Java's UnknownHostException); anything else
+/// the innermost cause's words.
+fn transport_cause(e: &reqwest::Error) -> String {
+    let mut inner: &dyn std::error::Error = e;
+    while let Some(source) = inner.source() {
+        inner = source;
+    }
+    let words = inner.to_string();
+    let host = e.url().and_then(|u| u.host_str()).unwrap_or_default();
+    match words.strip_prefix("failed to lookup address information: ") {
+        Some(reason) if !host.is_empty() => format!("{host}: {reason}"),
+        _ if e.is_connect() && !host.is_empty() => format!("Connect to {host} failed: {words}"),
+        _ => e.to_string(),
+    }
 }
 
 #[cfg(test)]

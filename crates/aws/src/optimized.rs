@@ -51,6 +51,9 @@ pub enum Adapt {
     BedrockBody,
     /// EventBridge: a PutEvents answer with failed entries fails the task.
     FailedEntries,
+    /// SQS: the call goes to the host of its `QueueUrl`, as the AWS SDK for Java 1.x sends it
+    /// (so a queue of another region, or a URL whose host does not exist, behaves as on AWS).
+    QueueUrlHost,
 }
 
 const INTEGRATIONS: &[Optimized] = &[
@@ -88,7 +91,7 @@ const INTEGRATIONS: &[Optimized] = &[
         http_metadata: true,
         json_text: &[(&[], "MessageBody")],
         epoch_dates: false,
-        adapt: Adapt::None,
+        adapt: Adapt::QueueUrlHost,
     },
     Optimized {
         service: "events",
@@ -269,6 +272,28 @@ impl Optimized {
     /// `setClusterTerminationProtection` SetTerminationProtection with `ClusterId` as
     /// `JobFlowIds`; `cancelStep` is CancelSteps with `StepId` as `StepIds`). Other actions are
     /// the API's own.
+    /// Where the call goes instead of the service's endpoint, and the region it is signed
+    /// for: for SQS, its `QueueUrl`'s scheme and authority (the region from an AWS queue
+    /// host, `sqs.REGION.amazonaws.com` or `REGION.queue.amazonaws.com`).
+    pub fn endpoint_of(&self, params: &Value) -> Option<(String, Option<String>)> {
+        if self.adapt != Adapt::QueueUrlHost {
+            return None;
+        }
+        let url = params.get("QueueUrl")?.as_str()?;
+        let (scheme, rest) = url.split_once("://")?;
+        if !matches!(scheme, "http" | "https") {
+            return None;
+        }
+        let authority = rest.split('/').next().filter(|a| !a.is_empty())?;
+        let host = authority.split(':').next().unwrap_or(authority);
+        let region = host
+            .strip_suffix(".amazonaws.com")
+            .and_then(|h| h.strip_prefix("sqs.").or_else(|| h.strip_suffix(".queue")))
+            .filter(|r| !r.contains('.'))
+            .map(str::to_owned);
+        Some((format!("{scheme}://{authority}"), region))
+    }
+
     pub fn api_call(&self, action: &str, params: Value) -> (String, Value) {
         if self.adapt != Adapt::EmrActions {
             return (action.to_owned(), params);
@@ -471,6 +496,36 @@ fn header_spelling(name: &str) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn an_sqs_call_goes_to_its_queue_urls_host() {
+        let sqs = Optimized::find("sqs", "sendMessage").expect("sqs");
+        let at = |url: &str| sqs.endpoint_of(&serde_json::json!({"QueueUrl": url}));
+        assert_eq!(
+            at("https://sqs.eu-west-1.amazonaws.com/123456789012/q"),
+            Some((
+                "https://sqs.eu-west-1.amazonaws.com".into(),
+                Some("eu-west-1".into())
+            ))
+        );
+        assert_eq!(
+            at("https://ap-south-1.queue.amazonaws.com/123456789012/q"),
+            Some((
+                "https://ap-south-1.queue.amazonaws.com".into(),
+                Some("ap-south-1".into())
+            ))
+        );
+        assert_eq!(
+            at("http://localhost:4566/000000000000/q"),
+            Some(("http://localhost:4566".into(), None))
+        );
+        assert_eq!(at("q"), None);
+        let ddb = Optimized::find("dynamodb", "putItem").expect("dynamodb");
+        assert_eq!(
+            ddb.endpoint_of(&serde_json::json!({"QueueUrl": "http://x/"})),
+            None
+        );
+    }
 
     #[test]
     fn put_events_with_a_failed_entry_fails_the_task() {

@@ -35,6 +35,9 @@ pub struct WireRequest {
     pub body: Vec<u8>,
     /// Prefixed to the endpoint's host (`{AccountId}.` filled in), for real AWS endpoints.
     pub host_prefix: Option<String>,
+    /// Where to send it instead of the service's endpoint (`scheme://authority`), and the
+    /// region to sign it for when that is known: an optimized SQS call's queue URL.
+    pub endpoint: Option<(String, Option<String>)>,
 }
 
 /// An HTTP answer.
@@ -189,6 +192,7 @@ pub fn request(model: &Model, op: &Operation, input: &Value) -> WireRequest {
         headers: Vec::new(),
         body: Vec::new(),
         host_prefix: None,
+        endpoint: None,
     };
     let shape = op.input.as_ref().map(|r| resolve(model, r));
     match model.metadata.protocol.as_str() {
