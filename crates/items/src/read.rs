@@ -85,6 +85,20 @@ impl Items {
         self.position
     }
 
+    /// The object bytes held right now (received, not yet made into items): what shows that
+    /// an object is streamed, not held.
+    pub fn buffered_bytes(&self) -> usize {
+        match &self.current {
+            Some(Reader::Json(b, _) | Reader::Lines(b) | Reader::Csv { bytes: b, .. }) => {
+                b.buf.len()
+            }
+            #[cfg(feature = "parquet")]
+            Some(Reader::Parquet(_)) | None => 0,
+            #[cfg(not(feature = "parquet"))]
+            None => 0,
+        }
+    }
+
     async fn item(&mut self, parse: bool) -> Result<Option<Value>, ItemsError> {
         if self.spec.max_items.is_some_and(|max| self.position >= max) {
             return Ok(None);
