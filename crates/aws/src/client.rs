@@ -6,7 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{
-    PayloadChecksumKind, SignableBody, SignableRequest, SigningSettings, sign,
+    PayloadChecksumKind, PercentEncodingMode, SignableBody, SignableRequest, SigningSettings,
+    UriPathNormalizationMode, sign,
 };
 use aws_sigv4::sign::v4;
 use serde_json::Value;
@@ -169,7 +170,7 @@ impl AwsConfig {
 #[derive(Debug, Clone)]
 pub struct AwsClient {
     config: AwsConfig,
-    http: reqwest::Client,
+    pub(crate) http: reqwest::Client,
     /// Credentials of the roles Tasks assumed (`Credentials.RoleArn`), until they expire.
     assumed: Arc<Mutex<HashMap<String, (StaticCredentials, SystemTime)>>>,
     /// The SDKs' credential chain, for calls to AWS when no keys are in the environment.
@@ -489,7 +490,7 @@ impl AwsClient {
 
     /// The keys a call to `service` is signed with: the environment's; placeholder keys for a
     /// local endpoint (local stand-ins accept any); for AWS itself, the SDKs' credential chain.
-    async fn base_credentials(
+    pub(crate) async fn base_credentials(
         &self,
         service: &str,
         region: &str,
@@ -514,7 +515,7 @@ impl AwsClient {
 
     /// The credentials of `role`, assumed through STS (`AssumeRole`, at the STS endpoint
     /// configured, else AWS's) and kept until shortly before they expire.
-    async fn assume(
+    pub(crate) async fn assume(
         &self,
         role: &str,
         region: &str,
@@ -663,7 +664,7 @@ impl AwsClient {
 }
 
 /// The keys calls to local stand-ins are signed with (they accept any).
-fn placeholder_credentials() -> StaticCredentials {
+pub(crate) fn placeholder_credentials() -> StaticCredentials {
     StaticCredentials {
         access_key_id: "test".into(),
         secret_access_key: "test".into(),
@@ -674,7 +675,7 @@ fn placeholder_credentials() -> StaticCredentials {
 /// Signs a request with SigV4; answers every header to send (the request's and the
 /// signature's).
 #[allow(clippy::too_many_arguments)]
-fn sign_request(
+pub(crate) fn sign_request(
     method: &str,
     url: &str,
     headers: &mut Vec<(String, String)>,
@@ -694,7 +695,10 @@ fn sign_request(
     .into();
     let mut settings = SigningSettings::default();
     if s3_style {
+        // S3 signs the path as sent: encoded once, not normalised (SigV4's S3 exception).
         settings.payload_checksum_kind = PayloadChecksumKind::XAmzSha256;
+        settings.percent_encoding_mode = PercentEncodingMode::Single;
+        settings.uri_path_normalization_mode = UriPathNormalizationMode::Disabled;
     }
     let params = v4::SigningParams::builder()
         .identity(&identity)
@@ -725,7 +729,7 @@ fn sign_request(
 /// How a call's errors are named: as the `aws-sdk:*` integration names them, or as an
 /// optimized integration does.
 #[derive(Debug, Clone, Copy)]
-enum Naming<'a> {
+pub(crate) enum Naming<'a> {
     Sdk,
     Optimized(&'a Optimized),
 }
@@ -742,7 +746,7 @@ impl Naming<'_> {
 
     /// `<Prefix>.<Exception>` for the service's modeled exceptions (a name without
     /// `Exception` gets it), else the service's base exception; the cause as the SDK words it.
-    fn error(&self, model: &Model, refusal: &Refusal) -> AwsError {
+    pub(crate) fn error(&self, model: &Model, refusal: &Refusal) -> AwsError {
         let modeled = model
             .shapes
             .iter()
@@ -785,17 +789,17 @@ impl Naming<'_> {
 
 /// What a service's refusal says.
 #[derive(Debug)]
-struct Refusal {
-    status: u16,
-    code: String,
-    message: String,
-    request_id: String,
+pub(crate) struct Refusal {
+    pub(crate) status: u16,
+    pub(crate) code: String,
+    pub(crate) message: String,
+    pub(crate) request_id: String,
     /// S3's `x-amz-id-2`.
-    extended_id: Option<String>,
+    pub(crate) extended_id: Option<String>,
 }
 
 impl Refusal {
-    fn of(model: &Model, res: &WireResponse) -> Refusal {
+    pub(crate) fn of(model: &Model, res: &WireResponse) -> Refusal {
         let protocol::WireError {
             code,
             message,

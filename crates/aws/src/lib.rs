@@ -16,6 +16,7 @@ pub mod json;
 pub mod model;
 pub mod optimized;
 pub mod protocol;
+pub mod s3;
 pub mod values;
 pub mod xml;
 

@@ -2,7 +2,8 @@
 //! corpus and how a missing one is reported ([`fixtures`], [`corpus`]), how a recorded (masked)
 //! value is compared with ours ([`masks`]), a virtual clock ([`clock`]), and, behind features,
 //! a scripted task handler (feature `engine`: `tasks`) and store record builders and a store
-//! whose commit fails on cue (feature `store`: `records`, `failing_store`).
+//! whose commit fails on cue (feature `store`: `records`, `failing_store`); the end-to-end
+//! tests' Python venv and moto's server ([`python`]).
 //!
 //! It is a dev-dependency only and never published. It owns no test: what a comparison must
 //! score, or what a test asserts, stays in the test. The features keep a crate's tests from
@@ -15,6 +16,7 @@ pub mod corpus;
 pub mod failing_store;
 pub mod fixtures;
 pub mod masks;
+pub mod python;
 #[cfg(feature = "store")]
 pub mod records;
 #[cfg(feature = "engine")]

@@ -19,97 +19,12 @@ pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
 }
 
-fn required() -> bool {
-    std::env::var("STEPWISE_E2E_REQUIRED").is_ok_and(|v| v == "1")
-}
-
-/// Skips (returns `None`) or, when end-to-end tests are required, fails.
-fn unavailable(why: &str) -> Option<PathBuf> {
-    if required() {
-        panic!("end-to-end tests are required but {why}");
-    }
-    eprintln!("skipping: {why} (set STEPWISE_E2E_REQUIRED=1 to make this a failure)");
-    None
-}
-
-/// The venv's python, made on first use (boto3 and awscli from PyPI).
+/// The venv's python, made on first use (boto3, awscli and moto from PyPI).
 pub fn python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-venv");
-    let python = venv.join("bin/python");
-    let requirements = e2e_dir().join("requirements.txt");
-    let stamp = venv.join("requirements.stamp");
-    let wanted = std::fs::read_to_string(&requirements).expect("requirements.txt");
-    // One test binary at a time makes the venv.
-    std::fs::create_dir_all(env!("CARGO_TARGET_TMPDIR")).expect("target tmp dir");
-    let _lock = DirLock::acquire(Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-venv.lockdir"));
-    if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && python.exists() {
-        return Some(python);
-    }
-    let made = Command::new("python3")
-        .args(["-m", "venv"])
-        .arg(&venv)
-        .status();
-    if !made.is_ok_and(|s| s.success()) {
-        return unavailable("python3 -m venv failed");
-    }
-    let installed = Command::new(&python)
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "-r",
-        ])
-        .arg(&requirements)
-        .status();
-    if !installed.is_ok_and(|s| s.success()) {
-        return unavailable("pip could not install boto3 and awscli from PyPI");
-    }
-    std::fs::write(&stamp, wanted).expect("stamp");
-    Some(python)
-}
-
-/// A lock held by creating a directory (atomic on every file system); a lock older than ten
-/// minutes was left by a killed test run and is taken over. Anything else in the way (a plain
-/// file left by an older harness) is removed too. Never spins: every failed attempt sleeps.
-struct DirLock(PathBuf);
-
-impl DirLock {
-    fn acquire(path: PathBuf) -> DirLock {
-        let began = std::time::Instant::now();
-        loop {
-            match std::fs::create_dir(&path) {
-                Ok(()) => return DirLock(path),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    let meta = std::fs::symlink_metadata(&path).ok();
-                    let stale = meta
-                        .as_ref()
-                        .and_then(|m| m.modified().ok())
-                        .and_then(|t| t.elapsed().ok())
-                        .is_some_and(|age| age > Duration::from_secs(600));
-                    if meta.as_ref().is_some_and(|m| !m.is_dir()) {
-                        let _ = std::fs::remove_file(&path);
-                    } else if stale {
-                        let _ = std::fs::remove_dir(&path);
-                    }
-                    assert!(
-                        began.elapsed() < Duration::from_secs(900),
-                        "waited 15 minutes for {}",
-                        path.display()
-                    );
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => panic!("cannot lock {}: {e}", path.display()),
-            }
-        }
-    }
-}
-
-impl Drop for DirLock {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir(&self.0);
-    }
+    stepwise_test_support::python::venv_python(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &e2e_dir().join("requirements.txt"),
+    )
 }
 
 /// A `stepwise serve` process.
@@ -348,49 +263,5 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// moto's server (a local AWS) from the venv, on a free port; stopped when dropped.
-#[derive(Debug)]
-pub struct Moto {
-    child: Child,
-    pub url: String,
-}
-
-impl Moto {
-    pub fn start(python: &Path) -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new(python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto's server");
-        // Dropped (killed and waited for) if it never listens.
-        let moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return moto;
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        panic!("moto's server did not start on port {port}");
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+#[allow(unused_imports)]
+pub use stepwise_test_support::python::Moto;
