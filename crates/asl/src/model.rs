@@ -464,6 +464,8 @@ pub struct Map {
     pub item_reader: Option<Value>,
     pub item_batcher: Option<Value>,
     pub result_writer: Option<Value>,
+    /// What a Distributed Map's `ItemReader`, `ItemBatcher` and `ResultWriter` evaluate.
+    pub data: MapData,
     pub max_concurrency: Option<NumberSource>,
     pub tolerated_failure_percentage: Option<NumberSource>,
     pub tolerated_failure_count: Option<NumberSource>,
@@ -471,6 +473,24 @@ pub struct Map {
     pub retry: Vec<Retrier>,
     pub catch: Vec<Catcher>,
     pub transition: Transition,
+}
+
+/// The evaluated parts of a Map's `ItemReader`, `ItemBatcher` and `ResultWriter` (their other
+/// fields are configuration, kept as JSON in [`Map`]).
+#[derive(Debug, Clone, Default)]
+pub struct MapData {
+    /// `ItemReader.Parameters` (JSONPath) or `ItemReader.Arguments` (JSONata).
+    pub reader_parameters: Option<Template>,
+    /// `ItemReader.ReaderConfig.MaxItems` / `MaxItemsPath`.
+    pub max_items: Option<NumberSource>,
+    /// `ItemBatcher.MaxItemsPerBatch` / `MaxItemsPerBatchPath`.
+    pub max_items_per_batch: Option<NumberSource>,
+    /// `ItemBatcher.MaxInputBytesPerBatch` / `MaxInputBytesPerBatchPath`.
+    pub max_input_bytes_per_batch: Option<NumberSource>,
+    /// `ItemBatcher.BatchInput`.
+    pub batch_input: Option<Template>,
+    /// `ResultWriter.Parameters` (JSONPath) or `ResultWriter.Arguments` (JSONata).
+    pub writer_parameters: Option<Template>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

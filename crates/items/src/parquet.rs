@@ -156,44 +156,59 @@ impl ParquetRows {
             if self.group >= self.metadata.num_row_groups() {
                 return Ok(None);
             }
-            self.rows = Some(self.open_group(store, self.group).await?);
+            // Only the fields it needs are borrowed across the read: the row iterator is not
+            // `Sync`, and a future holding `&self` could not be sent between threads.
+            let rows = open_group(
+                &self.object,
+                self.size,
+                &self.footer,
+                &self.metadata,
+                store,
+                self.group,
+            )
+            .await?;
+            self.rows = Some(rows);
             self.group += 1;
         }
     }
+}
 
-    async fn open_group(
-        &self,
-        store: &dyn ObjectStore,
-        group: usize,
-    ) -> Result<RowIter<'static>, ItemsError> {
-        let meta = self.metadata.row_group(group);
-        let mut span: Option<Range<u64>> = None;
-        for column in meta.columns() {
-            let start = column
-                .dictionary_page_offset()
-                .filter(|&d| d > 0)
-                .map_or(column.data_page_offset(), |d| {
-                    d.min(column.data_page_offset())
-                })
-                .max(0) as u64;
-            let end = start + column.compressed_size().max(0) as u64;
-            span = Some(match span {
-                Some(s) => s.start.min(start)..s.end.max(end),
-                None => start..end,
-            });
-        }
-        let span = span.unwrap_or(0..0);
-        let data = range(store, &self.object, span.clone()).await?;
-        let sparse = Sparse {
-            len: self.size,
-            regions: vec![(span.start, data), self.footer.clone()],
-        };
-        let options = ReadOptionsBuilder::new()
-            .with_predicate(Box::new(move |_, i| i == group))
-            .build();
-        let reader = SerializedFileReader::new_with_options(sparse, options).map_err(failed)?;
-        Ok(RowIter::from_file_into(Box::new(reader)))
+/// Reads row group `group` (its bytes by one ranged GET) and iterates over its rows.
+async fn open_group(
+    object: &ObjectRef,
+    size: u64,
+    footer: &(u64, Bytes),
+    metadata: &ParquetMetaData,
+    store: &dyn ObjectStore,
+    group: usize,
+) -> Result<RowIter<'static>, ItemsError> {
+    let meta = metadata.row_group(group);
+    let mut span: Option<Range<u64>> = None;
+    for column in meta.columns() {
+        let start = column
+            .dictionary_page_offset()
+            .filter(|&d| d > 0)
+            .map_or(column.data_page_offset(), |d| {
+                d.min(column.data_page_offset())
+            })
+            .max(0) as u64;
+        let end = start + column.compressed_size().max(0) as u64;
+        span = Some(match span {
+            Some(s) => s.start.min(start)..s.end.max(end),
+            None => start..end,
+        });
     }
+    let span = span.unwrap_or(0..0);
+    let data = range(store, object, span.clone()).await?;
+    let sparse = Sparse {
+        len: size,
+        regions: vec![(span.start, data), footer.clone()],
+    };
+    let options = ReadOptionsBuilder::new()
+        .with_predicate(Box::new(move |_, i| i == group))
+        .build();
+    let reader = SerializedFileReader::new_with_options(sparse, options).map_err(failed)?;
+    Ok(RowIter::from_file_into(Box::new(reader)))
 }
 
 /// The parts of a file that were fetched: a row group's bytes and the footer.

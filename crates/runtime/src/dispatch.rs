@@ -56,12 +56,16 @@ pub(crate) struct Call {
     /// The state's `Credentials`, evaluated (rows written before they were kept have none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials: Option<Value>,
+    /// A Distributed Map's item reader, not a Task's call.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub item_reader: bool,
 }
 
 impl Call {
     /// The call a task of the engine asks for.
     pub(crate) fn of(request: TaskRequest) -> Call {
         Call {
+            item_reader: request.kind == stepwise_engine::TaskKind::ItemReader,
             resource: request.resource,
             state: request.state_name,
             parameters: request.input,
@@ -391,6 +395,14 @@ pub(crate) async fn perform(
     job: Option<&Job>,
     call: &Call,
 ) -> Performed {
+    if call.item_reader {
+        let ctx = CallContext::of_execution(execution);
+        let outcome = shared
+            .integrations
+            .read_items(&call.resource, &call.parameters, &ctx)
+            .await;
+        return Performed::Done(outcome);
+    }
     let resource = classify(&call.resource);
     let pattern = match &resource {
         Some(Resource::Service(s)) => s.pattern,

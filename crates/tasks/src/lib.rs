@@ -202,6 +202,39 @@ impl Integrations {
     }
 }
 
+/// A Distributed Map's `ItemReader`: its items, read from S3 (or the S3 endpoint configured).
+impl Integrations {
+    /// Reads every item `input` (`{"Parameters", "ReaderConfig"}`, evaluated by the engine)
+    /// names from `resource` (`s3:getObject`, `s3:listObjectsV2`): the array of items, or
+    /// the task's failure (`States.ItemReaderFailed`, `S3.NoSuchKeyException`, ...).
+    pub async fn read_items(&self, resource: &str, input: &Value, ctx: &CallContext) -> Outcome {
+        let mut reader = serde_json::Map::new();
+        reader.insert("Resource".into(), Value::from(resource));
+        let config = input.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+        let max_items = config.get("MaxItems").and_then(Value::as_i64);
+        reader.insert("ReaderConfig".into(), config);
+        let parameters = input.get("Parameters").cloned().unwrap_or(Value::Null);
+        let read = async {
+            let spec = stepwise_items::ItemReaderSpec::parse(
+                &Value::Object(reader),
+                &parameters,
+                max_items,
+            )?;
+            let store = std::sync::Arc::new(self.aws.s3(&ctx.caller()));
+            let mut items = stepwise_items::Items::open(spec, store, 0).await?;
+            let mut all = Vec::new();
+            while let Some(item) = items.next().await? {
+                all.push(item);
+            }
+            Ok::<_, stepwise_items::ItemsError>(all)
+        };
+        match read.await {
+            Ok(items) => Outcome::Succeeded(Value::Array(items)),
+            Err(e) => Outcome::failed(e.error, e.cause),
+        }
+    }
+}
+
 /// The Run a Job (`.sync`) tasks of the optimized integrations that start a job (Glue, Athena,
 /// Batch, ECS, CodeBuild): the job is started, then described every
 /// [`Integrations::poll_interval`] until it is over. The caller keeps the [`JobRef`] (so that

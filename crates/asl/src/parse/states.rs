@@ -1042,6 +1042,7 @@ impl Parser {
             }
         }
 
+        let data = self.map_data(obj, at, ql);
         let max_concurrency = self.number_source(
             obj,
             at,
@@ -1082,6 +1083,7 @@ impl Parser {
             item_reader,
             item_batcher,
             result_writer,
+            data,
             max_concurrency,
             tolerated_failure_percentage,
             tolerated_failure_count,
@@ -1090,6 +1092,61 @@ impl Parser {
             catch: catch?,
             transition: transition?,
         })))
+    }
+
+    /// The evaluated parts of ItemReader, ItemBatcher and ResultWriter (their shapes are
+    /// checked by `map_object`; a bad path or expression here is reported where it is).
+    fn map_data(&mut self, obj: &Obj, at: &Pointer, ql: QueryLanguage) -> MapData {
+        let key = match ql {
+            QueryLanguage::JsonPath => "Parameters",
+            QueryLanguage::Jsonata => "Arguments",
+        };
+        let mut data = MapData::default();
+        if let Some(Value::Object(reader)) = obj.get("ItemReader") {
+            let here = at.join("ItemReader");
+            data.reader_parameters = self.template_field(reader, key, &here, ql);
+            if let Some(Value::Object(config)) = reader.get("ReaderConfig") {
+                data.max_items =
+                    self.runtime_number(config, &here.join("ReaderConfig"), ql, "MaxItems");
+            }
+        }
+        if let Some(Value::Object(batcher)) = obj.get("ItemBatcher") {
+            let here = at.join("ItemBatcher");
+            data.max_items_per_batch = self.runtime_number(batcher, &here, ql, "MaxItemsPerBatch");
+            data.max_input_bytes_per_batch =
+                self.runtime_number(batcher, &here, ql, "MaxInputBytesPerBatch");
+            data.batch_input = self.template_field(batcher, "BatchInput", &here, ql);
+        }
+        if let Some(Value::Object(writer)) = obj.get("ResultWriter") {
+            let here = at.join("ResultWriter");
+            data.writer_parameters = self.template_field(writer, key, &here, ql);
+        }
+        data
+    }
+
+    /// A number field whose value is checked when it is used, not here (AWS refuses a bad
+    /// `MaxItems` or batch size only when the Map runs): a literal as it is, a `…Path`, or
+    /// (JSONata) an expression.
+    fn runtime_number(
+        &mut self,
+        obj: &Obj,
+        at: &Pointer,
+        ql: QueryLanguage,
+        key: &str,
+    ) -> Option<NumberSource> {
+        let path_key = format!("{key}Path");
+        if obj.contains_key(&path_key) && ql == QueryLanguage::JsonPath {
+            return self
+                .path_field(obj, &path_key, at, PathRule::Reference, false)
+                .flatten()
+                .map(NumberSource::Path);
+        }
+        match obj.get(key)? {
+            Value::String(s) if ql == QueryLanguage::Jsonata => self
+                .jsonata_string(s, &at.join(key))
+                .map(NumberSource::Jsonata),
+            v => Some(NumberSource::Literal(v.clone())),
+        }
     }
 
     fn processor_config(&mut self, processor: &Obj, at: &Pointer) -> Option<ProcessorConfig> {

@@ -72,6 +72,13 @@ impl Execution {
             }),
             _ => None,
         };
+        // A Distributed Map reading its items: its Map Run starts, then the host reads them.
+        if reader_data.is_none()
+            && map.item_reader.is_some()
+            && map.processor_config.mode == ProcessorMode::Distributed
+        {
+            return self.start_reader(f, state, map, effective);
+        }
         let items = if let Some(items) = reader_data {
             items
         } else if jsonata {
@@ -124,6 +131,122 @@ impl Execution {
                 }
             }
         };
+        self.map_items(f, state, map, effective, items, false)
+    }
+
+    /// The items a Distributed Map's reader read: its Map goes on as with items from its input.
+    pub(super) fn items_read(&mut self, f: FrameId, effective: Value, items: Value) -> Flow {
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        let StateKind::Map(map) = &state.kind else {
+            return Flow::Failed(lang::runtime("an item reader's state is not a Map").into());
+        };
+        let Value::Array(items) = items else {
+            let fault = Fault {
+                error: Some(names::ITEM_READER_FAILED.into()),
+                cause: Some("The item reader did not give an array of items".into()),
+            };
+            return self.reader_failed(f, fault);
+        };
+        self.map_items(f, state, map, &effective, items, true)
+    }
+
+    /// Starts a Distributed Map's Map Run and asks the host to read its items (its
+    /// `ItemReader`'s `Parameters`/`Arguments` and `MaxItems` evaluated): `MapStateStarted`
+    /// (length 0: AWS does not know the count yet) and `MapRunStarted` come first.
+    fn start_reader(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Flow {
+        let mut d = Map::new();
+        d.insert("length".into(), Value::from(0));
+        self.event(f, EventType::MapStateStarted, Some(d));
+        self.map_run_started(f);
+        let reader = map.item_reader.as_ref().and_then(Value::as_object);
+        let resource = reader
+            .and_then(|r| r.get("Resource"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        let parameters = match &map.data.reader_parameters {
+            None => Value::Object(Map::new()),
+            Some(t) if state.query_language == QueryLanguage::Jsonata => {
+                let states = self.jsonata_states(f, effective, None, None);
+                match self.jsonata_template(f, t, &states, "Arguments") {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let fault = self.evaluation_failed(f, e, "Arguments");
+                        return self.reader_failed(f, fault);
+                    }
+                }
+            }
+            Some(t) => match self.payload(f, t, effective, None) {
+                Ok(v) => v,
+                Err(e) => {
+                    let fault = self.in_state(f, e);
+                    return self.reader_failed(f, fault);
+                }
+            },
+        };
+        let mut config = reader
+            .and_then(|r| r.get("ReaderConfig"))
+            .and_then(Value::as_object)
+            .cloned()
+            .unwrap_or_default();
+        config.remove("MaxItemsPath");
+        if let Some(source) = &map.data.max_items {
+            match self.number_field(f, source, effective, "MaxItems") {
+                Ok(Some(v)) => {
+                    config.insert("MaxItems".into(), v);
+                }
+                Ok(None) => {}
+                Err(fault) => return self.reader_failed(f, fault),
+            }
+        }
+        let mut input = Map::new();
+        input.insert("Parameters".into(), parameters);
+        input.insert("ReaderConfig".into(), Value::Object(config));
+        self.schedule_reader(f, state, &resource, Value::Object(input), effective.clone())
+    }
+
+    /// The Map Run failed before its children started (its reader): `MapRunFailed` with the
+    /// error, then the Map state fails.
+    fn reader_failed(&mut self, f: FrameId, fault: Fault) -> Flow {
+        let mut details = Map::new();
+        super::events::add_error(&mut details, &fault);
+        self.event(f, EventType::MapRunFailed, Some(details));
+        Flow::Failed(fault)
+    }
+
+    /// `MapRunStarted`, with the Map Run's ARN.
+    fn map_run_started(&mut self, f: FrameId) {
+        let arn = format!(
+            "{}:{}",
+            self.info.execution_arn.replace(":execution:", ":mapRun:"),
+            self.entropy.uuid()
+        );
+        let mut d = Map::new();
+        d.insert("mapRunArn".into(), Value::from(arn));
+        self.event(f, EventType::MapRunStarted, Some(d));
+    }
+
+    /// A Map's items, from its input or its reader (`read`: the Map Run has started), into
+    /// its iterations.
+    fn map_items(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+        items: Vec<Value>,
+        read: bool,
+    ) -> Flow {
+        use stepwise_asl::model::ProcessorMode;
+        let jsonata = state.query_language == QueryLanguage::Jsonata;
         let distributed = map.processor_config.mode == ProcessorMode::Distributed;
 
         // MaxConcurrency and the tolerated failures.
@@ -150,15 +273,11 @@ impl Execution {
         if let Some(p) = self.probe.as_deref_mut() {
             p.data.max_concurrency = Some(max_concurrency as u64);
         }
-        self.event(
-            f,
-            EventType::MapStateStarted,
-            Some({
-                let mut d = Map::new();
-                d.insert("length".into(), Value::from(items.len()));
-                d
-            }),
-        );
+        if !read {
+            let mut d = Map::new();
+            d.insert("length".into(), Value::from(items.len()));
+            self.event(f, EventType::MapStateStarted, Some(d));
+        }
 
         let mut tolerated = [None, None];
         for (i, (source, field, kind)) in [
@@ -258,15 +377,8 @@ impl Execution {
             }
             return self.mocked(f, state, answer);
         }
-        if distributed {
-            let label = format!(
-                "{}:{}",
-                self.info.execution_arn.replace(":execution:", ":mapRun:"),
-                self.entropy.uuid()
-            );
-            let mut d = Map::new();
-            d.insert("mapRunArn".into(), Value::from(label));
-            self.event(f, EventType::MapRunStarted, Some(d));
+        if distributed && !read {
+            self.map_run_started(f);
         }
         let total = inputs.len();
         let last = self.frame(f).last;

@@ -121,6 +121,7 @@ fn stray_task(frame: FrameId) -> PendingTask {
         timeout_timer: None,
         heartbeat_timer: None,
         heartbeat_seconds: None,
+        reader_of: None,
     }
 }
 

@@ -136,6 +136,10 @@ pub enum TaskKind {
         resource_type: String,
         resource: String,
     },
+    /// A Distributed Map's `ItemReader` (`s3:getObject`, `s3:listObjectsV2`): the task's input
+    /// is `{"Parameters", "ReaderConfig"}` evaluated, its result the array of items. It has no
+    /// history events of its own: the Map Run's (`MapRunFailed` when it fails).
+    ItemReader,
 }
 
 /// A task the caller must run, then report with TaskStarted and TaskSucceeded/TaskFailed.

@@ -53,6 +53,8 @@ pub(super) struct PendingTask {
     pub(super) timeout_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
     pub(super) heartbeat_seconds: Option<u64>,
+    /// An item reader's Map state: its effective input, to go on with once the items are read.
+    pub(super) reader_of: Option<Value>,
 }
 
 impl Execution {
@@ -249,6 +251,7 @@ impl Execution {
                 timeout_timer,
                 heartbeat_timer: None,
                 heartbeat_seconds,
+                reader_of: None,
             },
         );
         self.active(f).work(id);
@@ -263,6 +266,46 @@ impl Execution {
             task_token: token,
             invocation,
             credentials,
+        }));
+        Flow::Blocked
+    }
+
+    /// Asks the host to read a Distributed Map's items: a task with no history events of its
+    /// own, whose answer [`Execution::items_read`] takes.
+    pub(super) fn schedule_reader(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        resource: &str,
+        input: Value,
+        effective: Value,
+    ) -> Flow {
+        let id = self.next_task;
+        self.next_task += 1;
+        self.tasks.insert(
+            id,
+            PendingTask {
+                frame: f,
+                kind: TaskKind::ItemReader,
+                phase: TaskPhase::Scheduled,
+                timeout_timer: None,
+                heartbeat_timer: None,
+                heartbeat_seconds: None,
+                reader_of: Some(effective),
+            },
+        );
+        self.active(f).work(id);
+        self.out.commands.push(Command::ScheduleTask(TaskRequest {
+            task: id,
+            state_name: state.name.clone(),
+            resource: resource.to_owned(),
+            kind: TaskKind::ItemReader,
+            input,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+            invocation: 0,
+            credentials: None,
         }));
         Flow::Blocked
     }
@@ -292,6 +335,7 @@ impl Execution {
                 EventType::TaskStarted,
                 Some(service_details(resource_type, resource)),
             ),
+            TaskKind::ItemReader => return,
         };
         self.event(f, ty, details);
         if let Some(s) = hb {
@@ -376,6 +420,16 @@ impl Execution {
 
     fn task_result(&mut self, task: TaskId, p: PendingTask, output: Value) {
         let f = p.frame;
+        if let (TaskKind::ItemReader, Some(effective)) = (&p.kind, p.reader_of) {
+            self.active(f).worked(task);
+            let flow = self.items_read(f, effective, output);
+            let machine = self.frame(f).machine.clone();
+            let name = self.active(f).name.clone();
+            let state = Self::state(&machine, &name);
+            let flow = self.settle(f, state, flow);
+            self.queue.push_back((f, flow));
+            return;
+        }
         let out_text = lang::to_json(&output);
         let mut details = match &p.kind {
             TaskKind::Service {
@@ -389,7 +443,7 @@ impl Execution {
         let ty = match p.kind {
             TaskKind::LambdaFunction => EventType::LambdaFunctionSucceeded,
             TaskKind::Activity => EventType::ActivitySucceeded,
-            TaskKind::Service { .. } => EventType::TaskSucceeded,
+            TaskKind::Service { .. } | TaskKind::ItemReader => EventType::TaskSucceeded,
         };
         self.event(f, ty, Some(details));
         let machine = self.frame(f).machine.clone();
@@ -406,6 +460,19 @@ impl Execution {
             return;
         };
         let f = p.frame;
+        if p.kind == TaskKind::ItemReader {
+            // The Map Run fails with the reader's error; then its Map state.
+            let mut details = Map::new();
+            add_error(&mut details, &fault);
+            self.event(f, EventType::MapRunFailed, Some(details));
+            let machine = self.frame(f).machine.clone();
+            let name = self.active(f).name.clone();
+            let state = Self::state(&machine, &name);
+            self.active(f).worked(task);
+            let flow = self.state_failed(f, state, fault);
+            self.queue.push_back((f, flow));
+            return;
+        }
         let mut details = match &p.kind {
             TaskKind::Service {
                 resource_type,
@@ -419,8 +486,8 @@ impl Execution {
             (TaskKind::LambdaFunction, true) => EventType::LambdaFunctionTimedOut,
             (TaskKind::Activity, false) => EventType::ActivityFailed,
             (TaskKind::Activity, true) => EventType::ActivityTimedOut,
-            (TaskKind::Service { .. }, false) => EventType::TaskFailed,
-            (TaskKind::Service { .. }, true) => EventType::TaskTimedOut,
+            (TaskKind::Service { .. } | TaskKind::ItemReader, false) => EventType::TaskFailed,
+            (TaskKind::Service { .. } | TaskKind::ItemReader, true) => EventType::TaskTimedOut,
         };
         if timed_out {
             self.out.commands.push(Command::CancelTask { task });
@@ -474,6 +541,7 @@ fn scheduled_event(
             d.insert("parameters".into(), Value::from(text));
             EventType::TaskScheduled
         }
+        TaskKind::ItemReader => EventType::TaskScheduled,
     };
     if let Some(t) = timeout {
         d.insert("timeoutInSeconds".into(), Value::from(t));

@@ -1,0 +1,121 @@
+"""Distributed Maps whose ItemReader reads S3 (moto's server, MOTO_URL), through `stepwise serve`
+with boto3 (the Rust harness, e2e_distributed.rs, points the server at moto): JSON Lines, CSV
+with its header row, a prefix listing, MaxItems, and the Map Run's failure when the reader
+fails; each checked against what the test computes from the data it wrote, and against the
+history AWS records (MapStateStarted with length 0, MapRunStarted, MapRunSucceeded or
+MapRunFailed)."""
+
+import json
+
+from common import client, eq, event_types, history, moto, run_machine, run_tests, succeeded
+
+sfn = client()
+BUCKET = "stepwise-e2e-items"
+
+
+def setup():
+    s3 = moto("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    return s3
+
+
+def distributed(reader, processor_states, start="Work", **map_fields):
+    """A state machine whose one state is a Distributed Map reading with `reader`."""
+    return {
+        "Items": {
+            "Type": "Map",
+            "ItemReader": reader,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": start,
+                "States": processor_states,
+            },
+            "End": True,
+            **map_fields,
+        }
+    }
+
+
+DOUBLE = {"Work": {"Type": "Pass", "Parameters": {"n.$": "$.n", "double.$": "States.MathAdd($.n, $.n)"},
+                   "End": True}}
+
+
+def test_jsonl_items_are_read_in_order_with_max_concurrency_and_item_selector():
+    s3 = setup()
+    lines = [{"n": i} for i in range(1000)]
+    s3.put_object(Bucket=BUCKET, Key="in/numbers.jsonl", Body="\n".join(json.dumps(x) for x in lines).encode())
+    d = run_machine(sfn, distributed(
+        {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+         "Parameters": {"Bucket": BUCKET, "Key.$": "$.key"}},
+        DOUBLE, MaxConcurrency=50,
+        ItemSelector={"n.$": "$$.Map.Item.Value.n", "index.$": "$$.Map.Item.Index"}),
+        {"key": "in/numbers.jsonl"}, timeout=120)
+    out = succeeded(d)
+    eq(out, [{"n": i, "double": 2 * i} for i in range(1000)], "each item's result, in item order")
+    types = event_types(history(sfn, d["executionArn"]))
+    eq(types, ["ExecutionStarted", "MapStateEntered", "MapStateStarted", "MapRunStarted",
+               "MapRunSucceeded", "MapStateSucceeded", "MapStateExited", "ExecutionSucceeded"],
+       "the parent's history")
+    started = [e for e in history(sfn, d["executionArn"]) if e["type"] == "MapStateStarted"][0]
+    eq(started["mapStateStartedEventDetails"], {"length": 0}, "MapStateStarted before the items are read")
+
+
+def test_csv_with_its_header_row_and_max_items():
+    s3 = setup()
+    rows = ["id,name,score"] + [f"{i},name-{i},{i * 3}" for i in range(20)]
+    s3.put_object(Bucket=BUCKET, Key="in/table.csv", Body="\n".join(rows).encode())
+    d = run_machine(sfn, distributed(
+        {"Resource": "arn:aws:states:::s3:getObject",
+         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItems": 5},
+         "Parameters": {"Bucket": BUCKET, "Key": "in/table.csv"}},
+        {"Work": {"Type": "Pass", "End": True}}))
+    out = succeeded(d)
+    eq(len(out), 5, "MaxItems")
+    eq([{k: r[k] for k in ("id", "name", "score")} for r in out],
+       [{"id": str(i), "name": f"name-{i}", "score": str(i * 3)} for i in range(5)],
+       "rows as objects of strings, keyed by the header row")
+
+
+def test_a_prefix_listing_gives_one_item_per_object():
+    s3 = setup()
+    keys = [f"listed/{i:03}.txt" for i in range(30)]
+    for k in keys:
+        s3.put_object(Bucket=BUCKET, Key=k, Body=b"x" * len(k))
+    d = run_machine(sfn, distributed(
+        {"Resource": "arn:aws:states:::s3:listObjectsV2",
+         "Parameters": {"Bucket": BUCKET, "Prefix": "listed/"}},
+        {"Work": {"Type": "Pass", "End": True}},
+        ItemSelector={"key.$": "$$.Map.Item.Value.Key", "size.$": "$$.Map.Item.Value.Size"}))
+    out = succeeded(d)
+    eq(out, [{"key": k, "size": len(k)} for k in keys], "each listed object, in key order")
+
+
+def test_a_reader_that_fails_fails_the_map_run():
+    setup()
+    d = run_machine(sfn, distributed(
+        {"Resource": "arn:aws:states:::s3:getObject",
+         "ReaderConfig": {"InputType": "CSV", "CSVHeaderLocation": "FIRST_ROW", "MaxItemsPath": "$.max"},
+         "Parameters": {"Bucket": BUCKET, "Key": "in/table.csv"}},
+        {"Work": {"Type": "Pass", "End": True}}), {"max": -1})
+    eq(d["status"], "FAILED", "a negative MaxItems")
+    eq((d["error"], d["cause"]), ("States.ItemReaderFailed", "field MaxItems must be positive"), "AWS's recorded error")
+    events = history(sfn, d["executionArn"])
+    eq(event_types(events)[2:6], ["MapStateStarted", "MapRunStarted", "MapRunFailed", "MapStateFailed"],
+       "the parent's history")
+    failed = [e for e in events if e["type"] == "MapRunFailed"][0]["mapRunFailedEventDetails"]
+    eq(failed, {"error": "States.ItemReaderFailed", "cause": "field MaxItems must be positive"}, "MapRunFailed")
+    # A missing object: the reader's failure, with S3's error in its cause, caught like any other.
+    d = run_machine(sfn, {
+        **distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                       "Parameters": {"Bucket": BUCKET, "Key": "no/such.json"}},
+                      {"Work": {"Type": "Pass", "End": True}},
+                      Catch=[{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]),
+        "Caught": {"Type": "Pass", "End": True},
+    })
+    out = succeeded(d)
+    eq(out["Error"], "States.ItemReaderFailed", "a missing object")
+    assert "NoSuchKey" in out["Cause"], out
+
+
+if __name__ == "__main__":
+    run_tests(globals())

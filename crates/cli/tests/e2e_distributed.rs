@@ -1,0 +1,24 @@
+//! End-to-end tests of Distributed Maps that read their items from S3: `stepwise serve` pointed
+//! at moto's server (`AWS_ENDPOINT_URL`), boto3 running the state machines
+//! (`tests/e2e/distributed_map.py`).
+//!
+//! Without Python or PyPI it skips with a message, unless STEPWISE_E2E_REQUIRED=1.
+
+mod support;
+
+use support::{Moto, Server, python, run_python_env, scratch_store};
+
+#[test]
+fn distributed_maps_read_their_items_from_s3() {
+    let Some(python) = python() else { return };
+    let moto = Moto::start(&python);
+    let store = scratch_store("distributed");
+    let server = Server::start(&store, &[("AWS_ENDPOINT_URL", moto.url.as_str())]);
+    run_python_env(
+        &python,
+        "distributed_map.py",
+        &server,
+        &[],
+        &[("MOTO_URL", moto.url.as_str())],
+    );
+}
