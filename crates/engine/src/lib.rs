@@ -9,6 +9,7 @@
 
 pub mod agenda;
 pub mod arn;
+pub mod batch;
 pub mod context;
 pub mod execution;
 pub mod history;

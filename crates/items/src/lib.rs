@@ -3,8 +3,6 @@
 //! - [`ItemReaderSpec`] reads a Map's `ItemReader` (its `Resource`, evaluated `Parameters`,
 //!   `ReaderConfig`); [`Items`] reads the items it names one at a time, from S3 or any
 //!   [`ObjectStore`], and resumes at a given position.
-//! - [`ItemBatcherSpec`] and [`Batcher`] group items into the child inputs
-//!   `{"BatchInput": ..., "Items": [...]}`.
 //! - [`ResultWriterSpec`] reads a Map's `ResultWriter`; [`ResultWriter`] takes each child's
 //!   result as it finishes and writes `manifest.json` and the `SUCCEEDED_n.json`,
 //!   `FAILED_n.json`, `PENDING_n.json` files, or gives the results back for the state's output.
@@ -13,7 +11,6 @@
 //! evaluation of paths, JSONata and `ItemSelector`: the engine does those and hands this crate
 //! their values. Failures are [`ItemsError`]s carrying Step Functions' error names.
 
-pub mod batch;
 mod csv;
 pub mod error;
 mod java;
@@ -25,7 +22,6 @@ pub mod spec;
 pub mod store;
 pub mod write;
 
-pub use batch::{Batcher, ItemBatcherSpec};
 pub use error::ItemsError;
 pub use read::Items;
 pub use spec::{CsvConfig, Format, ItemReaderSpec, ItemSource, ObjectRef};

@@ -60,6 +60,21 @@ def test_jsonl_items_are_read_in_order_with_max_concurrency_and_item_selector():
     eq(started["mapStateStartedEventDetails"], {"length": 0}, "MapStateStarted before the items are read")
 
 
+def test_items_are_batched_with_batch_input():
+    s3 = setup()
+    s3.put_object(Bucket=BUCKET, Key="in/batched.jsonl",
+                  Body="\n".join(json.dumps({"n": i}) for i in range(250)).encode())
+    d = run_machine(sfn, distributed(
+        {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+         "Parameters": {"Bucket": BUCKET, "Key": "in/batched.jsonl"}},
+        {"Work": {"Type": "Pass", "End": True, "Parameters": {
+            "run.$": "$.BatchInput.run", "count.$": "States.ArrayLength($.Items)", "first.$": "$.Items[0].n"}}},
+        ItemBatcher={"MaxItemsPerBatchPath": "$.per", "BatchInput": {"run.$": "$.run"}}),
+        {"per": 100, "run": "r-1"})
+    eq(succeeded(d), [{"run": "r-1", "count": c, "first": f} for c, f in ((100, 0), (100, 100), (50, 200))],
+       "one child per batch of at most 100 items, with BatchInput")
+
+
 def test_csv_with_its_header_row_and_max_items():
     s3 = setup()
     rows = ["id,name,score"] + [f"{i},name-{i},{i * 3}" for i in range(20)]

@@ -359,6 +359,14 @@ impl Execution {
             inputs.push_back((index, Start::Begin(input)));
         }
 
+        // A Distributed Map's ItemBatcher: each child gets a batch of the selected items.
+        if distributed && map.item_batcher.is_some() {
+            inputs = match self.batched(f, state, map, effective, inputs) {
+                Ok(batches) => batches,
+                Err(fault) => return Flow::Failed(fault),
+            };
+        }
+
         if let Some(answer) = self.mock_answer() {
             let failed = self
                 .probe
@@ -407,6 +415,77 @@ impl Execution {
         }
         self.start_iterations(f);
         Flow::Blocked
+    }
+
+    /// The children's inputs grouped by the Map's `ItemBatcher` (`MaxItemsPerBatch(Path)`,
+    /// `MaxInputBytesPerBatch(Path)`, `BatchInput` evaluated): `{"BatchInput", "Items"}` each.
+    fn batched(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+        inputs: VecDeque<(usize, Start)>,
+    ) -> Result<VecDeque<(usize, Start)>, Fault> {
+        let mut limits = [None, None];
+        for (i, (source, field)) in [
+            (&map.data.max_items_per_batch, "MaxItemsPerBatch"),
+            (&map.data.max_input_bytes_per_batch, "MaxInputBytesPerBatch"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(source) = source else { continue };
+            let Some(v) = self.number_field(f, source, effective, field)? else {
+                continue;
+            };
+            match integer_value(&v) {
+                Some(n) => limits[i] = Some(n),
+                None => {
+                    return Err(self.in_state(
+                        f,
+                        lang::runtime(format!(
+                            "The {field} field's value \"{}\" is not a valid integer",
+                            plain(&v)
+                        )),
+                    ));
+                }
+            }
+        }
+        let batch_input = match &map.data.batch_input {
+            None => None,
+            Some(t) if state.query_language == QueryLanguage::Jsonata => {
+                let states = self.jsonata_states(f, effective, None, None);
+                Some(
+                    self.jsonata_template(f, t, &states, "BatchInput")
+                        .map_err(|e| self.evaluation_failed(f, e, "BatchInput"))?,
+                )
+            }
+            Some(t) => Some(
+                self.payload(f, t, effective, None)
+                    .map_err(|e| self.in_state(f, e))?,
+            ),
+        };
+        let runtime = |this: &mut Self, cause: String| this.in_state(f, lang::runtime(cause));
+        let spec = match crate::batch::ItemBatcherSpec::new(limits[0], limits[1], batch_input) {
+            Ok(spec) => spec,
+            Err(cause) => return Err(runtime(self, cause)),
+        };
+        let mut batcher = crate::batch::Batcher::new(spec);
+        let mut batches = Vec::new();
+        for (_, start) in inputs {
+            let Start::Begin(item) = start else { continue };
+            match batcher.push(item) {
+                Ok(closed) => batches.extend(closed),
+                Err(cause) => return Err(runtime(self, cause)),
+            }
+        }
+        batches.extend(batcher.finish());
+        Ok(batches
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| (i, Start::Begin(b)))
+            .collect())
     }
 
     /// Starts as many queued iterations as MaxConcurrency allows.
