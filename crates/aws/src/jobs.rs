@@ -1,4 +1,4 @@
-//! The Run a Job (`.sync`) pattern of the optimized integrations that start a job ([`KINDS`]:
+//! The Run a Job (`.sync`) pattern of the optimized integrations that start a job (`KINDS`:
 //! Glue, Athena, Batch, ECS, CodeBuild's builds and build batches, EMR, EMR Serverless, EMR on
 //! EKS, EKS, Glue DataBrew, SageMaker's training, transform, tuning, labeling and processing
 //! jobs, Bedrock's model customization jobs). The start call is the request-response

@@ -480,7 +480,8 @@ impl Optimized {
     }
 
     /// What the integration adds to the API's answer: Glue's `JobName`, taken from the
-    /// request (StartJobRun answers with the run's id alone); Bedrock's `Body` as the JSON it
+    /// request (StartJobRun answers with the run's id alone); EMR Serverless's `ApplicationId`
+    /// for the application actions that answer nothing; Bedrock's `Body` as the JSON it
     /// holds (the model's answer, `$.Body.results[0].outputText`), its text when it is not JSON.
     pub fn complete(&self, action: &str, params: &Value, result: &mut Value) {
         if self.adapt == Adapt::BedrockBody && action == "invokeModel" {
