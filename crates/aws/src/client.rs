@@ -228,8 +228,11 @@ impl AwsClient {
         params: &Value,
         caller: &Caller<'_>,
     ) -> Result<Value, AwsError> {
-        let mut params = integration.request(params);
+        let mut params =
+            integration.with_token(action, integration.request(params), caller.idempotency);
+        let mut output = None;
         if integration.adapt == Adapt::BedrockBody {
+            output = params.as_object_mut().and_then(|p| p.remove("Output"));
             params = self.bedrock_input(params, caller).await?;
         }
         let (api, params) = integration.api_call(action, params);
@@ -242,7 +245,49 @@ impl AwsClient {
                 Naming::Optimized(integration),
             )
             .await?;
-        Ok(integration.api_result(action, result))
+        let mut result = integration.api_result(action, result);
+        if let Some(output) = output {
+            self.bedrock_output(&output, &mut result, caller).await?;
+        }
+        Ok(result)
+    }
+
+    /// InvokeModel's `Output.S3Uri`: the model's answer (`Body`) is written to that S3 object
+    /// (PutObject, its `ContentType` the answer's) and the result's `Body` becomes a reference
+    /// to it, `{"S3Uri": ...}`.
+    async fn bedrock_output(
+        &self,
+        output: &Value,
+        result: &mut Value,
+        caller: &Caller<'_>,
+    ) -> Result<(), AwsError> {
+        let uri = output
+            .get("S3Uri")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (bucket, key) = s3_object(uri).ok_or_else(|| {
+            AwsError::new(
+                "States.Runtime",
+                format!(
+                    "The Output.S3Uri of bedrock:invokeModel must be s3://BUCKET/KEY, not '{uri}'"
+                ),
+            )
+        })?;
+        let Value::Object(fields) = result else {
+            return Ok(());
+        };
+        // The body as the model gave it: JSON is stored as its text (S3's Body parameter is
+        // sent as its JSON text), so parsed JSON goes back as the JSON it was.
+        let body = fields
+            .remove("Body")
+            .unwrap_or(Value::String(String::new()));
+        let mut put = serde_json::json!({"Bucket": bucket, "Key": key, "Body": body});
+        if let Some(t) = fields.get("ContentType") {
+            put["ContentType"] = t.clone();
+        }
+        self.call("s3", "PutObject", &put, caller).await?;
+        fields.insert("Body".into(), serde_json::json!({"S3Uri": uri}));
+        Ok(())
     }
 
     /// InvokeModel's parameters as Bedrock takes them: `Input.S3Uri` read from S3 into `Body`
@@ -257,12 +302,6 @@ impl AwsClient {
         let Value::Object(fields) = &mut params else {
             return Ok(params);
         };
-        if fields.contains_key("Output") {
-            return Err(refused(
-                "Stepwise does not support the Output (S3Uri) field of bedrock:invokeModel yet"
-                    .into(),
-            ));
-        }
         if let Some(input) = fields.remove("Input") {
             if fields.contains_key("Body") {
                 return Err(refused(
@@ -273,11 +312,7 @@ impl AwsClient {
                 .get("S3Uri")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
-            let Some((bucket, key)) = uri
-                .strip_prefix("s3://")
-                .and_then(|rest| rest.split_once('/'))
-                .filter(|(b, k)| !b.is_empty() && !k.is_empty())
-            else {
+            let Some((bucket, key)) = s3_object(uri) else {
                 return Err(refused(format!(
                     "The Input.S3Uri of bedrock:invokeModel must be s3://BUCKET/KEY, not '{uri}'"
                 )));
@@ -661,6 +696,13 @@ impl AwsClient {
             body,
         })
     }
+}
+
+/// The bucket and key of an `s3://BUCKET/KEY` URI.
+fn s3_object(uri: &str) -> Option<(&str, &str)> {
+    uri.strip_prefix("s3://")
+        .and_then(|rest| rest.split_once('/'))
+        .filter(|(b, k)| !b.is_empty() && !k.is_empty())
 }
 
 /// The keys calls to local stand-ins are signed with (they accept any).

@@ -35,6 +35,9 @@ pub struct Optimized {
     pub epoch_dates: bool,
     /// What the integration does beyond the API call itself.
     pub adapt: Adapt,
+    /// Idempotency-token members the API model does not mark as such, by action (CodeBuild's
+    /// `idempotencyToken`): filled like the marked ones (see [`crate::Caller::idempotency`]).
+    pub tokens: &'static [(&'static str, &'static str)],
 }
 
 /// How an integration differs from the API action it calls.
@@ -54,6 +57,9 @@ pub enum Adapt {
     /// SQS: the call goes to the host of its `QueueUrl`, as the AWS SDK for Java 1.x sends it
     /// (so a queue of another region, or a URL whose host does not exist, behaves as on AWS).
     QueueUrlHost,
+    /// EMR Serverless: StartApplication, StopApplication and DeleteApplication answer nothing;
+    /// the integration answers `{"ApplicationId"}`, the request's (as the guide's table says).
+    ApplicationId,
 }
 
 const INTEGRATIONS: &[Optimized] = &[
@@ -68,6 +74,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: false,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "sns",
@@ -80,6 +87,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[(&[], "Message")],
         epoch_dates: false,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "sqs",
@@ -92,6 +100,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[(&[], "MessageBody")],
         epoch_dates: false,
         adapt: Adapt::QueueUrlHost,
+        tokens: &[],
     },
     Optimized {
         service: "events",
@@ -104,6 +113,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[(&["Entries"], "Detail")],
         epoch_dates: false,
         adapt: Adapt::FailedEntries,
+        tokens: &[],
     },
     Optimized {
         service: "glue",
@@ -116,6 +126,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::GlueJobName,
+        tokens: &[],
     },
     Optimized {
         service: "athena",
@@ -133,6 +144,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "batch",
@@ -145,6 +157,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "ecs",
@@ -157,6 +170,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "codebuild",
@@ -179,6 +193,12 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::None,
+        tokens: &[
+            ("startBuild", "IdempotencyToken"),
+            ("startBuildBatch", "IdempotencyToken"),
+            ("retryBuild", "IdempotencyToken"),
+            ("retryBuildBatch", "IdempotencyToken"),
+        ],
     },
     Optimized {
         service: "elasticmapreduce",
@@ -197,12 +217,20 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::EmrActions,
+        tokens: &[],
     },
     Optimized {
         service: "sagemaker",
         actions: &[
+            "createEndpoint",
+            "createEndpointConfig",
+            "createHyperParameterTuningJob",
+            "createLabelingJob",
+            "createModel",
+            "createProcessingJob",
             "createTrainingJob",
             "createTransformJob",
+            "updateEndpoint",
             "stopTrainingJob",
             "stopTransformJob",
         ],
@@ -214,6 +242,7 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: true,
         adapt: Adapt::None,
+        tokens: &[],
     },
     Optimized {
         service: "bedrock",
@@ -226,6 +255,91 @@ const INTEGRATIONS: &[Optimized] = &[
         json_text: &[],
         epoch_dates: false,
         adapt: Adapt::BedrockBody,
+        tokens: &[],
+    },
+    // Bedrock's control plane: the model customization jobs.
+    Optimized {
+        service: "bedrock",
+        actions: &["createModelCustomizationJob"],
+        model: "bedrock",
+        prefix: "Bedrock",
+        sdk_service: "AmazonBedrock",
+        base_exception: "AmazonBedrockException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+        adapt: Adapt::None,
+        tokens: &[],
+    },
+    Optimized {
+        service: "emr-serverless",
+        actions: &[
+            "createApplication",
+            "startApplication",
+            "stopApplication",
+            "deleteApplication",
+            "startJobRun",
+            "cancelJobRun",
+        ],
+        model: "emrserverless",
+        prefix: "EMRServerless",
+        sdk_service: "AWSEMRServerless",
+        base_exception: "AWSEMRServerlessException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+        adapt: Adapt::ApplicationId,
+        tokens: &[],
+    },
+    Optimized {
+        service: "emr-containers",
+        actions: &[
+            "createVirtualCluster",
+            "deleteVirtualCluster",
+            "startJobRun",
+        ],
+        model: "emrcontainers",
+        prefix: "EMRContainers",
+        sdk_service: "AmazonEMRContainers",
+        base_exception: "AmazonEMRContainersException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+        adapt: Adapt::None,
+        tokens: &[],
+    },
+    Optimized {
+        service: "eks",
+        actions: &[
+            "createCluster",
+            "deleteCluster",
+            "createNodegroup",
+            "deleteNodegroup",
+            "createFargateProfile",
+            "deleteFargateProfile",
+        ],
+        model: "eks",
+        prefix: "EKS",
+        sdk_service: "AmazonEKS",
+        base_exception: "AmazonEKSException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+        adapt: Adapt::None,
+        tokens: &[],
+    },
+    Optimized {
+        service: "databrew",
+        actions: &["startJobRun"],
+        model: "databrew",
+        prefix: "GlueDataBrew",
+        sdk_service: "AWSGlueDataBrew",
+        base_exception: "AWSGlueDataBrewException",
+        http_metadata: false,
+        json_text: &[],
+        epoch_dates: true,
+        adapt: Adapt::None,
+        tokens: &[],
     },
 ];
 
@@ -261,6 +375,22 @@ impl Optimized {
                     }
                 }
             }
+        }
+        params
+    }
+
+    /// The parameters with the action's idempotency token (CodeBuild's `IdempotencyToken`, which
+    /// the model does not mark as one) filled with `token` when they leave it out.
+    pub fn with_token(&self, action: &str, mut params: Value, token: Option<&str>) -> Value {
+        let member = self
+            .tokens
+            .iter()
+            .find(|(a, _)| *a == action)
+            .map(|(_, m)| *m);
+        if let (Some(member), Some(token), Value::Object(fields)) = (member, token, &mut params) {
+            fields
+                .entry(member)
+                .or_insert_with(|| Value::String(token.to_owned()));
         }
         params
     }
@@ -350,7 +480,8 @@ impl Optimized {
     }
 
     /// What the integration adds to the API's answer: Glue's `JobName`, taken from the
-    /// request (StartJobRun answers with the run's id alone); Bedrock's `Body` as the JSON it
+    /// request (StartJobRun answers with the run's id alone); EMR Serverless's `ApplicationId`
+    /// for the application actions that answer nothing; Bedrock's `Body` as the JSON it
     /// holds (the model's answer, `$.Body.results[0].outputText`), its text when it is not JSON.
     pub fn complete(&self, action: &str, params: &Value, result: &mut Value) {
         if self.adapt == Adapt::BedrockBody && action == "invokeModel" {
@@ -362,6 +493,17 @@ impl Optimized {
                     *body = parsed;
                 }
             }
+        }
+        if self.adapt == Adapt::ApplicationId
+            && matches!(
+                action,
+                "startApplication" | "stopApplication" | "deleteApplication"
+            )
+        {
+            if let (Some(id), Value::Object(out)) = (params.get("ApplicationId"), result) {
+                out.insert("ApplicationId".into(), id.clone());
+            }
+            return;
         }
         if self.adapt == Adapt::GlueJobName && action == "startJobRun" {
             if let (Some(name), Value::Object(out)) = (params.get("JobName"), result) {
@@ -656,5 +798,154 @@ mod tests {
         );
         assert_eq!(header_spelling("content-type"), "Content-Type");
         assert_eq!(header_spelling("x-amzn-requestid"), "x-amzn-RequestId");
+    }
+
+    #[test]
+    fn the_new_integrations_call_their_models_and_name_errors_with_their_prefix() {
+        let models = crate::model::Models::bundled();
+        for (service, action, exception, error) in [
+            (
+                "emr-serverless",
+                "startJobRun",
+                "ValidationException",
+                "EMRServerless.ValidationException",
+            ),
+            (
+                "emr-containers",
+                "startJobRun",
+                "ValidationException",
+                "EMRContainers.ValidationException",
+            ),
+            (
+                "eks",
+                "createCluster",
+                "ResourceInUseException",
+                "EKS.ResourceInUseException",
+            ),
+            (
+                "databrew",
+                "startJobRun",
+                "ResourceNotFoundException",
+                "GlueDataBrew.ResourceNotFoundException",
+            ),
+            (
+                "bedrock",
+                "createModelCustomizationJob",
+                "ValidationException",
+                "Bedrock.ValidationException",
+            ),
+            (
+                "sagemaker",
+                "createEndpoint",
+                "ResourceLimitExceeded",
+                "SageMaker.ResourceLimitExceededException",
+            ),
+        ] {
+            let o = Optimized::find(service, action).unwrap_or_else(|| panic!("{service}"));
+            let model = models.get(o.model).unwrap_or_else(|| panic!("{}", o.model));
+            assert!(
+                model.shapes.contains_key(exception),
+                "{service}: {exception}"
+            );
+            assert_eq!(o.error_name(Some(exception)), error);
+            for a in o.actions {
+                let (api, _) = o.api_call(a, json!({}));
+                assert!(model.operation(&api).is_some(), "{service}:{api}");
+            }
+        }
+        let eks = Optimized::find("eks", "deleteCluster").expect("eks");
+        assert_eq!(eks.error_name(None), "EKS.AmazonEKSException");
+        assert!(
+            eks.cause("m", 404, "ResourceNotFoundException", "r")
+                .contains("Service: AmazonEKS;")
+        );
+        assert!(Optimized::find("eks", "runJob").is_none());
+        assert!(Optimized::find("eks", "call").is_none());
+        let invoke = Optimized::find("bedrock", "invokeModel").expect("invoke");
+        assert_eq!(invoke.model, "bedrockruntime");
+        let custom = Optimized::find("bedrock", "createModelCustomizationJob").expect("custom");
+        assert_eq!(
+            (custom.model, custom.sdk_service),
+            ("bedrock", "AmazonBedrock")
+        );
+    }
+
+    #[test]
+    fn emr_serverless_application_actions_answer_their_application_id() {
+        let emr = Optimized::find("emr-serverless", "stopApplication").expect("emr-serverless");
+        for action in ["startApplication", "stopApplication", "deleteApplication"] {
+            let mut result = json!({});
+            emr.complete(action, &json!({"ApplicationId": "00f1"}), &mut result);
+            assert_eq!(result, json!({"ApplicationId": "00f1"}), "{action}");
+        }
+        let mut run = json!({"ApplicationId": "00f1", "JobRunId": "jr", "Arn": "a"});
+        emr.complete("startJobRun", &json!({"ApplicationId": "other"}), &mut run);
+        assert_eq!(
+            run["ApplicationId"], "00f1",
+            "startJobRun answers as the API does"
+        );
+    }
+
+    #[test]
+    fn codebuild_idempotency_tokens_are_filled_unless_given() {
+        let cb = Optimized::find("codebuild", "startBuild").expect("codebuild");
+        for action in [
+            "startBuild",
+            "startBuildBatch",
+            "retryBuild",
+            "retryBuildBatch",
+        ] {
+            assert_eq!(
+                cb.with_token(action, json!({"ProjectName": "p"}), Some("t-1")),
+                json!({"ProjectName": "p", "IdempotencyToken": "t-1"}),
+                "{action}"
+            );
+        }
+        let given = json!({"ProjectName": "p", "IdempotencyToken": "mine"});
+        assert_eq!(
+            cb.with_token("startBuild", given.clone(), Some("t-1")),
+            given
+        );
+        assert_eq!(
+            cb.with_token("startBuild", json!({"ProjectName": "p"}), None),
+            json!({"ProjectName": "p"})
+        );
+        assert_eq!(
+            cb.with_token("stopBuild", json!({"Id": "b"}), Some("t-1")),
+            json!({"Id": "b"})
+        );
+        // Glue's StartJobRun and Batch's SubmitJob have no token to fill.
+        let models = crate::model::Models::bundled();
+        for (service, op) in [("glue", "startJobRun"), ("batch", "submitJob")] {
+            let o = Optimized::find(service, op).expect("integration");
+            assert!(o.tokens.is_empty());
+            let model = models.get(o.model).expect("model");
+            let operation = model.operation(op).expect("operation");
+            assert!(
+                crate::protocol::with_idempotency_tokens(&model, operation, &json!({}), || {
+                    unreachable!()
+                })
+                .is_none(),
+                "{service}"
+            );
+        }
+        // The model marks the tokens of EMR Serverless's, EMR on EKS's, EKS's and Bedrock's
+        // start actions: those are filled by the protocol layer.
+        for (model_name, op) in [
+            ("emrserverless", "startJobRun"),
+            ("emrserverless", "createApplication"),
+            ("emrcontainers", "startJobRun"),
+            ("eks", "createCluster"),
+            ("eks", "createNodegroup"),
+            ("bedrock", "createModelCustomizationJob"),
+        ] {
+            let model = models.get(model_name).expect("model");
+            let operation = model.operation(op).expect("operation");
+            let filled =
+                crate::protocol::with_idempotency_tokens(&model, operation, &json!({}), || {
+                    "stable".into()
+                });
+            assert!(filled.is_some(), "{model_name}:{op}");
+        }
     }
 }

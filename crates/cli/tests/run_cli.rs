@@ -300,8 +300,8 @@ fn an_invocation_with_no_mocked_response_fails_the_execution() {
 #[test]
 fn a_task_stepwise_cannot_reach_fails_the_execution() {
     let file = definition(one_task(json!({
-        "Resource": "arn:aws:states:::eks:createCluster.sync",
-        "Parameters": {"Name": "c"}
+        "Resource": "arn:aws:states:::eks:runJob.sync",
+        "Parameters": {"ClusterName": "c", "Job": {}}
     })));
     let out = run(&file, &[]);
     assert_eq!(out.status.code(), Some(1));
@@ -311,7 +311,7 @@ fn a_task_stepwise_cannot_reach_fails_the_execution() {
     assert!(
         value["cause"]
             .as_str()
-            .is_some_and(|c| c.contains("eks:createCluster.sync")),
+            .is_some_and(|c| c.contains("eks:runJob.sync")),
         "{value}"
     );
     for (resource, parameters) in [

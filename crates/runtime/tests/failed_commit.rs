@@ -42,16 +42,16 @@ const WAITING_HISTORY: [&str; 8] = [
     "ExecutionSucceeded",
 ];
 
-/// A task the dispatcher answers at once, without a network: Stepwise cannot create an EKS
-/// cluster, so the task fails (States.TaskFailed), is caught, and the execution succeeds.
+/// A task the dispatcher answers at once, without a network: Stepwise cannot call EKS's
+/// Kubernetes API, so the task fails (States.TaskFailed), is caught, and the execution succeeds.
 fn dispatched() -> String {
     json!({
         "StartAt": "Send",
         "States": {
             "Send": {
                 "Type": "Task",
-                "Resource": "arn:aws:states:::eks:createCluster",
-                "Parameters": {"Name": "c"},
+                "Resource": "arn:aws:states:::eks:call",
+                "Parameters": {"ClusterName": "c", "Method": "GET", "Path": "/api/v1/pods"},
                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Done"}],
                 "End": true
             },

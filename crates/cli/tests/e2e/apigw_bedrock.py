@@ -5,8 +5,8 @@ boto3 against `stepwise serve`.
 Neither moto's API Gateway nor anything in moto serves invocations, so this script serves one
 small stand-in (http.server in a thread) on STANDIN_PORT: any path but /model/... answers as an
 API Gateway stage would (echoing what it got; /forbidden answers 403 as API Gateway does without
-credentials), POST /model/{modelId}/invoke answers as Bedrock Runtime's InvokeModel and GET
-/prompts/KEY as S3's GetObject. The Rust harness (e2e_aws.rs) starts the server with
+credentials), POST /model/{modelId}/invoke answers as Bedrock Runtime's InvokeModel, GET
+/prompts/KEY as S3's GetObject and any PUT (S3's PutObject, for InvokeModel's Output) as an echo. The Rust harness (e2e_aws.rs) starts the server with
 AWS_ENDPOINT_URL_BEDROCK_RUNTIME and AWS_ENDPOINT_URL_S3 at http://127.0.0.1:$STANDIN_PORT; the API Gateway Tasks name the
 stand-in as their ApiEndpoint (127.0.0.1:PORT)."""
 
@@ -59,6 +59,9 @@ class StandIn(BaseHTTPRequestHandler):
         if url.path.startswith("/prompts/") and self.command == "GET":
             # S3 GetObject (path-style) for InvokeModel's Input.S3Uri.
             return self.answer(200, json.dumps({"inputText": "from s3"}), ETag='"e1"')
+        if self.command == "PUT" and url.path.startswith("/answers/"):
+            # S3 PutObject (path-style) for InvokeModel's Output.S3Uri: no body, as S3's.
+            return self.answer(200, "", content_type="application/xml", ETag='"e2"')
         if len(parts) == 4 and parts[1] == "model" and parts[3] == "invoke":
             return self.bedrock(unquote(parts[2]), body)
         if url.path.endswith("/forbidden"):
@@ -202,8 +205,20 @@ def test_bedrock_input_is_read_from_s3_and_content_types_default_to_json():
         call = [s for s in seen if s["path"].startswith("/model/")][-1]
     eq(call["headers"]["content-type"], ["application/json"])
     eq(call["headers"]["accept"], ["application/json"])
-    d = run(task(BEDROCK, {"ModelId": "titan", "Body": {}, "Output": {"S3Uri": "s3://out/x"}}))
+
+
+def test_bedrock_output_writes_the_models_answer_to_s3_and_answers_its_location():
+    out = output(run(task(BEDROCK, {"ModelId": "titan", "Body": {"inputText": "to s3"},
+                                    "Output": {"S3Uri": "s3://answers/run/1.json"}})))
+    eq(out["Body"], {"S3Uri": "s3://answers/run/1.json"})
+    with lock:
+        put = [s for s in seen if s["method"] == "PUT"][-1]
+    eq(put["path"], "/answers/run/1.json", "PutObject, path-style")
+    eq(json.loads(put["body"]), {"results": [{"outputText": "titan says: to s3"}]})
+    eq(put["headers"]["content-type"], ["application/json"])
+    d = run(task(BEDROCK, {"ModelId": "titan", "Body": {"inputText": "x"}, "Output": {"S3Uri": "answers"}}))
     eq((d["status"], d["error"]), ("FAILED", "States.Runtime"))
+    assert "s3://BUCKET/KEY" in d["cause"], d["cause"]
 
 
 def test_bedrock_errors_are_named_bedrock_exception():

@@ -1,4 +1,5 @@
-"""`.sync` Task states of the job integrations (Glue, Athena, Batch, ECS, CodeBuild) through
+"""`.sync` Task states of the job integrations (Glue, Athena, Batch, ECS, CodeBuild, EMR, EMR
+Serverless, EMR on EKS, EKS, DataBrew, SageMaker, Bedrock) through
 boto3 against `stepwise serve`. The Rust harness (e2e_sync.rs) points the server at a stand-in
 for the services (job_stand_in.py, STAND_IN_URL) or at moto's server (MOTO_URL).
 
@@ -50,6 +51,12 @@ def types(arn):
 
 # ----- against the stand-in -----------------------------------------------------------------
 
+ROLE = "arn:aws:iam::123456789012:role/r"
+
+# The start actions whose idempotency token Stepwise fills (the stand-in records it).
+TOKENED = {"codebuild:startBuild", "codebuild:startBuildBatch", "emr-serverless:startJobRun",
+           "emr-containers:startJobRun", "bedrock:createModelCustomizationJob"}
+
 STAND_IN_CASES = [
     ("glue:startJobRun", lambda n: {"JobName": n}),
     ("athena:startQueryExecution", lambda n: {"QueryString": "SELECT 1", "WorkGroup": n}),
@@ -65,6 +72,43 @@ STAND_IN_CASES = [
         "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1},
         "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
     }),
+    ("emr-serverless:startJobRun", lambda n: {
+        "ApplicationId": "00app1", "ExecutionRoleArn": ROLE, "Name": n,
+        "JobDriver": {"SparkSubmit": {"EntryPoint": "s3://b/job.py"}},
+    }),
+    ("emr-containers:startJobRun", lambda n: {
+        "VirtualClusterId": "vc1", "Name": n, "ExecutionRoleArn": ROLE, "ReleaseLabel": "emr-6.2.0-latest",
+        "JobDriver": {"SparkSubmitJobDriver": {"EntryPoint": "s3://b/job.py"}},
+    }),
+    ("databrew:startJobRun", lambda n: {"Name": n}),
+    ("codebuild:startBuildBatch", lambda n: {"ProjectName": n}),
+    ("sagemaker:createHyperParameterTuningJob", lambda n: {
+        "HyperParameterTuningJobName": n,
+        "HyperParameterTuningJobConfig": {
+            "Strategy": "Bayesian",
+            "ResourceLimits": {"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+        },
+    }),
+    ("sagemaker:createProcessingJob", lambda n: {
+        "ProcessingJobName": n, "RoleArn": ROLE, "AppSpecification": {"ImageUri": "img"},
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}},
+    }),
+    ("sagemaker:createLabelingJob", lambda n: {
+        "LabelingJobName": n, "LabelAttributeName": "label", "RoleArn": ROLE,
+        "InputConfig": {"DataSource": {"S3DataSource": {"ManifestS3Uri": "s3://b/manifest"}}},
+        "OutputConfig": {"S3OutputPath": "s3://b/out"},
+        "HumanTaskConfig": {
+            "WorkteamArn": "arn:aws:sagemaker:us-east-1:123456789012:workteam/private-crowd/t",
+            "UiConfig": {"UiTemplateS3Uri": "s3://b/ui.html"}, "PreHumanTaskLambdaArn": "arn:aws:lambda:us-east-1:1:function:pre",
+            "TaskTitle": "t", "TaskDescription": "d", "NumberOfHumanWorkersPerDataObject": 1,
+            "TaskTimeLimitInSeconds": 60,
+            "AnnotationConsolidationConfig": {"AnnotationConsolidationLambdaArn": "arn:aws:lambda:us-east-1:1:function:acs"},
+        },
+    }),
+    ("bedrock:createModelCustomizationJob", lambda n: {
+        "JobName": n, "CustomModelName": "m", "RoleArn": ROLE, "BaseModelIdentifier": "amazon.titan-text-express-v1",
+        "TrainingDataConfig": {"S3Uri": "s3://b/train.jsonl"}, "OutputDataConfig": {"S3Uri": "s3://b/out/"},
+    }),
     ("sagemaker:createTransformJob", lambda n: {
         "TransformJobName": n,
         "ModelName": "m",
@@ -79,7 +123,7 @@ EMR_INSTANCES = {"KeepJobFlowAliveWhenNoSteps": True, "InstanceCount": 1, "Maste
 
 def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_description():
     for action, params in STAND_IN_CASES:
-        job = f"ok-{action.split(':')[1]}"
+        job = f"ok-{action.replace(':', '-')}"
         arn = start(task(f"arn:aws:states:::{action}.sync", params(job)))
         d = wait_done(sfn, arn)
         out = output(d)
@@ -107,10 +151,25 @@ def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_descripti
         elif action.endswith("TrainingJob"):
             eq(out["TrainingJobStatus"], "Completed")
             eq(out["CreationTime"], 1700000000500)
-        elif action.endswith("TransformJob"):
-            eq(out["TransformJobStatus"], "Completed")
+        elif action.startswith("sagemaker"):
+            eq([v for k, v in out.items() if k.endswith("JobStatus")], ["Completed"], action)
+        elif action.startswith("emr-serverless"):
+            eq(sorted(out), ["ApplicationId", "Arn", "JobRunId"], "the start answer, as the guide says")
+            eq(out["ApplicationId"], "00app1")
+        elif action.startswith("emr-containers"):
+            eq(out["JobRun"]["State"], "COMPLETED")
+            eq(out["JobRun"]["CreatedAt"], 1700000000500)
+        elif action.startswith("databrew"):
+            eq((out["State"], out["JobName"], out["StartedOn"]), ("SUCCEEDED", job, 1700000000500))
+        elif action.startswith("bedrock"):
+            eq((out["Status"], out["JobName"]), ("Completed", job))
+            eq(out["CreationTime"], 1700000000500)
+        elif action.endswith("BuildBatch"):
+            eq(out["BuildBatch"]["BuildBatchStatus"], "SUCCEEDED")
         else:
             eq(out["Build"]["BuildStatus"], "SUCCEEDED")
+        if action in TOKENED:
+            assert c.get("token"), f"{action}: the start carried an idempotency token: {c}"
         t = types(arn)
         eq(
             t[2:6],
@@ -121,7 +180,7 @@ def test_each_sync_job_is_started_once_polled_to_its_end_and_gives_its_descripti
 
 def test_a_job_that_fails_fails_the_task_with_its_description():
     for action, params in STAND_IN_CASES:
-        job = f"fail-{action.split(':')[1]}"
+        job = f"fail-{action.replace(':', '-')}"
         d = run(task(f"arn:aws:states:::{action}.sync", params(job)))
         eq(d["status"], "FAILED", action)
         eq(d["error"], "States.TaskFailed", action)
@@ -162,7 +221,7 @@ def test_emr_clusters_are_created_until_ready_and_terminated_until_gone():
 
 def test_stopping_the_execution_stops_the_job():
     for action, params in STAND_IN_CASES:
-        job = f"slow-stop-{action.split(':')[1]}"
+        job = f"slow-stop-{action.replace(':', '-')}"
         arn = start(task(f"arn:aws:states:::{action}.sync", params(job)))
         deadline = time.monotonic() + 20
         while counts().get(job, {}).get("describes", 0) < 1:
@@ -177,20 +236,79 @@ def test_stopping_the_execution_stops_the_job():
 
 
 def test_a_task_timeout_stops_the_job_and_fails_with_states_timeout():
-    job = "slow-timeout-batch"
-    d = run(
-        task(
-            "arn:aws:states:::batch:submitJob.sync",
-            {"JobName": job, "JobQueue": "q", "JobDefinition": "d"},
-            TimeoutSeconds=1,
-        )
-    )
-    eq(d["status"], "FAILED")
-    eq(d["error"], "States.Timeout")
-    deadline = time.monotonic() + 10
-    while counts()[job]["stops"] < 1:
-        assert time.monotonic() < deadline, "the job was not terminated"
-        time.sleep(0.05)
+    for resource, params in [
+        ("batch:submitJob", lambda n: {"JobName": n, "JobQueue": "q", "JobDefinition": "d"}),
+        ("emr-serverless:startJobRun", lambda n: {"ApplicationId": "00app1", "ExecutionRoleArn": ROLE, "Name": n}),
+        ("databrew:startJobRun", lambda n: {"Name": n}),
+    ]:
+        job = f"slow-timeout-{resource.split(':')[0]}"
+        d = run(task(f"arn:aws:states:::{resource}.sync", params(job), TimeoutSeconds=1))
+        eq(d["status"], "FAILED")
+        eq(d["error"], "States.Timeout")
+        deadline = time.monotonic() + 10
+        while counts()[job]["stops"] < 1:
+            assert time.monotonic() < deadline, f"{resource}: the job was not stopped"
+            time.sleep(0.05)
+
+
+def test_emr_serverless_applications_wait_for_each_state_and_answer_as_the_api():
+    base = "arn:aws:states:::emr-serverless:"
+    out = output(run(task(base + "createApplication.sync", {"Name": "ok-app", "ReleaseLabel": "emr-6.9.0", "Type": "SPARK"})))
+    eq(sorted(out), ["ApplicationId", "Arn", "Name"], "createApplication's answer")
+    app = out["ApplicationId"]
+    assert counts()["ok-app"].get("token"), "the clientToken was filled"
+    for action in ["startApplication", "stopApplication", "deleteApplication"]:
+        eq(output(run(task(base + action + ".sync", {"ApplicationId": app}))), {"ApplicationId": app}, action)
+    c = counts()["ok-app"]
+    eq(c["starts"], 4)
+    assert c["describes"] >= 12, f"each waited for its state: {c}"
+    out = output(run(task(base + "createApplication", {"Name": "rr-app", "ReleaseLabel": "emr-6.9.0", "Type": "SPARK"})))
+    eq(output(run(task(base + "startApplication", {"ApplicationId": out["ApplicationId"]}))),
+       {"ApplicationId": out["ApplicationId"]})
+    eq(counts()["rr-app"]["describes"], 0)
+    d = run(task(base + "createApplication.sync", {"Name": "fail-app", "ReleaseLabel": "emr-6.9.0", "Type": "SPARK"}))
+    eq((d["status"], d["error"]), ("FAILED", "States.TaskFailed"))
+    assert '"State":"TERMINATED"' in d["cause"], d["cause"]
+    d = run(task(base + "startApplication", {"ApplicationId": "nope"}))
+    eq((d["status"], d["error"]), ("FAILED", "EMRServerless.ResourceNotFoundException"))
+    assert "(Service: AWSEMRServerless; Status Code: 404; Error Code: ResourceNotFoundException" in d["cause"], d["cause"]
+
+
+def test_emr_on_eks_virtual_clusters_are_created_and_deleted_until_terminated():
+    base = "arn:aws:states:::emr-containers:"
+    provider = {"Id": "eks1", "Type": "EKS", "Info": {"EksInfo": {"Namespace": "ns"}}}
+    out = output(run(task(base + "createVirtualCluster", {"Name": "ok-vc", "ContainerProvider": provider})))
+    eq(sorted(out), ["Arn", "Id", "Name"])
+    out = output(run(task(base + "deleteVirtualCluster.sync", {"Id": out["Id"]})))
+    eq(out["VirtualCluster"]["State"], "TERMINATED")
+    assert counts()["ok-vc"]["describes"] >= 3
+
+
+def test_eks_resources_are_created_until_active_and_deleted_until_gone():
+    base = "arn:aws:states:::eks:"
+    out = output(run(task(base + "createCluster.sync", {"Name": "ok-eks", "RoleArn": ROLE, "ResourcesVpcConfig": {"SubnetIds": ["s1"]}})))
+    eq(out["Cluster"]["Status"], "ACTIVE")
+    eq(out["Cluster"]["CreatedAt"], 1700000000500)
+    assert counts()["ok-eks"].get("token"), "the clientRequestToken was filled"
+    out = output(run(task(base + "createNodegroup.sync", {"ClusterName": "ok-eks", "NodegroupName": "ok-ng", "Subnets": ["s1"], "NodeRole": ROLE})))
+    eq(out["Nodegroup"]["Status"], "ACTIVE")
+    out = output(run(task(base + "createFargateProfile.sync", {"ClusterName": "ok-eks", "FargateProfileName": "ok-fp", "PodExecutionRoleArn": ROLE})))
+    eq(out["FargateProfile"]["Status"], "ACTIVE")
+    for action, member, params in [
+        ("deleteFargateProfile", "FargateProfile", {"ClusterName": "ok-eks", "FargateProfileName": "ok-fp"}),
+        ("deleteNodegroup", "Nodegroup", {"ClusterName": "ok-eks", "NodegroupName": "ok-ng"}),
+        ("deleteCluster", "Cluster", {"Name": "ok-eks"}),
+    ]:
+        out = output(run(task(base + action + ".sync", params)))
+        eq(out[member]["Status"], "DELETING", f"{action}: the delete call's answer")
+    c = counts()["ok-eks"]
+    eq(c["starts"], 2)
+    assert c["describes"] >= 6, c
+    d = run(task(base + "createCluster.sync", {"Name": "fail-eks", "RoleArn": ROLE, "ResourcesVpcConfig": {}}))
+    eq((d["status"], d["error"]), ("FAILED", "States.TaskFailed"))
+    assert '"Status":"FAILED"' in d["cause"], d["cause"]
+    d = run(task(base + "deleteCluster.sync", {"Name": "never-made"}))
+    eq((d["status"], d["error"]), ("FAILED", "EKS.ResourceNotFoundException"))
 
 
 # ----- against moto -------------------------------------------------------------------------
@@ -258,6 +376,62 @@ def test_moto_an_emr_cluster_is_created_given_a_step_and_terminated():
     d = run(task("arn:aws:states:::elasticmapreduce:addStep", {"ClusterId": "j-NOPE", "Step": {"Name": "s", "HadoopJarStep": {"Jar": "j"}}}))
     eq(d["status"], "FAILED")
     assert d["error"].startswith("EMR."), d["error"]
+
+
+def test_moto_emr_serverless_eks_emr_on_eks_and_sagemaker_jobs():
+    # moto's EMR Serverless applications are STARTED at once and its job runs SUCCESS.
+    base = "arn:aws:states:::emr-serverless:"
+    out = output(run(task(base + "createApplication.sync", {"Name": "moto-app", "ReleaseLabel": "emr-6.9.0", "Type": "SPARK"})))
+    app = out["ApplicationId"]
+    out = output(run(task(base + "startJobRun.sync", {
+        "ApplicationId": app, "ExecutionRoleArn": ROLE, "Name": "moto-run",
+        "JobDriver": {"SparkSubmit": {"EntryPoint": "s3://b/job.py"}},
+    })))
+    eq(sorted(out), ["ApplicationId", "Arn", "JobRunId"])
+    runs = moto("emr-serverless").list_job_runs(applicationId=app)["jobRuns"]
+    eq([r["id"] for r in runs], [out["JobRunId"]], "one run started")
+    for action in ["stopApplication", "deleteApplication"]:
+        eq(output(run(task(base + action + ".sync", {"ApplicationId": app}))), {"ApplicationId": app})
+    eq(moto("emr-serverless").get_application(applicationId=app)["application"]["state"], "TERMINATED")
+
+    # moto's EKS resources are ACTIVE at once and gone once deleted.
+    base = "arn:aws:states:::eks:"
+    out = output(run(task(base + "createCluster.sync", {"Name": "moto-eks", "RoleArn": ROLE, "ResourcesVpcConfig": {"SubnetIds": ["subnet-1"]}})))
+    eq(out["Cluster"]["Status"], "ACTIVE")
+    out = output(run(task(base + "createNodegroup.sync", {"ClusterName": "moto-eks", "NodegroupName": "ng", "Subnets": ["subnet-1"], "NodeRole": ROLE})))
+    eq(out["Nodegroup"]["Status"], "ACTIVE")
+    output(run(task(base + "deleteNodegroup.sync", {"ClusterName": "moto-eks", "NodegroupName": "ng"})))
+    output(run(task(base + "deleteCluster.sync", {"Name": "moto-eks"})))
+    eq(moto("eks").list_clusters()["clusters"], [])
+
+    # moto's EMR on EKS job runs never end: the task times out and the run is cancelled.
+    base = "arn:aws:states:::emr-containers:"
+    vc = output(run(task(base + "createVirtualCluster", {"Name": "moto-vc", "ContainerProvider": {
+        "Id": "eks1", "Type": "EKS", "Info": {"EksInfo": {"Namespace": "ns"}}}})))["Id"]
+    d = run(task(base + "startJobRun.sync", {
+        "VirtualClusterId": vc, "Name": "moto-run", "ExecutionRoleArn": ROLE, "ReleaseLabel": "emr-6.2.0-latest",
+        "JobDriver": {"SparkSubmitJobDriver": {"EntryPoint": "s3://b/job.py"}},
+    }, TimeoutSeconds=2))
+    eq(d["error"], "States.Timeout")
+    deadline = time.monotonic() + 10
+    while True:
+        runs = moto("emr-containers").list_job_runs(virtualClusterId=vc)["jobRuns"]
+        if [r["state"] for r in runs] == ["CANCELLED"]:
+            break
+        assert time.monotonic() < deadline, runs
+        time.sleep(0.1)
+    out = output(run(task(base + "deleteVirtualCluster.sync", {"Id": vc})))
+    eq(out["VirtualCluster"]["State"], "TERMINATED")
+
+    out = output(run(task("arn:aws:states:::sagemaker:createProcessingJob.sync", {
+        "ProcessingJobName": "moto-proc", "RoleArn": ROLE, "AppSpecification": {"ImageUri": "img"},
+        "ProcessingResources": {"ClusterConfig": {"InstanceCount": 1, "InstanceType": "ml.m5.large", "VolumeSizeInGB": 1}},
+    })))
+    eq(out["ProcessingJobStatus"], "Completed")
+
+    # Not Bedrock's model customization jobs: moto finds them by name only, and Stepwise
+    # describes and stops them by the job ARN CreateModelCustomizationJob answers (the API takes
+    # either); the stand-in plays them.
 
 
 def test_moto_a_missing_glue_job_fails_with_the_sdk_1_error_name():
