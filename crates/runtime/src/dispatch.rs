@@ -443,7 +443,7 @@ pub(crate) async fn perform(
             }
         };
     }
-    // A `.sync` Stepwise does not wait for (CodeBuild's build batches): not called at all.
+    // A `.sync` Stepwise does not wait for (EKS's `runJob`, for one): not called at all.
     if pattern.is_sync() && stepwise_tasks::Target::of(&call.resource).is_some() {
         return Performed::Done(Outcome::failed("States.TaskFailed", unsupported(call)));
     }
