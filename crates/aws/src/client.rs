@@ -97,6 +97,40 @@ impl Endpoints {
         endpoints
     }
 
+    /// These endpoints, with `more` (a configuration file's, by Task service name, `default`
+    /// for every service) filling in what they leave unset: `more` ranks below them.
+    pub fn or(mut self, more: &BTreeMap<String, String>) -> Endpoints {
+        for (service, url) in more {
+            if service == "default" {
+                self.default.get_or_insert_with(|| url.clone());
+            } else {
+                self.services
+                    .entry(service.clone())
+                    .or_insert_with(|| url.clone());
+            }
+        }
+        self
+    }
+
+    /// These endpoints with `over` (command-line flags, by Task service name, `default` for
+    /// every service) put over them: `over` ranks above them.
+    pub fn over(mut self, over: &BTreeMap<String, String>) -> Endpoints {
+        for (service, url) in over {
+            if service == "default" {
+                self.default = Some(url.clone());
+            } else {
+                self.services.insert(service.clone(), url.clone());
+            }
+        }
+        self
+    }
+
+    /// Whether `name` is a service an endpoint may be given for: a Task service name
+    /// (`dynamodb`, `s3`, `sfn`, `lambda`, ...) or `default`.
+    pub fn is_service(name: &str) -> bool {
+        name == "default" || Models::bundled().names().any(|n| n == name)
+    }
+
     /// The endpoint for a service, when one is configured.
     pub fn get(&self, service: &str) -> Option<&str> {
         self.services
@@ -163,6 +197,14 @@ impl AwsConfig {
             endpoints: Endpoints::from_vars(std::env::vars()),
             credentials: StaticCredentials::from_vars(get),
         }
+    }
+
+    /// From the process environment, with a configuration file's endpoints below it and the
+    /// command line's above it (flags win over the environment, which wins over the file).
+    pub fn layered(file: &BTreeMap<String, String>, flags: &BTreeMap<String, String>) -> AwsConfig {
+        let mut config = AwsConfig::from_env();
+        config.endpoints = config.endpoints.or(file).over(flags);
+        config
     }
 }
 
@@ -903,5 +945,32 @@ mod tests {
         assert_eq!(e.get("dynamodb"), Some("http://ddb:4"));
         assert_eq!(e.get("s3"), Some("http://all:1"));
         assert_eq!(Endpoints::default().get("s3"), None);
+    }
+
+    #[test]
+    fn flags_win_over_the_environment_which_wins_over_the_file() {
+        let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        let env = Endpoints::from_vars([
+            ("SQS_ENDPOINT".to_owned(), "http://env-sqs".to_owned()),
+            ("SNS_ENDPOINT".to_owned(), "http://env-sns".to_owned()),
+        ]);
+        let file = map(&[
+            ("sqs", "http://file-sqs"),
+            ("s3", "http://file-s3"),
+            ("default", "http://file-all"),
+        ]);
+        let flags = map(&[("sns", "http://flag-sns")]);
+        let e = env.or(&file).over(&flags);
+        assert_eq!(e.get("sqs"), Some("http://env-sqs"));
+        assert_eq!(e.get("sns"), Some("http://flag-sns"));
+        assert_eq!(e.get("s3"), Some("http://file-s3"));
+        assert_eq!(e.get("glue"), Some("http://file-all"));
+        assert!(Endpoints::is_service("dynamodb") && Endpoints::is_service("default"));
+        assert!(!Endpoints::is_service("dynamo"));
     }
 }

@@ -5,6 +5,7 @@
 
 mod run;
 mod serve;
+mod sfn_local;
 mod validate;
 
 use std::process::ExitCode;
@@ -37,7 +38,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(sfn_local::long_forms(std::env::args())) {
         Ok(cli) => cli,
         Err(e) => {
             // clap prints help/version to stdout with success, usage errors to stderr.

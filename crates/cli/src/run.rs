@@ -75,6 +75,8 @@ pub struct Args {
     /// (default: the file name without `.json` and `.asl`).
     #[arg(long, value_name = "NAME")]
     state_machine_name: Option<String>,
+    #[command(flatten)]
+    endpoints: crate::sfn_local::EndpointFlags,
 }
 
 fn time_scale(text: &str) -> Result<f64, String> {
@@ -147,12 +149,13 @@ fn prepare(args: &Args) -> Result<Prepared, Usage> {
         None => generated_name(),
     };
 
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => {
             Config::load(path).map_err(|e| Usage(format!("invalid configuration: {e}")))?
         }
         None => Config::default(),
     };
+    config.aws.flag_endpoints = args.endpoints.by_service();
     let info = ExecutionInfo::local(&state_machine_name, &name, chrono::Utc::now());
     let mocks = match &args.mock {
         None => None,

@@ -30,6 +30,18 @@ pub struct Args {
     /// functions, mocks. Also STEPWISE_CONFIG.
     #[arg(long, env = "STEPWISE_CONFIG")]
     config: Option<PathBuf>,
+    /// The account in ARNs (Step Functions Local's option; AWS_ACCOUNT_ID) [default:
+    /// 123456789012].
+    #[arg(long, value_name = "ACCOUNT")]
+    aws_account: Option<String>,
+    /// The region in ARNs and of AWS calls (AWS_DEFAULT_REGION) [default: us-east-1].
+    #[arg(long, value_name = "REGION")]
+    aws_region: Option<String>,
+    /// Real seconds per second of Wait and retry interval (WAIT_TIME_SCALE) [default: 1].
+    #[arg(long, value_name = "F")]
+    wait_time_scale: Option<f64>,
+    #[command(flatten)]
+    endpoints: crate::sfn_local::EndpointFlags,
 }
 
 /// What `serve` runs with, from flags, then the environment, then the config file.
@@ -48,22 +60,29 @@ struct Settings {
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
-    let config = match &args.config {
+    let mut config = match &args.config {
         Some(path) => Config::load(path).map_err(|e| format!("invalid configuration: {e}"))?,
         None => Config::default(),
     };
+    config.aws.flag_endpoints = args.endpoints.by_service();
     let server = &config.server;
-    let scale = match std::env::var("WAIT_TIME_SCALE") {
-        Ok(_) => wait_time_scale()?,
-        Err(_) => server.wait_time_scale.unwrap_or(1.0),
+    let scale = match (args.wait_time_scale, std::env::var("WAIT_TIME_SCALE")) {
+        (Some(s), _) if s.is_finite() && s >= 0.0 => s,
+        (Some(s), _) => return Err(format!("--wait-time-scale must be a number ≥ 0, not {s}")),
+        (None, Ok(_)) => wait_time_scale()?,
+        (None, Err(_)) => server.wait_time_scale.unwrap_or(1.0),
     };
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
     let arns = Arns::new(
-        var("AWS_DEFAULT_REGION")
+        args.aws_region
+            .clone()
+            .or_else(|| var("AWS_DEFAULT_REGION"))
             .or_else(|| var("AWS_REGION"))
             .or_else(|| server.region.clone())
             .unwrap_or_else(|| "us-east-1".into()),
-        var("AWS_ACCOUNT_ID")
+        args.aws_account
+            .clone()
+            .or_else(|| var("AWS_ACCOUNT_ID"))
             .or_else(|| server.account_id.clone())
             .unwrap_or_else(|| "123456789012".into()),
     );
@@ -115,6 +134,22 @@ fn settings(args: &Args) -> Result<Settings, String> {
         config: Arc::new(config),
         config_path: args.config.clone(),
     })
+}
+
+/// The endpoints AWS calls go to other than AWS's own (flags, then the environment, then the
+/// file): `dynamodb=http://…,default=http://…`, or `aws`.
+fn endpoints_shown(config: &Config) -> String {
+    let e = stepwise_aws::AwsConfig::layered(&config.aws.endpoints, &config.aws.flag_endpoints)
+        .endpoints;
+    let mut shown: Vec<String> = e.services.iter().map(|(s, u)| format!("{s}={u}")).collect();
+    if let Some(d) = &e.default {
+        shown.push(format!("default={d}"));
+    }
+    if shown.is_empty() {
+        "aws".into()
+    } else {
+        shown.join(",")
+    }
 }
 
 /// Logs go to stderr, coloured only when it is a terminal (a file or a pipe gets plain text).
@@ -229,6 +264,7 @@ pub fn run(args: &Args) -> ExitCode {
             config = %shown(settings.config_path.as_deref()),
             mock_config = %shown(settings.mock_path.as_deref()),
             wait_time_scale = scale,
+            endpoints = %endpoints_shown(&settings.config),
             ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );

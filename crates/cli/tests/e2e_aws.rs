@@ -135,3 +135,61 @@ fn stepwise_run_reaches_aws_services_as_the_server_does() {
     );
     assert_eq!(output["run"], json!({"State": "SUCCEEDED"}), "{output}");
 }
+
+/// Endpoints from the configuration file (`[aws.endpoints]`) and from Step Functions Local's
+/// command-line options, which win over the file: S3 goes where the file says, DynamoDB where
+/// the flag says, and SQS to the file's `default`, a port nothing listens on.
+#[test]
+fn endpoints_come_from_the_file_and_the_command_line() {
+    use serde_json::{Value, json};
+    let Some(python) = python() else { return };
+    let moto = Moto::start(&python);
+    let dir = scratch_store("run_endpoints");
+    let config = dir.with_file_name("stepwise.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[aws.endpoints]\ns3 = \"{}\"\ndynamodb = \"http://127.0.0.1:9\"\ndefault = \"http://127.0.0.1:9\"\n",
+            moto.url
+        ),
+    )
+    .expect("write the configuration");
+    let sdk = |action: &str| format!("arn:aws:states:::aws-sdk:{action}");
+    let machine = json!({
+        "StartAt": "Bucket",
+        "States": {
+            "Bucket": {"Type": "Task", "Resource": sdk("s3:createBucket"),
+                       "Parameters": {"Bucket": "endpoints-e2e"}, "ResultPath": null, "Next": "Tables"},
+            "Tables": {"Type": "Task", "Resource": sdk("dynamodb:listTables"),
+                       "Parameters": {}, "ResultPath": "$.tables", "Next": "Queues"},
+            "Queues": {"Type": "Task", "Resource": sdk("sqs:listQueues"), "Parameters": {},
+                       "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.queues", "Next": "Done"}],
+                       "Next": "Done"},
+            "Done": {"Type": "Pass", "End": true}
+        }
+    });
+    let file = dir.with_file_name("endpoints.asl.json");
+    std::fs::write(&file, machine.to_string()).expect("write the definition");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["run", file.to_str().expect("utf-8 path"), "--config"])
+        .arg(&config)
+        .args(["-dynamoDBEndpoint", &moto.url])
+        .env_remove("AWS_ENDPOINT_URL")
+        .env_remove("AWS_ENDPOINT_URL_S3")
+        .env_remove("AWS_ENDPOINT_URL_DYNAMODB")
+        .env_remove("DYNAMODB_ENDPOINT")
+        .env_remove("SQS_ENDPOINT")
+        .env_remove("AWS_ENDPOINT_URL_SQS")
+        .output()
+        .expect("run stepwise");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    let output = &result["output"];
+    assert!(output["tables"]["TableNames"].is_array(), "{output}");
+    assert_eq!(
+        output["queues"]["Error"], "Sqs.SdkClientException",
+        "{output}"
+    );
+}

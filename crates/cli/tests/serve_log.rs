@@ -98,3 +98,72 @@ fn without_files_the_start_up_line_says_none_and_the_defaults() {
     assert_eq!(field(ready, "config"), Some("none"), "{ready}");
     assert_eq!(field(ready, "mock_config"), Some("none"), "{ready}");
 }
+
+/// Step Functions Local's command-line options, in its single-dash and long forms: the
+/// account, region and wait time scale, and the services' endpoints, which win over the
+/// environment's, which win over the file's `[aws.endpoints]`.
+#[test]
+fn step_functions_locals_options_set_the_account_region_and_endpoints() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serve_log-flags-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let config = dir.join("stepwise.toml");
+    std::fs::write(
+        &config,
+        "[aws.endpoints]\ns3 = \"http://file-s3:1\"\nsqs = \"http://file-sqs:1\"\n",
+    )
+    .expect("write config");
+    let lines = start_up_lines(
+        &[
+            "--config",
+            config.to_str().expect("utf-8 path"),
+            "-account",
+            "111122223333",
+            "--aws-region",
+            "eu-west-2",
+            "-waitTimeScale",
+            "0",
+            "-dynamoDBEndpoint",
+            "http://flag-ddb:2",
+            "--sns-endpoint",
+            "http://flag-sns:2",
+        ],
+        &[
+            ("SQS_ENDPOINT", "http://env-sqs:3"),
+            ("SNS_ENDPOINT", "http://env-sns:3"),
+            ("AWS_DEFAULT_REGION", "us-west-1"),
+        ],
+    );
+    let ready = lines.last().expect("the listening line");
+    assert_eq!(field(ready, "account"), Some("111122223333"), "{ready}");
+    assert_eq!(field(ready, "region"), Some("eu-west-2"), "{ready}");
+    assert_eq!(field(ready, "wait_time_scale"), Some("0.0"), "{ready}");
+    assert_eq!(
+        field(ready, "endpoints"),
+        Some(
+            "dynamodb=http://flag-ddb:2,s3=http://file-s3:1,sns=http://flag-sns:2,sqs=http://env-sqs:3"
+        ),
+        "{ready}"
+    );
+}
+
+#[test]
+fn a_bad_endpoint_in_the_file_is_refused_at_start() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("serve_log-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let config = dir.join("stepwise.toml");
+    std::fs::write(&config, "[aws.endpoints]\ndynamo = \"http://x:1\"\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
+        .args(["serve", "--port", "0", "--store", ":memory:", "--config"])
+        .arg(&config)
+        .env_remove("STEPWISE_CONFIG")
+        .output()
+        .expect("run stepwise serve");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("aws.endpoints.dynamo") && stderr.contains("not a service"),
+        "{stderr}"
+    );
+}

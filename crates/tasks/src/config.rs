@@ -23,6 +23,10 @@
 //!
 //! [aws]
 //! poll_interval_seconds = 5           # how often a `.sync` job (Glue, Batch, ...) is described
+//!
+//! [aws.endpoints]                     # local stand-ins, by Task service name
+//! dynamodb = "http://127.0.0.1:8000"
+//! default = "http://127.0.0.1:4566"   # every other service
 //! ```
 //!
 //! Every table refuses unknown keys, and every error names the file, the line and the key that
@@ -167,6 +171,14 @@ pub struct AwsSection {
     /// How often the job of a `.sync` task (a Glue job run, a Batch job, ...) is described
     /// (default 5 s). `STEPWISE_SYNC_POLL_SECONDS` wins over it.
     pub poll_interval_seconds: Option<f64>,
+    /// `[aws.endpoints]`: where a service's calls go, by Task service name (`dynamodb = "http://localhost:4566"`), `default` for every service. The environment's
+    /// variables (`AWS_ENDPOINT_URL[_<SERVICE>]`, Step Functions Local's) win over these.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+    /// Endpoints given on the command line (Step Functions Local's flags): they win over the
+    /// environment. Not read from the file.
+    #[serde(skip)]
+    pub flag_endpoints: BTreeMap<String, String>,
 }
 
 /// `[lambda.functions.NAME]`: a function run as a local command. The event goes to its stdin as
@@ -282,6 +294,20 @@ impl Config {
                     ],
                     "must name a program: command = [\"program\", \"arg\", …]".into(),
                 ));
+            }
+        }
+        for (service, url) in &self.aws.endpoints {
+            let at = vec!["aws".into(), "endpoints".into(), service.clone()];
+            if !stepwise_aws::Endpoints::is_service(service) {
+                return Err((
+                    at,
+                    "not a service of an aws-sdk or optimized integration (use the Task's \
+                     service name, such as dynamodb, s3, sqs, sfn, or default)"
+                        .into(),
+                ));
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err((at, "must be an http:// or https:// URL".into()));
             }
         }
         if let Some(s) = self.server.wait_time_scale {

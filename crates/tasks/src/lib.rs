@@ -128,9 +128,16 @@ impl Integrations {
             .redirect(http::redirect_policy(&config.http))
             .build()
             .unwrap_or_default();
-        let lambda_endpoint =
-            config::lambda_endpoint_from_env().or_else(|| config.lambda.endpoint.clone());
-        let aws = stepwise_aws::AwsClient::new(stepwise_aws::AwsConfig::from_env(), client.clone());
+        let lambda_endpoint = config
+            .aws
+            .flag_endpoints
+            .get("lambda")
+            .cloned()
+            .or_else(config::lambda_endpoint_from_env)
+            .or_else(|| config.lambda.endpoint.clone());
+        let aws_config =
+            stepwise_aws::AwsConfig::layered(&config.aws.endpoints, &config.aws.flag_endpoints);
+        let aws = stepwise_aws::AwsClient::new(aws_config, client.clone());
         let poll_interval = config::sync_poll_interval(&config);
         Integrations {
             poll_interval,
