@@ -466,6 +466,9 @@ pub struct Map {
     pub result_writer: Option<Value>,
     /// What a Distributed Map's `ItemReader`, `ItemBatcher` and `ResultWriter` evaluate.
     pub data: MapData,
+    /// A Distributed Map's ItemProcessor as the definition its child executions run (JSON
+    /// text, without `ProcessorConfig`, with the machine's `QueryLanguage` when it has none).
+    pub processor_definition: Option<Arc<str>>,
     pub max_concurrency: Option<NumberSource>,
     pub tolerated_failure_percentage: Option<NumberSource>,
     pub tolerated_failure_count: Option<NumberSource>,

@@ -540,6 +540,7 @@ impl Driver {
         pending.batch.new_executions.push(record.clone());
         let mut exec = Execution::new(machine, info);
         exec.set_token_minter(self.minter(&arn));
+        exec.set_child_executions(true);
         let live = Live {
             exec,
             mocks: test_case_of(&self.shared, &record),
@@ -761,6 +762,7 @@ impl Driver {
         let info = execution_info(&record);
         let mut exec = Execution::new(machine, info);
         exec.set_token_minter(self.minter(arn));
+        exec.set_child_executions(true);
         let mut digest = HistoryDigest::default();
         let mut count = 0u64;
         let mut undecodable = None;

@@ -27,7 +27,7 @@ use stepwise_engine::{ExecutionArn, StateMachineArn};
 use stepwise_store::{ExecutionRecord, Store, TaskRow};
 use tokio::sync::oneshot;
 
-pub use dispatch::{BoxFuture, ChildRefused, ChildStart, ChildStarted, Starter};
+pub use dispatch::{BoxFuture, ChildRefused, ChildStart, ChildStarted, MapRunChild, Starter};
 pub use driver::{RuntimeError, Started, TaskAnswer};
 pub use express::{ExpressOutcome, LocalTasks, TestStateFailed};
 pub use shared::Metrics;

@@ -280,6 +280,7 @@ impl ExecutionPlane {
             test_case,
             history_digest: None,
             clock_offset_ms: 0,
+            map_run_arn: None,
         };
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);
@@ -358,7 +359,7 @@ impl ExecutionPlane {
             output: r.output.filter(|_| succeeded),
             output_details: included().filter(|_| succeeded),
             trace_header: r.trace_header,
-            map_run_arn: None,
+            map_run_arn: r.map_run_arn,
             error: r.error,
             cause: r.cause,
             state_machine_version_arn: item.state_machine_version_arn,
@@ -375,7 +376,13 @@ impl ExecutionPlane {
         input: ListExecutionsInput,
     ) -> Result<ListExecutionsOutput, ServiceError> {
         if let Some(map_run) = input.map_run_arn {
-            return Err(ServiceError::resource_not_found(&map_run));
+            let status = input.status_filter.map(|s| s.as_str().to_owned());
+            return self.list_map_run_children(
+                map_run,
+                status,
+                input.next_token.as_deref(),
+                input.max_results,
+            );
         }
         let Some(sm) = input.state_machine_arn else {
             return Err(ServiceError::validation(
@@ -428,6 +435,62 @@ impl ExecutionPlane {
         let page = cut_page(fetched, limit, "ListExecutions", &sm, |r| ExecutionCursor {
             start_ms: r.start_ms,
             arn: r.arn.clone(),
+        });
+        Ok(ListExecutionsOutput {
+            executions: page
+                .items
+                .iter()
+                .map(execution_item)
+                .collect::<Result<_, _>>()?,
+            next_token: page.next_token,
+        })
+    }
+
+    /// ListExecutions(`mapRunArn`): a Map Run's child executions, newest first.
+    fn list_map_run_children(
+        &self,
+        map_run: String,
+        status: Option<String>,
+        next_token: Option<&str>,
+        max_results: Option<i64>,
+    ) -> Result<ListExecutionsOutput, ServiceError> {
+        match arn::parse(&map_run)?.resource {
+            Resource::MapRun { .. } => {}
+            other => {
+                return Err(ServiceError::invalid_arn(format!(
+                    "Resource type not valid in this context: {}",
+                    other.type_name()
+                )));
+            }
+        }
+        let store = self.runtime.store();
+        let filter = ExecutionFilter {
+            map_run_arn: Some(map_run.clone()),
+            status,
+            ..ExecutionFilter::default()
+        };
+        // A Map Run is known by its children (the first starts as the run does).
+        let any = ExecutionFilter {
+            map_run_arn: Some(map_run.clone()),
+            ..ExecutionFilter::default()
+        };
+        if store
+            .list_executions(&any, None, 1)
+            .map_err(store_failed)?
+            .is_empty()
+        {
+            return Err(ServiceError::resource_not_found(&map_run));
+        }
+        let limit = page_size(max_results);
+        let after: Option<ExecutionCursor> = token_of(next_token, "ListExecutions", &map_run)?;
+        let fetched = store
+            .list_executions(&filter, after.as_ref(), limit + 1)
+            .map_err(store_failed)?;
+        let page = cut_page(fetched, limit, "ListExecutions", &map_run, |r| {
+            ExecutionCursor {
+                start_ms: r.start_ms,
+                arn: r.arn.clone(),
+            }
         });
         Ok(ListExecutionsOutput {
             executions: page
@@ -783,6 +846,9 @@ impl Starter for ExecutionPlane {
 
 impl ExecutionPlane {
     async fn start_child_checked(&self, request: ChildStart) -> Result<ChildStarted, ServiceError> {
+        if request.map_run.is_some() {
+            return self.start_map_run_child(request).await;
+        }
         {
             arn::check_name(&request.name)?;
             let start = StartRequest {
@@ -800,6 +866,105 @@ impl ExecutionPlane {
                 StartResult::Finished(record) => Ok(ChildStarted::Finished(record)),
             }
         }
+    }
+}
+
+impl ExecutionPlane {
+    /// A child execution of a Distributed Map's Map Run: the ItemProcessor's definition (kept
+    /// by hash like any other), named `STATE_MACHINE/LABEL:NAME` after its Map Run, run as the
+    /// parent's role; its record names its Map Run. Starting the same child again finds it.
+    async fn start_map_run_child(&self, request: ChildStart) -> Result<ChildStarted, ServiceError> {
+        let Some(map_run) = request.map_run else {
+            return Err(ServiceError::internal("not a Map Run's child"));
+        };
+        let (state_machine, label) = match arn::parse(&map_run.map_run_arn)?.resource {
+            Resource::MapRun {
+                state_machine,
+                label,
+                ..
+            } => (state_machine, label),
+            other => {
+                return Err(ServiceError::invalid_arn(format!(
+                    "Resource type not valid in this context: {}",
+                    other.type_name()
+                )));
+            }
+        };
+        let labeled = format!("{state_machine}/{label}");
+        let value = parse_input(&request.input)?;
+        let hash = crate::control::definition_hash(&map_run.definition);
+        self.runtime
+            .store()
+            .put_definition(&hash, &map_run.definition)
+            .map_err(store_failed)?;
+        let machine = self
+            .runtime
+            .machine(&hash, &map_run.definition)
+            .map_err(runtime_error)?;
+        let arns = self.control.arns();
+        let start_ms = self.runtime.clock().now_ms();
+        let arn = if map_run.express {
+            arns.express_execution(&labeled, &request.name, &self.runtime.clock().uuid())
+        } else {
+            arns.execution(&labeled, &request.name)
+        };
+        let mut record = ExecutionRecord {
+            arn,
+            state_machine_arn: arns.state_machine(&labeled),
+            version_arn: None,
+            alias_arn: None,
+            name: request.name,
+            status: Status::Running.as_str().into(),
+            start_ms,
+            stop_ms: None,
+            input: request.input,
+            output: None,
+            error: None,
+            cause: None,
+            definition_hash: hash,
+            role_arn: map_run.role_arn,
+            trace_header: None,
+            redrive_count: 0,
+            redrive_ms: None,
+            event_count: 0,
+            step_count: 0,
+            parent: request.parent,
+            test_case: None,
+            history_digest: None,
+            clock_offset_ms: 0,
+            map_run_arn: Some(map_run.map_run_arn),
+        };
+        if map_run.express {
+            let info = stepwise_runtime::execution_info(
+                &record.arn,
+                &record.name,
+                &record.state_machine_arn,
+                None,
+                &record.role_arn,
+                start_ms,
+                0,
+            );
+            let outcome = self
+                .runtime
+                .run_express(machine, info, value, record.input.clone(), None)
+                .await;
+            let c = outcome.completion;
+            record.status = c.status.as_str().to_owned();
+            record.stop_ms = Some(outcome.stop_ms);
+            record.output = c.output.map(|v| v.to_string());
+            record.error = c.error;
+            record.cause = c.cause;
+            return Ok(ChildStarted::Finished(Box::new(record)));
+        }
+        let started = self
+            .runtime
+            .start_execution(record, machine, value)
+            .await
+            .map_err(runtime_error)?;
+        Ok(ChildStarted::Started {
+            arn: started.arn,
+            start_ms: started.start_ms,
+        })
     }
 }
 

@@ -105,11 +105,16 @@ pub struct ExecutionRecord {
     /// Its history, its timers and its timeout are in its own time.
     #[serde(default)]
     pub clock_offset_ms: i64,
+    /// A Distributed Map's child: the Map Run it belongs to.
+    #[serde(default)]
+    pub map_run_arn: Option<String>,
 }
 
 /// Which executions ListExecutions wants.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExecutionFilter {
+    /// A Map Run's children.
+    pub map_run_arn: Option<String>,
     pub state_machine_arn: Option<String>,
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,

@@ -104,7 +104,13 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
         "clock_offset_ms",
         "INTEGER NOT NULL DEFAULT 0",
     ),
+    ("executions", "map_run_arn", "TEXT"),
 ];
+
+/// Indexes on added columns: made once the columns exist.
+const ADDED_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn, start_ms DESC, arn DESC) WHERE map_run_arn IS NOT NULL;
+";
 
 fn migrate(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA).map_err(backend)?;
@@ -122,13 +128,14 @@ fn migrate(conn: &Connection) -> Result<()> {
                 .map_err(backend)?;
         }
     }
+    conn.execute_batch(ADDED_INDEXES).map_err(backend)?;
     Ok(())
 }
 
 const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
     start_ms, stop_ms, input, output, error, cause, definition_hash, role_arn, trace_header, \
     redrive_count, redrive_ms, event_count, step_count, parent, test_case, history_digest, \
-    clock_offset_ms";
+    clock_offset_ms, map_run_arn";
 
 const READERS: usize = 4;
 
@@ -277,6 +284,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         test_case: row.get(20)?,
         history_digest: row.get(21)?,
         clock_offset_ms: row.get(22)?,
+        map_run_arn: row.get(23)?,
     })
 }
 
@@ -420,7 +428,9 @@ impl Store for SqliteStore {
     ) -> Result<Vec<ExecutionRecord>> {
         let conn = self.read();
         // One statement per key column, so each query walks its index in order.
-        let (column, key) = if let Some(v) = &filter.version_arn {
+        let (column, key) = if let Some(m) = &filter.map_run_arn {
+            ("map_run_arn = ?1", Some(m.as_str()))
+        } else if let Some(v) = &filter.version_arn {
             ("version_arn = ?1", Some(v.as_str()))
         } else if let Some(a) = &filter.alias_arn {
             ("alias_arn = ?1", Some(a.as_str()))
@@ -593,7 +603,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
     if !batch.new_executions.is_empty() {
         let mut stmt = tx.prepare_cached(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
         ))?;
         for e in &batch.new_executions {
             stmt.execute(params![
@@ -620,6 +630,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 e.test_case,
                 e.history_digest,
                 e.clock_offset_ms,
+                e.map_run_arn,
             ])?;
         }
     }

@@ -409,15 +409,50 @@ fn a_file_from_before_the_added_columns_opens_and_gains_them() {
         })
         .expect("commit");
     }
-    // Make it look like a file written before `parent` and `test_case` existed.
+    // Make it look like a file written before `parent`, `test_case` and `map_run_arn` existed.
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "ALTER TABLE executions DROP COLUMN parent; ALTER TABLE executions DROP COLUMN test_case;",
+            "DROP INDEX executions_by_map_run; ALTER TABLE executions DROP COLUMN parent; \
+             ALTER TABLE executions DROP COLUMN test_case; \
+             ALTER TABLE executions DROP COLUMN map_run_arn;",
         )
         .expect("drop columns");
     }
     let s = SqliteStore::open(&path).expect("reopen migrates");
     let exec = execution("m", "old", 1);
     assert_eq!(s.get_execution(&exec.arn).expect("get"), Some(exec));
+}
+
+#[test]
+fn a_map_runs_children_are_listed_by_it_newest_first() {
+    const RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:m/Items:1";
+    for b in backends() {
+        let s = &b.store;
+        let mut batch = Batch::default();
+        for i in 0..4 {
+            let mut child = execution("m/Items", &format!("c{i}"), 100 + i);
+            child.map_run_arn = Some(RUN.into());
+            batch.new_executions.push(child);
+        }
+        batch.new_executions.push(execution("m", "parent", 50));
+        s.commit(&batch).expect("commit");
+        let filter = ExecutionFilter {
+            map_run_arn: Some(RUN.into()),
+            ..ExecutionFilter::default()
+        };
+        let listed = s.list_executions(&filter, None, 10).expect("list");
+        let names: Vec<_> = listed.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["c3", "c2", "c1", "c0"], "{}", b.name);
+        assert_eq!(listed[0].map_run_arn.as_deref(), Some(RUN), "{}", b.name);
+        let other = ExecutionFilter {
+            map_run_arn: Some(format!("{RUN}0")),
+            ..ExecutionFilter::default()
+        };
+        assert!(
+            s.list_executions(&other, None, 10)
+                .expect("list")
+                .is_empty()
+        );
+    }
 }

@@ -55,6 +55,7 @@ impl ExecutionRecordBuilder {
                 test_case: None,
                 history_digest: None,
                 clock_offset_ms: 0,
+                map_run_arn: None,
             },
         }
     }

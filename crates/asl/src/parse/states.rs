@@ -992,6 +992,18 @@ impl Parser {
         let processor_obj = self.object(obj, key, at)?;
         let processor_at = at.join(key);
         let processor_config = self.processor_config(processor_obj, &processor_at);
+        let processor_definition = processor_config
+            .filter(|c| c.mode == ProcessorMode::Distributed)
+            .map(|_| {
+                let mut definition = processor_obj.clone();
+                definition.remove("ProcessorConfig");
+                if self.machine_ql == QueryLanguage::Jsonata {
+                    definition
+                        .entry("QueryLanguage")
+                        .or_insert_with(|| Value::from("JSONata"));
+                }
+                std::sync::Arc::from(Value::Object(definition).to_string())
+            });
         let processor = self.machine(processor_obj, &processor_at, self.machine_ql, level);
 
         if obj.contains_key("Parameters") && obj.contains_key("ItemSelector") {
@@ -1084,6 +1096,7 @@ impl Parser {
             item_batcher,
             result_writer,
             data,
+            processor_definition,
             max_concurrency,
             tolerated_failure_percentage,
             tolerated_failure_count,

@@ -6,8 +6,10 @@ history AWS records (MapStateStarted with length 0, MapRunStarted, MapRunSucceed
 MapRunFailed)."""
 
 import json
+import time
 
-from common import client, eq, event_types, history, moto, run_machine, run_tests, succeeded
+from common import (client, create_machine, definition, eq, event_types, history, moto, run_machine,
+                    run_tests, succeeded, wait_done)
 
 sfn = client()
 BUCKET = "stepwise-e2e-items"
@@ -58,6 +60,24 @@ def test_jsonl_items_are_read_in_order_with_max_concurrency_and_item_selector():
        "the parent's history")
     started = [e for e in history(sfn, d["executionArn"]) if e["type"] == "MapStateStarted"][0]
     eq(started["mapStateStartedEventDetails"], {"length": 0}, "MapStateStarted before the items are read")
+    # Each item ran as a child execution of the Map Run.
+    map_run = [e for e in history(sfn, d["executionArn"]) if e["type"] == "MapRunStarted"][0][
+        "mapRunStartedEventDetails"]["mapRunArn"]
+    machine = d["stateMachineArn"].split(":stateMachine:")[1]
+    assert f":mapRun:{machine}/Items:" in map_run, map_run
+    children = []
+    for page in sfn.get_paginator("list_executions").paginate(mapRunArn=map_run, PaginationConfig={"PageSize": 400}):
+        children += page["executions"]
+    eq(len(children), 1000, "child executions listed by their Map Run")
+    eq({c["status"] for c in children}, {"SUCCEEDED"}, "their status")
+    assert all(f":execution:{machine}/Items:" in c["executionArn"] for c in children), children[0]
+    child = sfn.describe_execution(executionArn=children[0]["executionArn"])
+    eq(child["mapRunArn"], map_run, "DescribeExecution names the child's Map Run")
+    eq(child["stateMachineArn"], d["stateMachineArn"] + "/Items", "the child's state machine")
+    out_child = json.loads(child["output"])
+    eq(out_child["double"], 2 * out_child["n"], "the child's own output")
+    eq(event_types(history(sfn, child["executionArn"])),
+       ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"], "the child's own history")
 
 
 def test_items_are_batched_with_batch_input():
@@ -73,6 +93,79 @@ def test_items_are_batched_with_batch_input():
         {"per": 100, "run": "r-1"})
     eq(succeeded(d), [{"run": "r-1", "count": c, "first": f} for c, f in ((100, 0), (100, 100), (50, 200))],
        "one child per batch of at most 100 items, with BatchInput")
+
+
+def inline(processor_states, **map_fields):
+    """A Distributed Map over the input's `items`, each a child execution."""
+    return {
+        "Items": {
+            "Type": "Map",
+            "ItemsPath": "$.items",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Check",
+                "States": processor_states,
+            },
+            "End": True,
+            **map_fields,
+        }
+    }
+
+
+FAIL_EVERY_20TH = {
+    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "Bad"}],
+              "Default": "Good"},
+    "Bad": {"Type": "Fail", "Error": "Item.Bad", "Cause": "a bad item"},
+    "Good": {"Type": "Pass", "End": True},
+}
+
+
+def test_tolerated_failures_of_child_executions():
+    items = [{"n": i, "bad": i % 20 == 0} for i in range(100)]  # 5% fail
+    d = run_machine(sfn, inline(FAIL_EVERY_20TH, ToleratedFailurePercentage=10), {"items": items}, timeout=60)
+    out = succeeded(d)
+    eq([o.get("Error") for o in out if "Error" in o], ["Item.Bad"] * 5, "the failed children's errors in the results")
+    map_run = [e for e in history(sfn, d["executionArn"]) if e["type"] == "MapRunStarted"][0][
+        "mapRunStartedEventDetails"]["mapRunArn"]
+    failed = sfn.list_executions(mapRunArn=map_run, statusFilter="FAILED")["executions"]
+    eq(len(failed), 5, "failed children listed by status")
+    child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
+    eq((child["error"], child["cause"]), ("Item.Bad", "a bad item"), "a failed child's own error")
+    # Over the threshold: the Map Run fails.
+    d = run_machine(sfn, inline(FAIL_EVERY_20TH, ToleratedFailurePercentage=2), {"items": items}, timeout=60)
+    eq((d["status"], d.get("error")), ("FAILED", "States.ExceedToleratedFailureThreshold"), "over the threshold")
+    types = event_types(history(sfn, d["executionArn"]))
+    assert "MapRunFailed" in types and "MapStateFailed" in types, types
+
+
+def test_stopping_the_parent_aborts_its_running_children():
+    slow = {"Check": {"Type": "Wait", "Seconds": 600, "End": True}}
+    arn = create_machine(sfn, definition(inline(slow, MaxConcurrency=3)))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": list(range(10))}))["executionArn"]
+    deadline = time.monotonic() + 20
+    map_run = None
+    while map_run is None and time.monotonic() < deadline:
+        started = [e for e in history(sfn, ex) if e["type"] == "MapRunStarted"]
+        map_run = started[0]["mapRunStartedEventDetails"]["mapRunArn"] if started else None
+        time.sleep(0.05)
+    running = []
+    while len(running) < 3 and time.monotonic() < deadline:
+        try:
+            running = sfn.list_executions(mapRunArn=map_run, statusFilter="RUNNING")["executions"]
+        except sfn.exceptions.ResourceNotFound:
+            pass
+        time.sleep(0.05)
+    eq(len(running), 3, "MaxConcurrency children running")
+    sfn.stop_execution(executionArn=ex)
+    wait_done(sfn, ex)
+    deadline = time.monotonic() + 20
+    statuses = set()
+    while time.monotonic() < deadline:
+        statuses = {c["status"] for c in sfn.list_executions(mapRunArn=map_run)["executions"]}
+        if statuses == {"ABORTED"}:
+            break
+        time.sleep(0.05)
+    eq(statuses, {"ABORTED"}, "the children of a stopped parent")
 
 
 def test_csv_with_its_header_row_and_max_items():

@@ -131,11 +131,17 @@ impl Execution {
                 }
             }
         };
-        self.map_items(f, state, map, effective, items, false)
+        self.map_items(f, state, map, effective, items, None)
     }
 
     /// The items a Distributed Map's reader read: its Map goes on as with items from its input.
-    pub(super) fn items_read(&mut self, f: FrameId, effective: Value, items: Value) -> Flow {
+    pub(super) fn items_read(
+        &mut self,
+        f: FrameId,
+        effective: Value,
+        map_run_arn: String,
+        items: Value,
+    ) -> Flow {
         let machine = self.frame(f).machine.clone();
         let name = self.active(f).name.clone();
         let state = Self::state(&machine, &name);
@@ -149,7 +155,7 @@ impl Execution {
             };
             return self.reader_failed(f, fault);
         };
-        self.map_items(f, state, map, &effective, items, true)
+        self.map_items(f, state, map, &effective, items, Some(map_run_arn))
     }
 
     /// Starts a Distributed Map's Map Run and asks the host to read its items (its
@@ -165,7 +171,7 @@ impl Execution {
         let mut d = Map::new();
         d.insert("length".into(), Value::from(0));
         self.event(f, EventType::MapStateStarted, Some(d));
-        self.map_run_started(f);
+        let map_run_arn = self.map_run_started(f);
         let reader = map.item_reader.as_ref().and_then(Value::as_object);
         let resource = reader
             .and_then(|r| r.get("Resource"))
@@ -210,7 +216,13 @@ impl Execution {
         let mut input = Map::new();
         input.insert("Parameters".into(), parameters);
         input.insert("ReaderConfig".into(), Value::Object(config));
-        self.schedule_reader(f, state, &resource, Value::Object(input), effective.clone())
+        self.schedule_reader(
+            f,
+            state,
+            &resource,
+            Value::Object(input),
+            (effective.clone(), map_run_arn),
+        )
     }
 
     /// The Map Run failed before its children started (its reader): `MapRunFailed` with the
@@ -222,20 +234,75 @@ impl Execution {
         Flow::Failed(fault)
     }
 
-    /// `MapRunStarted`, with the Map Run's ARN.
-    fn map_run_started(&mut self, f: FrameId) {
+    /// `MapRunStarted`, with the Map Run's ARN (`…:mapRun:STATE_MACHINE/LABEL:UUID`, the label
+    /// the Map's `Label`, else its name); the ARN.
+    fn map_run_started(&mut self, f: FrameId) -> String {
+        let label = {
+            let frame = self.frame(f);
+            let name = &frame
+                .active
+                .as_ref()
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            match frame.machine.states.get(name).map(|s| &s.kind) {
+                Some(StateKind::Map(m)) => m.label.clone().unwrap_or_else(|| name.clone()),
+                _ => name.clone(),
+            }
+        };
+        let prefix: Vec<&str> = self.info.execution_arn.splitn(6, ':').take(5).collect();
         let arn = format!(
-            "{}:{}",
-            self.info.execution_arn.replace(":execution:", ":mapRun:"),
+            "{}:mapRun:{}/{label}:{}",
+            prefix.join(":"),
+            self.info.state_machine_name,
             self.entropy.uuid()
         );
         let mut d = Map::new();
-        d.insert("mapRunArn".into(), Value::from(arn));
+        d.insert("mapRunArn".into(), Value::from(arn.clone()));
         self.event(f, EventType::MapRunStarted, Some(d));
+        arn
     }
 
-    /// A Map's items, from its input or its reader (`read`: the Map Run has started), into
-    /// its iterations.
+    /// What each iteration of a Distributed Map runs when its items are child executions:
+    /// one Task starting the ItemProcessor as a child of the Map Run (see
+    /// [`Execution::set_child_executions`]), answered with the child's output or error.
+    fn child_runner(
+        &self,
+        map: &stepwise_asl::model::Map,
+        map_run_arn: &str,
+    ) -> Option<Arc<StateMachine>> {
+        let definition = map.processor_definition.as_deref()?;
+        let express = map.processor_config.execution_type
+            == Some(stepwise_asl::model::ExecutionType::Express);
+        let (prefix, rest) = map_run_arn.split_once(":mapRun:")?;
+        let labeled = rest.rsplit_once(':').map_or(rest, |(l, _)| l);
+        let runner = serde_json::json!({
+            "StartAt": "Child",
+            "States": {"Child": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                "Parameters": {
+                    "StateMachineArn": format!("{prefix}:stateMachine:{labeled}"),
+                    "Input.$": "$",
+                    "MapRun": {
+                        "Arn": map_run_arn,
+                        "Definition": definition,
+                        "Express": express,
+                        "RoleArn": self.info.role_arn,
+                    }
+                },
+                "End": true
+            }}
+        });
+        let (machine, _) = stepwise_asl::parse_definition(
+            &runner.to_string(),
+            stepwise_asl::ParseOptions::default(),
+        )
+        .ok()?;
+        Some(Arc::new(machine))
+    }
+
+    /// A Map's items, from its input or its reader (`started`: the Map Run its reader started),
+    /// into its iterations.
     fn map_items(
         &mut self,
         f: FrameId,
@@ -243,8 +310,9 @@ impl Execution {
         map: &stepwise_asl::model::Map,
         effective: &Value,
         items: Vec<Value>,
-        read: bool,
+        started: Option<String>,
     ) -> Flow {
+        let read = started.is_some();
         use stepwise_asl::model::ProcessorMode;
         let jsonata = state.query_language == QueryLanguage::Jsonata;
         let distributed = map.processor_config.mode == ProcessorMode::Distributed;
@@ -385,9 +453,11 @@ impl Execution {
             }
             return self.mocked(f, state, answer);
         }
-        if distributed && !read {
-            self.map_run_started(f);
-        }
+        let map_run = match started {
+            Some(arn) => Some(arn),
+            None if distributed => Some(self.map_run_started(f)),
+            None => None,
+        };
         let total = inputs.len();
         let last = self.frame(f).last;
         // A redrive runs only the iterations that did not succeed, from where they stopped.
@@ -408,7 +478,10 @@ impl Execution {
             count: tolerated[0],
             percentage: tolerated[1],
         };
-        let children = Children::new(slots, max_concurrency, distributed, tolerance, last);
+        let mut children = Children::new(slots, max_concurrency, distributed, tolerance, last);
+        if self.child_executions {
+            children.runner = map_run.and_then(|arn| self.child_runner(map, &arn));
+        }
         self.active(f).spawn(children);
         if self.active(f).children().map(Children::phase) == Some(ChildrenPhase::AllDone) {
             return self.children_done(f);
@@ -497,7 +570,11 @@ impl Execution {
                 return;
             };
             let distributed = active.children().is_some_and(Children::distributed);
-            (map.processor.clone(), frame.silent || distributed)
+            let runner = active.children().and_then(|c| c.runner.clone());
+            (
+                runner.unwrap_or_else(|| map.processor.clone()),
+                frame.silent || distributed,
+            )
         };
         self.launch(f, |_| (processor.clone(), true, silent));
     }

@@ -102,6 +102,9 @@ pub(super) struct Children {
     failures: usize,
     /// The event the state's closing event follows (the last child's closing event).
     pub(super) closing_prev: u64,
+    /// A Distributed Map whose items run as child executions: what each iteration's frame
+    /// runs (one task starting the child) instead of the ItemProcessor itself.
+    pub(super) runner: Option<std::sync::Arc<stepwise_asl::model::StateMachine>>,
 }
 
 impl Children {
@@ -132,6 +135,7 @@ impl Children {
             tolerance,
             failures: 0,
             closing_prev,
+            runner: None,
         }
     }
 

@@ -336,6 +336,8 @@ pub struct Execution {
     invocations: BTreeMap<String, u64>,
     /// Makes `.waitForTaskToken` tokens; without one they are random UUIDs.
     token_minter: Option<TokenMinter>,
+    /// A Distributed Map's items run as child executions (a host that can start them).
+    child_executions: bool,
 }
 
 impl Execution {
@@ -366,7 +368,16 @@ impl Execution {
             probe: None,
             invocations: BTreeMap::new(),
             token_minter: None,
+            child_executions: false,
         }
+    }
+
+    /// Runs a Distributed Map's items as child executions from now on: each iteration is a
+    /// task (a nested `states:startExecution.sync:2` of the ItemProcessor, with its Map Run)
+    /// that the host answers with the child's output or error. Without it they run in this
+    /// execution, as silent frames.
+    pub fn set_child_executions(&mut self, on: bool) {
+        self.child_executions = on;
     }
 
     /// Makes `.waitForTaskToken` tokens with `minter` from now on.

@@ -53,8 +53,9 @@ pub(super) struct PendingTask {
     pub(super) timeout_timer: Option<TimerId>,
     pub(super) heartbeat_timer: Option<TimerId>,
     pub(super) heartbeat_seconds: Option<u64>,
-    /// An item reader's Map state: its effective input, to go on with once the items are read.
-    pub(super) reader_of: Option<Value>,
+    /// An item reader's Map state: its effective input and its Map Run's ARN, to go on with
+    /// once the items are read.
+    pub(super) reader_of: Option<(Value, String)>,
 }
 
 impl Execution {
@@ -278,7 +279,7 @@ impl Execution {
         state: &State,
         resource: &str,
         input: Value,
-        effective: Value,
+        reader_of: (Value, String),
     ) -> Flow {
         let id = self.next_task;
         self.next_task += 1;
@@ -291,7 +292,7 @@ impl Execution {
                 timeout_timer: None,
                 heartbeat_timer: None,
                 heartbeat_seconds: None,
-                reader_of: Some(effective),
+                reader_of: Some(reader_of),
             },
         );
         self.active(f).work(id);
@@ -420,9 +421,9 @@ impl Execution {
 
     fn task_result(&mut self, task: TaskId, p: PendingTask, output: Value) {
         let f = p.frame;
-        if let (TaskKind::ItemReader, Some(effective)) = (&p.kind, p.reader_of) {
+        if let (TaskKind::ItemReader, Some((effective, map_run))) = (&p.kind, p.reader_of) {
             self.active(f).worked(task);
-            let flow = self.items_read(f, effective, output);
+            let flow = self.items_read(f, effective, map_run, output);
             let machine = self.frame(f).machine.clone();
             let name = self.active(f).name.clone();
             let state = Self::state(&machine, &name);

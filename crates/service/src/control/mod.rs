@@ -12,6 +12,8 @@ mod aliases;
 pub mod records;
 mod state_machines;
 mod tags;
+
+pub(crate) use state_machines::definition_hash;
 mod versions;
 
 use std::sync::{Arc, Mutex, MutexGuard};
