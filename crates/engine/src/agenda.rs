@@ -112,6 +112,8 @@ impl Agenda {
                     }
                 }
                 Command::Complete(c) => self.completion = Some(c),
+                // Map Runs are kept by the durable driver only.
+                Command::MapRun(_) => {}
             }
         }
     }

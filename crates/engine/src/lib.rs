@@ -21,7 +21,7 @@ pub mod test_state;
 pub use arn::{ExecutionArn, StateMachineArn};
 pub use context::ExecutionInfo;
 pub use execution::{
-    Command, Completion, Event, Execution, Fault, NotRedrivable, Status, Step, StepError,
-    StepOutput, TaskId, TaskKind, TaskRequest, TimerId, TimerKind, TokenMinter,
+    Command, Completion, Event, Execution, Fault, MapRunChange, NotRedrivable, Status, Step,
+    StepError, StepOutput, TaskId, TaskKind, TaskRequest, TimerId, TimerKind, TokenMinter,
 };
 pub use history::{Details, EventType, HistoryEvent};

@@ -30,13 +30,13 @@ use stepwise_asl::eval::{Entropy, SeededEntropy};
 use stepwise_engine::local::TaskOutcome;
 use stepwise_engine::mock::TestCase;
 use stepwise_engine::{
-    Command, Event, Execution, ExecutionInfo, Status, Step, StepError, TaskKind, TaskRequest,
-    TimerKind, TokenMinter,
+    Command, Event, Execution, ExecutionInfo, MapRunChange, Status, Step, StepError, TaskKind,
+    TaskRequest, TimerKind, TokenMinter,
 };
 use stepwise_engine::{Details, EventType, HistoryEvent};
 use stepwise_store::{
-    Batch, ExecutionRecord, ExecutionUpdate, HistoryDigest, Store, TaskChange, TaskRow,
-    TimerChange, TimerRow,
+    Batch, ExecutionRecord, ExecutionUpdate, HistoryDigest, MapRunChange as StoreMapRunChange,
+    Store, TaskChange, TaskRow, TimerChange, TimerRow,
 };
 use tokio::sync::oneshot;
 
@@ -1025,6 +1025,36 @@ impl Driver {
                         timer,
                     });
                     pending.disarm.push((arn.to_owned(), timer));
+                }
+                Command::MapRun(change) => {
+                    pending.batch.map_runs.push(match change {
+                        MapRunChange::Started { arn: map_run } => StoreMapRunChange::Start {
+                            arn: map_run,
+                            execution: arn.to_owned(),
+                            start_ms: now_ms,
+                        },
+                        MapRunChange::Configured {
+                            arn: map_run,
+                            max_concurrency,
+                            tolerated_failure_count,
+                            tolerated_failure_percentage,
+                            children,
+                        } => StoreMapRunChange::Configure {
+                            arn: map_run,
+                            max_concurrency,
+                            tolerated_failure_count,
+                            tolerated_failure_percentage,
+                            children,
+                        },
+                        MapRunChange::Ended {
+                            arn: map_run,
+                            status,
+                        } => StoreMapRunChange::End {
+                            arn: map_run,
+                            status: status.to_owned(),
+                            stop_ms: now_ms,
+                        },
+                    });
                 }
                 Command::Complete(c) => {
                     live.record.status = c.status.as_str().to_owned();

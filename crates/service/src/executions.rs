@@ -25,6 +25,7 @@ use crate::types::{
     ExecutionRedriveStatus, ExecutionStatus, GetActivityTaskInput, GetActivityTaskOutput,
     GetExecutionHistoryInput, GetExecutionHistoryOutput, HistoryEvent, InspectionLevel,
     ListExecutionsInput, ListExecutionsOutput, ListMapRunsInput, ListMapRunsOutput,
+    MapRunExecutionCounts, MapRunItemCounts, MapRunListItem, MapRunStatus,
     MockResponseValidationMode, RedriveExecutionInput, RedriveExecutionOutput,
     SendTaskFailureInput, SendTaskFailureOutput, SendTaskHeartbeatInput, SendTaskHeartbeatOutput,
     SendTaskSuccessInput, SendTaskSuccessOutput, StartExecutionInput, StartExecutionOutput,
@@ -454,31 +455,14 @@ impl ExecutionPlane {
         next_token: Option<&str>,
         max_results: Option<i64>,
     ) -> Result<ListExecutionsOutput, ServiceError> {
-        match arn::parse(&map_run)?.resource {
-            Resource::MapRun { .. } => {}
-            other => {
-                return Err(ServiceError::invalid_arn(format!(
-                    "Resource type not valid in this context: {}",
-                    other.type_name()
-                )));
-            }
-        }
+        expect_map_run(&map_run)?;
         let store = self.runtime.store();
         let filter = ExecutionFilter {
             map_run_arn: Some(map_run.clone()),
             status,
             ..ExecutionFilter::default()
         };
-        // A Map Run is known by its children (the first starts as the run does).
-        let any = ExecutionFilter {
-            map_run_arn: Some(map_run.clone()),
-            ..ExecutionFilter::default()
-        };
-        if store
-            .list_executions(&any, None, 1)
-            .map_err(store_failed)?
-            .is_empty()
-        {
+        if store.get_map_run(&map_run).map_err(store_failed)?.is_none() {
             return Err(ServiceError::resource_not_found(&map_run));
         }
         let limit = page_size(max_results);
@@ -685,12 +669,57 @@ impl ExecutionPlane {
         }
     }
 
-    /// Map Runs are not kept: there is none to describe.
+    /// A Map Run: its row (status, dates, concurrency, tolerance, how many children) and its
+    /// children's statuses, counted.
     pub(crate) async fn describe_map_run(
         &self,
         input: DescribeMapRunInput,
     ) -> Result<DescribeMapRunOutput, ServiceError> {
-        Err(ServiceError::resource_not_found(&input.map_run_arn))
+        let arn = &*input.map_run_arn;
+        expect_map_run(arn)?;
+        let store = self.runtime.store();
+        let run = store
+            .get_map_run(arn)
+            .map_err(store_failed)?
+            .ok_or_else(|| ServiceError::resource_not_found(arn))?;
+        let counted = store.map_run_counts(arn).map_err(store_failed)?;
+        let count = |status: &str| -> i64 {
+            counted
+                .iter()
+                .find(|(s, _)| s == status)
+                .map_or(0, |(_, n)| *n as i64)
+        };
+        let started: i64 = counted.iter().map(|(_, n)| *n as i64).sum();
+        let total = run.children.map_or(started, |n| n as i64).max(started);
+        let pending = total - started;
+        let (running, succeeded, failed, timed_out, aborted) = (
+            count("RUNNING"),
+            count("SUCCEEDED"),
+            count("FAILED"),
+            count("TIMED_OUT"),
+            count("ABORTED"),
+        );
+        let status = MapRunStatus::parse(&run.status).ok_or_else(|| {
+            ServiceError::internal(format!("Map Run {arn} has the status {}", run.status))
+        })?;
+        let mut out = DescribeMapRunOutput::new(
+            arn,
+            run.execution.as_str(),
+            status,
+            seconds(run.start_ms),
+            run.max_concurrency as i64,
+            run.tolerated_failure_percentage.unwrap_or(0.0),
+            run.tolerated_failure_count.unwrap_or(0.0) as i64,
+            MapRunItemCounts::new(
+                pending, running, succeeded, failed, timed_out, aborted, total, 0,
+            ),
+            MapRunExecutionCounts::new(
+                pending, running, succeeded, failed, timed_out, aborted, total, 0,
+            ),
+        );
+        out.stop_date = run.stop_ms.map(seconds);
+        out.redrive_count = Some(0);
+        Ok(out)
     }
 
     pub(crate) async fn update_map_run(
@@ -700,12 +729,53 @@ impl ExecutionPlane {
         Err(ServiceError::resource_not_found(&input.map_run_arn))
     }
 
+    /// The Map Runs an execution's Distributed Maps started, oldest first.
     pub(crate) async fn list_map_runs(
         &self,
         input: ListMapRunsInput,
     ) -> Result<ListMapRunsOutput, ServiceError> {
         self.record(&input.execution_arn)?;
-        Ok(ListMapRunsOutput::new(Vec::new()))
+        let runs = self
+            .runtime
+            .store()
+            .map_runs_of(&input.execution_arn)
+            .map_err(store_failed)?;
+        let items = runs
+            .into_iter()
+            .map(|r| {
+                let mut item = MapRunListItem::new(
+                    r.execution.as_str(),
+                    r.arn.as_str(),
+                    map_run_state_machine(&r.arn),
+                    seconds(r.start_ms),
+                );
+                item.stop_date = r.stop_ms.map(seconds);
+                item
+            })
+            .collect::<Vec<_>>();
+        Ok(ListMapRunsOutput::new(items))
+    }
+}
+
+/// A Map Run ARN, or AWS's refusal of another kind.
+fn expect_map_run(arn: &str) -> Result<(), ServiceError> {
+    match arn::parse(arn)?.resource {
+        Resource::MapRun { .. } => Ok(()),
+        other => Err(ServiceError::invalid_arn(format!(
+            "Resource type not valid in this context: {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// The state machine a Map Run's children run: `…:stateMachine:STATE_MACHINE/LABEL`.
+fn map_run_state_machine(map_run: &str) -> String {
+    match map_run.split_once(":mapRun:") {
+        Some((prefix, rest)) => {
+            let labeled = rest.rsplit_once(':').map_or(rest, |(l, _)| l);
+            format!("{prefix}:stateMachine:{labeled}")
+        }
+        None => map_run.to_owned(),
     }
 }
 

@@ -238,6 +238,49 @@ pub struct Batch {
     pub events: Vec<(String, u64, String)>,
     pub timers: Vec<TimerChange>,
     pub tasks: Vec<TaskChange>,
+    /// Map Runs started, configured or ended in this batch, in order.
+    pub map_runs: Vec<MapRunChange>,
+}
+
+/// A Distributed Map's Map Run, as DescribeMapRun and ListMapRuns show it (its children are
+/// executions whose `map_run_arn` names it).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapRunRecord {
+    pub arn: String,
+    /// The parent execution.
+    pub execution: String,
+    /// RUNNING, SUCCEEDED, FAILED or ABORTED.
+    pub status: String,
+    pub start_ms: i64,
+    pub stop_ms: Option<i64>,
+    /// 0: no limit.
+    pub max_concurrency: u64,
+    pub tolerated_failure_count: Option<f64>,
+    pub tolerated_failure_percentage: Option<f64>,
+    /// How many children it has, once its items are known.
+    pub children: Option<u64>,
+}
+
+/// A change to a Map Run's row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapRunChange {
+    Start {
+        arn: String,
+        execution: String,
+        start_ms: i64,
+    },
+    Configure {
+        arn: String,
+        max_concurrency: u64,
+        tolerated_failure_count: Option<f64>,
+        tolerated_failure_percentage: Option<f64>,
+        children: u64,
+    },
+    End {
+        arn: String,
+        status: String,
+        stop_ms: i64,
+    },
 }
 
 impl Batch {
@@ -282,6 +325,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<ExecutionRecord>>;
     /// ARNs of executions that are still running, for recovery.
     fn open_executions(&self) -> Result<Vec<String>>;
+
+    // ----- Map Runs ------------------------------------------------------------------------
+    fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;
+    /// The Map Runs of an execution, oldest first.
+    fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>>;
+    /// How many of a Map Run's children are in each status.
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>>;
     /// History events with ids in `from..=to`, ascending.
     fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
     /// The recorded engine steps, in order.

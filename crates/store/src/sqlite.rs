@@ -12,8 +12,8 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::{
-    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, Resource, ResourceKind, Result,
-    Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
+    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, MapRunChange, MapRunRecord, Resource,
+    ResourceKind, Result, Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
 };
 
 const SCHEMA: &str = "
@@ -88,6 +88,18 @@ CREATE TABLE IF NOT EXISTS tasks (
 );
 CREATE INDEX IF NOT EXISTS tasks_queue ON tasks (activity, created_ms) WHERE worker IS NULL;
 CREATE INDEX IF NOT EXISTS tasks_by_execution ON tasks (execution);
+CREATE TABLE IF NOT EXISTS map_runs (
+    arn TEXT PRIMARY KEY,
+    execution TEXT NOT NULL,
+    status TEXT NOT NULL,
+    start_ms INTEGER NOT NULL,
+    stop_ms INTEGER,
+    max_concurrency INTEGER NOT NULL DEFAULT 0,
+    tolerated_count REAL,
+    tolerated_pct REAL,
+    children INTEGER
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution, start_ms);
 CREATE TABLE IF NOT EXISTS meta (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -288,6 +300,23 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
     })
 }
 
+const MAP_RUN_COLUMNS: &str = "arn, execution, status, start_ms, stop_ms, max_concurrency, \
+    tolerated_count, tolerated_pct, children";
+
+fn map_run_from_row(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
+    Ok(MapRunRecord {
+        arn: row.get(0)?,
+        execution: row.get(1)?,
+        status: row.get(2)?,
+        start_ms: row.get(3)?,
+        stop_ms: row.get(4)?,
+        max_concurrency: row.get::<_, i64>(5)? as u64,
+        tolerated_failure_count: row.get(6)?,
+        tolerated_failure_percentage: row.get(7)?,
+        children: row.get::<_, Option<i64>>(8)?.map(|n| n as u64),
+    })
+}
+
 fn task_from_row(row: &Row<'_>) -> rusqlite::Result<TaskRow> {
     Ok(TaskRow {
         token: row.get(0)?,
@@ -457,6 +486,44 @@ impl Store for SqliteStore {
                 ],
                 execution_from_row,
             )
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {MAP_RUN_COLUMNS} FROM map_runs WHERE arn = ?1"
+            ))
+            .map_err(backend)?;
+        stmt.query_row([arn], map_run_from_row)
+            .optional()
+            .map_err(backend)
+    }
+
+    fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {MAP_RUN_COLUMNS} FROM map_runs WHERE execution = ?1 ORDER BY start_ms, arn"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([execution], map_run_from_row)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT status, COUNT(*) FROM executions WHERE map_run_arn = ?1 GROUP BY status",
+            )
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map([arn], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
             .map_err(backend)?;
         rows.map(|r| r.map_err(backend)).collect()
     }
@@ -655,6 +722,48 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 u.history_digest,
                 u.clock_offset_ms,
             ])?;
+        }
+    }
+    for change in &batch.map_runs {
+        match change {
+            MapRunChange::Start {
+                arn,
+                execution,
+                start_ms,
+            } => {
+                tx.prepare_cached(
+                    "INSERT OR IGNORE INTO map_runs (arn, execution, status, start_ms)
+                     VALUES (?1, ?2, 'RUNNING', ?3)",
+                )?
+                .execute(params![arn, execution, start_ms])?;
+            }
+            MapRunChange::Configure {
+                arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+                children,
+            } => {
+                tx.prepare_cached(
+                    "UPDATE map_runs SET max_concurrency = ?2, tolerated_count = ?3,
+                     tolerated_pct = ?4, children = ?5 WHERE arn = ?1",
+                )?
+                .execute(params![
+                    arn,
+                    *max_concurrency as i64,
+                    tolerated_failure_count,
+                    tolerated_failure_percentage,
+                    *children as i64
+                ])?;
+            }
+            MapRunChange::End {
+                arn,
+                status,
+                stop_ms,
+            } => {
+                tx.prepare_cached("UPDATE map_runs SET status = ?2, stop_ms = ?3 WHERE arn = ?1")?
+                    .execute(params![arn, status, stop_ms])?;
+            }
         }
     }
     if !batch.steps.is_empty() {

@@ -74,6 +74,18 @@ impl Store for FailingCommitStore {
         self.inner.get_execution(arn)
     }
 
+    fn get_map_run(&self, arn: &str) -> Result<Option<stepwise_store::MapRunRecord>> {
+        self.inner.get_map_run(arn)
+    }
+
+    fn map_runs_of(&self, execution: &str) -> Result<Vec<stepwise_store::MapRunRecord>> {
+        self.inner.map_runs_of(execution)
+    }
+
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>> {
+        self.inner.map_run_counts(arn)
+    }
+
     fn list_executions(
         &self,
         filter: &ExecutionFilter,

@@ -8,7 +8,7 @@ MapRunFailed)."""
 import json
 import time
 
-from common import (client, create_machine, definition, eq, event_types, history, moto, run_machine,
+from common import (client, create_machine, definition, eq, event_types, expect_error, history, moto, run_machine,
                     run_tests, succeeded, wait_done)
 
 sfn = client()
@@ -78,6 +78,18 @@ def test_jsonl_items_are_read_in_order_with_max_concurrency_and_item_selector():
     eq(out_child["double"], 2 * out_child["n"], "the child's own output")
     eq(event_types(history(sfn, child["executionArn"])),
        ["ExecutionStarted", "PassStateEntered", "PassStateExited", "ExecutionSucceeded"], "the child's own history")
+    # The Map Run itself.
+    runs = sfn.list_map_runs(executionArn=d["executionArn"])["mapRuns"]
+    eq([(r["mapRunArn"], r["stateMachineArn"]) for r in runs], [(map_run, d["stateMachineArn"] + "/Items")],
+       "ListMapRuns")
+    assert "stopDate" in runs[0], runs
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    eq((run["status"], run["executionArn"], run["maxConcurrency"]), ("SUCCEEDED", d["executionArn"], 50),
+       "DescribeMapRun")
+    counts = {k: v for k, v in run["executionCounts"].items() if k in
+              ("pending", "running", "succeeded", "failed", "timedOut", "aborted", "total")}
+    eq(counts, {"pending": 0, "running": 0, "succeeded": 1000, "failed": 0, "timedOut": 0, "aborted": 0,
+                "total": 1000}, "its children, counted")
 
 
 def test_items_are_batched_with_batch_input():
@@ -131,11 +143,16 @@ def test_tolerated_failures_of_child_executions():
     eq(len(failed), 5, "failed children listed by status")
     child = sfn.describe_execution(executionArn=failed[0]["executionArn"])
     eq((child["error"], child["cause"]), ("Item.Bad", "a bad item"), "a failed child's own error")
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    eq((run["status"], run["toleratedFailurePercentage"], run["executionCounts"]["failed"],
+        run["executionCounts"]["succeeded"]), ("SUCCEEDED", 10.0, 5, 95), "a run within its tolerance")
     # Over the threshold: the Map Run fails.
     d = run_machine(sfn, inline(FAIL_EVERY_20TH, ToleratedFailurePercentage=2), {"items": items}, timeout=60)
     eq((d["status"], d.get("error")), ("FAILED", "States.ExceedToleratedFailureThreshold"), "over the threshold")
     types = event_types(history(sfn, d["executionArn"]))
     assert "MapRunFailed" in types and "MapStateFailed" in types, types
+    run = sfn.list_map_runs(executionArn=d["executionArn"])["mapRuns"][0]
+    eq(sfn.describe_map_run(mapRunArn=run["mapRunArn"])["status"], "FAILED", "a run over its tolerance")
 
 
 def test_stopping_the_parent_aborts_its_running_children():
@@ -166,6 +183,9 @@ def test_stopping_the_parent_aborts_its_running_children():
             break
         time.sleep(0.05)
     eq(statuses, {"ABORTED"}, "the children of a stopped parent")
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    eq((run["status"], run["executionCounts"]["pending"], run["executionCounts"]["total"]), ("ABORTED", 7, 10),
+       "the Map Run of a stopped parent, with its items never started")
 
 
 def test_csv_with_its_header_row_and_max_items():
@@ -212,6 +232,9 @@ def test_a_reader_that_fails_fails_the_map_run():
        "the parent's history")
     failed = [e for e in events if e["type"] == "MapRunFailed"][0]["mapRunFailedEventDetails"]
     eq(failed, {"error": "States.ItemReaderFailed", "cause": "field MaxItems must be positive"}, "MapRunFailed")
+    run = sfn.list_map_runs(executionArn=d["executionArn"])["mapRuns"][0]
+    eq(sfn.describe_map_run(mapRunArn=run["mapRunArn"])["status"], "FAILED", "a run whose reader failed")
+    expect_error("ResourceNotFound", sfn.describe_map_run, mapRunArn=run["mapRunArn"] + "0")
     # A missing object: the reader's failure, with S3's error in its cause, caught like any other.
     d = run_machine(sfn, {
         **distributed({"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},

@@ -17,7 +17,7 @@ use super::flow::Flow;
 use super::frames::{Frame, Iteration, Start};
 use super::probe::Field;
 use super::redrive::{ChildrenPoint, RedrivePoint, Resume};
-use super::{Execution, Fault, FrameId};
+use super::{Command, Execution, Fault, FrameId, MapRunChange};
 
 impl Execution {
     pub(super) fn run_parallel(
@@ -153,7 +153,7 @@ impl Execution {
                 error: Some(names::ITEM_READER_FAILED.into()),
                 cause: Some("The item reader did not give an array of items".into()),
             };
-            return self.reader_failed(f, fault);
+            return self.reader_failed(f, map_run_arn, fault);
         };
         self.map_items(f, state, map, &effective, items, Some(map_run_arn))
     }
@@ -186,7 +186,7 @@ impl Execution {
                     Ok(v) => v,
                     Err(e) => {
                         let fault = self.evaluation_failed(f, e, "Arguments");
-                        return self.reader_failed(f, fault);
+                        return self.reader_failed(f, map_run_arn.clone(), fault);
                     }
                 }
             }
@@ -194,7 +194,7 @@ impl Execution {
                 Ok(v) => v,
                 Err(e) => {
                     let fault = self.in_state(f, e);
-                    return self.reader_failed(f, fault);
+                    return self.reader_failed(f, map_run_arn.clone(), fault);
                 }
             },
         };
@@ -210,7 +210,7 @@ impl Execution {
                     config.insert("MaxItems".into(), v);
                 }
                 Ok(None) => {}
-                Err(fault) => return self.reader_failed(f, fault),
+                Err(fault) => return self.reader_failed(f, map_run_arn.clone(), fault),
             }
         }
         let mut input = Map::new();
@@ -227,10 +227,11 @@ impl Execution {
 
     /// The Map Run failed before its children started (its reader): `MapRunFailed` with the
     /// error, then the Map state fails.
-    fn reader_failed(&mut self, f: FrameId, fault: Fault) -> Flow {
+    pub(super) fn reader_failed(&mut self, f: FrameId, map_run: String, fault: Fault) -> Flow {
         let mut details = Map::new();
         super::events::add_error(&mut details, &fault);
         self.event(f, EventType::MapRunFailed, Some(details));
+        self.map_run_ended(Some(map_run), "FAILED");
         Flow::Failed(fault)
     }
 
@@ -259,7 +260,19 @@ impl Execution {
         let mut d = Map::new();
         d.insert("mapRunArn".into(), Value::from(arn.clone()));
         self.event(f, EventType::MapRunStarted, Some(d));
+        self.out
+            .commands
+            .push(Command::MapRun(MapRunChange::Started { arn: arn.clone() }));
         arn
+    }
+
+    /// A Map Run ended.
+    fn map_run_ended(&mut self, arn: Option<String>, status: &'static str) {
+        if let Some(arn) = arn {
+            self.out
+                .commands
+                .push(Command::MapRun(MapRunChange::Ended { arn, status }));
+        }
     }
 
     /// What each iteration of a Distributed Map runs when its items are child executions:
@@ -479,9 +492,21 @@ impl Execution {
             percentage: tolerated[1],
         };
         let mut children = Children::new(slots, max_concurrency, distributed, tolerance, last);
-        if self.child_executions {
-            children.runner = map_run.and_then(|arn| self.child_runner(map, &arn));
+        if let Some(arn) = &map_run {
+            self.out
+                .commands
+                .push(Command::MapRun(MapRunChange::Configured {
+                    arn: arn.clone(),
+                    max_concurrency: max_concurrency as u64,
+                    tolerated_failure_count: tolerated[0],
+                    tolerated_failure_percentage: tolerated[1],
+                    children: total as u64,
+                }));
+            if self.child_executions {
+                children.runner = self.child_runner(map, arn);
+            }
         }
+        children.map_run = map_run;
         self.active(f).spawn(children);
         if self.active(f).children().map(Children::phase) == Some(ChildrenPhase::AllDone) {
             return self.children_done(f);
@@ -697,9 +722,11 @@ impl Execution {
         for r in running {
             self.abort_frame(r);
         }
+        let map_run = self.active(f).children().and_then(|c| c.map_run.clone());
         self.active(f).collect();
         let fault = if distributed {
             self.event(f, EventType::MapRunFailed, None);
+            self.map_run_ended(map_run, "FAILED");
             Fault {
                 error: Some(names::EXCEED_TOLERATED_FAILURE_THRESHOLD.into()),
                 cause: Some("The specified tolerated failure threshold was exceeded".into()),
@@ -727,6 +754,7 @@ impl Execution {
         if let StateKind::Map(_) = &state.kind {
             if c.distributed() {
                 closing = self.event(f, EventType::MapRunSucceeded, None);
+                self.map_run_ended(c.map_run.clone(), "SUCCEEDED");
             }
             self.closing_event(f, EventType::MapStateSucceeded, closing);
         }

@@ -105,6 +105,8 @@ pub(super) struct Children {
     /// A Distributed Map whose items run as child executions: what each iteration's frame
     /// runs (one task starting the child) instead of the ItemProcessor itself.
     pub(super) runner: Option<std::sync::Arc<stepwise_asl::model::StateMachine>>,
+    /// A Distributed Map's Map Run.
+    pub(super) map_run: Option<String>,
 }
 
 impl Children {
@@ -136,6 +138,7 @@ impl Children {
             failures: 0,
             closing_prev,
             runner: None,
+            map_run: None,
         }
     }
 

@@ -406,8 +406,23 @@ impl Execution {
         self.queue.clear();
     }
 
-    /// Drops every frame without events (the execution is ending).
+    /// Drops every frame without events (the execution is ending); a Map Run still running
+    /// ends as aborted.
     pub(super) fn abort_all(&mut self) {
+        let running_map_runs: Vec<String> = self
+            .frames
+            .iter()
+            .flatten()
+            .filter_map(|frame| frame.active.as_ref()?.children()?.map_run.clone())
+            .collect();
+        for arn in running_map_runs {
+            self.out
+                .commands
+                .push(super::Command::MapRun(super::MapRunChange::Ended {
+                    arn,
+                    status: "ABORTED",
+                }));
+        }
         if self.redrive_point.is_none() {
             if let Some(root) = self.frames.first().and_then(Option::as_ref) {
                 self.redrive_point = self.redrive_point_of(root);
@@ -454,6 +469,14 @@ impl Execution {
             StatePhase::Children(children) => {
                 for child in children.running() {
                     self.abort_frame(child);
+                }
+                if let Some(arn) = children.map_run.clone() {
+                    self.out
+                        .commands
+                        .push(super::Command::MapRun(super::MapRunChange::Ended {
+                            arn,
+                            status: "ABORTED",
+                        }));
                 }
             }
             StatePhase::Evaluating => {}

@@ -226,6 +226,27 @@ pub enum Command {
     },
     /// The execution is over.
     Complete(Completion),
+    /// A Distributed Map's Map Run started, was configured, or ended: for a host that keeps
+    /// Map Runs (DescribeMapRun, ListMapRuns). Replaying steps gives them again.
+    MapRun(MapRunChange),
+}
+
+/// What a host that keeps Map Runs records of one.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MapRunChange {
+    /// `MapRunStarted`: its ARN.
+    Started { arn: String },
+    /// Its items are known and its children about to start: `MaxConcurrency` (0: no limit),
+    /// the tolerated failures, how many children it has.
+    Configured {
+        arn: String,
+        max_concurrency: u64,
+        tolerated_failure_count: Option<f64>,
+        tolerated_failure_percentage: Option<f64>,
+        children: u64,
+    },
+    /// Ended: `SUCCEEDED`, `FAILED` or `ABORTED`.
+    Ended { arn: String, status: &'static str },
 }
 
 /// What one step produced.

@@ -461,16 +461,18 @@ impl Execution {
             return;
         };
         let f = p.frame;
-        if p.kind == TaskKind::ItemReader {
+        if let (TaskKind::ItemReader, Some((_, map_run))) = (&p.kind, p.reader_of) {
             // The Map Run fails with the reader's error; then its Map state.
-            let mut details = Map::new();
-            add_error(&mut details, &fault);
-            self.event(f, EventType::MapRunFailed, Some(details));
-            let machine = self.frame(f).machine.clone();
-            let name = self.active(f).name.clone();
-            let state = Self::state(&machine, &name);
             self.active(f).worked(task);
-            let flow = self.state_failed(f, state, fault);
+            let flow = match self.reader_failed(f, map_run, fault) {
+                Flow::Failed(fault) => {
+                    let machine = self.frame(f).machine.clone();
+                    let name = self.active(f).name.clone();
+                    let state = Self::state(&machine, &name);
+                    self.state_failed(f, state, fault)
+                }
+                other => other,
+            };
             self.queue.push_back((f, flow));
             return;
         }

@@ -555,7 +555,7 @@ fn run(
                     timers.insert((fire_at, timer));
                 }
                 Command::CancelTimer { timer } => timers.retain(|(_, t)| *t != timer),
-                Command::CancelTask { .. } => {}
+                Command::CancelTask { .. } | Command::MapRun(_) => {}
                 Command::Complete(_) => done = true,
             }
         }
