@@ -116,11 +116,7 @@ fn stepwise_run_reaches_aws_services_as_the_server_does() {
         .env("STEPWISE_SYNC_POLL_SECONDS", "0.05")
         .output()
         .expect("run stepwise");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let result: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(result["status"], "SUCCEEDED", "{result}");
-    let output = &result["output"];
+    let output = &succeeded(&out);
     assert_eq!(
         output["got"]["Body"], "\"hello\"",
         "the object read back: {output}"
@@ -141,7 +137,7 @@ fn stepwise_run_reaches_aws_services_as_the_server_does() {
 /// the flag says, and SQS to the file's `default`, a port nothing listens on.
 #[test]
 fn endpoints_come_from_the_file_and_the_command_line() {
-    use serde_json::{Value, json};
+    use serde_json::json;
     let Some(python) = python() else { return };
     let moto = Moto::start(&python);
     let dir = scratch_store("run_endpoints");
@@ -182,14 +178,19 @@ fn endpoints_come_from_the_file_and_the_command_line() {
         .env_remove("AWS_ENDPOINT_URL_SQS")
         .output()
         .expect("run stepwise");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let result: Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(result["status"], "SUCCEEDED", "{result}");
-    let output = &result["output"];
+    let output = &succeeded(&out);
     assert!(output["tables"]["TableNames"].is_array(), "{output}");
     assert_eq!(
         output["queues"]["Error"], "Sqs.SdkClientException",
         "{output}"
     );
+}
+
+/// The output of a `stepwise run` that must have succeeded (its stdout: one JSON object).
+fn succeeded(out: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    let result: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(result["status"], "SUCCEEDED", "{result}");
+    result["output"].clone()
 }

@@ -427,15 +427,30 @@ impl ExecutionPlane {
         if self.control.is_express(&sm)? == Some(true) {
             return Err(ServiceError::state_machine_type_not_supported());
         }
-        let limit = page_size(input.max_results);
-        let after: Option<ExecutionCursor> =
-            token_of(input.next_token.as_deref(), "ListExecutions", &sm)?;
-        let fetched = store
-            .list_executions(&filter, after.as_ref(), limit + 1)
+        self.executions_page(&filter, &sm, input.next_token.as_deref(), input.max_results)
+    }
+
+    /// One page of the executions `filter` selects, newest first; `scope` binds the page
+    /// token to the ARN it lists.
+    fn executions_page(
+        &self,
+        filter: &ExecutionFilter,
+        scope: &str,
+        next_token: Option<&str>,
+        max_results: Option<i64>,
+    ) -> Result<ListExecutionsOutput, ServiceError> {
+        let limit = page_size(max_results);
+        let after: Option<ExecutionCursor> = token_of(next_token, "ListExecutions", scope)?;
+        let fetched = self
+            .runtime
+            .store()
+            .list_executions(filter, after.as_ref(), limit + 1)
             .map_err(store_failed)?;
-        let page = cut_page(fetched, limit, "ListExecutions", &sm, |r| ExecutionCursor {
-            start_ms: r.start_ms,
-            arn: r.arn.clone(),
+        let page = cut_page(fetched, limit, "ListExecutions", scope, |r| {
+            ExecutionCursor {
+                start_ms: r.start_ms,
+                arn: r.arn.clone(),
+            }
         });
         Ok(ListExecutionsOutput {
             executions: page
@@ -465,25 +480,7 @@ impl ExecutionPlane {
         if store.get_map_run(&map_run).map_err(store_failed)?.is_none() {
             return Err(ServiceError::resource_not_found(&map_run));
         }
-        let limit = page_size(max_results);
-        let after: Option<ExecutionCursor> = token_of(next_token, "ListExecutions", &map_run)?;
-        let fetched = store
-            .list_executions(&filter, after.as_ref(), limit + 1)
-            .map_err(store_failed)?;
-        let page = cut_page(fetched, limit, "ListExecutions", &map_run, |r| {
-            ExecutionCursor {
-                start_ms: r.start_ms,
-                arn: r.arn.clone(),
-            }
-        });
-        Ok(ListExecutionsOutput {
-            executions: page
-                .items
-                .iter()
-                .map(execution_item)
-                .collect::<Result<_, _>>()?,
-            next_token: page.next_token,
-        })
+        self.executions_page(&filter, &map_run, next_token, max_results)
     }
 
     pub(crate) async fn get_execution_history(
