@@ -287,16 +287,8 @@ impl ExecutionPlane {
             let info = express_info(&target, &record.arn, &record.name, start_ms);
             let arn = record.arn.clone();
             if wait {
-                let outcome = self
-                    .runtime
-                    .run_express(machine, info, value, record.input.clone(), mocked)
+                self.run_express_to_end(&mut record, machine, info, value, mocked)
                     .await;
-                let c = outcome.completion;
-                record.status = c.status.as_str().to_owned();
-                record.stop_ms = Some(outcome.stop_ms);
-                record.output = c.output.map(|v| v.to_string());
-                record.error = c.error;
-                record.cause = c.cause;
                 return Ok(StartResult::Finished(Box::new(record)));
             }
             let runtime = self.runtime.clone();
@@ -937,6 +929,27 @@ impl ExecutionPlane {
 }
 
 impl ExecutionPlane {
+    /// Runs an Express execution to its end; its record gets how it ended.
+    async fn run_express_to_end(
+        &self,
+        record: &mut ExecutionRecord,
+        machine: Arc<stepwise_asl::StateMachine>,
+        info: ExecutionInfo,
+        value: Value,
+        mocked: Option<TestCase>,
+    ) {
+        let outcome = self
+            .runtime
+            .run_express(machine, info, value, record.input.clone(), mocked)
+            .await;
+        let c = outcome.completion;
+        record.status = c.status.as_str().to_owned();
+        record.stop_ms = Some(outcome.stop_ms);
+        record.output = c.output.map(|v| v.to_string());
+        record.error = c.error;
+        record.cause = c.cause;
+    }
+
     /// A child execution of a Distributed Map's Map Run: the ItemProcessor's definition (kept
     /// by hash like any other), named `STATE_MACHINE/LABEL:NAME` after its Map Run, run as the
     /// parent's role; its record names its Map Run. Starting the same child again finds it.
@@ -1011,16 +1024,18 @@ impl ExecutionPlane {
                 start_ms,
                 0,
             );
-            let outcome = self
-                .runtime
-                .run_express(machine, info, value, record.input.clone(), None)
+            self.run_express_to_end(&mut record, machine, info, value, None)
                 .await;
-            let c = outcome.completion;
-            record.status = c.status.as_str().to_owned();
-            record.stop_ms = Some(outcome.stop_ms);
-            record.output = c.output.map(|v| v.to_string());
-            record.error = c.error;
-            record.cause = c.cause;
+            // Kept, ended, so that its Map Run lists and counts it; it has no history.
+            let batch = stepwise_store::Batch {
+                new_executions: vec![record.clone()],
+                ..stepwise_store::Batch::default()
+            };
+            match self.runtime.store().commit(&batch) {
+                // Run again after a restart: the first run's record stands.
+                Ok(()) | Err(stepwise_store::StoreError::Conflict(_)) => {}
+                Err(e) => return Err(store_failed(e)),
+            }
             return Ok(ChildStarted::Finished(Box::new(record)));
         }
         let started = self

@@ -155,6 +155,17 @@ def test_tolerated_failures_of_child_executions():
     eq(sfn.describe_map_run(mapRunArn=run["mapRunArn"])["status"], "FAILED", "a run over its tolerance")
 
 
+def test_express_children_run_to_their_end_and_are_counted():
+    states = inline({"Check": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($, $)"}, "End": True}},
+                    MaxConcurrency=4)
+    states["Items"]["ItemProcessor"]["ProcessorConfig"]["ExecutionType"] = "EXPRESS"
+    d = run_machine(sfn, states, {"items": list(range(20))})
+    eq(succeeded(d), [{"twice": 2 * i} for i in range(20)], "each Express child's output, in item order")
+    run = sfn.list_map_runs(executionArn=d["executionArn"])["mapRuns"][0]
+    counts = sfn.describe_map_run(mapRunArn=run["mapRunArn"])["executionCounts"]
+    eq((counts["succeeded"], counts["total"], counts["pending"]), (20, 20, 0), "Express children counted")
+
+
 def test_stopping_the_parent_aborts_its_running_children():
     slow = {"Check": {"Type": "Wait", "Seconds": 600, "End": True}}
     arn = create_machine(sfn, definition(inline(slow, MaxConcurrency=3)))
