@@ -133,6 +133,12 @@ pub(crate) enum Work {
         arn: String,
         reply: Reply<i64>,
     },
+    /// UpdateMapRun: `event` for the Map Run's parent `execution`.
+    UpdateMapRun {
+        execution: String,
+        event: Event,
+        reply: Reply<i64>,
+    },
     Timer {
         execution: String,
         timer: u64,
@@ -498,6 +504,14 @@ impl Driver {
             }
             Work::Redrive { arn, reply } => {
                 let result = self.redrive(&arn, pending);
+                respond(pending, reply, result);
+            }
+            Work::UpdateMapRun {
+                execution,
+                event,
+                reply,
+            } => {
+                let result = self.step(&execution, event, pending);
                 respond(pending, reply, result);
             }
             Work::Timer { execution, timer } => self.fire(&execution, timer, pending),

@@ -265,6 +265,30 @@ impl Runtime {
         .await
     }
 
+    /// UpdateMapRun: the Map Run `map_run_arn` of the running execution `execution` takes new
+    /// settings (those left out stay).
+    pub async fn update_map_run(
+        &self,
+        execution: String,
+        map_run_arn: String,
+        max_concurrency: Option<u64>,
+        tolerated_failure_count: Option<f64>,
+        tolerated_failure_percentage: Option<f64>,
+    ) -> Result<i64, RuntimeError> {
+        let event = stepwise_engine::Event::UpdateMapRun {
+            map_run_arn,
+            max_concurrency,
+            tolerated_failure_count,
+            tolerated_failure_percentage,
+        };
+        self.send(|reply| Work::UpdateMapRun {
+            execution,
+            event,
+            reply,
+        })
+        .await
+    }
+
     /// Resumes a failed, timed-out or aborted execution.
     pub async fn redrive_execution(&self, arn: String) -> Result<i64, RuntimeError> {
         self.send(|reply| Work::Redrive { arn, reply }).await

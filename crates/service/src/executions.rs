@@ -711,11 +711,53 @@ impl ExecutionPlane {
         Ok(out)
     }
 
+    /// UpdateMapRun: a running Map Run's MaxConcurrency and tolerated failures.
     pub(crate) async fn update_map_run(
         &self,
         input: UpdateMapRunInput,
     ) -> Result<UpdateMapRunOutput, ServiceError> {
-        Err(ServiceError::resource_not_found(&input.map_run_arn))
+        let arn = &*input.map_run_arn;
+        expect_map_run(arn)?;
+        let run = self
+            .runtime
+            .store()
+            .get_map_run(arn)
+            .map_err(store_failed)?
+            .ok_or_else(|| ServiceError::resource_not_found(arn))?;
+        if input.max_concurrency.is_none()
+            && input.tolerated_failure_count.is_none()
+            && input.tolerated_failure_percentage.is_none()
+        {
+            return Err(ServiceError::validation(
+                "At least one of the parameters maxConcurrency, toleratedFailurePercentage or \
+                 toleratedFailureCount must be specified",
+            ));
+        }
+        if let Some(p) = input.tolerated_failure_percentage {
+            if !(0.0..=100.0).contains(&p) {
+                return Err(ServiceError::validation(
+                    "toleratedFailurePercentage must be between 0 and 100",
+                ));
+            }
+        }
+        match self
+            .runtime
+            .update_map_run(
+                run.execution,
+                arn.to_owned(),
+                input.max_concurrency.map(|m| m.max(0) as u64),
+                input.tolerated_failure_count.map(|c| c.max(0) as f64),
+                input.tolerated_failure_percentage,
+            )
+            .await
+        {
+            Ok(_) => Ok(UpdateMapRunOutput {}),
+            // The run is over: nothing to change.
+            Err(RuntimeError::NotRunning | RuntimeError::UnexpectedEvent(_)) => {
+                Err(ServiceError::resource_not_found(arn))
+            }
+            Err(e) => Err(runtime_error(e)),
+        }
     }
 
     /// The Map Runs an execution's Distributed Maps started, oldest first.

@@ -199,6 +199,36 @@ def test_stopping_the_parent_aborts_its_running_children():
        "the Map Run of a stopped parent, with its items never started")
 
 
+def test_update_map_run_raises_the_concurrency_of_a_running_run():
+    slow = {"Check": {"Type": "Wait", "Seconds": 600, "End": True}}
+    arn = create_machine(sfn, definition(inline(slow, MaxConcurrency=1)))
+    ex = sfn.start_execution(stateMachineArn=arn, input=json.dumps({"items": list(range(6))}))["executionArn"]
+    deadline = time.monotonic() + 20
+    runs = []
+    while not runs and time.monotonic() < deadline:
+        runs = sfn.list_map_runs(executionArn=ex)["mapRuns"]
+        time.sleep(0.05)
+    map_run = runs[0]["mapRunArn"]
+
+    def running():
+        return len(sfn.list_executions(mapRunArn=map_run, statusFilter="RUNNING")["executions"])
+
+    while running() < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    eq(running(), 1, "MaxConcurrency 1")
+    sfn.update_map_run(mapRunArn=map_run, maxConcurrency=4, toleratedFailurePercentage=50)
+    while running() < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    eq(running(), 4, "after UpdateMapRun(maxConcurrency=4)")
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    eq((run["maxConcurrency"], run["toleratedFailurePercentage"], run["executionCounts"]["pending"]), (4, 50.0, 2),
+       "DescribeMapRun after the update")
+    expect_error("ValidationException", sfn.update_map_run, mapRunArn=map_run)
+    sfn.stop_execution(executionArn=ex)
+    wait_done(sfn, ex)
+    expect_error("ResourceNotFound", sfn.update_map_run, mapRunArn=map_run, maxConcurrency=2)
+
+
 def test_csv_with_its_header_row_and_max_items():
     s3 = setup()
     rows = ["id,name,score"] + [f"{i},name-{i},{i * 3}" for i in range(20)]

@@ -586,6 +586,50 @@ impl Execution {
             .collect())
     }
 
+    /// UpdateMapRun on the Map whose children run as `map_run_arn`: its new settings, recorded
+    /// for its host, and as many more iterations as they now allow.
+    pub(super) fn update_map_run(
+        &mut self,
+        map_run_arn: &str,
+        max_concurrency: Option<u64>,
+        tolerated_failure_count: Option<f64>,
+        tolerated_failure_percentage: Option<f64>,
+    ) {
+        let Some(f) = self.map_run_frame(map_run_arn) else {
+            return;
+        };
+        let Some(children) = self.active(f).children_mut() else {
+            return;
+        };
+        children.update(
+            max_concurrency.map(|m| m as usize),
+            Tolerance {
+                count: tolerated_failure_count,
+                percentage: tolerated_failure_percentage,
+            },
+        );
+        let (max, tolerance, total) = children.settings();
+        self.out
+            .commands
+            .push(Command::MapRun(MapRunChange::Configured {
+                arn: map_run_arn.to_owned(),
+                max_concurrency: max as u64,
+                tolerated_failure_count: tolerance.count,
+                tolerated_failure_percentage: tolerance.percentage,
+                children: total as u64,
+            }));
+        self.start_iterations(f);
+    }
+
+    /// The frame whose Map state runs the Map Run `arn`, while it runs.
+    pub(super) fn map_run_frame(&self, arn: &str) -> Option<FrameId> {
+        self.frames.iter().enumerate().find_map(|(i, frame)| {
+            let children = frame.as_ref()?.active.as_ref()?.children()?;
+            (children.map_run.as_deref() == Some(arn) && children.phase() == ChildrenPhase::Running)
+                .then_some(i)
+        })
+    }
+
     /// Starts as many queued iterations as MaxConcurrency allows.
     fn start_iterations(&mut self, f: FrameId) {
         let (processor, silent) = {

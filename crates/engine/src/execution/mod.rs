@@ -100,6 +100,14 @@ pub enum Event {
     TimerFired {
         timer: TimerId,
     },
+    /// UpdateMapRun: a running Map Run's concurrency or tolerated failures change (a value
+    /// left out stays as it was).
+    UpdateMapRun {
+        map_run_arn: String,
+        max_concurrency: Option<u64>,
+        tolerated_failure_count: Option<f64>,
+        tolerated_failure_percentage: Option<f64>,
+    },
     /// StopExecution.
     Stop {
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -500,6 +508,17 @@ impl Execution {
             Event::TaskHeartbeat { task } => self.task_heartbeat(task),
             Event::TaskSubmitted { task, output } => self.task_submitted(task, output),
             Event::TimerFired { timer } => self.timer_fired(timer),
+            Event::UpdateMapRun {
+                map_run_arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+            } => self.update_map_run(
+                &map_run_arn,
+                max_concurrency,
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+            ),
             Event::Stop { error, cause } => {
                 let mut details = Map::new();
                 if let Some(e) = &error {

@@ -144,6 +144,15 @@ impl Execution {
                     unexpected("TimerFired", format!("timer {timer} is stale: {reason}"))
                 });
             }
+            Event::UpdateMapRun { map_run_arn, .. } => {
+                return match self.map_run_frame(map_run_arn) {
+                    Some(_) => Ok(()),
+                    None => Err(unexpected(
+                        "UpdateMapRun",
+                        format!("the Map Run {map_run_arn} is not running"),
+                    )),
+                };
+            }
             Event::Stop { .. } | Event::Start { .. } | Event::Redrive => return Ok(()),
         };
         self.task_owner_admits(task)
