@@ -1053,12 +1053,14 @@ impl Driver {
                             tolerated_failure_count,
                             tolerated_failure_percentage,
                             children,
+                            items,
                         } => StoreMapRunChange::Configure {
                             arn: map_run,
                             max_concurrency,
                             tolerated_failure_count,
                             tolerated_failure_percentage,
                             children,
+                            items,
                         },
                         MapRunChange::Ended {
                             arn: map_run,

@@ -672,22 +672,37 @@ impl ExecutionPlane {
             .map_err(store_failed)?
             .ok_or_else(|| ServiceError::resource_not_found(arn))?;
         let counted = store.map_run_counts(arn).map_err(store_failed)?;
-        let count = |status: &str| -> i64 {
-            counted
-                .iter()
-                .find(|(s, _)| s == status)
-                .map_or(0, |(_, n)| *n as i64)
+        // Children counted by status: as executions, and as the items they hold (one each,
+        // or a batch's `Items`).
+        let counts = |per_child: &dyn Fn(&stepwise_store::MapRunCount) -> u64,
+                      total: Option<u64>| {
+            let of = |status: &str| -> i64 {
+                counted
+                    .iter()
+                    .filter(|c| c.status == status)
+                    .map(|c| per_child(c) as i64)
+                    .sum()
+            };
+            let started: i64 = counted.iter().map(|c| per_child(c) as i64).sum();
+            let total = total.map_or(started, |n| n as i64).max(started);
+            (
+                total - started,
+                of("RUNNING"),
+                of("SUCCEEDED"),
+                of("FAILED"),
+                of("TIMED_OUT"),
+                of("ABORTED"),
+                total,
+            )
         };
-        let started: i64 = counted.iter().map(|(_, n)| *n as i64).sum();
-        let total = run.children.map_or(started, |n| n as i64).max(started);
-        let pending = total - started;
-        let (running, succeeded, failed, timed_out, aborted) = (
-            count("RUNNING"),
-            count("SUCCEEDED"),
-            count("FAILED"),
-            count("TIMED_OUT"),
-            count("ABORTED"),
-        );
+        let (pending, running, succeeded, failed, timed_out, aborted, total) =
+            counts(&|c| c.executions, run.children);
+        let items = match run.items {
+            Some(n) => counts(&|c| c.batched_items, Some(n)),
+            None => (
+                pending, running, succeeded, failed, timed_out, aborted, total,
+            ),
+        };
         let status = MapRunStatus::parse(&run.status).ok_or_else(|| {
             ServiceError::internal(format!("Map Run {arn} has the status {}", run.status))
         })?;
@@ -700,7 +715,7 @@ impl ExecutionPlane {
             run.tolerated_failure_percentage.unwrap_or(0.0),
             run.tolerated_failure_count.unwrap_or(0.0) as i64,
             MapRunItemCounts::new(
-                pending, running, succeeded, failed, timed_out, aborted, total, 0,
+                items.0, items.1, items.2, items.3, items.4, items.5, items.6, 0,
             ),
             MapRunExecutionCounts::new(
                 pending, running, succeeded, failed, timed_out, aborted, total, 0,

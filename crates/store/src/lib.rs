@@ -259,6 +259,17 @@ pub struct MapRunRecord {
     pub tolerated_failure_percentage: Option<f64>,
     /// How many children it has, once its items are known.
     pub children: Option<u64>,
+    /// With an ItemBatcher, how many items its children share (`None`: one item each).
+    pub items: Option<u64>,
+}
+
+/// A Map Run's children in one status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapRunCount {
+    pub status: String,
+    pub executions: u64,
+    /// The items of the batched ones among them (their input's `Items`).
+    pub batched_items: u64,
 }
 
 /// A change to a Map Run's row.
@@ -275,6 +286,8 @@ pub enum MapRunChange {
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
         children: u64,
+        /// `None`: as before.
+        items: Option<u64>,
     },
     End {
         arn: String,
@@ -330,8 +343,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;
     /// The Map Runs of an execution, oldest first.
     fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>>;
-    /// How many of a Map Run's children are in each status.
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>>;
+    /// How many of a Map Run's children are in each status, and how many items they hold
+    /// (the length of a batched child's `Items`).
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<MapRunCount>>;
     /// History events with ids in `from..=to`, ascending.
     fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
     /// The recorded engine steps, in order.

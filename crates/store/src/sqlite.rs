@@ -12,8 +12,9 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
 use crate::{
-    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, MapRunChange, MapRunRecord, Resource,
-    ResourceKind, Result, Store, StoreError, TaskChange, TaskRow, TimerChange, TimerRow,
+    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, MapRunChange, MapRunCount,
+    MapRunRecord, Resource, ResourceKind, Result, Store, StoreError, TaskChange, TaskRow,
+    TimerChange, TimerRow,
 };
 
 const SCHEMA: &str = "
@@ -97,7 +98,8 @@ CREATE TABLE IF NOT EXISTS map_runs (
     max_concurrency INTEGER NOT NULL DEFAULT 0,
     tolerated_count REAL,
     tolerated_pct REAL,
-    children INTEGER
+    children INTEGER,
+    items INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS map_runs_by_execution ON map_runs (execution, start_ms);
 CREATE TABLE IF NOT EXISTS meta (
@@ -301,7 +303,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
 }
 
 const MAP_RUN_COLUMNS: &str = "arn, execution, status, start_ms, stop_ms, max_concurrency, \
-    tolerated_count, tolerated_pct, children";
+    tolerated_count, tolerated_pct, children, items";
 
 fn map_run_from_row(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
     Ok(MapRunRecord {
@@ -314,6 +316,7 @@ fn map_run_from_row(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
         tolerated_failure_count: row.get(6)?,
         tolerated_failure_percentage: row.get(7)?,
         children: row.get::<_, Option<i64>>(8)?.map(|n| n as u64),
+        items: row.get::<_, Option<i64>>(9)?.map(|n| n as u64),
     })
 }
 
@@ -515,15 +518,24 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>> {
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<MapRunCount>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
-                "SELECT status, COUNT(*) FROM executions WHERE map_run_arn = ?1 GROUP BY status",
+                "SELECT status, COUNT(*),
+                        SUM(COALESCE(json_array_length(CASE WHEN json_valid(input)
+                            THEN input END, '$.Items'), 0))
+                 FROM executions WHERE map_run_arn = ?1 GROUP BY status",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([arn], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))
+            .query_map([arn], |r| {
+                Ok(MapRunCount {
+                    status: r.get(0)?,
+                    executions: r.get::<_, i64>(1)? as u64,
+                    batched_items: r.get::<_, i64>(2)? as u64,
+                })
+            })
             .map_err(backend)?;
         rows.map(|r| r.map_err(backend)).collect()
     }
@@ -743,17 +755,20 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 tolerated_failure_count,
                 tolerated_failure_percentage,
                 children,
+                items,
             } => {
                 tx.prepare_cached(
                     "UPDATE map_runs SET max_concurrency = ?2, tolerated_count = ?3,
-                     tolerated_pct = ?4, children = ?5 WHERE arn = ?1",
+                     tolerated_pct = ?4, children = ?5, items = COALESCE(?6, items)
+                     WHERE arn = ?1",
                 )?
                 .execute(params![
                     arn,
                     *max_concurrency as i64,
                     tolerated_failure_count,
                     tolerated_failure_percentage,
-                    *children as i64
+                    *children as i64,
+                    items.map(|n| n as i64)
                 ])?;
             }
             MapRunChange::End {

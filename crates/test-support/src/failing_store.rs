@@ -82,7 +82,7 @@ impl Store for FailingCommitStore {
         self.inner.map_runs_of(execution)
     }
 
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<(String, u64)>> {
+    fn map_run_counts(&self, arn: &str) -> Result<Vec<stepwise_store::MapRunCount>> {
         self.inner.map_run_counts(arn)
     }
 

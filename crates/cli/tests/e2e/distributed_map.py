@@ -105,6 +105,11 @@ def test_items_are_batched_with_batch_input():
         {"per": 100, "run": "r-1"})
     eq(succeeded(d), [{"run": "r-1", "count": c, "first": f} for c, f in ((100, 0), (100, 100), (50, 200))],
        "one child per batch of at most 100 items, with BatchInput")
+    run = sfn.list_map_runs(executionArn=d["executionArn"])["mapRuns"][0]
+    run = sfn.describe_map_run(mapRunArn=run["mapRunArn"])
+    eq((run["itemCounts"]["total"], run["itemCounts"]["succeeded"], run["itemCounts"]["pending"]), (250, 250, 0),
+       "items counted by the batches that held them")
+    eq((run["executionCounts"]["total"], run["executionCounts"]["succeeded"]), (3, 3), "one child per batch")
 
 
 def inline(processor_states, **map_fields):

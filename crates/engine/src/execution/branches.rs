@@ -441,6 +441,8 @@ impl Execution {
         }
 
         // A Distributed Map's ItemBatcher: each child gets a batch of the selected items.
+        let batched_items =
+            (distributed && map.item_batcher.is_some()).then_some(inputs.len() as u64);
         if distributed && map.item_batcher.is_some() {
             inputs = match self.batched(f, state, map, effective, inputs) {
                 Ok(batches) => batches,
@@ -501,6 +503,7 @@ impl Execution {
                     tolerated_failure_count: tolerated[0],
                     tolerated_failure_percentage: tolerated[1],
                     children: total as u64,
+                    items: batched_items,
                 }));
             if self.child_executions {
                 children.runner = self.child_runner(map, arn);
@@ -617,6 +620,7 @@ impl Execution {
                 tolerated_failure_count: tolerance.count,
                 tolerated_failure_percentage: tolerance.percentage,
                 children: total as u64,
+                items: None,
             }));
         self.start_iterations(f);
     }

@@ -252,6 +252,9 @@ pub enum MapRunChange {
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
         children: u64,
+        /// With an ItemBatcher, how many items its children share (`None`: one each, or, on
+        /// an update, as before).
+        items: Option<u64>,
     },
     /// Ended: `SUCCEEDED`, `FAILED` or `ABORTED`.
     Ended { arn: String, status: &'static str },
