@@ -178,25 +178,14 @@ impl Execution {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let parameters = match &map.data.reader_parameters {
-            None => Value::Object(Map::new()),
-            Some(t) if state.query_language == QueryLanguage::Jsonata => {
-                let states = self.jsonata_states(f, effective, None, None);
-                match self.jsonata_template(f, t, &states, "Arguments") {
-                    Ok(v) => v,
-                    Err(e) => {
-                        let fault = self.evaluation_failed(f, e, "Arguments");
-                        return self.reader_failed(f, map_run_arn.clone(), fault);
-                    }
-                }
-            }
-            Some(t) => match self.payload(f, t, effective, None) {
-                Ok(v) => v,
-                Err(e) => {
-                    let fault = self.in_state(f, e);
-                    return self.reader_failed(f, map_run_arn.clone(), fault);
-                }
-            },
+        let field = match state.query_language {
+            QueryLanguage::Jsonata => "Arguments",
+            QueryLanguage::JsonPath => "Parameters",
+        };
+        let reader_parameters = map.data.reader_parameters.as_ref();
+        let parameters = match self.field_template(f, state, reader_parameters, effective, field) {
+            Ok(v) => v.unwrap_or_else(|| Value::Object(Map::new())),
+            Err(fault) => return self.reader_failed(f, map_run_arn.clone(), fault),
         };
         let mut config = reader
             .and_then(|r| r.get("ReaderConfig"))
@@ -553,20 +542,13 @@ impl Execution {
                 }
             }
         }
-        let batch_input = match &map.data.batch_input {
-            None => None,
-            Some(t) if state.query_language == QueryLanguage::Jsonata => {
-                let states = self.jsonata_states(f, effective, None, None);
-                Some(
-                    self.jsonata_template(f, t, &states, "BatchInput")
-                        .map_err(|e| self.evaluation_failed(f, e, "BatchInput"))?,
-                )
-            }
-            Some(t) => Some(
-                self.payload(f, t, effective, None)
-                    .map_err(|e| self.in_state(f, e))?,
-            ),
-        };
+        let batch_input = self.field_template(
+            f,
+            state,
+            map.data.batch_input.as_ref(),
+            effective,
+            "BatchInput",
+        )?;
         let runtime = |this: &mut Self, cause: String| this.in_state(f, lang::runtime(cause));
         let spec = match crate::batch::ItemBatcherSpec::new(limits[0], limits[1], batch_input) {
             Ok(spec) => spec,

@@ -170,14 +170,28 @@ impl Execution {
         template: Option<&stepwise_asl::model::Template>,
         effective: &Value,
     ) -> Result<Option<Value>, Fault> {
+        self.field_template(f, state, template, effective, "Credentials")
+    }
+
+    /// A template field of `state` other than its arguments (`Credentials`, an ItemReader's
+    /// `Parameters`/`Arguments`, an ItemBatcher's `BatchInput`), evaluated over the effective
+    /// input in the state's query language; `field` names it in errors.
+    pub(super) fn field_template(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        template: Option<&stepwise_asl::model::Template>,
+        effective: &Value,
+        field: &str,
+    ) -> Result<Option<Value>, Fault> {
         let Some(t) = template else {
             return Ok(None);
         };
         if state.query_language == QueryLanguage::Jsonata {
             let states = self.jsonata_states_in(f, effective, None, None);
-            self.jsonata_template(f, t, &states, "Credentials")
+            self.jsonata_template(f, t, &states, field)
                 .map(Some)
-                .map_err(|e| self.evaluation_failed(f, e, "Credentials"))
+                .map_err(|e| self.evaluation_failed(f, e, field))
         } else {
             self.with_scope(f, effective, None, None, |scope, entropy| {
                 lang::payload(t, scope, entropy)
