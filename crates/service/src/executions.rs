@@ -258,30 +258,20 @@ impl ExecutionPlane {
             arns.execution(&target.state_machine_name, &name)
         };
         let mut record = ExecutionRecord {
-            arn,
-            state_machine_arn: target.state_machine_arn.clone(),
             version_arn: target.version_arn.clone(),
             alias_arn: target.alias_arn.clone(),
-            name,
-            status: Status::Running.as_str().into(),
-            start_ms,
-            stop_ms: None,
-            input: input_text,
-            output: None,
-            error: None,
-            cause: None,
-            definition_hash: target.definition_hash.clone(),
-            role_arn: target.role_arn.clone(),
             trace_header,
-            redrive_count: 0,
-            redrive_ms: None,
-            event_count: 0,
-            step_count: 0,
             parent,
             test_case,
-            history_digest: None,
-            clock_offset_ms: 0,
-            map_run_arn: None,
+            ..running_record(
+                arn,
+                target.state_machine_arn.clone(),
+                name,
+                input_text,
+                target.definition_hash.clone(),
+                target.role_arn.clone(),
+                start_ms,
+            )
         };
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);
@@ -671,7 +661,9 @@ impl ExecutionPlane {
             .get_map_run(arn)
             .map_err(store_failed)?
             .ok_or_else(|| ServiceError::resource_not_found(arn))?;
-        let counted = store.map_run_counts(arn).map_err(store_failed)?;
+        let counted = store
+            .map_run_counts(arn, run.items.is_some())
+            .map_err(store_failed)?;
         // Children counted by status: as executions, and as the items they hold (one each,
         // or a batch's `Items`).
         let counts = |per_child: &dyn Fn(&stepwise_store::MapRunCount) -> u64,
@@ -1046,30 +1038,17 @@ impl ExecutionPlane {
             arns.execution(&labeled, &request.name)
         };
         let mut record = ExecutionRecord {
-            arn,
-            state_machine_arn: arns.state_machine(&labeled),
-            version_arn: None,
-            alias_arn: None,
-            name: request.name,
-            status: Status::Running.as_str().into(),
-            start_ms,
-            stop_ms: None,
-            input: request.input,
-            output: None,
-            error: None,
-            cause: None,
-            definition_hash: hash,
-            role_arn: map_run.role_arn,
-            trace_header: None,
-            redrive_count: 0,
-            redrive_ms: None,
-            event_count: 0,
-            step_count: 0,
             parent: request.parent,
-            test_case: None,
-            history_digest: None,
-            clock_offset_ms: 0,
             map_run_arn: Some(map_run.map_run_arn),
+            ..running_record(
+                arn,
+                arns.state_machine(&labeled),
+                request.name,
+                request.input,
+                hash,
+                map_run.role_arn,
+                start_ms,
+            )
         };
         if map_run.express {
             let info = stepwise_runtime::execution_info(
@@ -1104,6 +1083,44 @@ impl ExecutionPlane {
             arn: started.arn,
             start_ms: started.start_ms,
         })
+    }
+}
+
+/// A new execution's record, running, with nothing optional set.
+fn running_record(
+    arn: String,
+    state_machine_arn: String,
+    name: String,
+    input: String,
+    definition_hash: String,
+    role_arn: String,
+    start_ms: i64,
+) -> ExecutionRecord {
+    ExecutionRecord {
+        arn,
+        state_machine_arn,
+        version_arn: None,
+        alias_arn: None,
+        name,
+        status: Status::Running.as_str().into(),
+        start_ms,
+        stop_ms: None,
+        input,
+        output: None,
+        error: None,
+        cause: None,
+        definition_hash,
+        role_arn,
+        trace_header: None,
+        redrive_count: 0,
+        redrive_ms: None,
+        event_count: 0,
+        step_count: 0,
+        parent: None,
+        test_case: None,
+        history_digest: None,
+        clock_offset_ms: 0,
+        map_run_arn: None,
     }
 }
 

@@ -343,9 +343,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;
     /// The Map Runs of an execution, oldest first.
     fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>>;
-    /// How many of a Map Run's children are in each status, and how many items they hold
-    /// (the length of a batched child's `Items`).
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<MapRunCount>>;
+    /// How many of a Map Run's children are in each status, and, when its children take
+    /// batches (`batched`), how many items they hold (the length of each one's `Items`).
+    fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>>;
     /// History events with ids in `from..=to`, ascending.
     fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
     /// The recorded engine steps, in order.

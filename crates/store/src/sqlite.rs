@@ -518,18 +518,19 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<MapRunCount>> {
+    fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
                 "SELECT status, COUNT(*),
-                        SUM(COALESCE(json_array_length(CASE WHEN json_valid(input)
-                            THEN input END, '$.Items'), 0))
+                        CASE WHEN ?2 THEN SUM(COALESCE(json_array_length(
+                            CASE WHEN json_valid(input) THEN input END, '$.Items'), 0))
+                        ELSE 0 END
                  FROM executions WHERE map_run_arn = ?1 GROUP BY status",
             )
             .map_err(backend)?;
         let rows = stmt
-            .query_map([arn], |r| {
+            .query_map(params![arn, batched], |r| {
                 Ok(MapRunCount {
                     status: r.get(0)?,
                     executions: r.get::<_, i64>(1)? as u64,

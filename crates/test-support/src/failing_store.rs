@@ -82,8 +82,8 @@ impl Store for FailingCommitStore {
         self.inner.map_runs_of(execution)
     }
 
-    fn map_run_counts(&self, arn: &str) -> Result<Vec<stepwise_store::MapRunCount>> {
-        self.inner.map_run_counts(arn)
+    fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<stepwise_store::MapRunCount>> {
+        self.inner.map_run_counts(arn, batched)
     }
 
     fn list_executions(
