@@ -32,11 +32,7 @@ fn aws_sdk_tasks_reach_aws_services() {
 fn api_gateway_and_bedrock_reach_their_stand_ins() {
     let Some(python) = python() else { return };
     // The stand-in's port: free now, taken by the script before any task runs.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-        .to_string();
+    let port = stepwise_test_support::free_port().to_string();
     let endpoint = format!("http://127.0.0.1:{port}");
     let store = scratch_store("apigw_bedrock");
     let server = Server::start(

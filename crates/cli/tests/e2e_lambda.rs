@@ -51,11 +51,7 @@ timeout_seconds = 30
     )
     .expect("write stepwise.toml");
     // The stand-in Invoke API's port: free now, taken by the script before any task runs.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-        .to_string();
+    let port = stepwise_test_support::free_port().to_string();
     let endpoint = format!("http://127.0.0.1:{port}");
     let server = Server::start(
         &store,

@@ -25,10 +25,7 @@ struct StandIn {
 
 impl StandIn {
     fn start(python: &Path) -> StandIn {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
+        let port = stepwise_test_support::free_port();
         let child = Command::new(python)
             .arg(e2e_dir().join("job_stand_in.py"))
             .arg(port.to_string())

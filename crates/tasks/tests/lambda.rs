@@ -657,10 +657,7 @@ async fn functions_not_bound_locally_are_invoked_at_the_endpoint() {
 #[tokio::test]
 async fn an_unreachable_endpoint_is_an_sdk_client_exception() {
     // A port nothing listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = stepwise_test_support::free_port();
     let f = Functions::new().endpoint(&format!("http://127.0.0.1:{port}"));
     let lambda = f.integrations();
     let (error, cause) = failed(

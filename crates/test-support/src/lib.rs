@@ -27,6 +27,15 @@ pub use fixtures::{fixtures_required, skip_or_fail};
 pub use masks::{mask_pattern, numbers_equal, text_matches, value_matches};
 
 /// `n` of `d` as a percentage; 100 when there is nothing to count.
+/// A local TCP port nothing listens on now (bound, then freed), for a stand-in server a test
+/// starts, or for a call that must find nothing there.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
 pub fn percent(n: usize, d: usize) -> f64 {
     if d == 0 {
         100.0

@@ -111,37 +111,60 @@ pub struct Moto {
 }
 
 impl Moto {
+    /// Starts moto's server on a free port and waits until it answers as moto. Another
+    /// process may take the port between its choice and moto's bind (a server a parallel test
+    /// starts on port 0): then this moto exits, or another server answers, and it starts
+    /// again on another port.
     pub fn start(python: &Path) -> Moto {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port");
-        let child = Command::new(python)
-            .args([
-                "-m",
-                "moto.server",
-                "-H",
-                "127.0.0.1",
-                "-p",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start moto's server");
-        // Dropped (killed and waited for) if it never listens.
-        let moto = Moto {
-            child,
-            url: format!("http://127.0.0.1:{port}"),
-        };
-        for _ in 0..300 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return moto;
+        for _attempt in 0..5 {
+            let port = crate::free_port();
+            let child = Command::new(python)
+                .args([
+                    "-m",
+                    "moto.server",
+                    "-H",
+                    "127.0.0.1",
+                    "-p",
+                    &port.to_string(),
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start moto's server");
+            // Dropped (killed and waited for) unless it is returned.
+            let mut moto = Moto {
+                child,
+                url: format!("http://127.0.0.1:{port}"),
+            };
+            for _ in 0..300 {
+                if !matches!(moto.child.try_wait(), Ok(None)) {
+                    break; // it exited: the port was taken
+                }
+                if answers_as_moto(port) {
+                    return moto;
+                }
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
         }
-        panic!("moto's server did not start on port {port}");
+        panic!("moto's server did not start");
     }
+}
+
+/// Whether the server on `port` is moto's (its `/moto-api/data.json` answers 200).
+fn answers_as_moto(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!(
+        "GET /moto-api/data.json HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    );
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
 impl Drop for Moto {
