@@ -15,6 +15,7 @@ pub mod execution;
 pub mod history;
 pub mod lang;
 pub mod local;
+pub mod map_run;
 pub mod mock;
 pub mod test_state;
 

@@ -59,6 +59,10 @@ pub(crate) struct Call {
     /// A Distributed Map's item reader, not a Task's call.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub item_reader: bool,
+    /// A Distributed Map's Map Run (its parameters a `MapRunSpec`), run by
+    /// [`crate::map_run`].
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub map_run: bool,
 }
 
 impl Call {
@@ -66,6 +70,7 @@ impl Call {
     pub(crate) fn of(request: TaskRequest) -> Call {
         Call {
             item_reader: request.kind == stepwise_engine::TaskKind::ItemReader,
+            map_run: request.kind == stepwise_engine::TaskKind::MapRun,
             resource: request.resource,
             state: request.state_name,
             parameters: request.input,
@@ -154,6 +159,8 @@ pub struct MapRunChild {
     pub definition: String,
     pub express: bool,
     pub role_arn: String,
+    /// Its place among the Map Run's children (its item or batch).
+    pub index: Option<u64>,
 }
 
 impl MapRunChild {
@@ -166,6 +173,7 @@ impl MapRunChild {
             definition: text("Definition")?,
             express: m.get("Express").and_then(Value::as_bool).unwrap_or(false),
             role_arn: text("RoleArn").unwrap_or_default(),
+            index: None,
         })
     }
 }
@@ -219,6 +227,7 @@ pub(crate) enum Performed {
 /// Takes jobs from the driver and runs each on its own task.
 pub(crate) fn spawn(
     shared: Arc<Shared>,
+    store: Arc<dyn stepwise_store::Store>,
     work: std::sync::mpsc::Sender<Work>,
     mut jobs: UnboundedReceiver<Job>,
 ) -> bool {
@@ -230,6 +239,10 @@ pub(crate) fn spawn(
         while let Some(job) = jobs.recv().await {
             let shared = shared.clone();
             let work = work.clone();
+            if job.call.map_run {
+                tokio::spawn(crate::map_run::run(shared, store.clone(), work, job));
+                continue;
+            }
             tokio::spawn(async move {
                 if let Some(polled) = job.resume.clone() {
                     let cancelled = shared.watch_poll(&job.token);
@@ -288,7 +301,7 @@ const RETRY_MAX: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What became of an answer sent to the driver.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Delivered {
+pub(crate) enum Delivered {
     Committed,
     /// The driver refused it (the task is over: timed out, its execution stopped).
     Refused,
@@ -299,7 +312,11 @@ enum Delivered {
 /// Sends a call's answer to the driver, again while its commit fails: a failed commit keeps
 /// nothing, and nobody else would send it (the row stays queued, called again only when the
 /// server starts), so the execution would wait for it forever.
-async fn deliver(work: &std::sync::mpsc::Sender<Work>, job: &Job, answer: TaskAnswer) -> Delivered {
+pub(crate) async fn deliver(
+    work: &std::sync::mpsc::Sender<Work>,
+    job: &Job,
+    answer: TaskAnswer,
+) -> Delivered {
     let mut delay = RETRY_FIRST;
     loop {
         let (reply, done) = tokio::sync::oneshot::channel();
@@ -421,6 +438,12 @@ pub(crate) async fn perform(
     job: Option<&Job>,
     call: &Call,
 ) -> Performed {
+    if call.map_run {
+        return Performed::Done(Outcome::failed(
+            "States.Runtime",
+            "a Map Run runs only in a host whose children are executions",
+        ));
+    }
     if call.item_reader {
         let ctx = CallContext::of_execution(execution);
         let outcome = shared
@@ -592,7 +615,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
 }
 
 /// A UUID-shaped name derived from a token.
-fn uuid_from(token: &str) -> String {
+pub(crate) fn uuid_from(token: &str) -> String {
     use sha2::{Digest, Sha256};
     let d = Sha256::digest(token.as_bytes());
     let half = |i: usize| {

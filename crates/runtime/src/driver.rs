@@ -231,6 +231,9 @@ struct Pending {
     /// Timers already armed that are due earlier now (an execution's timeout, once its clock
     /// moved ahead): armed again at their new time once committed.
     rearm: Vec<TimerRow>,
+    /// What to tell Map Run coordinators once committed (their children's ends, their new
+    /// settings), by Map Run ARN.
+    map_run_notes: Vec<(String, crate::map_run::Note)>,
     /// What to count once committed: executions started (or redriven), ended, quarantined.
     started: u64,
     finished: Vec<Status>,
@@ -441,6 +444,9 @@ impl Driver {
                 }
                 for token in pending.cancel_polls.drain(..) {
                     self.shared.cancel_poll(&token);
+                }
+                for (map_run, note) in pending.map_run_notes.drain(..) {
+                    self.shared.tell_map_run(&map_run, note);
                 }
             }
             Err(e) => {
@@ -824,6 +830,12 @@ impl Driver {
         let mut children = HashMap::new();
         let mut polls = HashMap::new();
         for t in self.store.tasks_of(arn).map_err(store_err)? {
+            if t.activity == dispatch::QUEUE
+                && t.worker.is_none()
+                && serde_json::from_str::<dispatch::Call>(&t.input).is_ok_and(|c| c.map_run)
+            {
+                polls.insert(t.task, t.token.clone());
+            }
             if let (Some(worker), true) = (t.worker.as_deref(), t.activity == dispatch::QUEUE) {
                 if worker.starts_with("arn:") {
                     children.insert(t.task, worker.to_owned());
@@ -1054,14 +1066,24 @@ impl Driver {
                             tolerated_failure_percentage,
                             children,
                             items,
-                        } => StoreMapRunChange::Configure {
-                            arn: map_run,
-                            max_concurrency,
-                            tolerated_failure_count,
-                            tolerated_failure_percentage,
-                            children,
-                            items,
-                        },
+                        } => {
+                            pending.map_run_notes.push((
+                                map_run.clone(),
+                                crate::map_run::Note::Update {
+                                    max_concurrency,
+                                    tolerated_failure_count,
+                                    tolerated_failure_percentage,
+                                },
+                            ));
+                            StoreMapRunChange::Configure {
+                                arn: map_run,
+                                max_concurrency,
+                                tolerated_failure_count,
+                                tolerated_failure_percentage,
+                                children,
+                                items,
+                            }
+                        }
                         MapRunChange::Ended {
                             arn: map_run,
                             status,
@@ -1110,6 +1132,16 @@ impl Driver {
                 .cancel_polls
                 .extend(live.polls.drain().map(|(_, token)| token));
             pending.closed.push(arn.to_owned());
+            // A Map Run's child tells its coordinator, once committed.
+            if let (Some(map_run), None) = (&live.record.map_run_arn, &live.record.parent) {
+                pending.map_run_notes.push((
+                    map_run.clone(),
+                    crate::map_run::Note::ChildEnded {
+                        arn: arn.to_owned(),
+                        status: live.record.status.clone(),
+                    },
+                ));
+            }
             // A child of a `.sync` task tells its parent, in the same commit.
             if let Some(link) = live.record.parent.as_deref().and_then(ParentLink::parse) {
                 let record = live.record.clone();
@@ -1182,6 +1214,10 @@ fn schedule(
         .unwrap_or_else(|| shared.tokens.issue(arn, task, rng.next_u64()));
     live.tokens.insert(task, token.clone());
     let call = dispatch::Call::of(request);
+    if call.map_run {
+        // Its coordinator stops when the task ends some other way (see `map_run`).
+        live.polls.insert(task, token.clone());
+    }
     pending.batch.tasks.push(TaskChange::Add(TaskRow {
         token: token.clone(),
         execution: arn.to_owned(),

@@ -13,6 +13,7 @@ pub mod dispatch;
 pub mod driver;
 pub mod express;
 pub mod host;
+mod map_run;
 mod shared;
 pub mod token;
 
@@ -132,7 +133,7 @@ impl Runtime {
         ));
         let (tx, rx) = mpsc::channel();
         let (jobs, job_rx) = tokio::sync::mpsc::unbounded_channel();
-        if dispatch::spawn(shared.clone(), tx.clone(), job_rx) {
+        if dispatch::spawn(shared.clone(), store.clone(), tx.clone(), job_rx) {
             let queued = store
                 .next_queued_tasks(dispatch::QUEUE, usize::MAX >> 1)
                 .map_err(|e| RuntimeError::Store(e.to_string()))?;

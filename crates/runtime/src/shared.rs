@@ -147,6 +147,8 @@ pub struct Shared {
     polls: Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>,
     /// The stops of `.sync` jobs polled in memory whose tasks ended first, still being sent.
     pub(crate) stops: Arc<Stops>,
+    /// The running Map Run coordinators, by Map Run ARN: what the driver tells them.
+    map_runs: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<crate::map_run::Note>>>,
 }
 
 /// Calls that stop jobs, made in the background; a process about to exit waits for them.
@@ -190,6 +192,7 @@ impl Shared {
             starter: OnceLock::new(),
             polls: Mutex::new(HashMap::new()),
             stops: Arc::default(),
+            map_runs: Mutex::default(),
         }
     }
 
@@ -215,6 +218,34 @@ impl Shared {
         let tx = self.polls.lock().ok().and_then(|mut p| p.remove(token));
         if let Some(tx) = tx {
             let _ = tx.send(());
+        }
+    }
+
+    /// A Map Run's coordinator listens to what the driver commits for it.
+    pub(crate) fn listen_map_run(
+        &self,
+        arn: &str,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<crate::map_run::Note> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        if let Ok(mut runs) = self.map_runs.lock() {
+            runs.insert(arn.to_owned(), tx);
+        }
+        rx
+    }
+
+    /// The coordinator of a Map Run stopped listening.
+    pub(crate) fn forget_map_run(&self, arn: &str) {
+        if let Ok(mut runs) = self.map_runs.lock() {
+            runs.remove(arn);
+        }
+    }
+
+    /// Tells a Map Run's coordinator, if one runs, what was committed.
+    pub(crate) fn tell_map_run(&self, arn: &str, note: crate::map_run::Note) {
+        if let Ok(runs) = self.map_runs.lock() {
+            if let Some(tx) = runs.get(arn) {
+                let _ = tx.send(note);
+            }
         }
     }
 

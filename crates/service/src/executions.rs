@@ -752,9 +752,19 @@ impl ExecutionPlane {
             .update_map_run(
                 run.execution,
                 arn.to_owned(),
-                input.max_concurrency.map(|m| m.max(0) as u64),
-                input.tolerated_failure_count.map(|c| c.max(0) as f64),
-                input.tolerated_failure_percentage,
+                // A setting left out stays as it is.
+                Some(
+                    input
+                        .max_concurrency
+                        .map_or(run.max_concurrency, |m| m.max(0) as u64),
+                ),
+                input
+                    .tolerated_failure_count
+                    .map(|c| c.max(0) as f64)
+                    .or(run.tolerated_failure_count),
+                input
+                    .tolerated_failure_percentage
+                    .or(run.tolerated_failure_percentage),
             )
             .await
         {
@@ -1040,6 +1050,7 @@ impl ExecutionPlane {
         let mut record = ExecutionRecord {
             parent: request.parent,
             map_run_arn: Some(map_run.map_run_arn),
+            map_run_index: map_run.index,
             ..running_record(
                 arn,
                 arns.state_machine(&labeled),
@@ -1121,6 +1132,7 @@ fn running_record(
         history_digest: None,
         clock_offset_ms: 0,
         map_run_arn: None,
+        map_run_index: None,
     }
 }
 

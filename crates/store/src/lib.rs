@@ -108,6 +108,10 @@ pub struct ExecutionRecord {
     /// A Distributed Map's child: the Map Run it belongs to.
     #[serde(default)]
     pub map_run_arn: Option<String>,
+    /// A Distributed Map's child: its place among its Map Run's children (its item, or its
+    /// batch), from 0.
+    #[serde(default)]
+    pub map_run_index: Option<u64>,
 }
 
 /// Which executions ListExecutions wants.
@@ -285,8 +289,16 @@ pub enum MapRunChange {
         max_concurrency: u64,
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
-        children: u64,
         /// `None`: as before.
+        children: Option<u64>,
+        /// `None`: as before.
+        items: Option<u64>,
+    },
+    /// Its items are all read: how many children it has, and (with an ItemBatcher) how many
+    /// items they share.
+    Counted {
+        arn: String,
+        children: u64,
         items: Option<u64>,
     },
     End {
@@ -346,6 +358,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// How many of a Map Run's children are in each status, and, when its children take
     /// batches (`batched`), how many items they hold (the length of each one's `Items`).
     fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>>;
+    /// A Map Run's children in the order of their items, from index `from`, at most `limit`.
+    fn map_run_children(&self, arn: &str, from: u64, limit: usize) -> Result<Vec<ExecutionRecord>>;
     /// History events with ids in `from..=to`, ascending.
     fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
     /// The recorded engine steps, in order.

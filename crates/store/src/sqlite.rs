@@ -119,11 +119,13 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
         "INTEGER NOT NULL DEFAULT 0",
     ),
     ("executions", "map_run_arn", "TEXT"),
+    ("executions", "map_run_index", "INTEGER"),
 ];
 
 /// Indexes on added columns: made once the columns exist.
 const ADDED_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn, start_ms DESC, arn DESC) WHERE map_run_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_by_map_run_index ON executions (map_run_arn, map_run_index) WHERE map_run_arn IS NOT NULL;
 ";
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -149,7 +151,7 @@ fn migrate(conn: &Connection) -> Result<()> {
 const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
     start_ms, stop_ms, input, output, error, cause, definition_hash, role_arn, trace_header, \
     redrive_count, redrive_ms, event_count, step_count, parent, test_case, history_digest, \
-    clock_offset_ms, map_run_arn";
+    clock_offset_ms, map_run_arn, map_run_index";
 
 const READERS: usize = 4;
 
@@ -299,6 +301,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
         history_digest: row.get(21)?,
         clock_offset_ms: row.get(22)?,
         map_run_arn: row.get(23)?,
+        map_run_index: row.get::<_, Option<i64>>(24)?.map(|i| i as u64),
     })
 }
 
@@ -541,6 +544,21 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
+    fn map_run_children(&self, arn: &str, from: u64, limit: usize) -> Result<Vec<ExecutionRecord>> {
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT {EXECUTION_COLUMNS} FROM executions
+                 WHERE map_run_arn = ?1 AND map_run_index >= ?2
+                 ORDER BY map_run_index LIMIT ?3"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![arn, from as i64, limit as i64], execution_from_row)
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
     fn open_executions(&self) -> Result<Vec<String>> {
         let conn = self.read();
         let mut stmt = conn
@@ -683,7 +701,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
     if !batch.new_executions.is_empty() {
         let mut stmt = tx.prepare_cached(&format!(
             "INSERT INTO executions ({EXECUTION_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)"
         ))?;
         for e in &batch.new_executions {
             stmt.execute(params![
@@ -711,6 +729,7 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                 e.history_digest,
                 e.clock_offset_ms,
                 e.map_run_arn,
+                e.map_run_index.map(|i| i as i64),
             ])?;
         }
     }
@@ -760,7 +779,8 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
             } => {
                 tx.prepare_cached(
                     "UPDATE map_runs SET max_concurrency = ?2, tolerated_count = ?3,
-                     tolerated_pct = ?4, children = ?5, items = COALESCE(?6, items)
+                     tolerated_pct = ?4, children = COALESCE(?5, children),
+                     items = COALESCE(?6, items)
                      WHERE arn = ?1",
                 )?
                 .execute(params![
@@ -768,6 +788,20 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
                     *max_concurrency as i64,
                     tolerated_failure_count,
                     tolerated_failure_percentage,
+                    children.map(|n| n as i64),
+                    items.map(|n| n as i64)
+                ])?;
+            }
+            MapRunChange::Counted {
+                arn,
+                children,
+                items,
+            } => {
+                tx.prepare_cached(
+                    "UPDATE map_runs SET children = ?2, items = COALESCE(?3, items) WHERE arn = ?1",
+                )?
+                .execute(params![
+                    arn,
                     *children as i64,
                     items.map(|n| n as i64)
                 ])?;

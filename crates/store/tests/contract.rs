@@ -409,13 +409,16 @@ fn a_file_from_before_the_added_columns_opens_and_gains_them() {
         })
         .expect("commit");
     }
-    // Make it look like a file written before `parent`, `test_case` and `map_run_arn` existed.
+    // Make it look like a file written before `parent`, `test_case`, `map_run_arn` and
+    // `map_run_index` existed.
     {
         let conn = rusqlite::Connection::open(&path).expect("raw open");
         conn.execute_batch(
-            "DROP INDEX executions_by_map_run; ALTER TABLE executions DROP COLUMN parent; \
+            "DROP INDEX executions_by_map_run; DROP INDEX executions_by_map_run_index; \
+             ALTER TABLE executions DROP COLUMN parent; \
              ALTER TABLE executions DROP COLUMN test_case; \
-             ALTER TABLE executions DROP COLUMN map_run_arn;",
+             ALTER TABLE executions DROP COLUMN map_run_arn; \
+             ALTER TABLE executions DROP COLUMN map_run_index;",
         )
         .expect("drop columns");
     }
@@ -454,5 +457,91 @@ fn a_map_runs_children_are_listed_by_it_newest_first() {
                 .expect("list")
                 .is_empty()
         );
+    }
+}
+
+#[test]
+fn a_map_runs_children_are_read_in_item_order_from_an_index() {
+    const RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:m/Items:2";
+    for b in backends() {
+        let s = &b.store;
+        let mut batch = Batch::default();
+        // Started out of name order; listed by their items' order.
+        for (i, name) in ["z", "a", "m", "b", "q"].iter().enumerate() {
+            let mut child = execution("m/Items", name, 100 + i as i64);
+            child.map_run_arn = Some(RUN.into());
+            child.map_run_index = Some(i as u64);
+            batch.new_executions.push(child);
+        }
+        s.commit(&batch).expect("commit");
+        let names = |from, limit| -> Vec<String> {
+            s.map_run_children(RUN, from, limit)
+                .expect("children")
+                .into_iter()
+                .map(|e| e.name)
+                .collect()
+        };
+        assert_eq!(names(0, 10), ["z", "a", "m", "b", "q"], "{}", b.name);
+        assert_eq!(names(2, 2), ["m", "b"], "{}", b.name);
+        assert!(names(5, 10).is_empty(), "{}", b.name);
+        let got = s.map_run_children(RUN, 4, 1).expect("children");
+        assert_eq!(got[0].map_run_index, Some(4), "{}", b.name);
+    }
+}
+
+#[test]
+fn a_map_runs_count_is_recorded_once_its_items_are_read() {
+    use stepwise_store::MapRunChange;
+    const RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:m/Items:3";
+    for b in backends() {
+        let s = &b.store;
+        let changes = vec![
+            MapRunChange::Start {
+                arn: RUN.into(),
+                execution: "arn:aws:states:us-east-1:123456789012:execution:m:e".into(),
+                start_ms: 1,
+            },
+            MapRunChange::Configure {
+                arn: RUN.into(),
+                max_concurrency: 5,
+                tolerated_failure_count: None,
+                tolerated_failure_percentage: Some(5.0),
+                children: None,
+                items: Some(0),
+            },
+        ];
+        s.commit(&Batch {
+            map_runs: changes,
+            ..Batch::default()
+        })
+        .expect("commit");
+        let run = s.get_map_run(RUN).expect("get").expect("kept");
+        assert_eq!((run.children, run.items), (None, Some(0)), "{}", b.name);
+        s.commit(&Batch {
+            map_runs: vec![MapRunChange::Counted {
+                arn: RUN.into(),
+                children: 1000,
+                items: Some(100_000),
+            }],
+            ..Batch::default()
+        })
+        .expect("commit");
+        // An UpdateMapRun afterwards keeps the count.
+        s.commit(&Batch {
+            map_runs: vec![MapRunChange::Configure {
+                arn: RUN.into(),
+                max_concurrency: 9,
+                tolerated_failure_count: None,
+                tolerated_failure_percentage: Some(5.0),
+                children: None,
+                items: None,
+            }],
+            ..Batch::default()
+        })
+        .expect("commit");
+        let run = s.get_map_run(RUN).expect("get").expect("kept");
+        assert_eq!(run.children, Some(1000), "{}", b.name);
+        assert_eq!(run.items, Some(100_000), "{}", b.name);
+        assert_eq!(run.max_concurrency, 9, "{}", b.name);
     }
 }

@@ -215,20 +215,8 @@ impl Integrations {
     /// names from `resource` (`s3:getObject`, `s3:listObjectsV2`): the array of items, or
     /// the task's failure (`States.ItemReaderFailed`, `S3.NoSuchKeyException`, ...).
     pub async fn read_items(&self, resource: &str, input: &Value, ctx: &CallContext) -> Outcome {
-        let mut reader = serde_json::Map::new();
-        reader.insert("Resource".into(), Value::from(resource));
-        let config = input.get("ReaderConfig").cloned().unwrap_or(Value::Null);
-        let max_items = config.get("MaxItems").and_then(Value::as_i64);
-        reader.insert("ReaderConfig".into(), config);
-        let parameters = input.get("Parameters").cloned().unwrap_or(Value::Null);
         let read = async {
-            let spec = stepwise_items::ItemReaderSpec::parse(
-                &Value::Object(reader),
-                &parameters,
-                max_items,
-            )?;
-            let store = std::sync::Arc::new(self.aws.s3(&ctx.caller()));
-            let mut items = stepwise_items::Items::open(spec, store, 0).await?;
+            let mut items = self.open_items(resource, input, ctx, 0).await?;
             let mut all = Vec::new();
             while let Some(item) = items.next().await? {
                 all.push(item);
@@ -239,6 +227,27 @@ impl Integrations {
             Ok(items) => Outcome::Succeeded(Value::Array(items)),
             Err(e) => Outcome::failed(e.error, e.cause),
         }
+    }
+
+    /// The items an `ItemReader` (`resource`, and `input`: `{"Parameters", "ReaderConfig"}`
+    /// evaluated) reads, one at a time, from item `position` on.
+    pub async fn open_items(
+        &self,
+        resource: &str,
+        input: &Value,
+        ctx: &CallContext,
+        position: u64,
+    ) -> Result<stepwise_items::Items, stepwise_items::ItemsError> {
+        let mut reader = serde_json::Map::new();
+        reader.insert("Resource".into(), Value::from(resource));
+        let config = input.get("ReaderConfig").cloned().unwrap_or(Value::Null);
+        let max_items = config.get("MaxItems").and_then(Value::as_i64);
+        reader.insert("ReaderConfig".into(), config);
+        let parameters = input.get("Parameters").cloned().unwrap_or(Value::Null);
+        let spec =
+            stepwise_items::ItemReaderSpec::parse(&Value::Object(reader), &parameters, max_items)?;
+        let store = std::sync::Arc::new(self.aws.s3(&ctx.caller()));
+        stepwise_items::Items::open(spec, store, position).await
     }
 }
 

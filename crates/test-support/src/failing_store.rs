@@ -86,6 +86,10 @@ impl Store for FailingCommitStore {
         self.inner.map_run_counts(arn, batched)
     }
 
+    fn map_run_children(&self, arn: &str, from: u64, limit: usize) -> Result<Vec<ExecutionRecord>> {
+        self.inner.map_run_children(arn, from, limit)
+    }
+
     fn list_executions(
         &self,
         filter: &ExecutionFilter,

@@ -56,6 +56,7 @@ impl ExecutionRecordBuilder {
                 history_digest: None,
                 clock_offset_ms: 0,
                 map_run_arn: None,
+                map_run_index: None,
             },
         }
     }

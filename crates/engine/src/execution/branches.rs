@@ -18,6 +18,7 @@ use super::frames::{Frame, Iteration, Start};
 use super::probe::Field;
 use super::redrive::{ChildrenPoint, RedrivePoint, Resume};
 use super::{Command, Execution, Fault, FrameId, MapRunChange};
+use crate::map_run::{BatcherSpec, MapRunSpec, Selection};
 
 impl Execution {
     pub(super) fn run_parallel(
@@ -72,6 +73,13 @@ impl Execution {
             }),
             _ => None,
         };
+        // A Map Run whose children are executions: its host runs it, items and all.
+        let coordinated = self.child_executions
+            && self.probe.is_none()
+            && map.processor_config.mode == ProcessorMode::Distributed;
+        if coordinated && map.item_reader.is_some() {
+            return self.start_map_run(f, state, map, effective, None);
+        }
         // A Distributed Map reading its items: its Map Run starts, then the host reads them.
         if reader_data.is_none()
             && map.item_reader.is_some()
@@ -131,7 +139,172 @@ impl Execution {
                 }
             }
         };
+        if coordinated {
+            return self.start_map_run(f, state, map, effective, Some(items));
+        }
         self.map_items(f, state, map, effective, items, None)
+    }
+
+    /// Starts a Map Run its host runs (children as executions): `MapStateStarted` (the number
+    /// of items, 0 when a reader will read them), `MapRunStarted`, then one task whose input is
+    /// the [`MapRunSpec`]: everything the run needs from this state, evaluated.
+    fn start_map_run(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+        items: Option<Vec<Value>>,
+    ) -> Flow {
+        let max_concurrency = match self.max_concurrency_of(f, map, effective) {
+            Ok(n) => n,
+            Err(flow) => return flow,
+        };
+        let mut d = Map::new();
+        d.insert(
+            "length".into(),
+            Value::from(items.as_ref().map_or(0, Vec::len)),
+        );
+        self.event(f, EventType::MapStateStarted, Some(d));
+        let tolerated = match self.tolerance_of(f, map, effective) {
+            Ok(t) => t,
+            Err(flow) => return flow,
+        };
+        let arn = self.map_run_started(f);
+        let reader = match &items {
+            Some(_) => None,
+            None => match self.reader_input(f, state, map, effective) {
+                Ok(input) => Some(input),
+                Err(fault) => return self.reader_failed(f, arn, fault),
+            },
+        };
+        let batcher = match map.item_batcher.is_some() {
+            true => match self.batcher_spec(f, state, map, effective) {
+                Ok(b) => Some(b),
+                Err(fault) => return self.reader_failed(f, arn, fault),
+            },
+            false => None,
+        };
+        let writer = match &map.result_writer {
+            Some(w) => {
+                let field = match state.query_language {
+                    QueryLanguage::Jsonata => "Arguments",
+                    QueryLanguage::JsonPath => "Parameters",
+                };
+                let template = map.data.writer_parameters.as_ref();
+                let parameters = match self.field_template(f, state, template, effective, field) {
+                    Ok(p) => p,
+                    Err(fault) => return self.reader_failed(f, arn, fault),
+                };
+                let mut w = w.as_object().cloned().unwrap_or_default();
+                w.remove("Arguments");
+                w.remove("Parameters");
+                if let Some(p) = parameters {
+                    w.insert("Parameters".into(), p);
+                }
+                Some(Value::Object(w))
+            }
+            None => None,
+        };
+        let active = self.active(f);
+        let cause_prefix =
+            stepwise_asl::jsonata::state_cause_prefix(&active.name, active.entered_id);
+        let selection = Selection {
+            effective: effective.clone(),
+            context: self.context(f, None, None),
+            variables: self.visible_variables(f),
+            cause_prefix,
+        };
+        self.out
+            .commands
+            .push(Command::MapRun(MapRunChange::Configured {
+                arn: arn.clone(),
+                max_concurrency: max_concurrency as u64,
+                tolerated_failure_count: tolerated[0],
+                tolerated_failure_percentage: tolerated[1],
+                children: items
+                    .as_ref()
+                    .filter(|_| batcher.is_none())
+                    .map(|i| i.len() as u64),
+                items: batcher
+                    .as_ref()
+                    .map(|_| items.as_ref().map_or(0, |i| i.len() as u64)),
+            }));
+        let spec = MapRunSpec {
+            arn: arn.clone(),
+            state: state.name.clone(),
+            definition: map
+                .processor_definition
+                .as_deref()
+                .unwrap_or_default()
+                .to_owned(),
+            express: map.processor_config.execution_type
+                == Some(stepwise_asl::model::ExecutionType::Express),
+            role_arn: self.info.role_arn.clone(),
+            items,
+            reader,
+            selection,
+            batcher,
+            max_concurrency: max_concurrency as u64,
+            tolerated_failure_count: tolerated[0],
+            tolerated_failure_percentage: tolerated[1],
+            writer,
+        };
+        let input = serde_json::to_value(&spec).unwrap_or(Value::Null);
+        self.schedule_map_run(f, state, input, arn)
+    }
+
+    /// The variables frame `f` sees, each by the name nearest to it.
+    fn visible_variables(&self, f: FrameId) -> Map<String, Value> {
+        let mut out = Map::new();
+        let mut at = Some(f);
+        while let Some(id) = at {
+            let Some(frame) = self.frames.get(id).and_then(Option::as_ref) else {
+                break;
+            };
+            for (k, v) in &frame.vars {
+                if !out.contains_key(k) {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+            at = frame.parent.map(|(p, _)| p);
+        }
+        out
+    }
+
+    /// The Map Run its host ran succeeded with `output` (the Map's result): `MapRunSucceeded`,
+    /// `MapStateSucceeded`, then the state's output processing.
+    pub(super) fn map_run_succeeded(&mut self, f: FrameId, arn: String, output: Value) -> Flow {
+        let machine = self.frame(f).machine.clone();
+        let name = self.active(f).name.clone();
+        let state = Self::state(&machine, &name);
+        let closing = self.event(f, EventType::MapRunSucceeded, None);
+        self.map_run_ended(Some(arn), "SUCCEEDED");
+        self.closing_event(f, EventType::MapStateSucceeded, closing);
+        self.frame_mut(f).last = closing;
+        let flow = self.state_result(f, state, output);
+        self.settle(f, state, flow)
+    }
+
+    /// The Map Run its host ran failed: `MapRunFailed` (with the error, unless it is the
+    /// tolerated-failure threshold's), then the Map state fails with it.
+    pub(super) fn map_run_failed(&mut self, f: FrameId, arn: String, fault: Fault) -> Flow {
+        let flow = if fault.name() == names::EXCEED_TOLERATED_FAILURE_THRESHOLD {
+            self.event(f, EventType::MapRunFailed, None);
+            self.map_run_ended(Some(arn), "FAILED");
+            Flow::Failed(fault)
+        } else {
+            self.reader_failed(f, arn, fault)
+        };
+        match flow {
+            Flow::Failed(fault) => {
+                let machine = self.frame(f).machine.clone();
+                let name = self.active(f).name.clone();
+                let state = Self::state(&machine, &name);
+                self.state_failed(f, state, fault)
+            }
+            other => other,
+        }
     }
 
     /// The items a Distributed Map's reader read: its Map goes on as with items from its input.
@@ -172,6 +345,23 @@ impl Execution {
         d.insert("length".into(), Value::from(0));
         self.event(f, EventType::MapStateStarted, Some(d));
         let map_run_arn = self.map_run_started(f);
+        let input = match self.reader_input(f, state, map, effective) {
+            Ok(input) => input,
+            Err(fault) => return self.reader_failed(f, map_run_arn.clone(), fault),
+        };
+        let resource = input["Resource"].as_str().unwrap_or_default().to_owned();
+        self.schedule_reader(f, state, &resource, input, (effective.clone(), map_run_arn))
+    }
+
+    /// An `ItemReader` evaluated: `{"Resource", "Parameters", "ReaderConfig"}` (its
+    /// `Parameters`/`Arguments` and `MaxItems(Path)` evaluated).
+    fn reader_input(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Result<Value, Fault> {
         let reader = map.item_reader.as_ref().and_then(Value::as_object);
         let resource = reader
             .and_then(|r| r.get("Resource"))
@@ -183,10 +373,9 @@ impl Execution {
             QueryLanguage::JsonPath => "Parameters",
         };
         let reader_parameters = map.data.reader_parameters.as_ref();
-        let parameters = match self.field_template(f, state, reader_parameters, effective, field) {
-            Ok(v) => v.unwrap_or_else(|| Value::Object(Map::new())),
-            Err(fault) => return self.reader_failed(f, map_run_arn.clone(), fault),
-        };
+        let parameters = self
+            .field_template(f, state, reader_parameters, effective, field)?
+            .unwrap_or_else(|| Value::Object(Map::new()));
         let mut config = reader
             .and_then(|r| r.get("ReaderConfig"))
             .and_then(Value::as_object)
@@ -194,24 +383,15 @@ impl Execution {
             .unwrap_or_default();
         config.remove("MaxItemsPath");
         if let Some(source) = &map.data.max_items {
-            match self.number_field(f, source, effective, "MaxItems") {
-                Ok(Some(v)) => {
-                    config.insert("MaxItems".into(), v);
-                }
-                Ok(None) => {}
-                Err(fault) => return self.reader_failed(f, map_run_arn.clone(), fault),
+            if let Some(v) = self.number_field(f, source, effective, "MaxItems")? {
+                config.insert("MaxItems".into(), v);
             }
         }
         let mut input = Map::new();
+        input.insert("Resource".into(), Value::from(resource));
         input.insert("Parameters".into(), parameters);
         input.insert("ReaderConfig".into(), Value::Object(config));
-        self.schedule_reader(
-            f,
-            state,
-            &resource,
-            Value::Object(input),
-            (effective.clone(), map_run_arn),
-        )
+        Ok(Value::Object(input))
     }
 
     /// The Map Run failed before its children started (its reader): `MapRunFailed` with the
@@ -320,25 +500,9 @@ impl Execution {
         let distributed = map.processor_config.mode == ProcessorMode::Distributed;
 
         // MaxConcurrency and the tolerated failures.
-        let max_concurrency = match &map.max_concurrency {
-            None => 0,
-            Some(source) => match self.number_field(f, source, effective, "MaxConcurrency") {
-                Ok(Some(v)) => match integer_value(&v).and_then(|n| u64::try_from(n).ok()) {
-                    Some(n) => n as usize,
-                    None => {
-                        let p = path_of(source);
-                        let e = lang::runtime(format!(
-                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
-                            plain(&v)
-                        ));
-                        let fault = self.in_state(f, e);
-                        return self.fatal(f, fault);
-                    }
-                },
-                Ok(None) => 0,
-                Err(fault) if fault.is_fatal() => return self.fatal(f, fault),
-                Err(fault) => return Flow::Failed(fault),
-            },
+        let max_concurrency = match self.max_concurrency_of(f, map, effective) {
+            Ok(n) => n,
+            Err(flow) => return flow,
         };
         if let Some(p) = self.probe.as_deref_mut() {
             p.data.max_concurrency = Some(max_concurrency as u64);
@@ -349,59 +513,10 @@ impl Execution {
             self.event(f, EventType::MapStateStarted, Some(d));
         }
 
-        let mut tolerated = [None, None];
-        for (i, (source, field, kind)) in [
-            (
-                &map.tolerated_failure_count,
-                "ToleratedFailureCount",
-                "integer",
-            ),
-            (
-                &map.tolerated_failure_percentage,
-                "ToleratedFailurePercentage",
-                "float",
-            ),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let Some(source) = source else { continue };
-            let v = match self.number_field(f, source, effective, field) {
-                Ok(Some(v)) => v,
-                Ok(None) => continue,
-                Err(fault) if fault.is_fatal() => return self.fatal(f, fault),
-                Err(fault) => return Flow::Failed(fault),
-            };
-            let number = if kind == "integer" {
-                integer_value(&v).map(|n| n as f64)
-            } else {
-                float_value(&v)
-            };
-            let Some(number) = number else {
-                let p = path_of(source);
-                let e = lang::runtime(format!(
-                    "The {field}Path field refers to value \"{}\" which is not a valid {kind}: {p}",
-                    plain(&v)
-                ));
-                let fault = self.in_state(f, e);
-                return self.fatal(f, fault);
-            };
-            if i == 0 && number < 0.0 {
-                let fault = self.in_state(
-                    f,
-                    lang::runtime("ToleratedFailureCount cannot be negative."),
-                );
-                return self.fatal(f, fault);
-            }
-            if i == 1 && !(0.0..=100.0).contains(&number) {
-                let fault = self.in_state(
-                    f,
-                    lang::runtime("ToleratedFailurePercentage must be between 0 and 100."),
-                );
-                return self.fatal(f, fault);
-            }
-            tolerated[i] = Some(number);
-        }
+        let tolerated = match self.tolerance_of(f, map, effective) {
+            Ok(t) => t,
+            Err(flow) => return flow,
+        };
         if let Some(p) = self.probe.as_deref_mut() {
             p.data.tolerated_failure_count = tolerated[0];
             p.data.tolerated_failure_percentage = tolerated[1];
@@ -491,7 +606,7 @@ impl Execution {
                     max_concurrency: max_concurrency as u64,
                     tolerated_failure_count: tolerated[0],
                     tolerated_failure_percentage: tolerated[1],
-                    children: total as u64,
+                    children: Some(total as u64),
                     items: batched_items,
                 }));
             if self.child_executions {
@@ -507,6 +622,100 @@ impl Execution {
         Flow::Blocked
     }
 
+    /// A Map's `MaxConcurrency(Path)` evaluated (0: no limit); `Err` is how the state ends.
+    fn max_concurrency_of(
+        &mut self,
+        f: FrameId,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Result<usize, Flow> {
+        let max_concurrency = match &map.max_concurrency {
+            None => 0,
+            Some(source) => match self.number_field(f, source, effective, "MaxConcurrency") {
+                Ok(Some(v)) => match integer_value(&v).and_then(|n| u64::try_from(n).ok()) {
+                    Some(n) => n as usize,
+                    None => {
+                        let p = path_of(source);
+                        let e = lang::runtime(format!(
+                            "The MaxConcurrencyPath field refers to value \"{}\" which is not a valid integer: {p}",
+                            plain(&v)
+                        ));
+                        let fault = self.in_state(f, e);
+                        return Err(self.fatal(f, fault));
+                    }
+                },
+                Ok(None) => 0,
+                Err(fault) if fault.is_fatal() => return Err(self.fatal(f, fault)),
+                Err(fault) => return Err(Flow::Failed(fault)),
+            },
+        };
+        Ok(max_concurrency)
+    }
+
+    /// A Map's `ToleratedFailureCount(Path)` and `ToleratedFailurePercentage(Path)` evaluated;
+    /// `Err` is how the state ends.
+    fn tolerance_of(
+        &mut self,
+        f: FrameId,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Result<[Option<f64>; 2], Flow> {
+        let mut tolerated = [None, None];
+        for (i, (source, field, kind)) in [
+            (
+                &map.tolerated_failure_count,
+                "ToleratedFailureCount",
+                "integer",
+            ),
+            (
+                &map.tolerated_failure_percentage,
+                "ToleratedFailurePercentage",
+                "float",
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(source) = source else { continue };
+            let v = match self.number_field(f, source, effective, field) {
+                Ok(Some(v)) => v,
+                Ok(None) => continue,
+                Err(fault) if fault.is_fatal() => return Err(self.fatal(f, fault)),
+                Err(fault) => return Err(Flow::Failed(fault)),
+            };
+            let number = if kind == "integer" {
+                integer_value(&v).map(|n| n as f64)
+            } else {
+                float_value(&v)
+            };
+            let Some(number) = number else {
+                let p = path_of(source);
+                let e = lang::runtime(format!(
+                    "The {field}Path field refers to value \"{}\" which is not a valid {kind}: {p}",
+                    plain(&v)
+                ));
+                let fault = self.in_state(f, e);
+                return Err(self.fatal(f, fault));
+            };
+            if i == 0 && number < 0.0 {
+                let fault = self.in_state(
+                    f,
+                    lang::runtime("ToleratedFailureCount cannot be negative."),
+                );
+                return Err(self.fatal(f, fault));
+            }
+            if i == 1 && !(0.0..=100.0).contains(&number) {
+                let fault = self.in_state(
+                    f,
+                    lang::runtime("ToleratedFailurePercentage must be between 0 and 100."),
+                );
+                return Err(self.fatal(f, fault));
+            }
+            tolerated[i] = Some(number);
+        }
+        Ok(tolerated)
+    }
+
     /// The children's inputs grouped by the Map's `ItemBatcher` (`MaxItemsPerBatch(Path)`,
     /// `MaxInputBytesPerBatch(Path)`, `BatchInput` evaluated): `{"BatchInput", "Items"}` each.
     fn batched(
@@ -517,6 +726,37 @@ impl Execution {
         effective: &Value,
         inputs: VecDeque<(usize, Start)>,
     ) -> Result<VecDeque<(usize, Start)>, Fault> {
+        let spec = self.batcher_spec(f, state, map, effective)?;
+        let runtime = |this: &mut Self, cause: String| this.in_state(f, lang::runtime(cause));
+        let mut batcher = match spec.batcher() {
+            Ok(batcher) => batcher,
+            Err(cause) => return Err(runtime(self, cause)),
+        };
+        let mut batches = Vec::new();
+        for (_, start) in inputs {
+            let Start::Begin(item) = start else { continue };
+            match batcher.push(item) {
+                Ok(closed) => batches.extend(closed),
+                Err(cause) => return Err(runtime(self, cause)),
+            }
+        }
+        batches.extend(batcher.finish());
+        Ok(batches
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| (i, Start::Begin(b)))
+            .collect())
+    }
+
+    /// A Map's `ItemBatcher` evaluated: its limits (`MaxItemsPerBatch(Path)`,
+    /// `MaxInputBytesPerBatch(Path)`) and its `BatchInput`.
+    fn batcher_spec(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        map: &stepwise_asl::model::Map,
+        effective: &Value,
+    ) -> Result<BatcherSpec, Fault> {
         let mut limits = [None, None];
         for (i, (source, field)) in [
             (&map.data.max_items_per_batch, "MaxItemsPerBatch"),
@@ -549,26 +789,11 @@ impl Execution {
             effective,
             "BatchInput",
         )?;
-        let runtime = |this: &mut Self, cause: String| this.in_state(f, lang::runtime(cause));
-        let spec = match crate::batch::ItemBatcherSpec::new(limits[0], limits[1], batch_input) {
-            Ok(spec) => spec,
-            Err(cause) => return Err(runtime(self, cause)),
-        };
-        let mut batcher = crate::batch::Batcher::new(spec);
-        let mut batches = Vec::new();
-        for (_, start) in inputs {
-            let Start::Begin(item) = start else { continue };
-            match batcher.push(item) {
-                Ok(closed) => batches.extend(closed),
-                Err(cause) => return Err(runtime(self, cause)),
-            }
-        }
-        batches.extend(batcher.finish());
-        Ok(batches
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| (i, Start::Begin(b)))
-            .collect())
+        Ok(BatcherSpec {
+            max_items_per_batch: limits[0],
+            max_input_bytes_per_batch: limits[1],
+            batch_input,
+        })
     }
 
     /// UpdateMapRun on the Map whose children run as `map_run_arn`: its new settings, recorded
@@ -580,6 +805,20 @@ impl Execution {
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
     ) {
+        if self.map_run_task(map_run_arn).is_some() {
+            // Its host runs it: the new settings are recorded; the host applies them.
+            self.out
+                .commands
+                .push(Command::MapRun(MapRunChange::Configured {
+                    arn: map_run_arn.to_owned(),
+                    max_concurrency: max_concurrency.unwrap_or_default(),
+                    tolerated_failure_count,
+                    tolerated_failure_percentage,
+                    children: None,
+                    items: None,
+                }));
+            return;
+        }
         let Some(f) = self.map_run_frame(map_run_arn) else {
             return;
         };
@@ -601,7 +840,7 @@ impl Execution {
                 max_concurrency: max as u64,
                 tolerated_failure_count: tolerance.count,
                 tolerated_failure_percentage: tolerance.percentage,
-                children: total as u64,
+                children: Some(total as u64),
                 items: None,
             }));
         self.start_iterations(f);

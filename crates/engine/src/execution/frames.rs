@@ -414,6 +414,7 @@ impl Execution {
             .iter()
             .flatten()
             .filter_map(|frame| frame.active.as_ref()?.children()?.map_run.clone())
+            .chain(self.tasks.values().filter_map(|p| p.map_run.clone()))
             .collect();
         for arn in running_map_runs {
             self.out
@@ -465,7 +466,17 @@ impl Execution {
         };
         match active.abort() {
             StatePhase::Sleeping(t) | StatePhase::BackingOff(t) => self.cancel_timer(t),
-            StatePhase::Working(t) => self.cancel_task(t),
+            StatePhase::Working(t) => {
+                if let Some(arn) = self.tasks.get(&t).and_then(|p| p.map_run.clone()) {
+                    self.out
+                        .commands
+                        .push(super::Command::MapRun(super::MapRunChange::Ended {
+                            arn,
+                            status: "ABORTED",
+                        }));
+                }
+                self.cancel_task(t)
+            }
             StatePhase::Children(children) => {
                 for child in children.running() {
                     self.abort_frame(child);

@@ -122,6 +122,7 @@ fn stray_task(frame: FrameId) -> PendingTask {
         heartbeat_timer: None,
         heartbeat_seconds: None,
         reader_of: None,
+        map_run: None,
     }
 }
 

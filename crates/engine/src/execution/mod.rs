@@ -148,6 +148,11 @@ pub enum TaskKind {
     /// is `{"Parameters", "ReaderConfig"}` evaluated, its result the array of items. It has no
     /// history events of its own: the Map Run's (`MapRunFailed` when it fails).
     ItemReader,
+    /// A Distributed Map's whole Map Run, run by a host whose children are executions (see
+    /// [`Execution::set_child_executions`]): the task's input is a
+    /// [`crate::map_run::MapRunSpec`], its answer the Map's result or the Map Run's error. No
+    /// history events of its own: the Map Run's.
+    MapRun,
 }
 
 /// A task the caller must run, then report with TaskStarted and TaskSucceeded/TaskFailed.
@@ -251,7 +256,8 @@ pub enum MapRunChange {
         max_concurrency: u64,
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
-        children: u64,
+        /// `None`: not known yet (its host reads the items), or, on an update, as before.
+        children: Option<u64>,
         /// With an ItemBatcher, how many items its children share (`None`: one each, or, on
         /// an update, as before).
         items: Option<u64>,
@@ -315,7 +321,8 @@ impl Fault {
         )
     }
 
-    fn error_output(&self) -> Value {
+    /// What a Catch or a tolerated failure passes on: `{"Error", "Cause"}`.
+    pub fn error_output(&self) -> Value {
         let mut m = Map::new();
         m.insert(
             "Error".into(),

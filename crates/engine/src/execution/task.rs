@@ -56,6 +56,8 @@ pub(super) struct PendingTask {
     /// An item reader's Map state: its effective input and its Map Run's ARN, to go on with
     /// once the items are read.
     pub(super) reader_of: Option<(Value, String)>,
+    /// A Map Run its host runs: its ARN.
+    pub(super) map_run: Option<String>,
 }
 
 impl Execution {
@@ -145,9 +147,11 @@ impl Execution {
                 });
             }
             Event::UpdateMapRun { map_run_arn, .. } => {
-                return match self.map_run_frame(map_run_arn) {
-                    Some(_) => Ok(()),
-                    None => Err(unexpected(
+                let running = self.map_run_frame(map_run_arn).is_some()
+                    || self.map_run_task(map_run_arn).is_some();
+                return match running {
+                    true => Ok(()),
+                    false => Err(unexpected(
                         "UpdateMapRun",
                         format!("the Map Run {map_run_arn} is not running"),
                     )),
@@ -262,6 +266,7 @@ impl Execution {
                 heartbeat_timer: None,
                 heartbeat_seconds,
                 reader_of: None,
+                map_run: None,
             },
         );
         self.active(f).work(id);
@@ -302,6 +307,7 @@ impl Execution {
                 heartbeat_timer: None,
                 heartbeat_seconds: None,
                 reader_of: Some(reader_of),
+                map_run: None,
             },
         );
         self.active(f).work(id);
@@ -318,6 +324,54 @@ impl Execution {
             credentials: None,
         }));
         Flow::Blocked
+    }
+
+    /// Asks the host to run a Distributed Map's Map Run (`input`: its
+    /// [`crate::map_run::MapRunSpec`]): a task with no history events of its own, whose
+    /// answer ends the Map Run and the Map state.
+    pub(super) fn schedule_map_run(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        input: Value,
+        arn: String,
+    ) -> Flow {
+        let id = self.next_task;
+        self.next_task += 1;
+        self.tasks.insert(
+            id,
+            PendingTask {
+                frame: f,
+                kind: TaskKind::MapRun,
+                phase: TaskPhase::Scheduled,
+                timeout_timer: None,
+                heartbeat_timer: None,
+                heartbeat_seconds: None,
+                reader_of: None,
+                map_run: Some(arn.clone()),
+            },
+        );
+        self.active(f).work(id);
+        self.out.commands.push(Command::ScheduleTask(TaskRequest {
+            task: id,
+            state_name: state.name.clone(),
+            resource: arn,
+            kind: TaskKind::MapRun,
+            input,
+            timeout_seconds: None,
+            heartbeat_seconds: None,
+            task_token: None,
+            invocation: 0,
+            credentials: None,
+        }));
+        Flow::Blocked
+    }
+
+    /// The Map Run task running `arn`, if one is open.
+    pub(super) fn map_run_task(&self, arn: &str) -> Option<TaskId> {
+        self.tasks
+            .iter()
+            .find_map(|(id, p)| (p.map_run.as_deref() == Some(arn)).then_some(*id))
     }
 
     pub(super) fn task_started(&mut self, task: TaskId, worker: Option<String>) {
@@ -345,7 +399,7 @@ impl Execution {
                 EventType::TaskStarted,
                 Some(service_details(resource_type, resource)),
             ),
-            TaskKind::ItemReader => return,
+            TaskKind::ItemReader | TaskKind::MapRun => return,
         };
         self.event(f, ty, details);
         if let Some(s) = hb {
@@ -430,6 +484,12 @@ impl Execution {
 
     fn task_result(&mut self, task: TaskId, p: PendingTask, output: Value) {
         let f = p.frame;
+        if let Some(arn) = p.map_run {
+            self.active(f).worked(task);
+            let flow = self.map_run_succeeded(f, arn, output);
+            self.queue.push_back((f, flow));
+            return;
+        }
         if let (TaskKind::ItemReader, Some((effective, map_run))) = (&p.kind, p.reader_of) {
             self.active(f).worked(task);
             let flow = self.items_read(f, effective, map_run, output);
@@ -453,7 +513,9 @@ impl Execution {
         let ty = match p.kind {
             TaskKind::LambdaFunction => EventType::LambdaFunctionSucceeded,
             TaskKind::Activity => EventType::ActivitySucceeded,
-            TaskKind::Service { .. } | TaskKind::ItemReader => EventType::TaskSucceeded,
+            TaskKind::Service { .. } | TaskKind::ItemReader | TaskKind::MapRun => {
+                EventType::TaskSucceeded
+            }
         };
         self.event(f, ty, Some(details));
         let machine = self.frame(f).machine.clone();
@@ -470,6 +532,12 @@ impl Execution {
             return;
         };
         let f = p.frame;
+        if let Some(arn) = p.map_run {
+            self.active(f).worked(task);
+            let flow = self.map_run_failed(f, arn, fault);
+            self.queue.push_back((f, flow));
+            return;
+        }
         if let (TaskKind::ItemReader, Some((_, map_run))) = (&p.kind, p.reader_of) {
             // The Map Run fails with the reader's error; then its Map state.
             self.active(f).worked(task);
@@ -498,8 +566,12 @@ impl Execution {
             (TaskKind::LambdaFunction, true) => EventType::LambdaFunctionTimedOut,
             (TaskKind::Activity, false) => EventType::ActivityFailed,
             (TaskKind::Activity, true) => EventType::ActivityTimedOut,
-            (TaskKind::Service { .. } | TaskKind::ItemReader, false) => EventType::TaskFailed,
-            (TaskKind::Service { .. } | TaskKind::ItemReader, true) => EventType::TaskTimedOut,
+            (TaskKind::Service { .. } | TaskKind::ItemReader | TaskKind::MapRun, false) => {
+                EventType::TaskFailed
+            }
+            (TaskKind::Service { .. } | TaskKind::ItemReader | TaskKind::MapRun, true) => {
+                EventType::TaskTimedOut
+            }
         };
         if timed_out {
             self.out.commands.push(Command::CancelTask { task });
@@ -553,7 +625,7 @@ fn scheduled_event(
             d.insert("parameters".into(), Value::from(text));
             EventType::TaskScheduled
         }
-        TaskKind::ItemReader => EventType::TaskScheduled,
+        TaskKind::ItemReader | TaskKind::MapRun => EventType::TaskScheduled,
     };
     if let Some(t) = timeout {
         d.insert("timeoutInSeconds".into(), Value::from(t));
