@@ -61,6 +61,13 @@ impl Server {
             .expect("port in url")
     }
 
+    /// The most memory the server has held so far (VmHWM, KiB), where /proc says it.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
@@ -197,6 +204,28 @@ pub fn run_python_env(
     );
     eprintln!("{text}");
     assert!(out.status.success(), "{script} failed:\n{text}");
+}
+
+/// [`run_python_env`], answering what the script printed on stdout.
+pub fn python_output(
+    python: &Path,
+    script: &str,
+    server: &Server,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> String {
+    let out = python_command(python, script, &server.url)
+        .args(args)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
 
 /// A fresh directory for one test's store (emptied if a previous run left it), and the store
