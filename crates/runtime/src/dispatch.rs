@@ -163,21 +163,6 @@ pub struct MapRunChild {
     pub index: Option<u64>,
 }
 
-impl MapRunChild {
-    /// From the `MapRun` parameter the engine gives an iteration's task.
-    fn of(parameters: &Value) -> Option<MapRunChild> {
-        let m = parameters.get("MapRun")?;
-        let text = |k: &str| m.get(k).and_then(Value::as_str).map(str::to_owned);
-        Some(MapRunChild {
-            map_run_arn: text("Arn")?,
-            definition: text("Definition")?,
-            express: m.get("Express").and_then(Value::as_bool).unwrap_or(false),
-            role_arn: text("RoleArn").unwrap_or_default(),
-            index: None,
-        })
-    }
-}
-
 /// What starting a child gave.
 #[derive(Debug, Clone)]
 pub enum ChildStarted {
@@ -572,7 +557,7 @@ async fn nested(shared: &Shared, job: Option<&Job>, call: &Call, pattern: Patter
         input,
         parent,
         wait: sync,
-        map_run: MapRunChild::of(p),
+        map_run: None,
     };
     match starter.start_child(request).await {
         Ok(ChildStarted::Started { arn, start_ms }) => {
@@ -664,21 +649,6 @@ pub(crate) fn start_output(clock: &dyn Clock, arn: &str, start_ms: i64) -> Value
 /// fails the task with `States.TaskFailed` and these fields (with its Error and Cause) as the
 /// cause.
 pub(crate) fn child_outcome(child: &ExecutionRecord, json: bool) -> Outcome {
-    // A Map Run's child answers its iteration with its own output, or its own error.
-    if child.map_run_arn.is_some() {
-        return if child.status == stepwise_engine::Status::Succeeded.as_str() {
-            let text = child.output.as_deref().unwrap_or("null");
-            Outcome::Succeeded(serde_json::from_str(text).unwrap_or_else(|_| Value::from(text)))
-        } else {
-            Outcome::failed(
-                child
-                    .error
-                    .clone()
-                    .unwrap_or_else(|| "States.TaskFailed".into()),
-                child.cause.clone().unwrap_or_default(),
-            )
-        };
-    }
     let data = |text: &str| -> Value {
         if json {
             serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))

@@ -444,45 +444,6 @@ impl Execution {
         }
     }
 
-    /// What each iteration of a Distributed Map runs when its items are child executions:
-    /// one Task starting the ItemProcessor as a child of the Map Run (see
-    /// [`Execution::set_child_executions`]), answered with the child's output or error.
-    fn child_runner(
-        &self,
-        map: &stepwise_asl::model::Map,
-        map_run_arn: &str,
-    ) -> Option<Arc<StateMachine>> {
-        let definition = map.processor_definition.as_deref()?;
-        let express = map.processor_config.execution_type
-            == Some(stepwise_asl::model::ExecutionType::Express);
-        let (prefix, rest) = map_run_arn.split_once(":mapRun:")?;
-        let labeled = rest.rsplit_once(':').map_or(rest, |(l, _)| l);
-        let runner = serde_json::json!({
-            "StartAt": "Child",
-            "States": {"Child": {
-                "Type": "Task",
-                "Resource": "arn:aws:states:::states:startExecution.sync:2",
-                "Parameters": {
-                    "StateMachineArn": format!("{prefix}:stateMachine:{labeled}"),
-                    "Input.$": "$",
-                    "MapRun": {
-                        "Arn": map_run_arn,
-                        "Definition": definition,
-                        "Express": express,
-                        "RoleArn": self.info.role_arn,
-                    }
-                },
-                "End": true
-            }}
-        });
-        let (machine, _) = stepwise_asl::parse_definition(
-            &runner.to_string(),
-            stepwise_asl::ParseOptions::default(),
-        )
-        .ok()?;
-        Some(Arc::new(machine))
-    }
-
     /// A Map's items, from its input or its reader (`started`: the Map Run its reader started),
     /// into its iterations.
     fn map_items(
@@ -609,9 +570,6 @@ impl Execution {
                     children: Some(total as u64),
                     items: batched_items,
                 }));
-            if self.child_executions {
-                children.runner = self.child_runner(map, arn);
-            }
         }
         children.map_run = map_run;
         self.active(f).spawn(children);
@@ -864,11 +822,7 @@ impl Execution {
                 return;
             };
             let distributed = active.children().is_some_and(Children::distributed);
-            let runner = active.children().and_then(|c| c.runner.clone());
-            (
-                runner.unwrap_or_else(|| map.processor.clone()),
-                frame.silent || distributed,
-            )
+            (map.processor.clone(), frame.silent || distributed)
         };
         self.launch(f, |_| (processor.clone(), true, silent));
     }

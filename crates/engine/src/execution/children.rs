@@ -102,9 +102,6 @@ pub(super) struct Children {
     failures: usize,
     /// The event the state's closing event follows (the last child's closing event).
     pub(super) closing_prev: u64,
-    /// A Distributed Map whose items run as child executions: what each iteration's frame
-    /// runs (one task starting the child) instead of the ItemProcessor itself.
-    pub(super) runner: Option<std::sync::Arc<stepwise_asl::model::StateMachine>>,
     /// A Distributed Map's Map Run.
     pub(super) map_run: Option<String>,
 }
@@ -137,7 +134,6 @@ impl Children {
             tolerance,
             failures: 0,
             closing_prev,
-            runner: None,
             map_run: None,
         }
     }

@@ -411,10 +411,9 @@ impl Execution {
         }
     }
 
-    /// Runs a Distributed Map's items as child executions from now on: each iteration is a
-    /// task (a nested `states:startExecution.sync:2` of the ItemProcessor, with its Map Run)
-    /// that the host answers with the child's output or error. Without it they run in this
-    /// execution, as silent frames.
+    /// Runs a Distributed Map's items as child executions from now on: the whole Map Run is
+    /// one task ([`TaskKind::MapRun`]) whose host starts the children and answers with their
+    /// results. Without it they run in this execution, as silent frames.
     pub fn set_child_executions(&mut self, on: bool) {
         self.child_executions = on;
     }
