@@ -99,6 +99,13 @@ def test_csv_with_headers_given():
     out, _ = read_with(get_object("csv/given.csv", InputType="CSV", CSVHeaderLocation="GIVEN",
                                   CSVHeaders=headers))
     assert out == [dict(zip(headers, r)) for r in rows], out[:3]
+    # Given headers with another delimiter: the first row is an item too.
+    text = io.StringIO()
+    csv.writer(text, delimiter="|", lineterminator="\n").writerows(rows)
+    client_.put_object(Bucket=BUCKET, Key="csv/given-pipe.csv", Body=text.getvalue().encode())
+    out, _ = read_with(get_object("csv/given-pipe.csv", InputType="CSV", CSVHeaderLocation="GIVEN",
+                                  CSVHeaders=headers, CSVDelimiter="PIPE"))
+    assert out == [dict(zip(headers, r)) for r in rows], out[:3]
     # With MaxItems, only the first rows; an ItemSelector sees each row as the child's item.
     out, _ = read_with(get_object("csv/given.csv", InputType="CSV", CSVHeaderLocation="GIVEN",
                                   CSVHeaders=headers, MaxItems=7),
