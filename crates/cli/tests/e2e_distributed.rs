@@ -109,3 +109,21 @@ fn a_map_run_over_100000_items_streams_them() {
         server.terminate();
     }
 }
+
+/// Every kind of ItemReader through a state machine (`tests/e2e/distributed_readers.py`): CSV
+/// (header row, headers given, other delimiters), JSON with `ItemsPointer`, JSON Lines, Parquet,
+/// an S3 Inventory manifest, a listObjectsV2 prefix of 5,000 keys, and `MaxItems`.
+#[test]
+fn distributed_maps_read_every_kind_of_item_source() {
+    let Some(python) = python() else { return };
+    let moto = Moto::start(&python);
+    let store = scratch_store("distributed-readers");
+    let server = Server::start(&store, &[("AWS_ENDPOINT_URL", moto.url.as_str())]);
+    run_python_env(
+        &python,
+        "distributed_readers.py",
+        &server,
+        &[],
+        &[("MOTO_URL", moto.url.as_str())],
+    );
+}

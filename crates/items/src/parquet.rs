@@ -218,18 +218,21 @@ struct Sparse {
 }
 
 impl Sparse {
+    /// The bytes from `start` (`length` of them, else to the end of the region that holds
+    /// them). Regions can touch (a row group's last byte is just before the footer, as pyarrow
+    /// writes files), so a range is looked for in the region that holds all of it.
     fn slice(&self, start: u64, length: Option<usize>) -> parquet::errors::Result<Bytes> {
+        let wanted = length.unwrap_or(1).max(1) as u64;
         for (at, data) in &self.regions {
             let end = at + data.len() as u64;
-            if start >= *at && start <= end {
+            if start >= *at && start + wanted <= end {
                 let from = (start - at) as usize;
-                let until = match length {
-                    Some(n) if from + n <= data.len() => from + n,
-                    Some(_) => break,
-                    None => data.len(),
-                };
+                let until = length.map_or(data.len(), |n| from + n);
                 return Ok(data.slice(from..until));
             }
+        }
+        if length == Some(0) {
+            return Ok(Bytes::new());
         }
         Err(parquet::errors::ParquetError::General(format!(
             "bytes at {start} were not fetched"
@@ -252,5 +255,36 @@ impl ChunkReader for Sparse {
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         self.slice(start, Some(length))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_is_read_from_the_region_that_holds_it_when_regions_touch() {
+        // A row group's bytes end where the footer starts (pyarrow's files).
+        let sparse = Sparse {
+            len: 18,
+            regions: vec![
+                (10, Bytes::from_static(b"group")),
+                (15, Bytes::from_static(b"END")),
+            ],
+        };
+        assert_eq!(
+            sparse.get_bytes(15, 3).ok(),
+            Some(Bytes::from_static(b"END"))
+        );
+        assert_eq!(
+            sparse.get_bytes(12, 3).ok(),
+            Some(Bytes::from_static(b"oup"))
+        );
+        let mut rest = Vec::new();
+        std::io::Read::read_to_end(&mut sparse.get_read(15).expect("read"), &mut rest)
+            .expect("bytes");
+        assert_eq!(rest, b"END");
+        assert!(sparse.get_bytes(14, 2).is_err(), "across two regions");
+        assert!(sparse.get_bytes(2, 1).is_err(), "not fetched");
     }
 }

@@ -2,11 +2,39 @@
 //! `SUCCEEDED_n.json`, `FAILED_n.json` and `PENDING_n.json` with a `manifest.json` naming
 //! them, or (a `WriterConfig` without `Resource`) given back for the Map state's output.
 //!
+//! The forms (the guide's "ResultWriter (Map)"): `Resource` (`arn:aws:states:::s3:putObject`)
+//! with `Parameters`/`Arguments` `{Bucket, Prefix}` exports without more formatting
+//! (Transformation `NONE`); `WriterConfig` alone formats the results for the state's output,
+//! exporting nothing; all three format and export.
+//!
 //! `WriterConfig.Transformation`: `NONE` writes each child's execution record (the default
 //! when exporting); `COMPACT` its output alone (the default without a `ResultWriter`);
 //! `FLATTEN` its output, an array's elements each in its own place. A child that did not
 //! succeed is written as with `NONE` whatever the transformation (the guide's note).
-//! `OutputType` `JSON` writes each file as one array, `JSONL` one result a line.
+//! `OutputType` `JSON` writes each file as one array, `JSONL` one result a line (the file is
+//! still named `.json`).
+//!
+//! A child's record ([`ChildResult::record`]), its keys in this order: `Cause` and `Error` when
+//! it failed, `ExecutionArn`, `Input` (the input as JSON text), `InputDetails`
+//! (`{"Included": true}`), `Name`, `Output` (JSON text) and `OutputDetails` when it succeeded,
+//! `RedriveCount`, `RedriveStatus`, `RedriveStatusReason` when there is one, `StartDate`,
+//! `StateMachineArn`, `Status`, `StopDate` (dates as `2025-02-04T05:19:22.637Z`).
+//!
+//! `manifest.json`: `{"DestinationBucket", "MapRunArn", "ResultFiles": {"FAILED": [...],
+//! "PENDING": [...], "SUCCEEDED": [...]}}`, each file `{"Key", "Size"}` (its bytes). Failed,
+//! timed out and aborted children go to `FAILED_n.json`, those not ended to `PENDING_n.json`.
+//!
+//! The Map state's output ([`WriterOutcome`]): exported, `{"MapRunArn": ..., "ResultWriterDetails":
+//! {"Bucket": ..., "Key": "Prefix/<MapRunId>/manifest.json"}}`; else the results in item order.
+//!
+//! A coordinator gives the writer one [`ChildResult`] per child (its index, ARN, name,
+//! status, input, output or error and cause, dates), in any order (`add`), then `finish`es.
+//!
+//! Sources: the forms, the transformations, their defaults and the failed child's `NONE` are
+//! the guide's words; the Map state's output and the manifest's and records' fields are as the
+//! guide's examples and published results from AWS show them (a manifest quoted in LocalStack's
+//! PR 11381, readers' code of `SUCCEEDED_0.json`). Not confirmed: the `.json` name of JSONL
+//! files, the order of a record's keys beyond the examples, the 5 GB split.
 //!
 //! Results are written as they come, a file at a time per status: a file's bytes go up in
 //! parts (multipart upload) once they pass a part's size, so memory holds one part a status.
@@ -127,7 +155,22 @@ pub enum ChildStatus {
 }
 
 impl ChildStatus {
-    fn name(self) -> &'static str {
+    /// A status as Step Functions writes it (`SUCCEEDED`, `TIMED_OUT`, ...), as a store keeps
+    /// it; `None` for any other text.
+    pub fn parse(status: &str) -> Option<ChildStatus> {
+        Some(match status {
+            "SUCCEEDED" => ChildStatus::Succeeded,
+            "FAILED" => ChildStatus::Failed,
+            "TIMED_OUT" => ChildStatus::TimedOut,
+            "ABORTED" => ChildStatus::Aborted,
+            "RUNNING" => ChildStatus::Running,
+            "PENDING" => ChildStatus::Pending,
+            _ => return None,
+        })
+    }
+
+    /// The status as Step Functions writes it in a result's `Status`.
+    pub fn as_str(self) -> &'static str {
         match self {
             ChildStatus::Succeeded => "SUCCEEDED",
             ChildStatus::Failed => "FAILED",
@@ -210,7 +253,7 @@ impl ChildResult {
             "StateMachineArn".into(),
             Value::String(self.state_machine_arn.clone()),
         );
-        r.insert("Status".into(), Value::String(self.status.name().into()));
+        r.insert("Status".into(), Value::String(self.status.as_str().into()));
         if let Some(d) = date(&self.stop_date) {
             r.insert("StopDate".into(), d);
         }
@@ -550,6 +593,21 @@ mod tests {
             (Some("Boom"), Some("TIMED_OUT"))
         );
         assert!(f.get("Output").is_none());
+    }
+
+    #[test]
+    fn statuses_read_as_they_are_written() {
+        for s in [
+            ChildStatus::Succeeded,
+            ChildStatus::Failed,
+            ChildStatus::TimedOut,
+            ChildStatus::Aborted,
+            ChildStatus::Running,
+            ChildStatus::Pending,
+        ] {
+            assert_eq!(ChildStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(ChildStatus::parse("succeeded"), None);
     }
 
     #[test]

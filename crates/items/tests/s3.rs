@@ -475,3 +475,244 @@ async fn results_are_exported_with_a_manifest() {
     );
     assert_eq!(stored["ResultFiles"]["PENDING"], json!([]));
 }
+
+/// A child's result as a coordinator hands it over: `ok` children output `output`, the others
+/// fail with `Task.Bad`.
+fn child(i: u64, ok: bool, output: &str) -> ChildResult {
+    ChildResult {
+        index: i,
+        execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:orders/Map:c-{i}"),
+        name: format!("c-{i}"),
+        state_machine_arn: "arn:aws:states:us-east-1:123456789012:stateMachine:orders/Map".into(),
+        status: if ok {
+            ChildStatus::Succeeded
+        } else {
+            ChildStatus::Failed
+        },
+        input: format!("{{\"order\":{i}}}"),
+        output: ok.then(|| output.to_owned()),
+        error: (!ok).then(|| "Task.Bad".into()),
+        cause: (!ok).then(|| format!("order {i} is bad")),
+        start_date: chrono::DateTime::from_timestamp_millis(1_738_646_362_637 + i as i64),
+        stop_date: chrono::DateTime::from_timestamp_millis(1_738_646_362_730 + i as i64),
+        redrive_count: 0,
+        redrive_status: if ok {
+            "NOT_REDRIVABLE".into()
+        } else {
+            "REDRIVABLE_BY_MAP_RUN".into()
+        },
+        redrive_status_reason: ok.then(|| "Execution is SUCCEEDED and cannot be redriven".into()),
+    }
+}
+
+async fn object(s3: &S3, bucket: &str, key: &str) -> Vec<u8> {
+    let mut body = s3.get_object(bucket, key, None, None).await.expect("get");
+    let mut bytes = Vec::new();
+    while let Some(c) = body.chunk().await.expect("chunk") {
+        bytes.extend_from_slice(&c);
+    }
+    bytes
+}
+
+/// The file shapes the guide's "ResultWriter (Map)" describes, read back from S3 as a user
+/// would: the manifest, each status's file, the Map state's output, for each transformation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn result_files_have_the_documented_shapes() {
+    let Some(moto) = moto() else { return };
+    let client = client(&moto);
+    let s3 = s3(&client);
+    bucket(&client, "results").await;
+    let store: Arc<dyn ObjectStore> = Arc::new(s3.clone());
+    let run = "arn:aws:states:us-east-1:123456789012:mapRun:orders/Map:ad9b5f27-090b-3ac6-9beb-243cd77144a7";
+    let id = "ad9b5f27-090b-3ac6-9beb-243cd77144a7";
+    // Child 2 fails; the others output an array (FLATTEN spreads it) or an object.
+    let outputs = ["[1,2]", "{\"total\":5}", "", "[]", "[{\"x\":true}]"];
+    let children: Vec<ChildResult> = outputs
+        .iter()
+        .enumerate()
+        .map(|(i, o)| child(i as u64, i != 2, o))
+        .collect();
+    let write = |writer_config: Option<Value>, prefix: &'static str| {
+        let store = store.clone();
+        let children = children.clone();
+        async move {
+            let mut rw = json!({"Resource": "arn:aws:states:::s3:putObject"});
+            if let Some(c) = writer_config {
+                rw["WriterConfig"] = c;
+            }
+            let spec =
+                ResultWriterSpec::parse(&rw, Some(&json!({"Bucket": "results", "Prefix": prefix})))
+                    .expect("spec");
+            let mut writer = ResultWriter::new(spec, store, run);
+            // In the order the children end, not their items'.
+            for i in [4, 2, 0, 3, 1] {
+                writer.add(&children[i]).await.expect("add");
+            }
+            writer.finish().await.expect("finish")
+        }
+    };
+
+    // Resource and Parameters alone: NONE, each file one JSON array of the children's records.
+    let WriterOutcome::Exported { output, manifest } = write(None, "plain").await else {
+        panic!("exported expected");
+    };
+    let folder = format!("plain/{id}/");
+    assert_eq!(
+        output,
+        json!({"MapRunArn": run, "ResultWriterDetails": {"Bucket": "results", "Key": format!("{folder}manifest.json")}})
+    );
+    let stored: Value =
+        serde_json::from_slice(&object(&s3, "results", &format!("{folder}manifest.json")).await)
+            .expect("manifest");
+    assert_eq!(stored, manifest);
+    let succeeded = object(&s3, "results", &format!("{folder}SUCCEEDED_0.json")).await;
+    let failed = object(&s3, "results", &format!("{folder}FAILED_0.json")).await;
+    assert_eq!(
+        stored,
+        json!({
+            "DestinationBucket": "results",
+            "MapRunArn": run,
+            "ResultFiles": {
+                "FAILED": [{"Key": format!("{folder}FAILED_0.json"), "Size": failed.len()}],
+                "PENDING": [],
+                "SUCCEEDED": [{"Key": format!("{folder}SUCCEEDED_0.json"), "Size": succeeded.len()}],
+            }
+        })
+    );
+    let keys = |v: &Value| -> Vec<String> {
+        v.as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let records: Vec<Value> = serde_json::from_slice(&succeeded).expect("a JSON array");
+    assert_eq!(records.len(), 4);
+    assert_eq!(
+        records[0],
+        json!({
+            "ExecutionArn": "arn:aws:states:us-east-1:123456789012:execution:orders/Map:c-4",
+            "Input": "{\"order\":4}",
+            "InputDetails": {"Included": true},
+            "Name": "c-4",
+            "Output": "[{\"x\":true}]",
+            "OutputDetails": {"Included": true},
+            "RedriveCount": 0,
+            "RedriveStatus": "NOT_REDRIVABLE",
+            "RedriveStatusReason": "Execution is SUCCEEDED and cannot be redriven",
+            "StartDate": "2025-02-04T05:19:22.641Z",
+            "StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:orders/Map",
+            "Status": "SUCCEEDED",
+            "StopDate": "2025-02-04T05:19:22.734Z"
+        })
+    );
+    assert_eq!(
+        keys(&records[0]),
+        [
+            "ExecutionArn",
+            "Input",
+            "InputDetails",
+            "Name",
+            "Output",
+            "OutputDetails",
+            "RedriveCount",
+            "RedriveStatus",
+            "RedriveStatusReason",
+            "StartDate",
+            "StateMachineArn",
+            "Status",
+            "StopDate"
+        ]
+    );
+    let failures: Vec<Value> = serde_json::from_slice(&failed).expect("a JSON array");
+    assert_eq!(failures.len(), 1);
+    assert_eq!(
+        keys(&failures[0]),
+        [
+            "Cause",
+            "Error",
+            "ExecutionArn",
+            "Input",
+            "InputDetails",
+            "Name",
+            "RedriveCount",
+            "RedriveStatus",
+            "StartDate",
+            "StateMachineArn",
+            "Status",
+            "StopDate"
+        ]
+    );
+    assert_eq!(
+        (
+            &failures[0]["Error"],
+            &failures[0]["Cause"],
+            &failures[0]["Status"]
+        ),
+        (
+            &json!("Task.Bad"),
+            &json!("order 2 is bad"),
+            &json!("FAILED")
+        )
+    );
+
+    // COMPACT: each succeeded child's output itself (parsed); the failed one still its record.
+    let WriterOutcome::Exported { manifest, .. } =
+        write(Some(json!({"Transformation": "COMPACT"})), "compact").await
+    else {
+        panic!("exported expected");
+    };
+    let key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let compact: Vec<Value> =
+        serde_json::from_slice(&object(&s3, "results", &key).await).expect("array");
+    assert_eq!(
+        compact,
+        [
+            json!([{"x": true}]),
+            json!([1, 2]),
+            json!([]),
+            json!({"total": 5})
+        ],
+        "in the order the results were given"
+    );
+    let key = manifest["ResultFiles"]["FAILED"][0]["Key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let failures: Vec<Value> =
+        serde_json::from_slice(&object(&s3, "results", &key).await).expect("array");
+    assert_eq!(failures[0]["Error"], "Task.Bad");
+
+    // FLATTEN as JSON Lines: an array output's elements each on its own line.
+    let WriterOutcome::Exported { manifest, .. } = write(
+        Some(json!({"Transformation": "FLATTEN", "OutputType": "JSONL"})),
+        "flat/",
+    )
+    .await
+    else {
+        panic!("exported expected");
+    };
+    let key = manifest["ResultFiles"]["SUCCEEDED"][0]["Key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(key, format!("flat/{id}/SUCCEEDED_0.json"));
+    let text = String::from_utf8(object(&s3, "results", &key).await).expect("text");
+    assert_eq!(text, "{\"x\":true}\n1\n2\n{\"total\":5}\n");
+
+    // WriterConfig alone: nothing exported, the results in item order for the state's output.
+    let spec = ResultWriterSpec::parse(&json!({"WriterConfig": {"Transformation": "NONE"}}), None)
+        .expect("spec");
+    let mut writer = ResultWriter::new(spec, store.clone(), run);
+    for i in [4, 2, 0, 3, 1] {
+        writer.add(&children[i]).await.expect("add");
+    }
+    let WriterOutcome::Inline(results) = writer.finish().await.expect("finish") else {
+        panic!("inline expected");
+    };
+    let names: Vec<&str> = results.iter().filter_map(|r| r["Name"].as_str()).collect();
+    assert_eq!(names, ["c-0", "c-1", "c-2", "c-3", "c-4"]);
+    assert_eq!(results[2]["Status"], "FAILED");
+    assert_eq!(results[1]["Output"], "{\"total\":5}");
+}
