@@ -74,9 +74,10 @@ fn a_map_run_survives_kill_nine_twice_and_runs_each_item_once() {
     run_python_env(&python, script, &server, &["check", &arn, ITEMS, "0"], &env);
 }
 
-/// 100,000 JSON Lines items in batches of 100 under MaxConcurrency 1,000, and 10,000 the same
-/// way on a fresh server: both checked item by item; the peak memory of each server printed
-/// for comparison (it must not grow with the number of items: the coordinator streams them).
+/// 100,000 JSON Lines items in batches of 100 under MaxConcurrency 1,000, their results written
+/// by a ResultWriter (FLATTEN, JSONL), and 10,000 the same way on a fresh server: both checked
+/// line by line against what the test computes; the peak memory of each server printed for
+/// comparison (it must not grow with the number of items: the coordinator streams them).
 #[test]
 fn a_map_run_over_100000_items_streams_them() {
     let Some(python) = python() else { return };
@@ -91,14 +92,14 @@ fn a_map_run_over_100000_items_streams_them() {
             &python,
             script,
             &server,
-            &["start", items, "100", "1000"],
+            &["start", items, "100", "1000", "writer"],
             &env,
         );
         run_python_env(
             &python,
             script,
             &server,
-            &["check", arn.trim(), items, "100"],
+            &["check", arn.trim(), items, "100", "writer"],
             &env,
         );
         eprintln!(

@@ -288,9 +288,76 @@ impl Coordinator<'_> {
                 _ = &mut cancelled => return self.abort().await,
             }
         }
-        Some(match self.results() {
-            Ok(results) => TaskAnswer::Succeeded(Value::Array(results)),
-            Err(e) => store_failed(e),
+        Some(match &self.spec.writer {
+            None => match self.results() {
+                Ok(results) => TaskAnswer::Succeeded(Value::Array(results)),
+                Err(e) => store_failed(e),
+            },
+            Some(writer) => match self.write_results(job, writer).await {
+                Ok(output) => TaskAnswer::Succeeded(output),
+                Err(e) => failed(e.error, e.cause),
+            },
+        })
+    }
+
+    /// The children's results through the Map's ResultWriter (`writer`: its `Resource`,
+    /// evaluated `Parameters` and `WriterConfig`): the manifest and result files in S3, the
+    /// state's output naming them; or, with no destination, the results transformed.
+    async fn write_results(
+        &self,
+        job: &Job,
+        writer: &Value,
+    ) -> Result<Value, stepwise_items::ItemsError> {
+        use stepwise_items::{ChildResult, ChildStatus, ResultWriter, ResultWriterSpec};
+        let spec = ResultWriterSpec::parse(writer, writer.get("Parameters"))?;
+        let ctx = CallContext::of_execution(&job.execution);
+        let store = self.shared.integrations.result_store(&ctx);
+        let mut out = ResultWriter::new(spec, store, &self.spec.arn);
+        let stored =
+            |e: stepwise_store::StoreError| stepwise_items::ItemsError::writer(e.to_string());
+        let mut from = 0;
+        loop {
+            let page = self
+                .store
+                .map_run_children(&self.spec.arn, from, PAGE)
+                .map_err(stored)?;
+            let full = page.len() == PAGE;
+            for child in page {
+                let index = child.map_run_index.unwrap_or(from);
+                from = index + 1;
+                let status = ChildStatus::parse(&child.status).unwrap_or(ChildStatus::Failed);
+                let succeeded = status == ChildStatus::Succeeded;
+                let result = ChildResult {
+                    index,
+                    execution_arn: child.arn,
+                    name: child.name,
+                    state_machine_arn: child.state_machine_arn,
+                    status,
+                    input: child.input,
+                    output: child.output.filter(|_| succeeded),
+                    error: child.error,
+                    cause: child.cause,
+                    start_date: chrono::DateTime::from_timestamp_millis(child.start_ms),
+                    stop_date: child
+                        .stop_ms
+                        .and_then(chrono::DateTime::from_timestamp_millis),
+                    redrive_count: child.redrive_count,
+                    redrive_status: if succeeded || self.spec.express {
+                        "NOT_REDRIVABLE".into()
+                    } else {
+                        "REDRIVABLE".into()
+                    },
+                    redrive_status_reason: None,
+                };
+                out.add(&result).await?;
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(match out.finish().await? {
+            stepwise_items::WriterOutcome::Exported { output, .. } => output,
+            stepwise_items::WriterOutcome::Inline(results) => Value::Array(results),
         })
     }
 

@@ -229,6 +229,14 @@ impl Integrations {
         }
     }
 
+    /// S3 (or the S3 endpoint configured) as a Distributed Map's ResultWriter writes to it.
+    pub fn result_store(
+        &self,
+        ctx: &CallContext,
+    ) -> std::sync::Arc<dyn stepwise_items::ObjectStore> {
+        std::sync::Arc::new(self.aws.s3(&ctx.caller()))
+    }
+
     /// The items an `ItemReader` (`resource`, and `input`: `{"Parameters", "ReaderConfig"}`
     /// evaluated) reads, one at a time, from item `position` on.
     pub async fn open_items(

@@ -1,9 +1,11 @@
 """A large Distributed Map against moto's S3, in phases the Rust harness (e2e_distributed.rs)
 runs around server restarts and kill -9s:
 
-  start N BATCH CONCURRENCY   writes N JSON Lines items, starts a Map Run over them (batches of
-                              BATCH when BATCH > 0), prints the parent execution's ARN
-  check ARN N BATCH           waits for the parent to end, then checks: it SUCCEEDED; each item
+  start N BATCH CONCURRENCY [writer]
+                              writes N JSON Lines items, starts a Map Run over them (batches of
+                              BATCH when BATCH > 0; with `writer`, a ResultWriter writing
+                              FLATTEN to JSONL), prints the parent execution's ARN
+  check ARN N BATCH [writer]  waits for the parent to end, then checks: it SUCCEEDED; each item
                               went to exactly one child (one child per item or batch, each
                               SUCCEEDED once, named once), the children's outputs in item order
                               are what the test computes; DescribeMapRun's counts
@@ -23,14 +25,19 @@ sfn = client()
 BUCKET = "stepwise-e2e-scale"
 
 
-def machine(batch, concurrency):
+def machine(batch, concurrency, writer=False):
     processor = {
         "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
         "StartAt": "Double",
         "States": {"Double": {"Type": "Pass", "End": True,
                               "Parameters": {"sum.$": "States.MathAdd($.n, $.n)", "i.$": "$.i"}}},
     }
-    if batch:
+    if batch and writer:
+        # Each batch's output is one result per item: FLATTEN writes each as its own line.
+        processor["States"]["Double"] = {
+            "Type": "Pass", "End": True, "QueryLanguage": "JSONata",
+            "Output": "{% [$map($states.input.Items, function($v) { {'i': $v.i, 'sum': $v.n * 2} })] %}"}
+    elif batch:
         processor["States"]["Double"] = {
             "Type": "Pass", "End": True,
             "Parameters": {"first.$": "$.Items[0].i", "count.$": "States.ArrayLength($.Items)",
@@ -46,17 +53,22 @@ def machine(batch, concurrency):
         "ResultSelector": {"count.$": "States.ArrayLength($)", "first.$": "$[0]", "last.$": "$[-1:]"},
         "End": True,
     }
+    if writer:
+        del state["ResultSelector"]
+        state["ResultWriter"] = {"Resource": "arn:aws:states:::s3:putObject",
+                                 "Parameters": {"Bucket": BUCKET, "Prefix": "results"},
+                                 "WriterConfig": {"Transformation": "FLATTEN", "OutputType": "JSONL"}}
     if batch:
         state["ItemBatcher"] = {"MaxItemsPerBatch": batch, "BatchInput": {"tag": "b"}}
     return definition({"Items": state})
 
 
-def start(n, batch, concurrency):
+def start(n, batch, concurrency, writer=False):
     s3 = moto("s3")
     s3.create_bucket(Bucket=BUCKET)
     body = "\n".join(json.dumps({"n": i}) for i in range(n)).encode()
     s3.put_object(Bucket=BUCKET, Key="items.jsonl", Body=body)
-    arn = create_machine(sfn, machine(batch, concurrency), prefix="scale")
+    arn = create_machine(sfn, machine(batch, concurrency, writer), prefix="scale")
     run = sfn.start_execution(stateMachineArn=arn, input="{}")
     print(run["executionArn"], flush=True)
 
@@ -88,7 +100,25 @@ def progress(arn):
     print(len(children(map_run_of(arn))), flush=True)
 
 
-def check(arn, n, batch):
+def written(out, n):
+    """The results the ResultWriter wrote (FLATTEN, JSONL): one line per item, in order."""
+    s3 = moto("s3")
+    details = out["ResultWriterDetails"]
+    eq(details["Bucket"], BUCKET, "results bucket")
+    manifest = json.loads(s3.get_object(Bucket=BUCKET, Key=details["Key"])["Body"].read())
+    eq(manifest["MapRunArn"], out["MapRunArn"], "manifest's Map Run")
+    eq(manifest["ResultFiles"].get("FAILED", []), [], "no failed results")
+    lines = []
+    for f in manifest["ResultFiles"]["SUCCEEDED"]:
+        body = s3.get_object(Bucket=BUCKET, Key=f["Key"])["Body"].read()
+        eq(len(body), f["Size"], f"size of {f['Key']}")
+        lines.extend(json.loads(line) for line in body.decode().splitlines() if line)
+    eq(len(lines), n, "result lines")
+    bad = [x for k, x in enumerate(lines) if x != {"i": k, "sum": 2 * k}]
+    eq(bad[:3], [], "results that differ from the reference")
+
+
+def check(arn, n, batch, writer=False):
     deadline = time.time() + 600
     while True:
         d = sfn.describe_execution(executionArn=arn)
@@ -99,12 +129,15 @@ def check(arn, n, batch):
     eq(d["status"], "SUCCEEDED", f"parent: {d.get('error')} {d.get('cause')}")
     expected_children = (n + batch - 1) // batch if batch else n
     out = json.loads(d["output"])
-    eq(out["count"], expected_children, "results")
-    if batch:
+    if writer:
+        written(out, n)
+    elif batch:
+        eq(out["count"], expected_children, "results")
         eq(out["first"], {"first": 0, "count": min(batch, n), "tag": "b"}, "first batch")
         last_first = (expected_children - 1) * batch
         eq(out["last"], [{"first": last_first, "count": n - last_first, "tag": "b"}], "last batch")
     else:
+        eq(out["count"], expected_children, "results")
         eq(out["first"], {"sum": 0, "i": 0}, "first item")
         eq(out["last"], [{"sum": 2 * (n - 1), "i": n - 1}], "last item")
     map_run = map_run_of(arn)
@@ -132,9 +165,9 @@ def check(arn, n, batch):
 if __name__ == "__main__":
     phase = sys.argv[1]
     if phase == "start":
-        start(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+        start(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] == ["writer"])
     elif phase == "check":
-        check(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        check(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:] == ["writer"])
     elif phase == "progress":
         progress(sys.argv[2])
     else:
