@@ -49,6 +49,9 @@ pub struct MapRunSpec {
     /// evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub writer: Option<Value>,
+    /// The Map Run is redriven: its children that did not succeed run again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub redrive: bool,
 }
 
 /// What an `ItemSelector` sees besides the item: the state's effective input (`$`), its

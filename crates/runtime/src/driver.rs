@@ -1084,6 +1084,10 @@ impl Driver {
                                 items,
                             }
                         }
+                        MapRunChange::Redriven { arn: map_run } => StoreMapRunChange::Redrive {
+                            arn: map_run,
+                            redrive_ms: now_ms,
+                        },
                         MapRunChange::Ended {
                             arn: map_run,
                             status,

@@ -173,8 +173,28 @@ impl Coordinator<'_> {
                 ),
                 Err(e) => return Some(store_failed(e)),
             };
-        if let Err(e) = self.read_back() {
-            return Some(store_failed(e));
+        let unsuccessful = match self.read_back() {
+            Ok(u) => u,
+            Err(e) => return Some(store_failed(e)),
+        };
+        // A redriven Map Run redrives its Standard children that did not succeed (Express
+        // children keep their end).
+        for arn in unsuccessful {
+            let (reply, done) = tokio::sync::oneshot::channel();
+            let sent = self.work.send(Work::Redrive {
+                arn: arn.clone(),
+                reply,
+            });
+            match (sent, done.await) {
+                (Ok(()), Ok(Ok(_))) => {
+                    self.running.insert(arn);
+                }
+                (Ok(()), Ok(Err(e))) => {
+                    tracing::warn!(child = %arn, error = %e, "a Map Run's child was not redriven");
+                    self.counts.failed += 1;
+                }
+                _ => return None,
+            }
         }
         let parent = match self.store.get_execution(&job.execution) {
             Ok(Some(p)) => p,
@@ -404,9 +424,11 @@ impl Coordinator<'_> {
         !(within_count || within_percentage)
     }
 
-    /// The children already in the store (after a restart): counted, the running ones taken
-    /// up, the items resumed after them.
-    fn read_back(&mut self) -> Result<(), stepwise_store::StoreError> {
+    /// The children already in the store (after a restart, or a redrive): counted, the
+    /// running ones taken up, the items resumed after them. A redrive's Standard children that
+    /// did not succeed are not counted but answered, to be redriven.
+    fn read_back(&mut self) -> Result<Vec<String>, stepwise_store::StoreError> {
+        let mut unsuccessful = Vec::new();
         loop {
             let page = self
                 .store
@@ -415,13 +437,18 @@ impl Coordinator<'_> {
             for child in page {
                 if child.status == Status::Running.as_str() {
                     self.running.insert(child.arn);
+                } else if self.spec.redrive
+                    && !self.spec.express
+                    && child.status != Status::Succeeded.as_str()
+                {
+                    unsuccessful.push(child.arn);
                 } else {
                     self.counts.add(&child.status);
                 }
                 self.next = self.next.max(child.map_run_index.unwrap_or(0) + 1);
             }
             if !full {
-                return Ok(());
+                return Ok(unsuccessful);
             }
         }
     }

@@ -714,7 +714,8 @@ impl ExecutionPlane {
             ),
         );
         out.stop_date = run.stop_ms.map(seconds);
-        out.redrive_count = Some(0);
+        out.redrive_count = Some(i64::from(run.redrive_count));
+        out.redrive_date = run.redrive_ms.map(seconds);
         Ok(out)
     }
 

@@ -265,6 +265,9 @@ pub struct MapRunRecord {
     pub children: Option<u64>,
     /// With an ItemBatcher, how many items its children share (`None`: one item each).
     pub items: Option<u64>,
+    /// How many times it was redriven, and when last.
+    pub redrive_count: u32,
+    pub redrive_ms: Option<i64>,
 }
 
 /// A Map Run's children in one status.
@@ -306,6 +309,8 @@ pub enum MapRunChange {
         status: String,
         stop_ms: i64,
     },
+    /// Redriven (its parent was): running again, its redrive counted.
+    Redrive { arn: String, redrive_ms: i64 },
 }
 
 impl Batch {

@@ -120,6 +120,8 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
     ),
     ("executions", "map_run_arn", "TEXT"),
     ("executions", "map_run_index", "INTEGER"),
+    ("map_runs", "redrive_count", "INTEGER NOT NULL DEFAULT 0"),
+    ("map_runs", "redrive_ms", "INTEGER"),
 ];
 
 /// Indexes on added columns: made once the columns exist.
@@ -306,7 +308,7 @@ fn execution_from_row(row: &Row<'_>) -> rusqlite::Result<ExecutionRecord> {
 }
 
 const MAP_RUN_COLUMNS: &str = "arn, execution, status, start_ms, stop_ms, max_concurrency, \
-    tolerated_count, tolerated_pct, children, items";
+    tolerated_count, tolerated_pct, children, items, redrive_count, redrive_ms";
 
 fn map_run_from_row(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
     Ok(MapRunRecord {
@@ -320,6 +322,8 @@ fn map_run_from_row(row: &Row<'_>) -> rusqlite::Result<MapRunRecord> {
         tolerated_failure_percentage: row.get(7)?,
         children: row.get::<_, Option<i64>>(8)?.map(|n| n as u64),
         items: row.get::<_, Option<i64>>(9)?.map(|n| n as u64),
+        redrive_count: row.get::<_, i64>(10)? as u32,
+        redrive_ms: row.get(11)?,
     })
 }
 
@@ -813,6 +817,13 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
             } => {
                 tx.prepare_cached("UPDATE map_runs SET status = ?2, stop_ms = ?3 WHERE arn = ?1")?
                     .execute(params![arn, status, stop_ms])?;
+            }
+            MapRunChange::Redrive { arn, redrive_ms } => {
+                tx.prepare_cached(
+                    "UPDATE map_runs SET status = 'RUNNING', stop_ms = NULL,
+                     redrive_count = redrive_count + 1, redrive_ms = ?2 WHERE arn = ?1",
+                )?
+                .execute(params![arn, redrive_ms])?;
             }
         }
     }

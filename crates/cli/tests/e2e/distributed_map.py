@@ -160,6 +160,67 @@ def test_tolerated_failures_of_child_executions():
     eq(sfn.describe_map_run(mapRunArn=run["mapRunArn"])["status"], "FAILED", "a run over its tolerance")
 
 
+def test_a_failed_map_run_is_redriven_with_its_parent_once_its_items_are_fixed():
+    """3% of 200 items fail (their S3 object is missing): within a 5% threshold the run
+    succeeds; over a 2% one it fails with States.ExceedToleratedFailureThreshold; once the
+    objects exist, RedriveExecution of the parent redrives the same Map Run, whose failed
+    children (and only they) run again and succeed."""
+    s3 = setup()
+    bad = {7, 40, 77, 110, 150, 199}
+    for i in range(200):
+        if i not in bad:
+            s3.put_object(Bucket=BUCKET, Key=f"fix/{i}", Body=f"item {i}".encode())
+    lines = "\n".join(json.dumps({"i": i}) for i in range(200)).encode()
+    s3.put_object(Bucket=BUCKET, Key="in/fix.jsonl", Body=lines)
+    reader = {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSONL"},
+              "Parameters": {"Bucket": BUCKET, "Key": "in/fix.jsonl"}}
+    fetch = {"Work": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                      "Parameters": {"Bucket": BUCKET, "Key.$": "States.Format('fix/{}', $.i)"},
+                      "ResultSelector": {"i.$": "$$.Execution.Input.i", "size.$": "$.ContentLength"},
+                      "End": True}}
+
+    within = run_machine(sfn, distributed(reader, fetch, MaxConcurrency=20, ToleratedFailurePercentage=5),
+                         timeout=120)
+    out = succeeded(within)
+    eq(sorted(k for k, o in enumerate(out) if "Error" in o), sorted(bad), "the failed items' results")
+    eq({o["Error"] for o in out if "Error" in o}, {"S3.NoSuchKeyException"}, "their errors")
+
+    arn = create_machine(sfn, definition(distributed(reader, fetch, MaxConcurrency=20,
+                                                     ToleratedFailurePercentage=2)))
+    ex = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    d = wait_done(sfn, ex, timeout=120)
+    eq((d["status"], d.get("error")), ("FAILED", "States.ExceedToleratedFailureThreshold"), "over 2%")
+    map_run = sfn.list_map_runs(executionArn=ex)["mapRuns"][0]["mapRunArn"]
+    eq(sfn.describe_map_run(mapRunArn=map_run)["status"], "FAILED", "the Map Run")
+    before = {c["executionArn"]: c["status"]
+              for c in sfn.list_executions(mapRunArn=map_run, maxResults=1000)["executions"]}
+
+    for i in bad:
+        s3.put_object(Bucket=BUCKET, Key=f"fix/{i}", Body=f"item {i}".encode())
+    sfn.redrive_execution(executionArn=ex)
+    d = wait_done(sfn, ex, timeout=120)
+    out = succeeded(d)
+    eq([o["i"] for o in out], list(range(200)), "every item's result, in item order")
+    eq({o["size"] for o in out}, {len(f"item {i}") for i in range(200)}, "their objects read")
+    events = history(sfn, ex)
+    redriven = [e["mapRunRedrivenEventDetails"] for e in events if e["type"] == "MapRunRedriven"]
+    eq(redriven, [{"mapRunArn": map_run, "redriveCount": 1}], "MapRunRedriven names the same Map Run")
+    eq([e["type"] for e in events if e["type"].startswith("MapRun")],
+       ["MapRunStarted", "MapRunFailed", "MapRunRedriven", "MapRunSucceeded"], "the parent's Map Run events")
+    run = sfn.describe_map_run(mapRunArn=map_run)
+    eq((run["status"], run["redriveCount"], run["executionCounts"]["succeeded"], run["executionCounts"]["total"]),
+       ("SUCCEEDED", 1, 200, 200), "the redriven Map Run")
+    after = sfn.list_executions(mapRunArn=map_run, maxResults=1000)["executions"]
+    eq(len(after), 200, "no child added: the unsuccessful ones were redriven")
+    for c in after:
+        redrives = sfn.describe_execution(executionArn=c["executionArn"]).get("redriveCount", 0)
+        was = before.get(c["executionArn"])
+        if was == "SUCCEEDED":
+            eq(redrives, 0, f"a child that had succeeded ({c['name']}) is not run again")
+        elif was is not None:
+            eq(redrives, 1, f"a child that had {was} ({c['name']}) is redriven")
+
+
 def test_express_children_run_to_their_end_and_are_counted():
     states = inline({"Check": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($, $)"}, "End": True}},
                     MaxConcurrency=4)

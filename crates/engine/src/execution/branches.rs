@@ -170,7 +170,26 @@ impl Execution {
             Ok(t) => t,
             Err(flow) => return flow,
         };
-        let arn = self.map_run_started(f);
+        // A redrive takes up the Map Run that failed: `MapRunRedriven`, the same ARN.
+        let (arn, redrives) = match self.take_resume(f, 0).and_then(|p| p.map_run) {
+            Some((arn, redrives)) => {
+                let mut d = Map::new();
+                d.insert("mapRunArn".into(), Value::from(arn.clone()));
+                d.insert("redriveCount".into(), Value::from(redrives + 1));
+                self.event(f, EventType::MapRunRedriven, Some(d));
+                self.out
+                    .commands
+                    .push(Command::MapRun(MapRunChange::Redriven { arn: arn.clone() }));
+                (arn, redrives + 1)
+            }
+            None => (self.map_run_started(f), 0),
+        };
+        // What a redrive of the parent takes up, however this state ends: this Map Run.
+        self.active(f).partial = Some(Box::new(ChildrenPoint {
+            results: Vec::new(),
+            redo: Vec::new(),
+            map_run: Some((arn.clone(), redrives)),
+        }));
         let reader = match &items {
             Some(_) => None,
             None => match self.reader_input(f, state, map, effective) {
@@ -249,6 +268,7 @@ impl Execution {
             tolerated_failure_count: tolerated[0],
             tolerated_failure_percentage: tolerated[1],
             writer,
+            redrive: redrives > 0,
         };
         let input = serde_json::to_value(&spec).unwrap_or(Value::Null);
         self.schedule_map_run(f, state, input, arn)

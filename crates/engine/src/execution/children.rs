@@ -327,7 +327,11 @@ impl Children {
                 (slot, point)
             })
             .collect();
-        ChildrenPoint { results, redo }
+        ChildrenPoint {
+            results,
+            redo,
+            map_run: None,
+        }
     }
 }
 

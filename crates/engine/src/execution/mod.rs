@@ -264,6 +264,8 @@ pub enum MapRunChange {
     },
     /// Ended: `SUCCEEDED`, `FAILED` or `ABORTED`.
     Ended { arn: String, status: &'static str },
+    /// Redriven with its parent (`MapRunRedriven`): running again.
+    Redriven { arn: String },
 }
 
 /// What one step produced.

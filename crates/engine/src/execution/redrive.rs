@@ -63,6 +63,9 @@ pub(super) type Resume = Box<(String, ChildrenPoint)>;
 pub(super) struct ChildrenPoint {
     pub(super) results: Vec<Option<Value>>,
     pub(super) redo: Vec<(usize, Option<Box<RedrivePoint>>)>,
+    /// A Distributed Map whose host ran its Map Run: the run (its ARN, how many times it was
+    /// redriven), which a redrive takes up again rather than starting another.
+    pub(super) map_run: Option<(String, u32)>,
 }
 
 impl Execution {
