@@ -295,35 +295,16 @@ impl Execution {
         input: Value,
         reader_of: (Value, String),
     ) -> Flow {
-        let id = self.next_task;
-        self.next_task += 1;
-        self.tasks.insert(
-            id,
-            PendingTask {
-                frame: f,
-                kind: TaskKind::ItemReader,
-                phase: TaskPhase::Scheduled,
-                timeout_timer: None,
-                heartbeat_timer: None,
-                heartbeat_seconds: None,
-                reader_of: Some(reader_of),
-                map_run: None,
-            },
-        );
-        self.active(f).work(id);
-        self.out.commands.push(Command::ScheduleTask(TaskRequest {
-            task: id,
-            state_name: state.name.clone(),
-            resource: resource.to_owned(),
-            kind: TaskKind::ItemReader,
+        let kind = TaskKind::ItemReader;
+        self.schedule_silent(
+            f,
+            state,
+            kind,
+            resource.to_owned(),
             input,
-            timeout_seconds: None,
-            heartbeat_seconds: None,
-            task_token: None,
-            invocation: 0,
-            credentials: None,
-        }));
-        Flow::Blocked
+            Some(reader_of),
+            None,
+        )
     }
 
     /// Asks the host to run a Distributed Map's Map Run (`input`: its
@@ -336,27 +317,43 @@ impl Execution {
         input: Value,
         arn: String,
     ) -> Flow {
+        let kind = TaskKind::MapRun;
+        self.schedule_silent(f, state, kind, arn.clone(), input, None, Some(arn))
+    }
+
+    /// A task of a Map state with no history events of its own (its reader, its Map Run).
+    #[allow(clippy::too_many_arguments)]
+    fn schedule_silent(
+        &mut self,
+        f: FrameId,
+        state: &State,
+        kind: TaskKind,
+        resource: String,
+        input: Value,
+        reader_of: Option<(Value, String)>,
+        map_run: Option<String>,
+    ) -> Flow {
         let id = self.next_task;
         self.next_task += 1;
         self.tasks.insert(
             id,
             PendingTask {
                 frame: f,
-                kind: TaskKind::MapRun,
+                kind: kind.clone(),
                 phase: TaskPhase::Scheduled,
                 timeout_timer: None,
                 heartbeat_timer: None,
                 heartbeat_seconds: None,
-                reader_of: None,
-                map_run: Some(arn.clone()),
+                reader_of,
+                map_run,
             },
         );
         self.active(f).work(id);
         self.out.commands.push(Command::ScheduleTask(TaskRequest {
             task: id,
             state_name: state.name.clone(),
-            resource: arn,
-            kind: TaskKind::MapRun,
+            resource,
+            kind,
             input,
             timeout_seconds: None,
             heartbeat_seconds: None,
@@ -541,15 +538,7 @@ impl Execution {
         if let (TaskKind::ItemReader, Some((_, map_run))) = (&p.kind, p.reader_of) {
             // The Map Run fails with the reader's error; then its Map state.
             self.active(f).worked(task);
-            let flow = match self.reader_failed(f, map_run, fault) {
-                Flow::Failed(fault) => {
-                    let machine = self.frame(f).machine.clone();
-                    let name = self.active(f).name.clone();
-                    let state = Self::state(&machine, &name);
-                    self.state_failed(f, state, fault)
-                }
-                other => other,
-            };
+            let flow = self.map_run_failed(f, map_run, fault);
             self.queue.push_back((f, flow));
             return;
         }
