@@ -118,14 +118,31 @@ def written(out, n):
     eq(bad[:3], [], "results that differ from the reference")
 
 
+def counts_add_up(m, what):
+    """DescribeMapRun's counts, whenever they are read: the parts add up to the total."""
+    for kind in ("itemCounts", "executionCounts"):
+        c = m[kind]
+        parts = c["pending"] + c["running"] + c["succeeded"] + c["failed"] + c["timedOut"] + c["aborted"]
+        eq(parts, c["total"], f"{what}: {kind} {c}")
+    assert m["executionCounts"]["running"] <= m["maxConcurrency"], m["executionCounts"]
+
+
 def check(arn, n, batch, writer=False):
     deadline = time.time() + 600
+    seen = []
     while True:
         d = sfn.describe_execution(executionArn=arn)
         if d["status"] != "RUNNING":
             break
         assert time.time() < deadline, "the parent did not end"
+        runs = sfn.list_map_runs(executionArn=arn)["mapRuns"]
+        if runs:
+            m = sfn.describe_map_run(mapRunArn=runs[0]["mapRunArn"])
+            if m["status"] == "RUNNING":
+                counts_add_up(m, "while it runs")
+                seen.append(m["executionCounts"]["succeeded"])
         time.sleep(0.5)
+    eq(seen, sorted(seen), "succeeded children only ever grow while it runs")
     eq(d["status"], "SUCCEEDED", f"parent: {d.get('error')} {d.get('cause')}")
     expected_children = (n + batch - 1) // batch if batch else n
     out = json.loads(d["output"])
@@ -148,6 +165,7 @@ def check(arn, n, batch, writer=False):
     statuses = {k["status"] for k in kids}
     eq(statuses, {"SUCCEEDED"}, "children's statuses")
     m = sfn.describe_map_run(mapRunArn=map_run)
+    counts_add_up(m, "after")
     eq(m["status"], "SUCCEEDED", "Map Run")
     eq(m["executionCounts"]["total"], expected_children, "executionCounts.total")
     eq(m["executionCounts"]["succeeded"], expected_children, "executionCounts.succeeded")
@@ -159,7 +177,8 @@ def check(arn, n, batch, writer=False):
         events = sfn.get_execution_history(executionArn=k["executionArn"], maxResults=1000)["events"]
         eq(sum(1 for e in events if e["type"] == "ExecutionSucceeded"), 1, k["name"])
         eq([e["id"] for e in events], list(range(1, len(events) + 1)), "event ids")
-    print(f"checked {n} items in {expected_children} children", flush=True)
+    print(f"checked {n} items in {expected_children} children "
+          f"(DescribeMapRun read {len(seen)} times while it ran)", flush=True)
 
 
 if __name__ == "__main__":
