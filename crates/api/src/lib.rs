@@ -5,6 +5,7 @@
 //!
 //! Everything the actions do is the service's ([`stepwise_service`]).
 
+pub mod auth;
 pub mod error;
 pub mod metrics;
 pub mod model;
@@ -24,6 +25,8 @@ pub use stepwise_service::Service;
 pub struct Api {
     pub service: Arc<Service>,
     pub metrics: Metrics,
+    /// The keys requests are checked against (SigV4, policies); none: not checked.
+    pub keys: auth::Keys,
 }
 
 impl Api {
@@ -31,6 +34,13 @@ impl Api {
         Api {
             service,
             metrics: Metrics::new(),
+            keys: auth::Keys::default(),
         }
+    }
+
+    /// Every request must be signed with one of `keys` and allowed by its policy.
+    pub fn with_keys(mut self, keys: auth::Keys) -> Self {
+        self.keys = keys;
+        self
     }
 }

@@ -11,7 +11,7 @@ use std::time::Instant;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::Value;
@@ -97,7 +97,8 @@ fn check_content_type(headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
+/// The request's body, at most [`MAX_BODY_BYTES`].
+async fn read_bytes(headers: &HeaderMap, body: Body) -> Result<axum::body::Bytes, ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -105,13 +106,17 @@ async fn read_body(headers: &HeaderMap, body: Body) -> Result<Value, ApiError> {
     if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::request_too_large(MAX_BODY_BYTES));
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
+    axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
-        .map_err(|_| ApiError::request_too_large(MAX_BODY_BYTES))?;
+        .map_err(|_| ApiError::request_too_large(MAX_BODY_BYTES))
+}
+
+/// The body as the action's input (JSON).
+fn parse_body(bytes: &[u8]) -> Result<Value, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(Value::Object(serde_json::Map::new()));
     }
-    let text = std::str::from_utf8(&bytes).map_err(|e| not_utf8(&bytes, &e))?;
+    let text = std::str::from_utf8(bytes).map_err(|e| not_utf8(bytes, &e))?;
     let value = stepwise_asl::parse_json(text).map_err(|e| ApiError::serialization(e.message))?;
     // `null` is no input at all; other non-objects fail the model check as AWS fails them.
     Ok(if value.is_null() {
@@ -139,24 +144,51 @@ fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> ApiError {
 
 async fn answer(
     api: &Arc<Api>,
-    action: Action,
+    action: Result<Action, ApiError>,
+    uri: &Uri,
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Value, ApiError> {
+    let bytes = read_bytes(headers, body).await?;
+    // Who is calling comes first: an unsigned request learns nothing else.
+    let caller = if api.keys.is_empty() {
+        None
+    } else {
+        let request = crate::auth::SignedRequest {
+            method: "POST",
+            path: uri.path(),
+            query: uri.query(),
+            headers,
+            body: &bytes,
+        };
+        Some(
+            api.keys
+                .authenticate(&request, std::time::SystemTime::now())?,
+        )
+    };
+    let action = action?;
     check_content_type(headers)?;
-    let input = read_body(headers, body).await?;
+    let input = parse_body(&bytes)?;
     validate::check_input(action.name(), &input)?;
+    if let Some(key) = caller {
+        let arns = &api.service.control().arns();
+        let resource = crate::auth::resource_of(action.name(), &input, arns);
+        api.keys
+            .authorize(key, &crate::auth::iam_action(action.name()), &resource)?;
+    }
     Ok(api.service.call(action, input).await?)
 }
 
-async fn serve_api(State(api): State<Arc<Api>>, headers: HeaderMap, body: Body) -> Response {
+async fn serve_api(
+    State(api): State<Arc<Api>>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
     let action = action_of(&headers);
     let label = action.as_ref().map_or("unknown", |a| a.name());
-    let result = match action {
-        Ok(action) => answer(&api, action, &headers, body).await,
-        Err(e) => Err(e),
-    };
+    let result = answer(&api, action, &uri, &headers, body).await;
     let elapsed = started.elapsed();
     let ms = wire::duration_ms(elapsed);
     let request_id = api.service.request_id();

@@ -40,6 +40,15 @@ pub struct Args {
     /// Real seconds per second of Wait and retry interval (WAIT_TIME_SCALE) [default: 1].
     #[arg(long, value_name = "F")]
     wait_time_scale: Option<f64>,
+    /// The access keys requests must be signed with (SigV4) and their IAM-style policies: a
+    /// JSON file, `{"keys": [{"accessKeyId", "secretAccessKey", "user", "policy"}]}`. Also
+    /// STEPWISE_KEYS, or `keys_file` in the configuration file.
+    #[arg(long, env = "STEPWISE_KEYS", value_name = "FILE")]
+    keys: Option<PathBuf>,
+    /// Listen on an address other than loopback with no keys: anyone who reaches the port may
+    /// call every action.
+    #[arg(long)]
+    allow_anonymous: bool,
     #[command(flatten)]
     endpoints: crate::sfn_local::EndpointFlags,
 }
@@ -57,6 +66,8 @@ struct Settings {
     mocks: Option<Arc<MockConfig>>,
     /// The mock configuration file in use, if any.
     mock_path: Option<PathBuf>,
+    /// The keys requests are checked against (empty: none are checked).
+    keys: stepwise_api::auth::Keys,
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
@@ -107,12 +118,37 @@ fn settings(args: &Args) -> Result<Settings, String> {
             Some(Arc::new(parsed))
         }
     };
+    let keys_path = args
+        .keys
+        .clone()
+        .or_else(|| server.keys_file.as_ref().map(|p| config.resolve(p)));
+    let keys = match &keys_path {
+        None => stepwise_api::auth::Keys::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read the keys file {}: {e}", path.display()))?;
+            stepwise_api::auth::Keys::parse(&text, &arns.account)
+                .map_err(|e| format!("invalid keys file {}: {e}", path.display()))?
+        }
+    };
+    let bind = args
+        .bind
+        .clone()
+        .or_else(|| server.bind.clone())
+        .unwrap_or_else(|| "127.0.0.1".into());
+    let loopback = match bind.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => bind == "localhost",
+    };
+    let anonymous = args.allow_anonymous || server.allow_anonymous == Some(true);
+    if keys.is_empty() && !loopback && !anonymous {
+        return Err(format!(
+            "refusing to listen on {bind} with no authentication: anyone who reaches the port              could call every action. Give access keys (--keys FILE) or pass --allow-anonymous"
+        ));
+    }
     Ok(Settings {
-        bind: args
-            .bind
-            .clone()
-            .or_else(|| server.bind.clone())
-            .unwrap_or_else(|| "127.0.0.1".into()),
+        keys,
+        bind,
         port: args.port.or(server.port).unwrap_or(8083),
         store: args
             .store
@@ -254,7 +290,8 @@ pub fn run(args: &Args) -> ExitCode {
             }
         };
         let service = Service::on_runtime(runtime.clone(), store.clone(), settings.arns.clone());
-        let api = Arc::new(Api::new(Arc::new(service)));
+        let keys = settings.keys.len();
+        let api = Arc::new(Api::new(Arc::new(service)).with_keys(settings.keys));
         let app = router(api);
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
@@ -265,6 +302,7 @@ pub fn run(args: &Args) -> ExitCode {
             mock_config = %shown(settings.mock_path.as_deref()),
             wait_time_scale = scale,
             endpoints = %endpoints_shown(&settings.config),
+            auth = %if keys == 0 { "none".to_owned() } else { format!("sigv4 keys={keys}") },
             ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );

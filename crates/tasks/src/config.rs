@@ -74,6 +74,12 @@ pub struct ServerConfig {
     pub mock_config: Option<PathBuf>,
     pub account_id: Option<String>,
     pub region: Option<String>,
+    /// The access keys API requests must be signed with, and their policies (a JSON file; see
+    /// the README's "Authentication").
+    pub keys_file: Option<PathBuf>,
+    /// Listen on an address other than loopback with no keys (anyone who can reach the port
+    /// can call every action).
+    pub allow_anonymous: Option<bool>,
 }
 
 /// `[http]`: the HTTP Task's reach.
