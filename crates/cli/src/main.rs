@@ -6,6 +6,7 @@
 mod run;
 mod serve;
 mod sfn_local;
+mod store;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,6 +36,9 @@ enum Command {
     Validate(validate::Args),
     /// Serve the Step Functions API (AWS JSON 1.0) on a port, durable on a SQLite store.
     Serve(serve::Args),
+    /// Look after a SQLite store: `backup FILE` copies a live one.
+    #[command(subcommand)]
+    Store(store::Command),
 }
 
 fn main() -> ExitCode {
@@ -54,5 +58,6 @@ fn main() -> ExitCode {
         Command::Run(args) => run::run(&args),
         Command::Validate(args) => validate::run(&args),
         Command::Serve(args) => serve::run(&args),
+        Command::Store(command) => store::run(&command),
     }
 }

@@ -213,6 +213,33 @@ impl SqliteStore {
         })
     }
 
+    /// Writes a consistent copy of the store file at `source` to `dest` (which must not exist),
+    /// while a server may be using it: SQLite's `VACUUM INTO` reads one snapshot (a WAL reader
+    /// does not stop the writer) and writes it compacted. The copy opens as any store does.
+    pub fn backup(source: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<()> {
+        let dest = dest.as_ref();
+        if dest.exists() {
+            return Err(StoreError::Backend(format!(
+                "{} exists: a backup is written to a new file",
+                dest.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(source.as_ref(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .map_err(backend)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(backend)?;
+        // Not a Stepwise store: nothing to copy.
+        conn.query_row("SELECT COUNT(*) FROM executions", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .map_err(backend)?;
+        let target = dest.to_str().ok_or_else(|| {
+            StoreError::Backend(format!("{} is not a UTF-8 path", dest.display()))
+        })?;
+        conn.execute("VACUUM INTO ?1", [target]).map_err(backend)?;
+        Ok(())
+    }
+
     /// A store that lives only as long as this value (for tests).
     pub fn memory() -> Result<Self> {
         let writer = Connection::open_in_memory().map_err(backend)?;
