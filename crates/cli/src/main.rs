@@ -7,6 +7,7 @@ mod run;
 mod serve;
 mod sfn_local;
 mod store;
+mod tls;
 mod validate;
 
 use std::process::ExitCode;

@@ -49,6 +49,12 @@ pub struct Args {
     /// call every action.
     #[arg(long)]
     allow_anonymous: bool,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); with --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(flatten)]
     endpoints: crate::sfn_local::EndpointFlags,
 }
@@ -68,6 +74,8 @@ struct Settings {
     mock_path: Option<PathBuf>,
     /// The keys requests are checked against (empty: none are checked).
     keys: stepwise_api::auth::Keys,
+    /// HTTPS, when a certificate is given.
+    tls: Option<tokio_rustls::TlsAcceptor>,
 }
 
 fn settings(args: &Args) -> Result<Settings, String> {
@@ -146,8 +154,21 @@ fn settings(args: &Args) -> Result<Settings, String> {
             "refusing to listen on {bind} with no authentication: anyone who reaches the port              could call every action. Give access keys (--keys FILE) or pass --allow-anonymous"
         ));
     }
+    let tls = match (
+        args.tls_cert
+            .clone()
+            .or_else(|| server.tls_cert.as_ref().map(|p| config.resolve(p))),
+        args.tls_key
+            .clone()
+            .or_else(|| server.tls_key.as_ref().map(|p| config.resolve(p))),
+    ) {
+        (Some(cert), Some(key)) => Some(crate::tls::acceptor(&cert, &key)?),
+        (None, None) => None,
+        _ => return Err("HTTPS needs both a certificate (tls_cert) and its key (tls_key)".into()),
+    };
     Ok(Settings {
         keys,
+        tls,
         bind,
         port: args.port.or(server.port).unwrap_or(8083),
         store: args
@@ -303,18 +324,37 @@ pub fn run(args: &Args) -> ExitCode {
             wait_time_scale = scale,
             endpoints = %endpoints_shown(&settings.config),
             auth = %if keys == 0 { "none".to_owned() } else { format!("sigv4 keys={keys}") },
+            scheme = if settings.tls.is_some() { "https" } else { "http" },
             ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );
         // After SIGTERM, open requests get a grace period to finish; long polls
         // (GetActivityTask waits up to 60 s) must not hold the process up.
         let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
-        let serving = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown_signal().await;
-                let _ = stopping_tx.send(true);
-            })
-            .into_future();
+        let signal = async move {
+            shutdown_signal().await;
+            let _ = stopping_tx.send(true);
+        };
+        let serving: std::pin::Pin<
+            Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>,
+        > = match settings.tls.clone() {
+            None => Box::pin(
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(signal)
+                    .into_future(),
+            ),
+            Some(acceptor) => match crate::tls::TlsListener::new(listener, acceptor) {
+                Ok(tls) => Box::pin(
+                    axum::serve(tls, app)
+                        .with_graceful_shutdown(signal)
+                        .into_future(),
+                ),
+                Err(e) => {
+                    eprintln!("error: cannot serve HTTPS: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
         let grace = async move {
             let _ = stopping.wait_for(|s| *s).await;
             tokio::time::sleep(SHUTDOWN_GRACE).await;

@@ -80,6 +80,9 @@ pub struct ServerConfig {
     /// Listen on an address other than loopback with no keys (anyone who can reach the port
     /// can call every action).
     pub allow_anonymous: Option<bool>,
+    /// HTTPS: the certificate chain and its private key (PEM files).
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// `[http]`: the HTTP Task's reach.
