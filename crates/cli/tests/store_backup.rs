@@ -18,26 +18,23 @@ fn a_backup_of_a_live_store_carries_on_every_execution() {
 
     // The copy is taken while the executions wait and the server runs.
     let copy = store.with_file_name("copy.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(["store", "backup"])
-        .arg(&copy)
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .expect("run stepwise store backup");
+    let backup = || {
+        Command::new(env!("CARGO_BIN_EXE_stepwise"))
+            .args(["store", "backup"])
+            .arg(&copy)
+            .arg("--store")
+            .arg(&store)
+            .output()
+            .expect("run stepwise store backup")
+    };
+    let out = backup();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     // Again to the same file: refused, the first copy kept.
-    let again = Command::new(env!("CARGO_BIN_EXE_stepwise"))
-        .args(["store", "backup"])
-        .arg(&copy)
-        .arg("--store")
-        .arg(&store)
-        .output()
-        .expect("run stepwise store backup");
+    let again = backup();
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("exists"));
 

@@ -129,18 +129,23 @@ def moto(service, **config):
     )
 
 
-def history(sfn, arn, **kwargs):
-    """Every event of an execution, following nextToken."""
-    events, token = [], None
+def paginate(call, key, **kwargs):
+    """Every item of a listing (`key` in each page), following nextToken."""
+    items, token = [], None
     while True:
-        args = dict(executionArn=arn, **kwargs)
+        args = dict(kwargs)
         if token:
             args["nextToken"] = token
-        page = sfn.get_execution_history(**args)
-        events.extend(page["events"])
+        page = call(**args)
+        items.extend(page[key])
         token = page.get("nextToken")
         if not token:
-            return events
+            return items
+
+
+def history(sfn, arn, **kwargs):
+    """Every event of an execution, following nextToken."""
+    return paginate(sfn.get_execution_history, "events", executionArn=arn, **kwargs)
 
 
 def event_types(events):

@@ -19,7 +19,7 @@ import json
 import sys
 import time
 
-from common import client, create_machine, definition, eq, moto
+from common import client, create_machine, definition, eq, moto, paginate
 
 sfn = client()
 BUCKET = "stepwise-e2e-scale"
@@ -84,16 +84,7 @@ def map_run_of(arn, timeout=60):
 
 
 def children(map_run):
-    out, token = [], None
-    while True:
-        kwargs = {"mapRunArn": map_run, "maxResults": 1000}
-        if token:
-            kwargs["nextToken"] = token
-        page = sfn.list_executions(**kwargs)
-        out.extend(page["executions"])
-        token = page.get("nextToken")
-        if not token:
-            return out
+    return paginate(sfn.list_executions, "executions", mapRunArn=map_run, maxResults=1000)
 
 
 def progress(arn):

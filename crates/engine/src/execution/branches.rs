@@ -774,8 +774,8 @@ impl Execution {
         })
     }
 
-    /// UpdateMapRun on the Map whose children run as `map_run_arn`: its new settings, recorded
-    /// for its host, and as many more iterations as they now allow.
+    /// UpdateMapRun on the Map Run `map_run_arn`, which its host runs: the new settings,
+    /// recorded (`Configured`) for the host to apply.
     pub(super) fn update_map_run(
         &mut self,
         map_run_arn: &str,
@@ -783,54 +783,19 @@ impl Execution {
         tolerated_failure_count: Option<f64>,
         tolerated_failure_percentage: Option<f64>,
     ) {
-        if self.map_run_task(map_run_arn).is_some() {
-            // Its host runs it: the new settings are recorded; the host applies them.
-            self.out
-                .commands
-                .push(Command::MapRun(MapRunChange::Configured {
-                    arn: map_run_arn.to_owned(),
-                    max_concurrency: max_concurrency.unwrap_or_default(),
-                    tolerated_failure_count,
-                    tolerated_failure_percentage,
-                    children: None,
-                    items: None,
-                }));
+        if self.map_run_task(map_run_arn).is_none() {
             return;
         }
-        let Some(f) = self.map_run_frame(map_run_arn) else {
-            return;
-        };
-        let Some(children) = self.active(f).children_mut() else {
-            return;
-        };
-        children.update(
-            max_concurrency.map(|m| m as usize),
-            Tolerance {
-                count: tolerated_failure_count,
-                percentage: tolerated_failure_percentage,
-            },
-        );
-        let (max, tolerance, total) = children.settings();
         self.out
             .commands
             .push(Command::MapRun(MapRunChange::Configured {
                 arn: map_run_arn.to_owned(),
-                max_concurrency: max as u64,
-                tolerated_failure_count: tolerance.count,
-                tolerated_failure_percentage: tolerance.percentage,
-                children: Some(total as u64),
+                max_concurrency: max_concurrency.unwrap_or_default(),
+                tolerated_failure_count,
+                tolerated_failure_percentage,
+                children: None,
                 items: None,
             }));
-        self.start_iterations(f);
-    }
-
-    /// The frame whose Map state runs the Map Run `arn`, while it runs.
-    pub(super) fn map_run_frame(&self, arn: &str) -> Option<FrameId> {
-        self.frames.iter().enumerate().find_map(|(i, frame)| {
-            let children = frame.as_ref()?.active.as_ref()?.children()?;
-            (children.map_run.as_deref() == Some(arn) && children.phase() == ChildrenPhase::Running)
-                .then_some(i)
-        })
     }
 
     /// Starts as many queued iterations as MaxConcurrency allows.

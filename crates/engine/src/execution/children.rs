@@ -138,25 +138,6 @@ impl Children {
         }
     }
 
-    /// UpdateMapRun: a new MaxConcurrency (0: no limit) and tolerated failures; the next
-    /// launch and the next failure go by them.
-    pub(super) fn update(&mut self, max_concurrency: Option<usize>, tolerance: Tolerance) {
-        if let Some(m) = max_concurrency {
-            self.max_concurrency = m;
-        }
-        if tolerance.count.is_some() {
-            self.tolerance.count = tolerance.count;
-        }
-        if tolerance.percentage.is_some() {
-            self.tolerance.percentage = tolerance.percentage;
-        }
-    }
-
-    /// The MaxConcurrency, tolerated failures and number of children, as a Map Run shows them.
-    pub(super) fn settings(&self) -> (usize, Tolerance, usize) {
-        (self.max_concurrency, self.tolerance, self.slots.len())
-    }
-
     pub(super) fn phase(&self) -> ChildrenPhase {
         self.phase
     }

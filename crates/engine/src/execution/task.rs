@@ -147,9 +147,7 @@ impl Execution {
                 });
             }
             Event::UpdateMapRun { map_run_arn, .. } => {
-                let running = self.map_run_frame(map_run_arn).is_some()
-                    || self.map_run_task(map_run_arn).is_some();
-                return match running {
+                return match self.map_run_task(map_run_arn).is_some() {
                     true => Ok(()),
                     false => Err(unexpected(
                         "UpdateMapRun",
