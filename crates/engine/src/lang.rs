@@ -306,12 +306,20 @@ pub fn state_uses_context(state: &stepwise_asl::model::State) -> bool {
             }),
             StateKind::Map(m) => {
                 // ItemSelector reads `$$.Map.Item`, which is part of the context object.
+                let d = &m.data;
                 m.item_selector.is_some()
                     || m.items.as_ref().is_some_and(template_uses_context)
                     || matches!(&m.items_path, Some(p) if p.is_context())
                     || number(&m.max_concurrency)
                     || number(&m.tolerated_failure_count)
                     || number(&m.tolerated_failure_percentage)
+                    // What a Distributed Map's ItemReader, ItemBatcher and ResultWriter evaluate.
+                    || [&d.reader_parameters, &d.batch_input, &d.writer_parameters]
+                        .iter()
+                        .any(|t| t.as_ref().is_some_and(template_uses_context))
+                    || number(&d.max_items)
+                    || number(&d.max_items_per_batch)
+                    || number(&d.max_input_bytes_per_batch)
             }
             _ => false,
         }
@@ -394,5 +402,37 @@ mod tests {
         );
         assert_eq!(apply_result_path(&Some(None), &raw, json!(2)).unwrap(), raw);
         assert_eq!(apply_result_path(&None, &raw, json!(2)).unwrap(), json!(2));
+    }
+
+    #[test]
+    fn a_distributed_maps_batcher_and_reader_may_read_the_context() {
+        let map = |reader_config: Value, batcher: Value| {
+            let state = json!({
+                "Type": "Map", "QueryLanguage": "JSONata", "End": true,
+                "ItemReader": {
+                    "Resource": "arn:aws:states:::s3:getObject",
+                    "ReaderConfig": reader_config,
+                    "Arguments": {"Bucket": "b", "Key": "k"}
+                },
+                "ItemBatcher": batcher,
+                "ItemProcessor": {
+                    "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                    "StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}
+                }
+            });
+            stepwise_asl::parse::parse_state(&state, Default::default()).expect("a Map state")
+        };
+        let json = json!({"InputType": "JSON"});
+        let plain = map(json.clone(), json!({"MaxItemsPerBatch": 2}));
+        assert!(!state_uses_context(&plain));
+        let batch_input = json!({"BatchInput": {"At": "{% $states.context.State.EnteredTime %}"}});
+        assert!(state_uses_context(&map(json.clone(), batch_input)));
+        let per_batch = json!({"MaxItemsPerBatch": "{% $states.context.Execution.Input.n %}"});
+        assert!(state_uses_context(&map(json, per_batch)));
+        let max_items = json!({"InputType": "JSON", "MaxItems": "{% $count($states.context) %}"});
+        assert!(state_uses_context(&map(
+            max_items,
+            json!({"MaxItemsPerBatch": 2})
+        )));
     }
 }

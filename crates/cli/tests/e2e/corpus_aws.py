@@ -6,6 +6,9 @@ machines its input names, the objects it reads; a worker answers its callbacks a
 Then it runs and is compared as corpus.py compares (status, output with the masks as wildcards,
 error, cause, history event types).
 
+The S3 objects that Distributed Maps read with an ItemReader were not recorded: each is written
+again from what its recordings show (reader_objects).
+
 Usage: corpus_aws.py CASES_JSONL SUMMARY_JSON. Prints every case that does not match with why,
 and the cases left out with why; writes the counts to SUMMARY_JSON."""
 
@@ -40,8 +43,8 @@ def wanted(case):
     return any(n in NEEDS or n.startswith("aws-sdk:") for n in needs)
 
 
-def left_out(case):
-    """Why a wanted case cannot run here, or None."""
+def left_out(case, objects):
+    """Why a wanted case cannot run here, or None. `objects`: what reader_objects answered."""
     needs = case.get("needs") or []
     if case.get("api") not in ("StartExecution", "StartSyncExecution"):
         return f"{case.get('api')}: not an execution (the definition-only corpora cover it)"
@@ -49,11 +52,215 @@ def left_out(case):
         return "needs LocalStack's mock configuration, not AWS"
     if "stepfunctions-nested" in needs:
         return "starts a child state machine whose definition is not recorded"
-    if "map:item_reader" in (case.get("features") or []):
-        return "a Distributed Map reading S3 (ItemReader): the objects' content is not recorded"
+    if "map:item_reader" in (case.get("features") or []) and isinstance(objects.get(case["id"]), str):
+        return objects[case["id"]]
     if case["expected"].get("status") not in ("SUCCEEDED", "FAILED", "TIMED_OUT"):
         return "no final status recorded"
     return None
+
+
+# ----- the objects a Distributed Map reads (ItemReader) ----------------------------------------
+#
+# The recordings do not hold the S3 objects their ItemReaders read: each is written again from
+# what its family's recordings show. A family is the cases of one test function (its
+# parametrisations) reading one Key with one reader configuration: they read the same object.
+# A case whose Map passes its items through unchanged (a plain Pass processor, nothing between
+# the items and the execution's output) shows them in its output, in batches under "Items" when
+# an ItemBatcher batches them; the family's object is written from the case showing the most,
+# one that MaxItems did not cut first, in the reader's format. A failure whose cause does not
+# depend on the content needs only some object at the Key; one that says the JSON is not a list
+# needs a JSON object that is not a list.
+
+CONTENT_FREE_CAUSES = ("field MaxItems must be positive", "CSV headers cannot contain duplicates.")
+NOT_A_LIST_CAUSE = "Attempting to map over non-iterable node."
+# Chosen for those: the smallest object of each format that reads without error, and for the
+# not-a-list failure a JSON object.
+ANY_OBJECT = {"JSON": "[]", "JSONL": "{}\n", "CSV": "A,B\n1,2\n"}
+NOT_A_LIST = '{"not": "a list"}'
+DELIMITERS = {"COMMA": ",", "PIPE": "|", "SEMICOLON": ";", "SPACE": " ", "TAB": "\t"}
+# Fields that would make a Pass, or the Map state, change what it passes on.
+PASS_CHANGES = ("Parameters", "Arguments", "Result", "ResultPath", "InputPath", "OutputPath", "Output")
+MAP_CHANGES = ("ItemSelector", "Parameters", "ResultSelector", "ResultPath", "OutputPath", "Output",
+               "ResultWriter", "ToleratedFailurePercentage", "ToleratedFailureCount")
+
+
+def reader_maps(states):
+    """Every Map state with an ItemReader in `states`, nested ones included."""
+    found = []
+    for name, st in (states or {}).items():
+        if not isinstance(st, dict):
+            continue
+        if st.get("Type") == "Map" and isinstance(st.get("ItemReader"), dict):
+            found.append(st)
+        for sub in [st.get("ItemProcessor"), st.get("Iterator")] + list(st.get("Branches") or []):
+            if isinstance(sub, dict):
+                found += reader_maps(sub.get("States"))
+    return found
+
+
+def input_value(case, text):
+    """A reader argument taken from the execution's input: `$.X` or `{% $states.input.X %}`."""
+    m = re.fullmatch(r"\$\.([A-Za-z_][A-Za-z0-9_]*)|\{%\s*\$states\.input\.([A-Za-z_][A-Za-z0-9_]*)\s*%\}", text)
+    data = case.get("input")
+    if not m or not isinstance(data, dict):
+        return None
+    return data.get(m.group(1) or m.group(2))
+
+
+def reader_argument(case, reader, name):
+    """The reader's Bucket or Key as written in the input (placeholders still in), or None."""
+    params = reader.get("Arguments") if isinstance(reader.get("Arguments"), dict) else reader.get("Parameters")
+    if not isinstance(params, dict):
+        return None
+    if isinstance(params.get(name + ".$"), str):
+        return input_value(case, params[name + ".$"])
+    v = params.get(name)
+    if isinstance(v, str) and v.startswith("{%"):
+        return input_value(case, v)
+    return v if isinstance(v, str) else None
+
+
+def reader_of(case):
+    """(Map state, reader, format, Bucket, Key) of the case's one ItemReader, or a reason."""
+    maps = reader_maps(case["definition"].get("States") if isinstance(case["definition"], dict) else None)
+    if len(maps) != 1:
+        return f"{len(maps)} Map states with an ItemReader: which reads what is not known"
+    m = maps[0]
+    reader = m["ItemReader"]
+    resource = reader.get("Resource", "")
+    config = reader.get("ReaderConfig") or {}
+    if not resource.endswith(":s3:getObject") or config.get("InputType") not in ANY_OBJECT:
+        return f"{resource.rsplit(':', 1)[-1]} of {config.get('InputType')}: not written from items"
+    bucket, key = reader_argument(case, reader, "Bucket"), reader_argument(case, reader, "Key")
+    if not isinstance(bucket, str) or not isinstance(key, str):
+        return "the reader's Bucket or Key does not come from the input"
+    return m, reader, config["InputType"], bucket, key
+
+
+def family(case, reader):
+    """The cases that read one object: one test function, one Key, one reader configuration."""
+    _, r, fmt, _, key = reader
+    config = {k: v for k, v in (r.get("ReaderConfig") or {}).items() if not k.startswith("MaxItems")}
+    test = re.sub(r"\[[^\]]*\]", "", case["id"]).split("#")[0]
+    return test, key, json.dumps(config, sort_keys=True)
+
+
+def max_items(case, config):
+    """The MaxItems the reader applies: None for none, "?" when it cannot be told here."""
+    if "MaxItems" in config:
+        v = config["MaxItems"]
+        return v if isinstance(v, int) else "?"
+    if "MaxItemsPath" in config:
+        v = input_value(case, config["MaxItemsPath"])
+        return v if isinstance(v, int) else "?"
+    return None
+
+
+def items_shown(case, reader):
+    """(items, cut) when the case's output shows every item its reader read, else None; cut
+    when MaxItems may have left items of the object out."""
+    m, r, _, _, _ = reader
+    out = case["expected"].get("output")
+    if case["expected"].get("status") != "SUCCEEDED" or not isinstance(out, list):
+        return None
+    if not m.get("End") or any(k in m for k in MAP_CHANGES):
+        return None
+    processor = m.get("ItemProcessor") or m.get("Iterator") or {}
+    states = processor.get("States") or {}
+    if len(states) != 1:
+        return None
+    only = next(iter(states.values()))
+    if only.get("Type") != "Pass" or not only.get("End") or any(k in only for k in PASS_CHANGES):
+        return None
+    if "ItemBatcher" in m:
+        if not all(isinstance(b, dict) and isinstance(b.get("Items"), list) for b in out):
+            return None
+        items = [i for b in out for i in b["Items"]]
+    else:
+        items = out
+    limit = max_items(case, r.get("ReaderConfig") or {})
+    cut = limit == "?" or (isinstance(limit, int) and 0 < limit <= len(items))
+    return items, cut
+
+
+def csv_field(value, delimiter, alone):
+    """One CSV field as the reader parses it back: quoted when it holds the delimiter, a quote
+    or a line break, or is the only field of its row and empty (else the row is an empty line,
+    which is skipped); backslashes doubled (a backslash escapes the character after it)."""
+    value = value.replace("\\", "\\\\")
+    if any(c in value for c in (delimiter, '"', "\n", "\r")) or (alone and value == ""):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
+def csv_text(rows, delimiter):
+    return "".join(delimiter.join(csv_field(v, delimiter, len(row) == 1) for v in row) + "\n" for row in rows)
+
+
+def write_items(fmt, config, items):
+    """The object's text in the reader's format, or a reason it cannot be written."""
+    if fmt == "JSON":
+        return json.dumps(items)
+    if fmt == "JSONL":
+        return "".join(json.dumps(i) + "\n" for i in items)
+    delimiter = DELIMITERS.get(config.get("CSVDelimiter", "COMMA"))
+    if delimiter is None:
+        return None
+    if not items or not all(isinstance(i, dict) and all(isinstance(v, str) for v in i.values()) for i in items):
+        return None
+    if config.get("CSVHeaderLocation") == "GIVEN":
+        headers = config.get("CSVHeaders") or []
+        if len(set(headers)) != len(headers) or any(set(i) != set(headers) for i in items):
+            return None
+        return csv_text([[i[h] for h in headers] for i in items], delimiter)
+    headers = list(items[0])
+    if any(set(i) != set(headers) for i in items):
+        return None
+    return csv_text([headers] + [[i[h] for h in headers] for i in items], delimiter)
+
+
+def reader_objects(cases):
+    """For each case with an ItemReader: its object as (Bucket, Key, text) with the input's
+    placeholders still in, or the reason it cannot be written (a string)."""
+    readers = {c["id"]: reader_of(c) for c in cases if "map:item_reader" in (c.get("features") or [])}
+    families = {}
+    for c in cases:
+        r = readers.get(c["id"])
+        if isinstance(r, tuple):
+            families.setdefault(family(c, r), []).append(c)
+    written = {}
+    for fam, members in families.items():
+        shown = []
+        for c in members:
+            s = items_shown(c, readers[c["id"]])
+            if s is not None:
+                shown.append((s[1], -len(s[0]), c["id"], s[0]))
+        for _, _, cid, items in sorted(shown, key=lambda t: t[:3]):
+            _, r, fmt, _, _ = readers[cid]
+            text = write_items(fmt, r.get("ReaderConfig") or {}, items)
+            if text is not None:
+                written[fam] = text
+                break
+    answers = {}
+    for c in cases:
+        r = readers.get(c["id"])
+        if r is None:
+            continue
+        if isinstance(r, str):
+            answers[c["id"]] = r
+            continue
+        _, _, fmt, bucket, key = r
+        text = written.get(family(c, r))
+        cause = c["expected"].get("cause")
+        if c["expected"].get("error") == "States.ItemReaderFailed" and cause == NOT_A_LIST_CAUSE:
+            text = NOT_A_LIST if fmt == "JSON" else None
+        elif text is None and c["expected"].get("error") == "States.ItemReaderFailed" and cause in CONTENT_FREE_CAUSES:
+            text = ANY_OBJECT[fmt]
+        if text is None:
+            answers[c["id"]] = "a Distributed Map reading S3: no case of its family shows the object's items"
+        else:
+            answers[c["id"]] = (bucket, key, text)
+    return answers
 
 
 # ----- the resources a case's test made --------------------------------------------------------
@@ -74,12 +281,14 @@ def test_function(case):
     return re.sub(r"\[.*$", "", short(case).split("::")[-1]).split("#")[0]
 
 
-def prepare(case):
-    """Makes the case's resources in moto; answers (input text, extra masks: actual -> masked,
-    queue url to answer callbacks from or None)."""
+def prepare(case, objects):
+    """Makes the case's resources in moto (the object its ItemReader reads as `objects` has it);
+    answers (input text, extra masks: actual -> masked, queue url to answer callbacks from or
+    None)."""
     text = case.get("input_raw") if isinstance(case.get("input_raw"), str) else "{}"
     masks = {}
     queue = None
+    made = {}
     fn = test_function(case)
     replacement = {
         t.get("regex"): t.get("replacement")
@@ -106,9 +315,16 @@ def prepare(case):
         else:
             raise ValueError(f"no fixture for the placeholder {ph}")
         text = text.replace(ph, value)
+        made[ph] = value
         if ph in replacement:
             masks[value] = replacement[ph]
     data = json.loads(text)
+    obj = objects.get(case["id"])
+    if isinstance(obj, tuple):
+        bucket, key, body = obj
+        for ph, value in made.items():
+            bucket, key = bucket.replace(ph, value), key.replace(ph, value)
+        aws("s3").put_object(Bucket=bucket, Key=key, Body=body.encode())
     if isinstance(data, dict):
         # A table the test made (named as the recording names it), keyed as the input's Key:
         # one of its own per case, masked as the recording's name was.
@@ -204,10 +420,10 @@ def without_http_headers(value):
     return value
 
 
-def run(case):
+def run(case, objects):
     began = time.monotonic()
     try:
-        text, masks, queue = prepare(case)
+        text, masks, queue = prepare(case, objects)
     except Exception as e:  # noqa: BLE001 - a fixture moto cannot make is a mismatch, said so
         return {"id": case["id"], "ok": False, "lenient": False, "detail": f"setup: {e!r}", "seconds": 0.0}
     c = dict(case)
@@ -242,15 +458,17 @@ def main():
     with open(path, encoding="utf-8") as f:
         cases = [json.loads(line) for line in f if line.strip()]
     chosen = [c for c in cases if wanted(c)]
-    skipped = [(c, left_out(c)) for c in chosen if left_out(c)]
-    runnable = [c for c in chosen if not left_out(c)]
+    objects = reader_objects(chosen)
+    skipped = [(c, left_out(c, objects)) for c in chosen if left_out(c, objects)]
+    runnable = [c for c in chosen if not left_out(c, objects)]
     began = time.monotonic()
     # moto is one account for every case: those that list what the account holds run first,
     # before other cases add to it.
     lists = [c for c in runnable if re.search(r":list[A-Z]", json.dumps(c["definition"]))]
     rest = [c for c in runnable if c not in lists]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        outcomes = list(pool.map(run, lists)) + list(pool.map(run, rest))
+        outcomes = list(pool.map(lambda c: run(c, objects), lists))
+        outcomes += list(pool.map(lambda c: run(c, objects), rest))
     took = time.monotonic() - began
     for o in outcomes:
         if not o["ok"]:
@@ -266,9 +484,14 @@ def main():
     print(f"{len(chosen)} cases need these services; {len(runnable)} run against moto in {took:.1f}s: "
           f"{ok} match ({corpus.rate(ok, len(runnable)):.1f}%), {lenient} when SdkHttpMetadata's "
           f"headers are left out; {len(skipped)} left out")
+    readers = [o for o in outcomes if isinstance(objects.get(o["id"]), tuple)]
+    readers_ok = sum(o["ok"] for o in readers)
+    print(f"Distributed Maps reading an object written again from their recordings: {len(readers)} "
+          f"run, {readers_ok} match")
     with open(summary_path, "w", encoding="utf-8") as f:
         json.dump({"selected": len(chosen), "total": len(runnable), "ok": ok, "lenient": lenient,
-                   "left_out": len(skipped), "seconds": took}, f)
+                   "left_out": len(skipped), "readers": len(readers), "readers_ok": readers_ok,
+                   "seconds": took}, f)
 
 
 if __name__ == "__main__":
