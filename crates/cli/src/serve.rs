@@ -1,4 +1,5 @@
-//! `stepwise serve`: the Step Functions API on a port, durable on an embedded SQLite store.
+//! `stepwise serve`: the Step Functions API and the web console on a port, durable on an
+//! embedded SQLite store.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -253,9 +254,14 @@ pub fn run(args: &Args) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let service = Service::on_runtime(runtime.clone(), store.clone(), settings.arns.clone());
-        let api = Arc::new(Api::new(Arc::new(service)));
-        let app = router(api);
+        let service = Arc::new(Service::on_runtime(
+            runtime.clone(),
+            store.clone(),
+            settings.arns.clone(),
+        ));
+        let api = Arc::new(Api::new(service.clone()));
+        // The API is `POST /`; the console is `GET /` and `/console/...`.
+        let app = router(api).merge(stepwise_console::router(service));
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
