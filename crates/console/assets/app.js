@@ -265,6 +265,18 @@ async function executionsView(params) {
 
 // ----- one execution -------------------------------------------------------------------
 
+/// A state's definition, wherever it is nested (state names are unique in a definition).
+function stateIn(machine, name) {
+  for (const [n, st] of Object.entries(machine?.States || {})) {
+    if (n === name) return st;
+    for (const inner of [...(st.Branches || []), st.ItemProcessor || st.Iterator].filter(Boolean)) {
+      const found = stateIn(inner, name);
+      if (found) return found;
+    }
+  }
+  return null;
+}
+
 function detailsOf(event) {
   if (!event) return {};
   const key = Object.keys(event).find((k) => k.endsWith("EventDetails"));
@@ -295,13 +307,20 @@ async function executionView(arn) {
       el("div", {}, el("h3", { text: "Error and cause" }), errBox)));
 
   const byId = (id) => events[id - 1];
+  let definition = {};
+  try { definition = JSON.parse(data.definition); } catch (_) {}
   function select(name) {
     selected = name;
     const s = statuses[name];
     stateTitle.replaceChildren(name, " ", s ? badge(s.status) : badge("notreached"));
     inBox.textContent = pretty(detailsOf(s && byId(s.entered_event)).input);
     outBox.textContent = pretty(s && s.exited_event ? detailsOf(byId(s.exited_event)).output : "");
-    const f = s && s.failed_event ? detailsOf(byId(s.failed_event)) : {};
+    let f = s && s.failed_event ? detailsOf(byId(s.failed_event)) : {};
+    if (s && s.failed_event && !f.error && !f.cause && types[name] === "Fail") {
+      // A Fail state inside a branch: its event carries no error; its definition names it.
+      const def = stateIn(definition, name) || {};
+      f = { error: def.Error || def.ErrorPath, cause: def.Cause || def.CausePath };
+    }
     errBox.textContent = f.error || f.cause ? `${f.error || ""}\n\n${f.cause || ""}`.trim() : "";
     for (const g of graph.querySelectorAll("g[data-state]")) g.classList.toggle("selected", g.dataset.state === name);
     for (const tr of statesBody.querySelectorAll("tr")) tr.classList.toggle("selected", tr.dataset.state === name);
@@ -359,6 +378,11 @@ async function executionView(arn) {
     for (const g of graph.querySelectorAll("g[data-state]")) g.classList.toggle("current", statuses[g.dataset.state]?.status === "running" && at < events.length);
     fillStates();
     if (selected) select(selected);
+    // Keep the event moved to in view.
+    const top = (at - 1) * ROW_H;
+    if (at > 0 && (top < history.scrollTop || top > history.scrollTop + history.clientHeight - 2 * ROW_H)) {
+      history.scrollTop = Math.max(0, top - history.clientHeight / 2);
+    }
     drawHistory();
   }
   slider.addEventListener("input", () => moveTo(Number(slider.value)));
@@ -398,7 +422,8 @@ async function executionView(arn) {
 
   show(
     el("h1", {}, x.name, " ", statusBadge),
-    el("p", { class: "muted" }, "Started ", fmtTime(x.startDate), x.stopDate ? ` · stopped ${fmtTime(x.stopDate)}` : "", " · ",
+    el("p", { class: "muted" }, "Started ", fmtTime(x.startDate), x.stopDate ? ` · stopped ${fmtTime(x.stopDate)}` : "",
+      x.redriveCount ? el("span", { id: "exec-redrives", text: ` · redriven ${x.redriveCount} time${x.redriveCount > 1 ? "s" : ""}` }) : null, " · ",
       el("a", { href: `#/state-machine/${encodeURIComponent(x.stateMachineArn)}`, text: shortArn(x.stateMachineArn) })),
     x.error ? el("p", { class: "error", id: "exec-error" }, el("strong", { text: x.error }), " ", x.cause || "") : null,
     actions,
