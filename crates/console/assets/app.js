@@ -128,10 +128,97 @@ async function machineView(arn) {
     el("p", {}, el("a", { class: "button ghost", href: `#/executions?${q({ sm: m.stateMachineArn })}`, text: "Executions" })),
     el("div", { class: "split" },
       el("section", { class: "panel", "aria-label": "Graph" }, el("h2", { text: "Graph" }), graph),
-      el("section", { class: "panel", "aria-label": "Definition" }, el("h2", { text: "Definition" }), el("pre", { id: "definition" }, el("code", { text: pretty(m.definition) })))),
+      definitionPanel(m, graph)),
     el("div", { class: "split" },
       el("section", {}, el("h2", { text: "Start an execution" }), startForm),
       el("section", {}, el("h2", { text: "Versions" }), versions, el("h2", { text: "Aliases" }), aliases)));
+}
+
+/// The definition as code; "Edit" turns it into an editor checked by the validator as it is
+/// typed (each diagnostic's location selected in the text on a click, the graph redrawn from
+/// the text while it is valid), saved as a new version.
+function definitionPanel(m, graph) {
+  const code = el("pre", { id: "definition" }, el("code", { text: pretty(m.definition) }));
+  const panel = el("section", { class: "panel", "aria-label": "Definition" });
+  const edit = el("button", { type: "button", class: "ghost", id: "edit", text: "Edit" });
+  panel.append(el("h2", {}, "Definition ", edit), code);
+  edit.addEventListener("click", () => {
+    const editor = el("textarea", { id: "editor", rows: 28, spellcheck: "false", "aria-label": "Definition (JSON)", "aria-describedby": "diagnostics" });
+    editor.value = pretty(m.definition);
+    const verdict = el("p", { id: "verdict", "aria-live": "polite" });
+    const list = el("ul", { id: "diagnostics", class: "diagnostics" });
+    const save = el("button", { type: "button", id: "save-version", text: "Save as new version" });
+    const cancel = el("button", { type: "button", class: "ghost", text: "Cancel", onclick: route });
+    let ticket = 0, timer = 0;
+    const check = async () => {
+      const mine = ++ticket;
+      const out = await api("/console/api/validate", { definition: editor.value, type: m.type }).catch((e) => ({ result: "FAIL", diagnostics: [{ code: "REQUEST", message: e.message }] }));
+      if (mine !== ticket) return; // typed on since
+      save.disabled = out.result !== "OK";
+      verdict.textContent = out.result === "OK" ? "Valid." : `${out.diagnostics.length} problem${out.diagnostics.length === 1 ? "" : "s"}:`;
+      verdict.className = out.result === "OK" ? "" : "error";
+      list.replaceChildren(...out.diagnostics.map((d) => el("li", {},
+        el("button", { type: "button", class: "ghost diag", "data-location": d.location || "", onclick: () => mark(editor, d.location) },
+          `${d.severity || "ERROR"} ${d.code}: ${d.message}${d.location ? ` (at ${d.location})` : ""}`))));
+      if (out.graph && !out.graph.error) {
+        graph.innerHTML = out.graph.svg; // the text's graph, as it is typed
+      }
+    };
+    editor.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 250); });
+    save.addEventListener("click", async () => {
+      save.disabled = true;
+      try {
+        const out = await api("/console/api/state-machine/version", { stateMachineArn: m.stateMachineArn, definition: editor.value });
+        await route();
+        const note = document.getElementById("saved");
+        if (note) note.textContent = `Saved as version ${out.stateMachineVersionArn.split(":").pop()}.`;
+      } catch (e) {
+        verdict.textContent = e.message;
+        verdict.className = "error";
+      }
+    });
+    code.replaceWith(editor);
+    edit.replaceWith(el("span", { class: "muted", text: "(editing)" }));
+    panel.append(verdict, list, el("div", { class: "toolbar" }, save, cancel));
+    editor.focus();
+    check();
+  });
+  panel.append(el("p", { id: "saved", class: "muted", "aria-live": "polite" }));
+  return panel;
+}
+
+/// Selects in `editor` where a diagnostic's location points: a JSON pointer's keys, found one
+/// after another (`/States/Fetch/Next`; list indexes are skipped), or a JSON syntax error's
+/// line and column.
+function mark(editor, location) {
+  if (!location) return;
+  const text = editor.value;
+  let start = -1, end = -1;
+  const lc = /line:? (\d+), column:? (\d+)/.exec(location);
+  if (lc) {
+    const lines = text.split("\n").slice(0, Number(lc[1]) - 1);
+    start = lines.reduce((n, l) => n + l.length + 1, 0) + Number(lc[2]) - 1;
+    end = start + 1;
+  } else {
+    let at = 0;
+    for (const raw of location.split("/").filter(Boolean)) {
+      const key = raw.replace(/\[\d+\]$/, "").replace(/~1/g, "/").replace(/~0/g, "~");
+      // The key, not the same text as a value (`"Next": "Fetch"`): a string followed by a colon.
+      const pattern = new RegExp(JSON.stringify(key).replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "\\s*:", "g");
+      pattern.lastIndex = at;
+      const found = pattern.exec(text);
+      if (!found) break;
+      start = found.index;
+      end = found.index + JSON.stringify(key).length;
+      at = end;
+    }
+  }
+  if (start < 0) return;
+  editor.focus();
+  editor.setSelectionRange(start, end);
+  // Scroll the selection into view: the line's share of the text's height.
+  const line = text.slice(0, start).split("\n").length;
+  editor.scrollTop = Math.max(0, (line - 5) * (editor.scrollHeight / text.split("\n").length));
 }
 
 /// A name field, a JSON input checked as it is typed, and a Start button that opens the new

@@ -33,5 +33,10 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/console/api/execution/stop", post(views::stop))
         .route("/console/api/execution/redrive", post(views::redrive))
         .route("/console/api/execution/start", post(views::start))
-        .with_state(service)
+        .route("/console/api/validate", post(views::validate))
+        .route(
+            "/console/api/state-machine/version",
+            post(views::save_version),
+        )
+        .with_state(Arc::new(views::Console::new(service)))
 }

@@ -3,7 +3,7 @@
 //! draws: the graph as SVG (the layout `stepwise graph` writes) and each state's status.
 
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -21,11 +21,29 @@ use stepwise_service::types::{
     DescribeExecutionInput, DescribeStateMachineAliasInput, DescribeStateMachineForExecutionInput,
     DescribeStateMachineInput, ExecutionStatus, GetExecutionHistoryInput, ListExecutionsInput,
     ListStateMachineAliasesInput, ListStateMachineVersionsInput, ListStateMachinesInput,
-    RedriveExecutionInput, StartExecutionInput, StopExecutionInput,
+    RedriveExecutionInput, StartExecutionInput, StopExecutionInput, UpdateStateMachineInput,
+    ValidateStateMachineDefinitionInput,
 };
 use stepwise_service::{ErrorClass, Service, ServiceError};
 
-type Shared = State<Arc<Service>>;
+/// What the handlers share: the service, and the history of the last finished execution
+/// replayed (a finished execution's history changes only when it is redriven).
+#[derive(Debug)]
+pub struct Console {
+    pub service: Arc<Service>,
+    replayed: Mutex<Option<(String, Arc<Vec<Value>>)>>,
+}
+
+impl Console {
+    pub fn new(service: Arc<Service>) -> Console {
+        Console {
+            service,
+            replayed: Mutex::new(None),
+        }
+    }
+}
+
+type Shared = State<Arc<Console>>;
 
 /// A service error as the page reads it: `{"error": code, "message": …}` with the status the
 /// API would give it.
@@ -94,7 +112,8 @@ pub struct PageQuery {
 }
 
 /// The state machines, with how many versions and aliases each has.
-pub async fn state_machines(State(svc): Shared, Query(q): Query<PageQuery>) -> Answer {
+pub async fn state_machines(State(console): Shared, Query(q): Query<PageQuery>) -> Answer {
+    let svc = &console.service;
     let mut input = ListStateMachinesInput::new().max_results(100);
     if let Some(t) = q.next_token {
         input = input.next_token(t);
@@ -128,7 +147,8 @@ pub struct ArnQuery {
 }
 
 /// One state machine: its description, graph, versions, and aliases with their routing.
-pub async fn state_machine(State(svc): Shared, Query(q): Query<ArnQuery>) -> Answer {
+pub async fn state_machine(State(console): Shared, Query(q): Query<ArnQuery>) -> Answer {
+    let svc = &console.service;
     let machine = svc
         .describe_state_machine(DescribeStateMachineInput::new(&q.arn))
         .await?;
@@ -166,7 +186,8 @@ pub struct ExecutionsQuery {
 
 /// One page of a state machine's executions, newest first (ListExecutions: keyset paging on
 /// the start time, so every page costs the same however deep it is).
-pub async fn executions(State(svc): Shared, Query(q): Query<ExecutionsQuery>) -> Answer {
+pub async fn executions(State(console): Shared, Query(q): Query<ExecutionsQuery>) -> Answer {
+    let svc = &console.service;
     let mut input = ListExecutionsInput::new().max_results(q.max_results.unwrap_or(50));
     if let Some(arn) = q.state_machine_arn.filter(|a| !a.is_empty()) {
         input = input.state_machine_arn(arn);
@@ -233,14 +254,15 @@ async fn events_after(svc: &Service, arn: &str, after: u64) -> Result<Vec<Value>
 }
 
 /// One execution: its description, definition, graph coloured by status, states and history.
-pub async fn execution(State(svc): Shared, Query(q): Query<ArnQuery>) -> Answer {
+pub async fn execution(State(console): Shared, Query(q): Query<ArnQuery>) -> Answer {
+    let svc = &console.service;
     let described = svc
         .describe_execution(DescribeExecutionInput::new(&q.arn))
         .await?;
     let machine = svc
         .describe_state_machine_for_execution(DescribeStateMachineForExecutionInput::new(&q.arn))
         .await?;
-    let events = history(&svc, &q.arn).await?;
+    let events = history(svc, &q.arn).await?;
     let statuses = statuses_of_json(&events);
     Ok(Json(json!({
         "execution": to_json(&described),
@@ -258,8 +280,35 @@ pub struct AtQuery {
 }
 
 /// The states' statuses as they were once the first `at` events had happened (replay).
-pub async fn statuses_at(State(svc): Shared, Query(q): Query<AtQuery>) -> Answer {
-    let events = history(&svc, &q.arn).await?;
+pub async fn statuses_at(State(console): Shared, Query(q): Query<AtQuery>) -> Answer {
+    let svc = &console.service;
+    // Each move of the replay asks again: read a finished execution's history once.
+    let described = svc
+        .describe_execution(DescribeExecutionInput::new(&q.arn))
+        .await?;
+    let key = format!(
+        "{} {:?} {}",
+        q.arn,
+        described.status,
+        described.redrive_count.unwrap_or(0)
+    );
+    let cached = console.replayed.lock().ok().and_then(|c| {
+        c.as_ref()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, e)| e.clone())
+    });
+    let events = match cached {
+        Some(events) => events,
+        None => {
+            let events = Arc::new(history(svc, &q.arn).await?);
+            if described.status != ExecutionStatus::Running
+                && let Ok(mut c) = console.replayed.lock()
+            {
+                *c = Some((key, events.clone()));
+            }
+            events
+        }
+    };
     let at = q.at.min(events.len());
     let statuses = statuses_of_json(&events[..at]);
     Ok(Json(json!({
@@ -294,12 +343,13 @@ struct Watch {
 /// Server-sent events for an open execution: `history` with the new events, every state's
 /// status and the execution's status, whenever events are added; `end` once it is over.
 pub async fn stream(
-    State(svc): Shared,
+    State(console): Shared,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
-    let events = history(&svc, &q.arn).await?;
+    let svc = &console.service;
+    let events = history(svc, &q.arn).await?;
     let watch = Watch {
-        svc,
+        svc: svc.clone(),
         arn: q.arn,
         last: events.last().and_then(|e| e["id"].as_u64()).unwrap_or(0),
         events,
@@ -379,7 +429,8 @@ pub struct ExecutionBody {
 }
 
 /// StopExecution.
-pub async fn stop(State(svc): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+pub async fn stop(State(console): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+    let svc = &console.service;
     let out = svc
         .stop_execution(StopExecutionInput::new(b.execution_arn))
         .await?;
@@ -387,7 +438,8 @@ pub async fn stop(State(svc): Shared, Json(b): Json<ExecutionBody>) -> Answer {
 }
 
 /// RedriveExecution.
-pub async fn redrive(State(svc): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+pub async fn redrive(State(console): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+    let svc = &console.service;
     let out = svc
         .redrive_execution(RedriveExecutionInput::new(b.execution_arn))
         .await?;
@@ -403,7 +455,8 @@ pub struct StartBody {
 }
 
 /// StartExecution (the page's "Start execution" and "Start again with this input").
-pub async fn start(State(svc): Shared, Json(b): Json<StartBody>) -> Answer {
+pub async fn start(State(console): Shared, Json(b): Json<StartBody>) -> Answer {
+    let svc = &console.service;
     let mut input = StartExecutionInput::new(b.state_machine_arn);
     if let Some(name) = b.name.filter(|n| !n.is_empty()) {
         input = input.name(name);
@@ -412,5 +465,48 @@ pub async fn start(State(svc): Shared, Json(b): Json<StartBody>) -> Answer {
         input = input.input(text);
     }
     let out = svc.start_execution(input).await?;
+    Ok(Json(to_json(&out)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefinitionBody {
+    definition: String,
+    #[serde(rename = "type")]
+    machine_type: Option<String>,
+}
+
+/// ValidateStateMachineDefinition, as the editor checks the text while it is typed; with the
+/// graph of the text when it is valid.
+pub async fn validate(State(console): Shared, Json(b): Json<DefinitionBody>) -> Answer {
+    let svc = &console.service;
+    let mut input = ValidateStateMachineDefinitionInput::new(&b.definition);
+    if let Some(t) = b.machine_type.filter(|t| !t.is_empty()) {
+        let parsed = serde_json::from_value(Value::String(t.clone()))
+            .map_err(|_| ServiceError::validation(format!("'{t}' is not a state machine type")))?;
+        input.r#type = Some(parsed);
+    }
+    let out = svc.validate_state_machine_definition(input).await?;
+    let mut answer = to_json(&out);
+    if out.result.as_str() == "OK" {
+        answer["graph"] = drawing(&b.definition, None);
+    }
+    Ok(Json(answer))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateBody {
+    state_machine_arn: String,
+    definition: String,
+}
+
+/// UpdateStateMachine with `publish`: the edited definition as a new version.
+pub async fn save_version(State(console): Shared, Json(b): Json<UpdateBody>) -> Answer {
+    let svc = &console.service;
+    let mut input = UpdateStateMachineInput::new(b.state_machine_arn);
+    input.definition = Some(b.definition);
+    input.publish = Some(true);
+    let out = svc.update_state_machine(input).await?;
     Ok(Json(to_json(&out)))
 }

@@ -245,3 +245,84 @@ async fn a_running_execution_streams_its_events_until_it_ends() {
     );
     service.shutdown();
 }
+
+async fn post_json(app: &Router, uri: &str, body: Value) -> (StatusCode, Value) {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_is_checked_by_the_validator_and_saves_a_version() {
+    let (app, service) = app().await;
+    let sm = machine(&service).await;
+    let broken = PIPELINE.replace(r#""Next": "Pack""#, r#""Next": "Packing""#);
+    let (status, out) = post_json(
+        &app,
+        "/console/api/validate",
+        json!({"definition": broken, "type": "STANDARD"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["result"], "FAIL");
+    assert_eq!(out["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+    assert_eq!(out["diagnostics"][0]["location"], "/States/Summarize/Next");
+    assert!(out.get("graph").is_none());
+    let (_, out) = post_json(
+        &app,
+        "/console/api/validate",
+        json!({"definition": PIPELINE}),
+    )
+    .await;
+    assert_eq!(out["result"], "OK");
+    assert!(
+        out["graph"]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("data-state=\"Pack\""))
+    );
+
+    let (status, saved) = post_json(
+        &app,
+        "/console/api/state-machine/version",
+        json!({"stateMachineArn": sm, "definition": PIPELINE.replace("Archive", "Store")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(
+        saved["stateMachineVersionArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":1"))
+    );
+    let (_, described) = get_json(
+        &app,
+        &format!("/console/api/state-machine?arn={}", enc(&sm)),
+    )
+    .await;
+    assert_eq!(described["versions"].as_array().map(Vec::len), Some(1));
+    assert!(
+        described["graph"]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("data-state=\"Store\""))
+    );
+    let (status, refused) = post_json(
+        &app,
+        "/console/api/state-machine/version",
+        json!({"stateMachineArn": sm, "definition": broken}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "InvalidDefinition");
+    service.shutdown();
+}

@@ -71,6 +71,40 @@ def test_the_machine_list_and_its_graph_of_30_states():
     shot("machine-graph-30-states", whole_graph=True)
 
 
+def test_edit_the_definition_with_live_diagnostics_and_save_a_version():
+    page.goto(URL + "/")
+    page.locator("#machines").get_by_role("link", name="orders-pipeline").click()
+    page.locator("#edit").click()
+    editor = page.locator("#editor")
+    expect(page.locator("#verdict")).to_have_text("Valid.")
+    text = editor.input_value()
+    broken = text.replace('"Next": "Pack"', '"Next": "Packing"')
+    assert broken != text
+    editor.fill(broken)
+    # The missing target, and the states it leaves unreachable.
+    diag = page.locator("#diagnostics button", has_text="/States/Summarize/Next")
+    expect(diag).to_contain_text("MISSING_TRANSITION_TARGET: Missing 'Next' target: Packing")
+    expect(page.locator("#diagnostics button", has_text="is not reachable")).to_have_count(7)
+    expect(page.locator("#save-version")).to_be_disabled()
+    shot("editor-diagnostics")
+    diag.click()
+    # The location is marked in the text: the "Next" key of "Summarize".
+    start, end = editor.evaluate("e => [e.selectionStart, e.selectionEnd]")
+    eq(broken[start:end], '"Next"', "selected text")
+    assert broken.rfind('"Summarize"', 0, start) > broken.rfind('"Pack"', 0, start), "inside Summarize"
+    # Fixed, with a new state: valid again, the graph redrawn from the text, saved as version 2.
+    fixed = text.replace('"Next": "Pack"', '"Next": "Weigh"').replace(
+        '"Pack": {', '"Weigh": { "Type": "Pass", "Next": "Pack" },\n    "Pack": {')
+    editor.fill(fixed)
+    expect(page.locator("#verdict")).to_have_text("Valid.")
+    expect(page.locator("#graph g[data-state]")).to_have_count(31)
+    page.locator("#save-version").click()
+    expect(page.locator("#saved")).to_contain_text("Saved as version 2")
+    expect(page.locator("#graph g[data-state]")).to_have_count(31)
+    versions = sfn.list_state_machine_versions(stateMachineArn=SM)["stateMachineVersions"]
+    eq(len(versions), 2, "versions")
+
+
 def test_a_failed_execution_with_a_caught_error_is_coloured_as_aws_colours_it():
     arn = start("caught", {"fail": True, "fatal": True})
     wait_done(sfn, arn)
