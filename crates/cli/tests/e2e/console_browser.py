@@ -8,6 +8,7 @@ Screenshots go to $STEPWISE_SCREENSHOTS (the Rust harness puts them under target
 import json
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -268,6 +269,25 @@ def test_a_25000_event_history_opens_fast_and_scrolls_without_rendering_every_ev
     print(f"FIGURE 25k-history: page opened in {opened:.2f} s; {rows} rows in the DOM; "
           f"scroll frame p50 {frame_ms[0]:.1f} ms, max {frame_ms[1]:.1f} ms")
     shot("history-25000-events-scrolled")
+
+
+def test_mermaid_parses_the_graph_of_every_example():
+    page.goto(URL + "/")
+    page.add_script_tag(path=os.environ["STEPWISE_MERMAID_JS"])
+    examples = sorted((Path(__file__).parent / "../../../../examples").glob("*.asl.json"))
+    parsed = 0
+    for f in examples:
+        out = subprocess.run([os.environ["STEPWISE_BIN"], "graph", str(f)], capture_output=True, text=True)
+        if out.returncode == 1:
+            continue  # broken.asl.json fails validation, as it should
+        eq(out.returncode, 0, f"stepwise graph {f.name}")
+        verdict = page.evaluate(
+            "async t => { try { await mermaid.parse(t); return 'ok'; } catch (e) { return String(e && e.message || e); } }",
+            out.stdout,
+        )
+        eq(verdict, "ok", f"Mermaid's parser on {f.name}")
+        parsed += 1
+    assert parsed >= 3, parsed
 
 
 try:
