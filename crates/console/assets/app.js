@@ -4,6 +4,7 @@
 const main = document.getElementById("main");
 const ROW_H = 28; // history row height, px (app.css .history .row)
 let cleanup = []; // what the current view must stop when another one opens (streams, timers)
+let generation = 0; // which route() is the latest: an older one still loading must not draw
 
 // ----- helpers -------------------------------------------------------------------------
 
@@ -72,22 +73,31 @@ async function route() {
   const [path, query] = hash.split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
+  const mine = ++generation;
+  const stale = () => mine !== generation;
   try {
-    if (parts[0] === "state-machine" && parts[1]) await machineView(parts[1]);
-    else if (parts[0] === "executions") await executionsView(params);
-    else if (parts[0] === "execution" && parts[1]) await executionView(parts[1]);
-    else await machinesView();
+    if (parts[0] === "state-machine" && parts[1]) await machineView(parts[1], stale);
+    else if (parts[0] === "executions") await executionsView(params, stale);
+    else if (parts[0] === "execution" && parts[1]) await executionView(parts[1], stale);
+    else await machinesView(stale);
   } catch (e) {
-    show(failure(e));
+    if (!stale()) show(failure(e));
   }
 }
 
 // ----- state machines ------------------------------------------------------------------
 
-async function machinesView() {
+/// Reloads the current view, unless another one has been opened meanwhile.
+function reloadSoon(ms) {
+  const here = location.hash;
+  setTimeout(() => { if (location.hash === here) route(); }, ms);
+}
+
+async function machinesView(stale) {
   setNav("machines");
   document.title = "State machines · Stepwise";
   const data = await api("/console/api/state-machines");
+  if (stale()) return;
   const rows = data.stateMachines.map((m) =>
     el("tr", {},
       el("td", {}, el("a", { href: `#/state-machine/${encodeURIComponent(m.stateMachineArn)}`, text: m.name })),
@@ -105,9 +115,10 @@ async function machinesView() {
       : el("p", { class: "muted", text: "No state machines yet. Create one with the AWS CLI or an SDK pointed at this server." }));
 }
 
-async function machineView(arn) {
+async function machineView(arn, stale) {
   setNav("machines");
   const data = await api(`/console/api/state-machine?${q({ arn })}`);
+  if (stale()) return;
   const m = data.stateMachine;
   document.title = `${m.name} · Stepwise`;
   const graph = graphPanel(data.graph);
@@ -280,10 +291,11 @@ const legend = () => el("div", { class: "legend", "aria-label": "Legend" },
 
 // ----- executions ----------------------------------------------------------------------
 
-async function executionsView(params) {
+async function executionsView(params, stale) {
   setNav("executions");
   document.title = "Executions · Stepwise";
   const machines = (await api("/console/api/state-machines")).stateMachines;
+  if (stale()) return;
   const sm = params.get("sm") || machines[0]?.stateMachineArn || "";
   const status = params.get("status") || "";
   const tokens = (params.get("pages") || "").split(",").filter(Boolean); // tokens of the pages before
@@ -299,6 +311,7 @@ async function executionsView(params) {
   }
   const started = performance.now();
   const page = await api(`/console/api/executions?${q({ stateMachineArn: sm, status, nextToken: token, maxResults: 50 })}`);
+  if (stale()) return;
   const took = Math.round(performance.now() - started);
   const all = el("input", { type: "checkbox", id: "select-all", "aria-label": "Select all on this page" });
   const boxes = [];
@@ -324,7 +337,7 @@ async function executionsView(params) {
       catch (e) { errors.push(e.message); }
     }
     outcome.textContent = `${what === "stop" ? "Stopped" : "Redriven"}: ${ok}${errors.length ? `; refused: ${errors.length} (${errors[0]})` : ""}`;
-    setTimeout(route, 600);
+    reloadSoon(600);
   };
   // The tokens of the pages before this one ("-" is the first page), to go back.
   const back = tokens[tokens.length - 1];
@@ -370,14 +383,16 @@ function detailsOf(event) {
   return key ? event[key] : {};
 }
 
-async function executionView(arn) {
+async function executionView(arn, stale) {
   setNav("executions");
   const data = await api(`/console/api/execution?${q({ arn })}`);
+  if (stale()) return;
   let x = data.execution;
   const events = data.events;
   let statuses = data.statuses;
   let selected = null; // state name
   let at = events.length; // replay position: events[0..at] have happened
+  let focus = null; // {map, iteration}: the states inside that Map as that one iteration went
   document.title = `${x.name} · Stepwise`;
 
   const statusBadge = el("span", { id: "exec-status" }, badge(x.status));
@@ -386,8 +401,10 @@ async function executionView(arn) {
 
   // State details: input, output, error and cause side by side.
   const stateTitle = el("h2", { id: "state-title", text: "Select a state in the graph or the table" });
+  // A Map state's iterations: pick one to see the path its item took.
+  const iterBox = el("div", { class: "toolbar", id: "iteration-box" });
   const inBox = el("pre", { id: "state-input" }), outBox = el("pre", { id: "state-output" }), errBox = el("pre", { id: "state-error" });
-  const stateDetails = el("section", { class: "panel", "aria-label": "State details" }, stateTitle,
+  const stateDetails = el("section", { class: "panel", "aria-label": "State details" }, stateTitle, iterBox,
     el("div", { class: "cols3" },
       el("div", {}, el("h3", { text: "Input" }), inBox),
       el("div", {}, el("h3", { text: "Output" }), outBox),
@@ -409,6 +426,19 @@ async function executionView(arn) {
       f = { error: def.Error || def.ErrorPath, cause: def.Cause || def.CausePath };
     }
     errBox.textContent = f.error || f.cause ? `${f.error || ""}\n\n${f.cause || ""}`.trim() : "";
+    const indexes = events.filter((e) => e.type === "MapIterationStarted" && detailsOf(e).name === name).map((e) => detailsOf(e).index);
+    if (types[name] === "Map" && indexes.length) {
+      const picker = el("select", { id: "iteration" },
+        el("option", { value: "", text: `All ${indexes.length} iterations` }),
+        [...new Set(indexes)].sort((a, b) => a - b).map((i) => el("option", { value: i, selected: focus && focus.map === name && focus.iteration === i, text: `Iteration ${i}` })));
+      picker.addEventListener("change", () => {
+        focus = picker.value === "" ? null : { map: name, iteration: Number(picker.value) };
+        moveTo(at);
+      });
+      iterBox.replaceChildren(el("label", { for: "iteration", text: "Iteration" }), picker);
+    } else if (!focus || focus.map !== name) {
+      iterBox.replaceChildren();
+    }
     for (const g of graph.querySelectorAll("g[data-state]")) g.classList.toggle("selected", g.dataset.state === name);
     for (const tr of statesBody.querySelectorAll("tr")) tr.classList.toggle("selected", tr.dataset.state === name);
   }
@@ -458,7 +488,7 @@ async function executionView(arn) {
     const e = events[at - 1];
     where.textContent = `event ${at} of ${events.length}${e ? `: ${e.type}${detailsOf(e).name ? ` (${detailsOf(e).name})` : ""}` : ""}`;
     const ticket = ++pending;
-    const r = await api(`/console/api/execution/statuses?${q({ arn, at })}`);
+    const r = await api(`/console/api/execution/statuses?${q({ arn, at, map: focus?.map, iteration: focus?.iteration })}`);
     if (ticket !== pending) return; // a later move has been asked for
     statuses = r.statuses;
     colour(graph, statuses);
@@ -497,7 +527,7 @@ async function executionView(arn) {
   function fillActions() {
     const outcome = el("span", { id: "action-outcome", "aria-live": "polite" });
     const act = (what) => async () => {
-      try { await api(`/console/api/execution/${what}`, { executionArn: x.executionArn }); outcome.textContent = what === "stop" ? "Stopping…" : "Redriving…"; setTimeout(route, 400); }
+      try { await api(`/console/api/execution/${what}`, { executionArn: x.executionArn }); outcome.textContent = what === "stop" ? "Stopping…" : "Redriving…"; reloadSoon(400); }
       catch (e) { outcome.textContent = e.message; }
     };
     actions.replaceChildren(
@@ -537,7 +567,9 @@ async function executionView(arn) {
       slider.max = events.length;
       document.getElementById("history-title").textContent = `Event history (${events.length})`;
       if (d.execution) { x = d.execution; statusBadge.replaceChildren(badge(x.status)); fillActions(); }
-      if (following) {
+      if (following && focus) {
+        moveTo(events.length); // one iteration's statuses come from the server
+      } else if (following) {
         at = events.length;
         statuses = d.statuses;
         colour(graph, statuses);

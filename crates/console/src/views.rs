@@ -14,8 +14,9 @@ use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
+use stepwise_graph::Focus;
 use stepwise_graph::render::{SvgOptions, svg};
-use stepwise_graph::status::statuses_of_json;
+use stepwise_graph::status::{statuses_of_json, statuses_of_json_in};
 use stepwise_graph::{Graph, graph_of, layout};
 use stepwise_service::types::{
     DescribeExecutionInput, DescribeStateMachineAliasInput, DescribeStateMachineForExecutionInput,
@@ -277,6 +278,9 @@ pub async fn execution(State(console): Shared, Query(q): Query<ArnQuery>) -> Ans
 pub struct AtQuery {
     arn: String,
     at: usize,
+    /// With `iteration`: the states inside this Map as that one iteration went.
+    map: Option<String>,
+    iteration: Option<u64>,
 }
 
 /// The states' statuses as they were once the first `at` events had happened (replay).
@@ -310,7 +314,13 @@ pub async fn statuses_at(State(console): Shared, Query(q): Query<AtQuery>) -> An
         }
     };
     let at = q.at.min(events.len());
-    let statuses = statuses_of_json(&events[..at]);
+    let focus = q
+        .map
+        .as_deref()
+        .filter(|m| !m.is_empty())
+        .zip(q.iteration)
+        .map(|(map, iteration)| Focus { map, iteration });
+    let statuses = statuses_of_json_in(&events[..at], focus);
     Ok(Json(json!({
         "at": at,
         "of": events.len(),

@@ -15,7 +15,7 @@ pub mod status;
 
 pub use layout::{Layout, PlacedEdge, PlacedNode, layout};
 pub use model::{Edge, EdgeKind, Graph, Node, NodeKind};
-pub use status::{StateStatus, StateSummary, Statuses, statuses};
+pub use status::{Focus, StateStatus, StateSummary, Statuses, statuses};
 
 /// Parses a definition and builds its graph; the validator's report when it is not valid.
 pub fn graph_of(definition: &str) -> Result<Graph, stepwise_asl::Report> {

@@ -22,6 +22,8 @@ pub struct HistoryItem<'a> {
     /// The state's name, for `…StateEntered` and `…StateExited`.
     pub state: Option<&'a str>,
     pub timestamp_ms: i64,
+    /// A `MapIterationStarted` event's index.
+    pub iteration: Option<u64>,
 }
 
 impl<'a> HistoryItem<'a> {
@@ -44,14 +46,30 @@ impl<'a> HistoryItem<'a> {
                 .get("timestamp")
                 .and_then(|t| t.as_f64())
                 .map_or(0, |s| (s * 1000.0).round() as i64),
+            iteration: event
+                .get("mapIterationStartedEventDetails")
+                .and_then(|d| d.get("index"))
+                .and_then(|i| i.as_u64()),
         })
     }
 }
 
 /// The statuses of the states a history in GetExecutionHistory's JSON shape reached.
 pub fn statuses_of_json(events: &[serde_json::Value]) -> Statuses {
+    statuses_of_json_in(events, None)
+}
+
+/// [`statuses_of_json`], with the states inside a Map seen in one of its iterations only.
+pub fn statuses_of_json_in(events: &[serde_json::Value], focus: Option<Focus<'_>>) -> Statuses {
     let items: Vec<HistoryItem<'_>> = events.iter().filter_map(HistoryItem::from_json).collect();
-    statuses(&items)
+    statuses_in(&items, focus)
+}
+
+/// One iteration of a Map state: its name and the iteration's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Focus<'a> {
+    pub map: &'a str,
+    pub iteration: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -112,16 +130,28 @@ struct Visit<'a> {
     failing: bool,
     failed_event: Option<u64>,
     attempts: u32,
+    /// The Map iteration it ran in (the Map's visit, the index), if any.
+    iteration: Option<(usize, u64)>,
 }
 
 /// The statuses of the states `events` reached.
 pub fn statuses(events: &[HistoryItem<'_>]) -> Statuses {
+    statuses_in(events, None)
+}
+
+/// [`statuses`], where the states inside the Map `focus` names count only in the iteration it
+/// names: the path that one item took.
+pub fn statuses_in(events: &[HistoryItem<'_>], focus: Option<Focus<'_>>) -> Statuses {
+    let mut iteration_of: HashMap<u64, u64> = HashMap::new();
     let mut owner: HashMap<u64, usize> = HashMap::new();
     let mut kind_of: HashMap<u64, &str> = HashMap::new();
     let mut visits: Vec<Visit<'_>> = Vec::new();
     let mut ended = false;
     for ev in events {
         kind_of.insert(ev.id, ev.kind);
+        if let Some(i) = ev.iteration {
+            iteration_of.insert(ev.id, i);
+        }
         let before = owner.get(&ev.previous).copied();
         if let Some(kind) = ev.kind.strip_suffix("StateEntered") {
             let parent = match before {
@@ -134,6 +164,13 @@ pub fn statuses(events: &[HistoryItem<'_>]) -> Statuses {
                 }
                 other => other,
             };
+            // Entered from an iteration's start, after a state of the same iteration, or
+            // inside a state that is in one.
+            let iteration = match (before, iteration_of.get(&ev.previous)) {
+                (Some(v), Some(&index)) => Some((v, index)),
+                (Some(v), None) => visits[v].iteration,
+                (None, _) => None,
+            };
             owner.insert(ev.id, visits.len());
             visits.push(Visit {
                 name: ev.state.unwrap_or_default(),
@@ -145,6 +182,7 @@ pub fn statuses(events: &[HistoryItem<'_>]) -> Statuses {
                 failing: kind == "Fail",
                 failed_event: (kind == "Fail").then_some(ev.id),
                 attempts: 0,
+                iteration,
             });
             continue;
         }
@@ -202,7 +240,22 @@ pub fn statuses(events: &[HistoryItem<'_>]) -> Statuses {
     let mut out = Statuses::new();
     // Per state: when it was first entered, and whether every visit has exited.
     let mut span: HashMap<&str, (i64, bool)> = HashMap::new();
+    // A visit in another iteration of the focused Map does not count.
+    let elsewhere = |i: usize| {
+        let Some(f) = focus else { return false };
+        let mut at = visits[i].iteration;
+        while let Some((m, index)) = at {
+            if visits[m].name == f.map && index != f.iteration {
+                return true;
+            }
+            at = visits[m].iteration;
+        }
+        false
+    };
     for (i, visit) in visits.iter().enumerate() {
+        if elsewhere(i) {
+            continue;
+        }
         let status = if visit.exited.is_some() {
             if visit.failing {
                 StateStatus::Caught
@@ -300,6 +353,57 @@ mod tests {
         assert_eq!(status(&at6, "P"), StateStatus::Running);
         assert_eq!(status(&at6, "B"), StateStatus::Failed);
         assert!(!at6.contains_key("M"));
+    }
+
+    #[test]
+    fn one_iteration_of_a_map_shows_the_path_its_item_took() {
+        let iter = |id: u64, prev: u64, index: u64| {
+            json!({"id": id, "previousEventId": prev, "type": "MapIterationStarted", "timestamp": 0,
+                   "mapIterationStartedEventDetails": {"index": index, "name": "M"}})
+        };
+        // Item 0 goes I -> Small; item 1 goes I -> Big, which fails (caught by nothing yet).
+        let h = [
+            ev(1, 0, "ExecutionStarted", None),
+            ev(2, 0, "MapStateEntered", Some("M")),
+            ev(3, 2, "MapStateStarted", None),
+            iter(4, 3, 0),
+            ev(5, 4, "ChoiceStateEntered", Some("I")),
+            ev(6, 5, "ChoiceStateExited", Some("I")),
+            ev(7, 6, "PassStateEntered", Some("Small")),
+            ev(8, 7, "PassStateExited", Some("Small")),
+            iter(9, 3, 1),
+            ev(10, 9, "ChoiceStateEntered", Some("I")),
+            ev(11, 10, "ChoiceStateExited", Some("I")),
+            ev(12, 11, "PassStateEntered", Some("Big")),
+        ];
+        let all = statuses_of_json(&h);
+        assert_eq!(status(&all, "Small"), StateStatus::Succeeded);
+        assert_eq!(status(&all, "Big"), StateStatus::Running);
+        assert_eq!(all["I"].visits, 2);
+        let first = statuses_of_json_in(
+            &h,
+            Some(Focus {
+                map: "M",
+                iteration: 0,
+            }),
+        );
+        assert_eq!(status(&first, "Small"), StateStatus::Succeeded);
+        assert!(!first.contains_key("Big"), "item 0 never went to Big");
+        assert_eq!(first["I"].visits, 1);
+        assert_eq!(
+            status(&first, "M"),
+            StateStatus::Running,
+            "the Map itself is whole"
+        );
+        let second = statuses_of_json_in(
+            &h,
+            Some(Focus {
+                map: "M",
+                iteration: 1,
+            }),
+        );
+        assert!(!second.contains_key("Small"));
+        assert_eq!(status(&second, "Big"), StateStatus::Running);
     }
 
     #[test]

@@ -34,6 +34,8 @@ browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandb
 # A laptop's screen.
 page = browser.new_page(viewport={"width": 1440, "height": 900}, color_scheme="light")
 page.set_default_timeout(15000)
+# A script error in the page fails nothing by itself: show it beside the failure it causes.
+page.on("pageerror", lambda e: print(f"page error: {e}"))
 
 
 def start(name, payload):
@@ -228,6 +230,16 @@ def test_start_again_with_edited_input_and_dark_mode():
     page.locator("#start").click()
     expect(page.locator("h1")).to_contain_text("again-bulk")
     expect(page.locator("#exec-status")).to_have_text("SUCCEEDED", timeout=20000)
+    expect(node("Flag big")).to_have_attribute("data-status", "succeeded")
+    # Pick a Map iteration and see its path: item 0 (value 5) skips "Flag big", item 1 (500) takes it.
+    page.locator('#states tr[data-state="Fan out"]').click()
+    page.locator("#iteration").select_option("0")
+    expect(node("Flag big")).to_have_attribute("data-status", "notreached")
+    expect(node("Item done")).to_have_attribute("data-status", "succeeded")
+    page.locator("#iteration").select_option("1")
+    expect(node("Flag big")).to_have_attribute("data-status", "succeeded")
+    shot("map-iteration-1")
+    page.locator("#iteration").select_option("")
     expect(node("Flag big")).to_have_attribute("data-status", "succeeded")
     page.locator("#theme").click()
     bg = page.evaluate("getComputedStyle(document.body).backgroundColor")
