@@ -248,6 +248,41 @@ def test_start_again_with_edited_input_and_dark_mode():
     page.locator("#theme").click()
 
 
+CONTRAST = """() => {
+    // WCAG 2 contrast of each status badge's text and of each state's label on its fill.
+    const rgb = (c) => (c.match(/[\\d.]+/g) || []).slice(0, 3).map(Number);
+    const lum = (c) => {
+        const [r, g, b] = rgb(c).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+    const out = [];
+    for (const b of document.querySelectorAll(".legend .badge")) {
+        const s = getComputedStyle(b);
+        out.push([b.textContent, ratio(s.color, s.backgroundColor)]);
+    }
+    for (const g of document.querySelectorAll("#graph g[data-state]")) {
+        const fill = getComputedStyle(g.querySelector("rect")).fill;
+        const text = getComputedStyle(g.querySelector("text")).fill;
+        out.push([`${g.dataset.state} (${g.dataset.status})`, ratio(text, fill)]);
+    }
+    return out;
+}"""
+
+
+def test_text_keeps_its_contrast_in_both_themes():
+    arn = sfn.list_executions(stateMachineArn=SM, statusFilter="FAILED")["executions"][0]["executionArn"]
+    for theme in ("light", "dark"):
+        page.evaluate(f"localStorage.setItem('stepwise-theme', '{theme}')")
+        open_execution(arn)
+        page.reload()
+        expect(page.locator("#graph svg")).to_be_visible()
+        worst = min(page.evaluate(CONTRAST), key=lambda x: x[1])
+        print(f"FIGURE contrast {theme}: lowest {worst[1]:.2f}:1 ({worst[0]})")
+        assert worst[1] >= 4.5, f"{theme}: {worst[0]} has contrast {worst[1]:.2f}:1"
+    page.evaluate("localStorage.removeItem('stepwise-theme')")
+
+
 def test_a_25000_event_history_opens_fast_and_scrolls_without_rendering_every_event():
     # A Map of 6,245 Pass iterations: 4 events each, 24,986 events with the Map's and the execution's own (AWS's limit is 25,000).
     big = sfn.create_state_machine(name="big-history", roleArn=ROLE, definition=json.dumps({
