@@ -50,7 +50,7 @@ function pretty(text) {
 }
 
 function show(...nodes) {
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.filter((n) => n !== null && n !== undefined)); // not the text "null"
 }
 
 function failure(e) {

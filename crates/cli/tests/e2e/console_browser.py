@@ -44,6 +44,8 @@ def start(name, payload):
 
 def open_execution(arn):
     page.goto(f"{URL}/#/execution/{quote(arn, safe='')}")
+    # Only the hash changes: wait for this execution's page, not the one still showing.
+    expect(page.locator("h1")).to_contain_text(arn.rsplit(":", 1)[1])
     expect(page.locator("#graph svg")).to_be_visible()
 
 
@@ -231,6 +233,7 @@ def test_start_again_with_edited_input_and_dark_mode():
     expect(page.locator("h1")).to_contain_text("again-bulk")
     expect(page.locator("#exec-status")).to_have_text("SUCCEEDED", timeout=20000)
     expect(node("Flag big")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("main")).not_to_contain_text("null")  # no empty part shown as "null"
     # Pick a Map iteration and see its path: item 0 (value 5) skips "Flag big", item 1 (500) takes it.
     page.locator('#states tr[data-state="Fan out"]').click()
     page.locator("#iteration").select_option("0")
