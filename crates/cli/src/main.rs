@@ -3,6 +3,7 @@
 //! Subcommands live in their own modules; this file only parses arguments and maps outcomes to
 //! exit codes (0 success, 1 the subject is invalid or failed, 2 usage or IO error).
 
+mod graph;
 mod run;
 mod serve;
 mod sfn_local;
@@ -35,6 +36,8 @@ enum Command {
     Run(run::Args),
     /// Check state machine definitions as AWS's CreateStateMachine would.
     Validate(validate::Args),
+    /// Draw a state machine as Mermaid, Graphviz DOT or SVG.
+    Graph(graph::Args),
     /// Serve the Step Functions API (AWS JSON 1.0) on a port, durable on a SQLite store.
     Serve(serve::Args),
     /// Look after a SQLite store: `backup FILE` copies a live one.
@@ -60,5 +63,6 @@ fn main() -> ExitCode {
         Command::Validate(args) => validate::run(&args),
         Command::Serve(args) => serve::run(&args),
         Command::Store(command) => store::run(&command),
+        Command::Graph(args) => graph::run(&args),
     }
 }

@@ -75,6 +75,10 @@ pub struct Args {
     /// (default: the file name without `.json` and `.asl`).
     #[arg(long, value_name = "NAME")]
     state_machine_name: Option<String>,
+    /// Also write the state machine's graph, each state coloured by how the run left it, as
+    /// SVG to this file (the layout of `stepwise graph`).
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
     #[command(flatten)]
     endpoints: crate::sfn_local::EndpointFlags,
 }
@@ -216,6 +220,10 @@ fn execute(args: &Args, prepared: Prepared) -> ExitCode {
         config,
         mocks,
     } = prepared;
+    let graph = args
+        .svg
+        .as_ref()
+        .map(|_| stepwise_graph::Graph::of(&machine));
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -267,8 +275,21 @@ fn execute(args: &Args, prepared: Prepared) -> ExitCode {
     if let Some(cause) = completion.cause {
         out.insert("cause".into(), Value::from(cause));
     }
+    let events: Vec<Value> = if args.history || graph.is_some() {
+        result.events.iter().map(HistoryEvent::to_json).collect()
+    } else {
+        Vec::new()
+    };
+    if let (Some(graph), Some(path)) = (&graph, &args.svg) {
+        let statuses = stepwise_graph::status::statuses_of_json(&events);
+        let layout = stepwise_graph::layout(graph);
+        let svg = stepwise_graph::render::svg(graph, &layout, Some(&statuses), Default::default());
+        if let Err(e) = std::fs::write(path, svg) {
+            eprintln!("stepwise: cannot write {}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    }
     if args.history {
-        let events = result.events.iter().map(HistoryEvent::to_json).collect();
         out.insert("events".into(), Value::Array(events));
     }
     let mut stdout = std::io::stdout().lock();

@@ -1,4 +1,5 @@
-//! `stepwise serve`: the Step Functions API on a port, durable on an embedded SQLite store.
+//! `stepwise serve`: the Step Functions API and the web console on a port, durable on an
+//! embedded SQLite store.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -310,10 +311,21 @@ pub fn run(args: &Args) -> ExitCode {
                 return ExitCode::from(2);
             }
         };
-        let service = Service::on_runtime(runtime.clone(), store.clone(), settings.arns.clone());
+        let service = Arc::new(Service::on_runtime(
+            runtime.clone(),
+            store.clone(),
+            settings.arns.clone(),
+        ));
         let keys = settings.keys.len();
-        let api = Arc::new(Api::new(Arc::new(service)).with_keys(settings.keys));
-        let app = router(api);
+        let api = Arc::new(Api::new(service.clone()).with_keys(settings.keys));
+        // The API is `POST /`; the console is `GET /` and `/console/...`. The console has no
+        // login yet: with keys configured it is not served, so it cannot go round them.
+        let console = keys == 0;
+        let app = if console {
+            router(api).merge(stepwise_console::router(service))
+        } else {
+            router(api)
+        };
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
@@ -325,6 +337,7 @@ pub fn run(args: &Args) -> ExitCode {
             endpoints = %endpoints_shown(&settings.config),
             auth = %if keys == 0 { "none".to_owned() } else { format!("sigv4 keys={keys}") },
             scheme = if settings.tls.is_some() { "https" } else { "http" },
+            console = if console { "/" } else { "off (no login yet: keys are configured)" },
             ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );

@@ -128,6 +128,7 @@ const ADDED_COLUMNS: &[(&str, &str, &str)] = &[
 const ADDED_INDEXES: &str = "
 CREATE INDEX IF NOT EXISTS executions_by_map_run ON executions (map_run_arn, start_ms DESC, arn DESC) WHERE map_run_arn IS NOT NULL;
 CREATE INDEX IF NOT EXISTS executions_by_map_run_index ON executions (map_run_arn, map_run_index) WHERE map_run_arn IS NOT NULL;
+CREATE INDEX IF NOT EXISTS executions_by_machine_status ON executions (state_machine_arn, status, start_ms DESC, arn DESC);
 ";
 
 fn migrate(conn: &Connection) -> Result<()> {
@@ -505,10 +506,23 @@ impl Store for SqliteStore {
         } else {
             ("?1 IS NULL", None)
         };
+        // Only conditions the index can seek on: a status filter that is there, and the
+        // cursor as one row-value comparison (`x IS NULL OR …` and an OR of two comparisons
+        // made SQLite walk every row before the page, so deep pages and rare statuses cost
+        // more than the first page).
+        let status = if filter.status.is_some() {
+            "status = ?2"
+        } else {
+            "?2 IS NULL"
+        };
+        let cursor = if after.is_some() {
+            "(start_ms, arn) < (?3, ?4)"
+        } else {
+            "?3 IS NULL AND ?4 IS NULL"
+        };
         let sql = format!(
             "SELECT {EXECUTION_COLUMNS} FROM executions
-             WHERE {column} AND (?2 IS NULL OR status = ?2)
-               AND (?3 IS NULL OR start_ms < ?3 OR (start_ms = ?3 AND arn < ?4))
+             WHERE {column} AND {status} AND {cursor}
              ORDER BY start_ms DESC, arn DESC LIMIT ?5"
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;

@@ -26,13 +26,19 @@ pub fn unavailable(why: &str) -> Option<PathBuf> {
 /// The venv's python, made on first use in `tmp` (a test's `CARGO_TARGET_TMPDIR`) with the
 /// packages of `requirements`.
 pub fn venv_python(tmp: &Path, requirements: &Path) -> Option<PathBuf> {
-    let venv = tmp.join("e2e-venv");
+    named_venv_python(tmp, "e2e-venv", requirements)
+}
+
+/// [`venv_python`] in a venv of its own, `tmp/name`: for a set of packages that the other
+/// tests do not need (the browser tests' Playwright), so that neither set reinstalls the other.
+pub fn named_venv_python(tmp: &Path, name: &str, requirements: &Path) -> Option<PathBuf> {
+    let venv = tmp.join(name);
     let python = venv.join("bin/python");
     let stamp = venv.join("requirements.stamp");
     let wanted = std::fs::read_to_string(requirements).expect("requirements.txt");
     // One test binary at a time makes the venv.
     std::fs::create_dir_all(tmp).expect("target tmp dir");
-    let _lock = DirLock::acquire(tmp.join("e2e-venv.lockdir"));
+    let _lock = DirLock::acquire(tmp.join(format!("{name}.lockdir")));
     if std::fs::read_to_string(&stamp).is_ok_and(|s| s == wanted) && python.exists() {
         return Some(python);
     }

@@ -1,0 +1,91 @@
+//! The web console in a real browser: `stepwise serve`, Debian's headless Chromium, and
+//! Playwright (from PyPI, in a venv of its own) clicking through `tests/e2e/console_browser.py`.
+//! Screenshots are kept in the target directory (`tmp/console-screenshots/`).
+//!
+//! `stepwise graph`'s Mermaid is checked by Mermaid's own parser in the same page (the npm
+//! package, fetched with `npm pack`).
+//!
+//! Without Chromium, PyPI or npm this skips with a message, unless `STEPWISE_E2E_REQUIRED=1` (CI
+//! sets it, and installs Chromium) makes that a failure.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use support::{Server, python_command, scratch_store};
+
+#[test]
+fn the_console_in_a_browser() {
+    let chromium =
+        std::env::var("STEPWISE_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        stepwise_test_support::python::unavailable(&format!(
+            "{chromium} is missing (apt-get install chromium)"
+        ));
+        return;
+    }
+    let Some(python) = stepwise_test_support::python::named_venv_python(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        "console-venv",
+        &support::e2e_dir().join("console-requirements.txt"),
+    ) else {
+        return;
+    };
+    let Some(mermaid) = mermaid_js() else {
+        return;
+    };
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("console-screenshots");
+    let server = Server::start(&scratch_store("console"), &[]);
+    let out = python_command(&python, "console_browser.py", &server.url)
+        .env("STEPWISE_SCREENSHOTS", &shots)
+        .env("STEPWISE_CHROMIUM", &chromium)
+        .env("STEPWISE_MERMAID_JS", &mermaid)
+        .env("STEPWISE_BIN", env!("CARGO_BIN_EXE_stepwise"))
+        .output()
+        .expect("run the browser tests");
+    let text = format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eprintln!("{text}\nscreenshots: {}", shots.display());
+    assert!(out.status.success(), "console_browser.py failed:\n{text}");
+}
+
+/// The Mermaid version whose parser checks `stepwise graph`'s output.
+const MERMAID: &str = "12.3.0";
+
+/// Mermaid's browser bundle (`dist/mermaid.min.js` of the npm package), fetched once with
+/// `npm pack` into the target directory.
+fn mermaid_js() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mermaid-{MERMAID}"));
+    let js = dir.join("package/dist/mermaid.min.js");
+    if js.exists() {
+        return Some(js);
+    }
+    std::fs::create_dir_all(&dir).expect("mermaid dir");
+    let packed = Command::new("npm")
+        .args([
+            "pack",
+            &format!("mermaid@{MERMAID}"),
+            "--silent",
+            "--pack-destination",
+        ])
+        .arg(&dir)
+        .status();
+    if !packed.is_ok_and(|s| s.success()) {
+        return stepwise_test_support::python::unavailable("npm could not fetch mermaid");
+    }
+    let unpacked = Command::new("tar")
+        .arg("xzf")
+        .arg(dir.join(format!("mermaid-{MERMAID}.tgz")))
+        .arg("-C")
+        .arg(&dir)
+        .arg("package/dist/mermaid.min.js")
+        .status();
+    if !unpacked.is_ok_and(|s| s.success()) || !js.exists() {
+        return stepwise_test_support::python::unavailable("mermaid's package did not unpack");
+    }
+    Some(js)
+}

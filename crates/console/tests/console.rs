@@ -1,0 +1,328 @@
+//! The console's routes on a real service (SQLite in memory), merged with the API's router as
+//! `stepwise serve` merges them, driven without a socket: the page and its assets, the JSON the
+//! page reads, the live stream, and the API's `POST /` still answering beside `GET /`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use stepwise_runtime::RuntimeConfig;
+use stepwise_service::types::{CreateStateMachineInput, StartExecutionInput};
+use stepwise_service::{Arns, Service};
+use stepwise_store::{SqliteStore, Store};
+use tower::ServiceExt;
+
+const PIPELINE: &str = include_str!("../../../examples/orders-pipeline.asl.json");
+
+async fn app() -> (Router, Arc<Service>) {
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("store"));
+    let service = Service::start(
+        store,
+        Arns::default(),
+        RuntimeConfig {
+            wait_time_scale: 0.1,
+            ..RuntimeConfig::default()
+        },
+    )
+    .expect("service");
+    let api = Arc::new(stepwise_api::Api::new(service.clone()));
+    let app = stepwise_api::router(api).merge(stepwise_console::router(service.clone()));
+    (app, service)
+}
+
+async fn get(app: &Router, uri: &str) -> (StatusCode, String, String) {
+    let res = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("answer");
+    let status = res.status();
+    let ctype = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, ctype, String::from_utf8_lossy(&body).into_owned())
+}
+
+async fn get_json(app: &Router, uri: &str) -> (StatusCode, Value) {
+    let (status, _, body) = get(app, uri).await;
+    (status, serde_json::from_str(&body).expect("JSON"))
+}
+
+fn enc(s: &str) -> String {
+    s.replace(':', "%3A")
+}
+
+async fn machine(service: &Service) -> String {
+    service
+        .create_state_machine(CreateStateMachineInput::new(
+            "pipeline",
+            PIPELINE,
+            "arn:aws:iam::123456789012:role/R",
+        ))
+        .await
+        .expect("created")
+        .state_machine_arn
+}
+
+async fn run(service: &Service, arn: &str, name: &str, input: Value) -> String {
+    let started = service
+        .start_execution(
+            StartExecutionInput::new(arn)
+                .name(name)
+                .input(input.to_string()),
+        )
+        .await
+        .expect("started");
+    started.execution_arn
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_its_assets_and_the_api_share_the_root() {
+    let (app, service) = app().await;
+    let (status, ctype, body) = get(&app, "/").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/html"), "{ctype}");
+    assert!(body.contains("/console/assets/app.js"));
+    let (status, ctype, body) = get(&app, "/console/assets/app.js").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/javascript"));
+    assert!(body.contains("EventSource"));
+    assert_eq!(
+        get(&app, "/console/assets/other.js").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The API's POST / is untouched by the console's GET /.
+    machine(&service).await;
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/")
+                .header("x-amz-target", "AWSStepFunctions.ListStateMachines")
+                .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+                .body(Body::from("{}"))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let listed: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(listed["stateMachines"][0]["name"], "pipeline");
+    service.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_is_drawn_coloured_and_can_be_replayed() {
+    let (app, service) = app().await;
+    let sm = machine(&service).await;
+    let (status, list) = get_json(&app, "/console/api/state-machines").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["stateMachines"][0]["versions"], 0);
+    let (_, described) = get_json(
+        &app,
+        &format!("/console/api/state-machine?arn={}", enc(&sm)),
+    )
+    .await;
+    assert_eq!(
+        described["graph"]["states"].as_array().map(Vec::len),
+        Some(30)
+    );
+    assert!(described["stateMachine"]["definition"].as_str().is_some());
+
+    let arn = run(
+        &service,
+        &sm,
+        "caught",
+        json!({"fail": true, "fatal": true}),
+    )
+    .await;
+    service.wait_for_execution(&arn).await.expect("done");
+    let (status, x) = get_json(&app, &format!("/console/api/execution?arn={}", enc(&arn))).await;
+    assert_eq!(status, StatusCode::OK, "{x}");
+    assert_eq!(x["execution"]["status"], "FAILED");
+    assert_eq!(x["statuses"]["Enrich"]["status"], "caught");
+    assert_eq!(x["statuses"]["Give up"]["status"], "failed");
+    assert!(x["statuses"].get("Summarize").is_none(), "not reached");
+    let svg = x["graph"]["svg"].as_str().expect("svg");
+    assert!(
+        svg.contains(r#"data-state="Enrich" data-status="caught""#),
+        "{svg}"
+    );
+    let events = x["events"].as_array().expect("events").len();
+    assert!(events > 10);
+
+    // Replay: after the second event only the first state has been entered.
+    let (_, at) = get_json(
+        &app,
+        &format!("/console/api/execution/statuses?arn={}&at=2", enc(&arn)),
+    )
+    .await;
+    assert_eq!(at["of"], events);
+    let reached: Vec<&String> = at["statuses"].as_object().expect("map").keys().collect();
+    assert_eq!(reached, ["Receive order"]);
+    assert_eq!(at["statuses"]["Receive order"]["status"], "running");
+
+    // Executions: filtered by status; a bad status is refused as the API would.
+    run(&service, &sm, "fine", json!({})).await;
+    let (_, page) = get_json(
+        &app,
+        &format!(
+            "/console/api/executions?stateMachineArn={}&status=FAILED",
+            enc(&sm)
+        ),
+    )
+    .await;
+    let names: Vec<&str> = page["executions"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    assert_eq!(names, ["caught"]);
+    let (status, refused) = get_json(
+        &app,
+        &format!(
+            "/console/api/executions?stateMachineArn={}&status=BAD",
+            enc(&sm)
+        ),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "ValidationException");
+    let (status, missing) = get_json(&app, "/console/api/execution?arn=arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3Aexecution%3Apipeline%3Anope").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(missing["error"], "ExecutionDoesNotExist");
+    service.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_execution_streams_its_events_until_it_ends() {
+    let (app, service) = app().await;
+    let sm = machine(&service).await;
+    // Waits 3 s (0.3 s at this scale) in "Hold", then runs to the end.
+    let arn = run(&service, &sm, "slow", json!({"slow": true})).await;
+    let (_, body_type, body) = get(
+        &app,
+        &format!("/console/api/execution/stream?arn={}&after=0", enc(&arn)),
+    )
+    .await;
+    assert!(body_type.starts_with("text/event-stream"), "{body_type}");
+    assert!(body.contains("event: history"), "{body}");
+    let last = body
+        .split("\n\n")
+        .filter(|m| m.starts_with("event: end"))
+        .last()
+        .expect("an end message");
+    assert!(last.contains(r#""status":"SUCCEEDED""#), "{last}");
+    // The last history message has every state the run went through as succeeded.
+    let history: Vec<Value> = body
+        .split("\n\n")
+        .filter_map(|m| m.strip_prefix("event: history\ndata: "))
+        .map(|d| serde_json::from_str(d).expect("data is JSON"))
+        .collect();
+    let last = history.last().expect("history messages");
+    assert_eq!(last["statuses"]["Done"]["status"], "succeeded");
+    assert_eq!(last["statuses"]["Hold"]["status"], "succeeded");
+    let streamed: usize = history
+        .iter()
+        .map(|h| h["events"].as_array().map_or(0, Vec::len))
+        .sum();
+    let (_, x) = get_json(&app, &format!("/console/api/execution?arn={}", enc(&arn))).await;
+    assert_eq!(
+        streamed,
+        x["events"].as_array().map_or(0, Vec::len),
+        "every event, once"
+    );
+    service.shutdown();
+}
+
+async fn post_json(app: &Router, uri: &str, body: Value) -> (StatusCode, Value) {
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    (status, serde_json::from_slice(&bytes).expect("JSON"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_is_checked_by_the_validator_and_saves_a_version() {
+    let (app, service) = app().await;
+    let sm = machine(&service).await;
+    let broken = PIPELINE.replace(r#""Next": "Pack""#, r#""Next": "Packing""#);
+    let (status, out) = post_json(
+        &app,
+        "/console/api/validate",
+        json!({"definition": broken, "type": "STANDARD"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(out["result"], "FAIL");
+    assert_eq!(out["diagnostics"][0]["code"], "MISSING_TRANSITION_TARGET");
+    assert_eq!(out["diagnostics"][0]["location"], "/States/Summarize/Next");
+    assert!(out.get("graph").is_none());
+    let (_, out) = post_json(
+        &app,
+        "/console/api/validate",
+        json!({"definition": PIPELINE}),
+    )
+    .await;
+    assert_eq!(out["result"], "OK");
+    assert!(
+        out["graph"]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("data-state=\"Pack\""))
+    );
+
+    let (status, saved) = post_json(
+        &app,
+        "/console/api/state-machine/version",
+        json!({"stateMachineArn": sm, "definition": PIPELINE.replace("Archive", "Store")}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{saved}");
+    assert!(
+        saved["stateMachineVersionArn"]
+            .as_str()
+            .is_some_and(|a| a.ends_with(":1"))
+    );
+    let (_, described) = get_json(
+        &app,
+        &format!("/console/api/state-machine?arn={}", enc(&sm)),
+    )
+    .await;
+    assert_eq!(described["versions"].as_array().map(Vec::len), Some(1));
+    assert!(
+        described["graph"]["svg"]
+            .as_str()
+            .is_some_and(|s| s.contains("data-state=\"Store\""))
+    );
+    let (status, refused) = post_json(
+        &app,
+        "/console/api/state-machine/version",
+        json!({"stateMachineArn": sm, "definition": broken}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "InvalidDefinition");
+    service.shutdown();
+}
