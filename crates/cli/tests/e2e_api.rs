@@ -157,6 +157,26 @@ fn metrics_over_plain_http() {
         Some(1.0),
         "{body}"
     );
+    // AWS's names (namespace AWS/States) with their StateMachineArn dimension.
+    let machine =
+        "StateMachineArn=\"arn:aws:states:us-east-1:123456789012:stateMachine:metrics-machine\"";
+    for (name, value) in [
+        ("ExecutionsStarted", 1.0),
+        ("ExecutionsSucceeded", 1.0),
+        ("ExecutionsFailed", 0.0),
+        ("ExecutionsAborted", 0.0),
+        ("ExecutionTime_count", 1.0),
+    ] {
+        assert_eq!(
+            metric(&body, &format!("{name}{{{machine}}}")),
+            Some(value),
+            "{name}: {body}"
+        );
+    }
+    assert!(
+        metric(&body, &format!("ExecutionTime_sum{{{machine}}}")).is_some_and(|ms| ms >= 0.0),
+        "{body}"
+    );
 }
 
 #[test]

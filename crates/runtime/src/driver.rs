@@ -237,6 +237,10 @@ struct Pending {
     /// What to count once committed: executions started (or redriven), ended, quarantined.
     started: u64,
     finished: Vec<Status>,
+    /// AWS's metrics, by state machine: started, redriven, closed (status, milliseconds).
+    machines_started: Vec<String>,
+    machines_redriven: Vec<String>,
+    machines_finished: Vec<(String, Status, i64)>,
     quarantined: u64,
 }
 
@@ -433,6 +437,15 @@ impl Driver {
                 for status in pending.finished.drain(..) {
                     metrics.finished(status);
                 }
+                for machine in pending.machines_started.drain(..) {
+                    metrics.machine_started(&machine);
+                }
+                for machine in pending.machines_redriven.drain(..) {
+                    metrics.machine_redriven(&machine);
+                }
+                for (machine, status, ms) in pending.machines_finished.drain(..) {
+                    metrics.machine_finished(&machine, status, ms);
+                }
                 for _ in 0..pending.quarantined {
                     metrics.quarantined();
                 }
@@ -552,6 +565,7 @@ impl Driver {
         }
         let info = execution_info(&record);
         let arn = record.arn.clone();
+        let machine_arn = record.state_machine_arn.clone();
         let start_ms = record.start_ms;
         let input_text = Some(record.input.clone());
         pending
@@ -574,6 +588,7 @@ impl Driver {
         self.cache.put(arn.clone(), live);
         self.step_at(&arn, Event::Start { input, input_text }, start_ms, pending)?;
         pending.started += 1;
+        pending.machines_started.push(machine_arn);
         Ok(Started { arn, start_ms })
     }
 
@@ -883,6 +898,11 @@ impl Driver {
         tracing::error!(execution = %record.arn, found, "replay diverged from the stored history; execution quarantined");
         pending.quarantined += 1;
         pending.finished.push(Status::Failed);
+        pending.machines_finished.push((
+            record.state_machine_arn.clone(),
+            Status::Failed,
+            self.now_ms() - record.start_ms,
+        ));
         let at = self.now_ms();
         let id = record.event_count + 1;
         let mut details = serde_json::Map::new();
@@ -980,6 +1000,7 @@ impl Driver {
             r.redrive_count = live.exec.redrive_count();
             r.redrive_ms = Some(now_ms);
             pending.started += 1;
+            pending.machines_redriven.push(r.state_machine_arn.clone());
         }
         pending.touched.insert(arn.to_owned());
         pending
@@ -1106,6 +1127,11 @@ impl Driver {
                     live.record.cause = c.cause.clone();
                     closed = true;
                     pending.finished.push(c.status);
+                    pending.machines_finished.push((
+                        live.record.state_machine_arn.clone(),
+                        c.status,
+                        now_ms - live.record.start_ms,
+                    ));
                 }
             }
         }

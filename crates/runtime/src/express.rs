@@ -192,6 +192,9 @@ impl Runtime {
         test_case: Option<TestCase>,
     ) -> ExpressOutcome {
         self.metrics().express_started();
+        self.metrics().machine_started(&info.state_machine_arn);
+        let machine_arn = info.state_machine_arn.clone();
+        let began = std::time::Instant::now();
         let runner = Arc::new(Integrated::new(self.shared().clone(), &info.execution_arn));
         let options = HostOptions {
             time_scale: self.wait_time_scale(),
@@ -211,6 +214,11 @@ impl Runtime {
         )
         .await;
         self.metrics().add_transitions(run.transitions);
+        self.metrics().machine_finished(
+            &machine_arn,
+            run.completion.status,
+            began.elapsed().as_millis() as i64,
+        );
         ExpressOutcome {
             completion: run.completion,
             stop_ms: self.clock().now_ms(),

@@ -31,6 +31,22 @@ pub struct Metrics {
     batches: AtomicU64,
     express_started: AtomicU64,
     quarantined: AtomicU64,
+    /// AWS's execution metrics (CloudWatch namespace `AWS/States`), by state machine ARN.
+    by_machine: Mutex<std::collections::BTreeMap<String, MachineCounts>>,
+}
+
+/// One state machine's executions as AWS counts them.
+#[derive(Debug, Default, Clone, Copy)]
+struct MachineCounts {
+    started: u64,
+    succeeded: u64,
+    failed: u64,
+    aborted: u64,
+    timed_out: u64,
+    redriven: u64,
+    /// `ExecutionTime`: milliseconds from start to close, summed, and how many closed.
+    time_ms: u64,
+    timed: u64,
 }
 
 impl Metrics {
@@ -55,6 +71,38 @@ impl Metrics {
             Status::Running => return,
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn machine(&self, machine: &str, count: impl FnOnce(&mut MachineCounts)) {
+        if let Ok(mut m) = self.by_machine.lock() {
+            count(m.entry(machine.to_owned()).or_default());
+        }
+    }
+
+    /// An execution of `machine` started (`ExecutionsStarted`).
+    pub(crate) fn machine_started(&self, machine: &str) {
+        self.machine(machine, |c| c.started += 1);
+    }
+
+    /// An execution of `machine` was redriven (`ExecutionsRedriven`).
+    pub(crate) fn machine_redriven(&self, machine: &str) {
+        self.machine(machine, |c| c.redriven += 1);
+    }
+
+    /// An execution of `machine` closed with `status` after `ms` (`ExecutionsSucceeded`, ...,
+    /// `ExecutionTime`).
+    pub(crate) fn machine_finished(&self, machine: &str, status: Status, ms: i64) {
+        self.machine(machine, |c| {
+            match status {
+                Status::Succeeded => c.succeeded += 1,
+                Status::Failed => c.failed += 1,
+                Status::Aborted => c.aborted += 1,
+                Status::TimedOut => c.timed_out += 1,
+                Status::Running => return,
+            }
+            c.time_ms += ms.max(0) as u64;
+            c.timed += 1;
+        });
     }
 
     pub(crate) fn record_batch(&self, events: u64, transitions: u64) {
@@ -121,6 +169,49 @@ impl Metrics {
             get(&self.batches),
             get(&self.quarantined),
         );
+        self.render_aws(out);
+    }
+
+    /// AWS's execution metrics with their CloudWatch names and `StateMachineArn` dimension.
+    fn render_aws(&self, out: &mut String) {
+        let Ok(machines) = self.by_machine.lock() else {
+            return;
+        };
+        type Pick = fn(&MachineCounts) -> u64;
+        let counters: [(&str, &str, Pick); 6] = [
+            ("ExecutionsStarted", "Executions started", |c| c.started),
+            ("ExecutionsSucceeded", "Executions that succeeded", |c| {
+                c.succeeded
+            }),
+            ("ExecutionsFailed", "Executions that failed", |c| c.failed),
+            ("ExecutionsAborted", "Executions aborted (stopped)", |c| {
+                c.aborted
+            }),
+            ("ExecutionsTimedOut", "Executions that timed out", |c| {
+                c.timed_out
+            }),
+            ("ExecutionsRedriven", "Executions redriven", |c| c.redriven),
+        ];
+        for (name, help, pick) in counters {
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help} (AWS/States, by StateMachineArn).\n# TYPE {name} counter"
+            );
+            for (arn, c) in machines.iter() {
+                let _ = writeln!(out, "{name}{{StateMachineArn=\"{arn}\"}} {}", pick(c));
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP ExecutionTime Milliseconds from an execution's start to its close (AWS/States, by StateMachineArn).\n# TYPE ExecutionTime summary"
+        );
+        for (arn, c) in machines.iter() {
+            let _ = writeln!(
+                out,
+                "ExecutionTime_sum{{StateMachineArn=\"{arn}\"}} {}\nExecutionTime_count{{StateMachineArn=\"{arn}\"}} {}",
+                c.time_ms, c.timed
+            );
+        }
     }
 }
 
