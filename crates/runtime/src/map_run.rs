@@ -72,6 +72,11 @@ pub(crate) async fn run(
                 running: HashSet::new(),
                 early: HashMap::new(),
                 counts: Counts::default(),
+                settings: Settings {
+                    max_concurrency: spec.max_concurrency,
+                    count: spec.tolerated_failure_count,
+                    percentage: spec.tolerated_failure_percentage,
+                },
                 next: 0,
                 total: None,
             };
@@ -115,6 +120,52 @@ impl Counts {
     }
 }
 
+/// A run's MaxConcurrency (0: no limit) and tolerated failures, as last set.
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    max_concurrency: u64,
+    count: Option<f64>,
+    percentage: Option<f64>,
+}
+
+/// An ItemReader's error as the run's fault.
+fn fault_of(e: stepwise_items::ItemsError) -> Fault {
+    Fault {
+        error: Some(e.error.to_owned()),
+        cause: Some(e.cause),
+    }
+}
+
+/// A Map Run's children in item order, a page at a time.
+struct ChildPages<'a> {
+    store: &'a dyn Store,
+    arn: &'a str,
+    from: u64,
+    done: bool,
+}
+
+impl Iterator for ChildPages<'_> {
+    type Item = Result<Vec<stepwise_store::ExecutionRecord>, stepwise_store::StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let page = match self.store.map_run_children(self.arn, self.from, PAGE) {
+            Ok(page) => page,
+            Err(e) => {
+                self.done = true;
+                return Some(Err(e));
+            }
+        };
+        self.done = page.len() < PAGE;
+        if let Some(last) = page.last() {
+            self.from = last.map_run_index.unwrap_or(self.from) + 1;
+        }
+        Some(Ok(page))
+    }
+}
+
 /// Where the items come from.
 enum Source {
     Inline(std::collections::VecDeque<Value>),
@@ -125,10 +176,7 @@ impl Source {
     async fn next(&mut self) -> Result<Option<Value>, Fault> {
         match self {
             Source::Inline(items) => Ok(items.pop_front()),
-            Source::Reader(items) => items.next().await.map_err(|e| Fault {
-                error: Some(e.error.to_owned()),
-                cause: Some(e.cause),
-            }),
+            Source::Reader(items) => items.next().await.map_err(fault_of),
         }
     }
 }
@@ -143,13 +191,14 @@ struct Coordinator<'a> {
     /// Children whose end was heard before their start was answered.
     early: HashMap<String, String>,
     counts: Counts,
+    settings: Settings,
     /// The next child's index (children `0..next` exist).
     next: u64,
     /// How many children there are, once every item is read.
     total: Option<u64>,
 }
 
-impl Coordinator<'_> {
+impl<'a> Coordinator<'a> {
     /// The run; `None` when it was cancelled (nobody waits for an answer).
     async fn run(
         &mut self,
@@ -159,20 +208,17 @@ impl Coordinator<'_> {
     ) -> Option<TaskAnswer> {
         let store_failed = |e: stepwise_store::StoreError| failed("States.Runtime", e.to_string());
         // The settings as last recorded (UpdateMapRun may have changed them).
-        let (mut max_concurrency, mut count, mut percentage) =
-            match self.store.get_map_run(&self.spec.arn) {
-                Ok(Some(r)) => (
-                    r.max_concurrency,
-                    r.tolerated_failure_count,
-                    r.tolerated_failure_percentage,
-                ),
-                Ok(None) => (
-                    self.spec.max_concurrency,
-                    self.spec.tolerated_failure_count,
-                    self.spec.tolerated_failure_percentage,
-                ),
-                Err(e) => return Some(store_failed(e)),
-            };
+        match self.store.get_map_run(&self.spec.arn) {
+            Ok(Some(r)) => {
+                self.settings = Settings {
+                    max_concurrency: r.max_concurrency,
+                    count: r.tolerated_failure_count,
+                    percentage: r.tolerated_failure_percentage,
+                }
+            }
+            Ok(None) => {}
+            Err(e) => return Some(store_failed(e)),
+        }
         let unsuccessful = match self.read_back() {
             Ok(u) => u,
             Err(e) => return Some(store_failed(e)),
@@ -223,10 +269,8 @@ impl Coordinator<'_> {
             ));
         };
         loop {
-            // Start children while there is room.
-            while self.total.is_none()
-                && (max_concurrency == 0 || (self.running.len() as u64) < max_concurrency)
-            {
+            // Start children while there is room and the failures are tolerated.
+            while self.total.is_none() && self.has_room() && !self.exceeded() {
                 let input = match children.next().await {
                     Ok(Some(input)) => input,
                     Ok(None) => {
@@ -288,13 +332,10 @@ impl Coordinator<'_> {
                 self.next += 1;
                 // Notes that arrived meanwhile.
                 while let Ok(note) = notes.try_recv() {
-                    self.hear(note, &mut max_concurrency, &mut count, &mut percentage);
-                }
-                if self.exceeded(count, percentage) {
-                    return Some(self.fail(exceeded()).await);
+                    self.hear(note);
                 }
             }
-            if self.exceeded(count, percentage) {
+            if self.exceeded() {
                 return Some(self.fail(exceeded()).await);
             }
             if self.total.is_some() && self.running.is_empty() {
@@ -302,7 +343,7 @@ impl Coordinator<'_> {
             }
             tokio::select! {
                 note = notes.recv() => match note {
-                    Some(note) => self.hear(note, &mut max_concurrency, &mut count, &mut percentage),
+                    Some(note) => self.hear(note),
                     None => return None,
                 },
                 _ = &mut cancelled => return self.abort().await,
@@ -335,16 +376,9 @@ impl Coordinator<'_> {
         let mut out = ResultWriter::new(spec, store, &self.spec.arn);
         let stored =
             |e: stepwise_store::StoreError| stepwise_items::ItemsError::writer(e.to_string());
-        let mut from = 0;
-        loop {
-            let page = self
-                .store
-                .map_run_children(&self.spec.arn, from, PAGE)
-                .map_err(stored)?;
-            let full = page.len() == PAGE;
-            for child in page {
-                let index = child.map_run_index.unwrap_or(from);
-                from = index + 1;
+        for page in self.child_pages() {
+            for child in page.map_err(stored)? {
+                let index = child.map_run_index.unwrap_or_default();
                 let status = ChildStatus::parse(&child.status).unwrap_or(ChildStatus::Failed);
                 let succeeded = status == ChildStatus::Succeeded;
                 let result = ChildResult {
@@ -371,9 +405,6 @@ impl Coordinator<'_> {
                 };
                 out.add(&result).await?;
             }
-            if !full {
-                break;
-            }
         }
         Ok(match out.finish().await? {
             stepwise_items::WriterOutcome::Exported { output, .. } => output,
@@ -381,14 +412,14 @@ impl Coordinator<'_> {
         })
     }
 
+    /// Whether another child may start now.
+    fn has_room(&self) -> bool {
+        let max = self.settings.max_concurrency;
+        max == 0 || (self.running.len() as u64) < max
+    }
+
     /// Takes in a note.
-    fn hear(
-        &mut self,
-        note: Note,
-        max_concurrency: &mut u64,
-        count: &mut Option<f64>,
-        percentage: &mut Option<f64>,
-    ) {
+    fn hear(&mut self, note: Note) {
         match note {
             Note::ChildEnded { arn, status } => {
                 if self.running.remove(&arn) {
@@ -402,16 +433,21 @@ impl Coordinator<'_> {
                 tolerated_failure_count,
                 tolerated_failure_percentage,
             } => {
-                *max_concurrency = m;
-                *count = tolerated_failure_count;
-                *percentage = tolerated_failure_percentage;
+                self.settings = Settings {
+                    max_concurrency: m,
+                    count: tolerated_failure_count,
+                    percentage: tolerated_failure_percentage,
+                }
             }
         }
     }
 
     /// Whether the failures so far are beyond the tolerance. A percentage is judged against
     /// the number of children, so only once every item is read.
-    fn exceeded(&self, count: Option<f64>, percentage: Option<f64>) -> bool {
+    fn exceeded(&self) -> bool {
+        let Settings {
+            count, percentage, ..
+        } = self.settings;
         let n = self.counts.failed as f64;
         if n == 0.0 {
             return false;
@@ -429,12 +465,8 @@ impl Coordinator<'_> {
     /// did not succeed are not counted but answered, to be redriven.
     fn read_back(&mut self) -> Result<Vec<String>, stepwise_store::StoreError> {
         let mut unsuccessful = Vec::new();
-        loop {
-            let page = self
-                .store
-                .map_run_children(&self.spec.arn, self.next, PAGE)?;
-            let full = page.len() == PAGE;
-            for child in page {
+        for page in self.child_pages() {
+            for child in page? {
                 if child.status == Status::Running.as_str() {
                     self.running.insert(child.arn);
                 } else if self.spec.redrive
@@ -447,9 +479,18 @@ impl Coordinator<'_> {
                 }
                 self.next = self.next.max(child.map_run_index.unwrap_or(0) + 1);
             }
-            if !full {
-                return Ok(unsuccessful);
-            }
+        }
+        Ok(unsuccessful)
+    }
+
+    /// The run's children in item order, a page at a time (borrowing the store and the
+    /// spec, not the coordinator).
+    fn child_pages(&self) -> ChildPages<'a> {
+        ChildPages {
+            store: self.store,
+            arn: &self.spec.arn,
+            from: 0,
+            done: false,
         }
     }
 
@@ -482,10 +523,7 @@ impl Coordinator<'_> {
                     .integrations
                     .open_items(resource, reader, &ctx, skip)
                     .await
-                    .map_err(|e| Fault {
-                        error: Some(e.error.to_owned()),
-                        cause: Some(e.cause),
-                    })?;
+                    .map_err(fault_of)?;
                 Source::Reader(Box::new(items))
             }
             (None, None) => Source::Inline(std::collections::VecDeque::new()),
@@ -542,13 +580,9 @@ impl Coordinator<'_> {
     /// output (`{"Error", "Cause"}`), as a tolerated failure does in an inline Map.
     fn results(&self) -> Result<Vec<Value>, stepwise_store::StoreError> {
         let mut results = Vec::new();
-        let mut from = 0;
-        loop {
-            let page = self.store.map_run_children(&self.spec.arn, from, PAGE)?;
-            let full = page.len() == PAGE;
-            for child in page {
-                from = child.map_run_index.unwrap_or(from) + 1;
-                results.push(if child.status == Status::Succeeded.as_str() {
+        for page in self.child_pages() {
+            results.extend(page?.into_iter().map(|child| {
+                if child.status == Status::Succeeded.as_str() {
                     let text = child.output.as_deref().unwrap_or("null");
                     serde_json::from_str(text).unwrap_or_else(|_| Value::from(text))
                 } else {
@@ -557,12 +591,10 @@ impl Coordinator<'_> {
                         cause: child.cause,
                     }
                     .error_output()
-                });
-            }
-            if !full {
-                return Ok(results);
-            }
+                }
+            }));
         }
+        Ok(results)
     }
 
     /// The state machine ARN the children run as: `…:stateMachine:STATE_MACHINE/LABEL`.
