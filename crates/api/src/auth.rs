@@ -106,7 +106,6 @@ impl<T> OneOrMany<T> {
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
     keys: HashMap<String, Key>,
-    account: String,
 }
 
 /// A caller the signature proved.
@@ -159,10 +158,7 @@ impl Keys {
                 return Err(format!("the key {} is given twice", k.access_key_id));
             }
         }
-        Ok(Keys {
-            keys,
-            account: account.to_owned(),
-        })
+        Ok(Keys { keys })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -212,7 +208,7 @@ impl Keys {
             "AWS4-HMAC-SHA256\n{}\n{}\n{}",
             sig.date,
             sig.scope,
-            hex(&Sha256::digest(canonical.as_bytes()))
+            hex::encode(Sha256::digest(canonical.as_bytes()))
         );
         let signing_key =
             aws_sigv4::sign::v4::generate_signing_key(&key.secret, date, &sig.region, &sig.service);
@@ -244,11 +240,6 @@ impl Keys {
         } else {
             Err(denied(key, action, resource, false))
         }
-    }
-
-    /// The account the keys' users belong to.
-    pub fn account(&self) -> &str {
-        &self.account
     }
 }
 
@@ -579,7 +570,7 @@ fn canonical_request(r: &SignedRequest<'_>, sig: &Signature) -> String {
         .get("x-amz-content-sha256")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
-        .unwrap_or_else(|| hex(&Sha256::digest(r.body)));
+        .unwrap_or_else(|| hex::encode(Sha256::digest(r.body)));
     format!(
         "{}\n{canonical_path}\n{query}\n{headers}\n{}\n{payload}",
         r.method,
@@ -587,40 +578,29 @@ fn canonical_request(r: &SignedRequest<'_>, sig: &Signature) -> String {
     )
 }
 
+/// SigV4's URI encoding: everything but `A-Z a-z 0-9 - _ . ~` (and `/` in a path).
+const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// The same, keeping `/` (a path's separators).
+const UNRESERVED_PATH: &percent_encoding::AsciiSet = &UNRESERVED.remove(b'/');
+
 fn uri_encode(s: &str, encode_slash: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b'/' if !encode_slash => out.push('/'),
-            _ => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
+    let set = if encode_slash {
+        UNRESERVED
+    } else {
+        UNRESERVED_PATH
+    };
+    percent_encoding::utf8_percent_encode(s, set).to_string()
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

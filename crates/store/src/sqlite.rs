@@ -225,15 +225,25 @@ impl SqliteStore {
                 dest.display()
             )));
         }
-        let conn = Connection::open_with_flags(source.as_ref(), OpenFlags::SQLITE_OPEN_READ_ONLY)
+        let source = source.as_ref();
+        let conn = Connection::open_with_flags(source, OpenFlags::SQLITE_OPEN_READ_ONLY)
             .map_err(backend)?;
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(backend)?;
-        // Not a Stepwise store: nothing to copy.
-        conn.query_row("SELECT COUNT(*) FROM executions", [], |r| {
-            r.get::<_, i64>(0)
-        })
-        .map_err(backend)?;
+        // Not a Stepwise store: nothing to copy (a lookup in the schema, not a table scan).
+        let is_store: bool = conn
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'executions')",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        if !is_store {
+            return Err(StoreError::Backend(format!(
+                "{} is not a Stepwise store",
+                source.display()
+            )));
+        }
         let target = dest.to_str().ok_or_else(|| {
             StoreError::Backend(format!("{} is not a UTF-8 path", dest.display()))
         })?;
