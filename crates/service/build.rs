@@ -375,8 +375,11 @@ fn typed_methods(out: &mut String, ops: &[(&str, String, String)]) {
             out,
             "    /// {name}: [`types::{input}`] in, [`types::{output}`] out."
         );
-        let body = if CONTROL_ACTIONS.contains(name) {
+        let body = if *name == "ValidateStateMachineDefinition" {
+            // Validation is CPU work with no IO: on a blocking thread.
             format!("self.on_control(Action::{name}, move |c| c.{method}(input)).await")
+        } else if CONTROL_ACTIONS.contains(name) {
+            format!("self.control.{method}(input).await")
         } else {
             format!("self.executions.{method}(input).await")
         };

@@ -27,7 +27,7 @@ fn types(history: &Value) -> Vec<&str> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn start_then_history_then_stop_without_a_socket() {
-    let h = Harness::full();
+    let h = Harness::full().await;
     let machine = h.create("waiter", &waiting_machine()).await;
     let arn = machine["stateMachineArn"].as_str().expect("arn");
     let started = h

@@ -533,6 +533,7 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         .service
         .control()
         .resolve_for_start(&sm_arn, 0.5)
+        .await
         .unwrap();
     assert_eq!(target.definition, pass("v2"));
     let record = |name: &str, hash: &str, version: Option<&str>| {
@@ -553,6 +554,7 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
         .service
         .control()
         .resolve_for_start(&version_arn, 0.5)
+        .await
         .unwrap();
     h.store
         .commit(&Batch {
@@ -562,6 +564,7 @@ async fn describe_state_machine_for_execution_reads_the_execution_record() {
             ],
             ..Batch::default()
         })
+        .await
         .unwrap();
     let latest = h
         .ok(

@@ -543,7 +543,7 @@ async fn start_targets_follow_versions_and_alias_weights() {
         .to_string();
     let control = h.api.service.control();
 
-    let latest = control.resolve_for_start(&sm, 0.0).unwrap();
+    let latest = control.resolve_for_start(&sm, 0.0).await.unwrap();
     assert_eq!(latest.state_machine_arn, sm);
     assert_eq!(latest.state_machine_name, "sm");
     assert_eq!(latest.definition, pass("v2"));
@@ -552,16 +552,16 @@ async fn start_targets_follow_versions_and_alias_weights() {
     assert!(!latest.express);
     assert_eq!(latest.role_arn, ROLE);
 
-    let first = control.resolve_for_start(&v1, 0.9).unwrap();
+    let first = control.resolve_for_start(&v1, 0.9).await.unwrap();
     assert_eq!(first.state_machine_arn, sm);
     assert_eq!(first.version_arn.as_deref(), Some(v1.as_str()));
     assert_eq!(first.definition, pass("v1"));
 
-    let low = control.resolve_for_start(&alias, 0.1).unwrap();
+    let low = control.resolve_for_start(&alias, 0.1).await.unwrap();
     assert_eq!(low.version_arn.as_deref(), Some(v1.as_str()));
     assert_eq!(low.alias_arn.as_deref(), Some(alias.as_str()));
     assert_eq!(low.definition, pass("v1"));
-    let high = control.resolve_for_start(&alias, 0.25).unwrap();
+    let high = control.resolve_for_start(&alias, 0.25).await.unwrap();
     assert_eq!(high.version_arn.as_deref(), Some(v2.as_str()));
     assert_eq!(high.definition, pass("v2"));
 
@@ -570,14 +570,15 @@ async fn start_targets_follow_versions_and_alias_weights() {
         format!("{sm}:nope"),
         h.arns().state_machine("ghost"),
     ] {
-        let e = control.resolve_for_start(&bad, 0.5).unwrap_err();
+        let e = control.resolve_for_start(&bad, 0.5).await.unwrap_err();
         assert_eq!(e.code, "StateMachineDoesNotExist", "{bad}");
         assert_eq!(e.message, format!("State Machine Does Not Exist: '{bad}'"));
     }
-    let e = control.resolve_for_start("nope", 0.5).unwrap_err();
+    let e = control.resolve_for_start("nope", 0.5).await.unwrap_err();
     assert_eq!(e.code, "InvalidArn");
     let e = control
         .resolve_for_start(&h.arns().activity("a"), 0.5)
+        .await
         .unwrap_err();
     assert_eq!(
         e.message,
@@ -585,6 +586,7 @@ async fn start_targets_follow_versions_and_alias_weights() {
     );
     let e = control
         .resolve_for_start(&format!("{sm}/MapLabel"), 0.5)
+        .await
         .unwrap_err();
     assert_eq!(e.code, "ValidationException");
 
@@ -597,5 +599,11 @@ async fn start_targets_follow_versions_and_alias_weights() {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(control.resolve_for_start(&express, 0.0).unwrap().express);
+    assert!(
+        control
+            .resolve_for_start(&express, 0.0)
+            .await
+            .unwrap()
+            .express
+    );
 }

@@ -318,8 +318,9 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a free port");
         let addr = listener.local_addr().expect("the bound address");
-        let runtime =
-            Runtime::start(store.clone(), RuntimeConfig::default()).expect("runtime starts");
+        let runtime = tokio
+            .block_on(Runtime::start(store.clone(), RuntimeConfig::default()))
+            .expect("runtime starts");
         let service = Service::on_runtime(runtime.clone(), store, Arns::from_env());
         let api = Arc::new(Api::new(Arc::new(service)));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -13,6 +13,7 @@ use stepwise_api::{Api, router};
 use stepwise_runtime::{Integrations, MockConfig, Runtime, RuntimeConfig};
 use stepwise_service::{Arns, Service};
 use stepwise_store::{SqliteStore, Store};
+use stepwise_store_postgres::PostgresStore;
 use stepwise_tasks::Config;
 
 #[derive(Debug, clap::Args)]
@@ -23,10 +24,11 @@ pub struct Args {
     /// Port to listen on (0 picks a free one; the log says which) [default: 8083].
     #[arg(long)]
     port: Option<u16>,
-    /// The SQLite file that keeps state machines and executions (`:memory:` keeps nothing)
-    /// [default: stepwise.db].
-    #[arg(long)]
-    store: Option<PathBuf>,
+    /// Where state machines and executions are kept: a SQLite file, `:memory:` (keeps
+    /// nothing), or a PostgreSQL database (`postgres://user@host:5432/db`). Also
+    /// STEPWISE_STORE [default: stepwise.db].
+    #[arg(long, env = "STEPWISE_STORE", value_name = "FILE|URL")]
+    store: Option<String>,
     /// The configuration file (stepwise.toml): HTTP Task connections and hosts, Lambda
     /// functions, mocks. Also STEPWISE_CONFIG.
     #[arg(long, env = "STEPWISE_CONFIG")]
@@ -64,7 +66,7 @@ pub struct Args {
 struct Settings {
     bind: String,
     port: u16,
-    store: PathBuf,
+    store: StoreAt,
     scale: f64,
     arns: Arns,
     config: Arc<Config>,
@@ -172,19 +174,12 @@ fn settings(args: &Args) -> Result<Settings, String> {
         tls,
         bind,
         port: args.port.or(server.port).unwrap_or(8083),
-        store: args
-            .store
-            .clone()
-            .or_else(|| {
-                server.store.as_ref().map(|s| {
-                    if s == ":memory:" {
-                        PathBuf::from(s)
-                    } else {
-                        config.resolve(std::path::Path::new(s))
-                    }
-                })
-            })
-            .unwrap_or_else(|| PathBuf::from("stepwise.db")),
+        store: match (&args.store, &server.store) {
+            (Some(given), _) => StoreAt::parse(given, |p| p.to_path_buf()),
+            // A file named in the configuration is relative to the configuration file.
+            (None, Some(given)) => StoreAt::parse(given, |p| config.resolve(p)),
+            (None, None) => StoreAt::File(PathBuf::from("stepwise.db")),
+        },
         scale,
         arns,
         mocks,
@@ -250,20 +245,6 @@ pub fn run(args: &Args) -> ExitCode {
         }
     };
     let scale = settings.scale;
-    let store: Arc<dyn Store> = match if settings.store.as_os_str() == ":memory:" {
-        SqliteStore::memory()
-    } else {
-        SqliteStore::open(&settings.store)
-    } {
-        Ok(s) => Arc::new(s),
-        Err(e) => {
-            eprintln!(
-                "error: cannot open the store {}: {e}",
-                settings.store.display()
-            );
-            return ExitCode::from(2);
-        }
-    };
     let tokio = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -271,6 +252,13 @@ pub fn run(args: &Args) -> ExitCode {
         Ok(t) => t,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match tokio.block_on(settings.store.open()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot open the store {}: {e}", settings.store);
             return ExitCode::from(2);
         }
     };
@@ -304,7 +292,9 @@ pub fn run(args: &Args) -> ExitCode {
                 mocks: settings.mocks.clone(),
                 ..RuntimeConfig::default()
             },
-        ) {
+        )
+        .await
+        {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("error: cannot start: {e}");
@@ -330,7 +320,7 @@ pub fn run(args: &Args) -> ExitCode {
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
             region = %settings.arns.region,
-            store = %settings.store.display(),
+            store = %settings.store,
             config = %shown(settings.config_path.as_deref()),
             mock_config = %shown(settings.mock_path.as_deref()),
             wait_time_scale = scale,
@@ -422,5 +412,83 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+/// Where `serve` keeps its state.
+#[derive(Debug, Clone, PartialEq)]
+enum StoreAt {
+    /// SQLite in memory: nothing is kept.
+    Memory,
+    File(PathBuf),
+    /// A PostgreSQL database, by its URL.
+    Postgres(String),
+}
+
+impl StoreAt {
+    /// `:memory:`, a `postgres://` (or `postgresql://`) URL, or a file path (`resolve` places
+    /// a relative one).
+    fn parse(given: &str, resolve: impl Fn(&std::path::Path) -> PathBuf) -> StoreAt {
+        if given == ":memory:" {
+            StoreAt::Memory
+        } else if given.starts_with("postgres://") || given.starts_with("postgresql://") {
+            StoreAt::Postgres(given.to_owned())
+        } else {
+            StoreAt::File(resolve(std::path::Path::new(given)))
+        }
+    }
+
+    async fn open(&self) -> Result<Arc<dyn Store>, stepwise_store::StoreError> {
+        Ok(match self {
+            StoreAt::Memory => Arc::new(SqliteStore::memory()?),
+            StoreAt::File(path) => Arc::new(SqliteStore::open(path)?),
+            StoreAt::Postgres(url) => Arc::new(PostgresStore::connect(url).await?),
+        })
+    }
+}
+
+impl std::fmt::Display for StoreAt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreAt::Memory => f.write_str(":memory:"),
+            StoreAt::File(path) => write!(f, "{}", path.display()),
+            // Never the password.
+            StoreAt::Postgres(url) => f.write_str(&without_password(url)),
+        }
+    }
+}
+
+/// A database URL with its password replaced by `***`.
+fn without_password(given: &str) -> String {
+    match url::Url::parse(given) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => given.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_store_is_a_file_memory_or_a_database_and_its_password_is_never_shown() {
+        let keep = |p: &std::path::Path| p.to_path_buf();
+        assert_eq!(StoreAt::parse(":memory:", keep), StoreAt::Memory);
+        assert_eq!(
+            StoreAt::parse("data/s.db", keep),
+            StoreAt::File(PathBuf::from("data/s.db"))
+        );
+        let db = StoreAt::parse("postgres://app:s3cret@db.example:5432/sfn", keep);
+        assert!(matches!(db, StoreAt::Postgres(_)));
+        let shown = db.to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert_eq!(shown, "postgres://app:***@db.example:5432/sfn");
+        assert_eq!(
+            StoreAt::parse("postgresql://app@h/sfn", keep).to_string(),
+            "postgresql://app@h/sfn"
+        );
     }
 }

@@ -45,8 +45,9 @@ async fn run(count: usize) {
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.join("bench.db")).expect("store"));
-    let service =
-        Service::start(store, Arns::default(), RuntimeConfig::default()).expect("service");
+    let service = Service::start(store, Arns::default(), RuntimeConfig::default())
+        .await
+        .expect("service");
     let sm = service
         .create_state_machine(CreateStateMachineInput::new(
             "bench",

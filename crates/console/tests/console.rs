@@ -26,6 +26,7 @@ async fn app() -> (Router, Arc<Service>) {
             ..RuntimeConfig::default()
         },
     )
+    .await
     .expect("service");
     let api = Arc::new(stepwise_api::Api::new(service.clone()));
     let app = stepwise_api::router(api).merge(stepwise_console::router(service.clone()));

@@ -254,6 +254,9 @@ impl std::fmt::Debug for AfterCommit {
 }
 
 pub(crate) struct Driver {
+    /// The async runtime the store's futures are driven on: the driver is a thread of its
+    /// own, and waits for each store call it makes.
+    handle: tokio::runtime::Handle,
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
     rx: Receiver<Work>,
@@ -281,6 +284,7 @@ impl std::fmt::Debug for Driver {
 
 impl Driver {
     pub(crate) fn new(
+        handle: tokio::runtime::Handle,
         store: Arc<dyn Store>,
         shared: Arc<Shared>,
         rx: Receiver<Work>,
@@ -289,6 +293,7 @@ impl Driver {
     ) -> Self {
         let rng = SeededEntropy::new(shared.clock.random_u64());
         Driver {
+            handle,
             store,
             shared,
             rx,
@@ -305,6 +310,11 @@ impl Driver {
 
     fn now_ms(&self) -> i64 {
         self.shared.clock.now_ms()
+    }
+
+    /// Waits for a store call (or anything else async) on the driver's thread.
+    fn wait<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.handle.block_on(f)
     }
 
     /// Runs until [`Work::Shutdown`] or until every sender is gone.
@@ -365,7 +375,9 @@ impl Driver {
             return Ok(());
         }
         let horizon = now + HORIZON_MS;
-        let mut due = self.store.due_timers(horizon, 100_000).map_err(store_err)?;
+        let mut due = self
+            .wait(self.store.due_timers(horizon, 100_000))
+            .map_err(store_err)?;
         let full = due.len() == 100_000;
         let horizon = if full {
             due.last().map(|t| t.fire_ms).unwrap_or(horizon)
@@ -403,7 +415,8 @@ impl Driver {
         let result = if pending.batch.is_empty() {
             Ok(())
         } else {
-            self.store.commit(&pending.batch).map_err(store_err)
+            self.wait(self.store.commit(&pending.batch))
+                .map_err(store_err)
         };
         match &result {
             Ok(()) => {
@@ -549,8 +562,7 @@ impl Driver {
         let existing = match pending.created.get(&record.arn) {
             Some((input, start_ms)) => Some((input.clone(), *start_ms, true)),
             None => self
-                .store
-                .get_execution(&record.arn)
+                .wait(self.store.get_execution(&record.arn))
                 .map_err(store_err)?
                 .map(|e| (e.input, e.start_ms, e.status == Status::Running.as_str())),
         };
@@ -677,8 +689,7 @@ impl Driver {
             })
             .collect();
         let Some(task) = self
-            .store
-            .next_queued_tasks(activity, taken.len() + 1)
+            .wait(self.store.next_queued_tasks(activity, taken.len() + 1))
             .map_err(store_err)?
             .into_iter()
             .find(|t| !taken.contains(t.token.as_str()))
@@ -779,8 +790,7 @@ impl Driver {
     }
 
     fn record(&self, arn: &str) -> Result<ExecutionRecord, RuntimeError> {
-        self.store
-            .get_execution(arn)
+        self.wait(self.store.get_execution(arn))
             .map_err(store_err)?
             .ok_or_else(|| RuntimeError::ExecutionDoesNotExist(arn.to_owned()))
     }
@@ -793,7 +803,7 @@ impl Driver {
             return Ok(());
         }
         let record = self.record(arn)?;
-        let machine = self.shared.machine(&*self.store, &record.definition_hash)?;
+        let machine = self.wait(self.shared.machine(&*self.store, &record.definition_hash))?;
         let info = execution_info(&record);
         let mut exec = Execution::new(machine, info);
         exec.set_token_minter(self.minter(arn));
@@ -802,7 +812,7 @@ impl Driver {
         let mut count = 0u64;
         let mut undecodable = None;
         let mut timers = Timers::new();
-        for text in self.store.steps(arn).map_err(store_err)? {
+        for text in self.wait(self.store.steps(arn)).map_err(store_err)? {
             let step: Step = match serde_json::from_str(&text) {
                 Ok(step) => step,
                 Err(e) => {
@@ -844,7 +854,7 @@ impl Driver {
         let mut tokens = HashMap::new();
         let mut children = HashMap::new();
         let mut polls = HashMap::new();
-        for t in self.store.tasks_of(arn).map_err(store_err)? {
+        for t in self.wait(self.store.tasks_of(arn)).map_err(store_err)? {
             if t.activity == dispatch::QUEUE
                 && t.worker.is_none()
                 && serde_json::from_str::<dispatch::Call>(&t.input).is_ok_and(|c| c.map_run)

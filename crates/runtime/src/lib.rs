@@ -114,11 +114,11 @@ impl Runtime {
     /// Starts the driver thread on `store`, and the dispatcher on the current async runtime.
     /// Open executions carry on from what the store holds; calls that were in flight when the
     /// server stopped are made again.
-    pub fn start(
+    pub async fn start(
         store: Arc<dyn Store>,
         config: RuntimeConfig,
     ) -> Result<Arc<Runtime>, RuntimeError> {
-        let tokens = Tokens::load(&*store).map_err(RuntimeError::Store)?;
+        let tokens = Tokens::load(&*store).await.map_err(RuntimeError::Store)?;
         let integrations = config.integrations.clone().unwrap_or_else(|| {
             Arc::new(Integrations::new(Arc::new(
                 stepwise_tasks::Config::default(),
@@ -136,6 +136,7 @@ impl Runtime {
         if dispatch::spawn(shared.clone(), store.clone(), tx.clone(), job_rx) {
             let queued = store
                 .next_queued_tasks(dispatch::QUEUE, usize::MAX >> 1)
+                .await
                 .map_err(|e| RuntimeError::Store(e.to_string()))?;
             if !queued.is_empty() {
                 tracing::info!(
@@ -151,6 +152,7 @@ impl Runtime {
             // `.sync` jobs started before the stop: polled again, not started again.
             let polled = store
                 .taken_tasks(dispatch::QUEUE, dispatch::POLL)
+                .await
                 .map_err(|e| RuntimeError::Store(e.to_string()))?;
             if !polled.is_empty() {
                 tracing::info!(
@@ -165,6 +167,7 @@ impl Runtime {
             }
         }
         let driver = Driver::new(
+            tokio::runtime::Handle::current(),
             store.clone(),
             shared.clone(),
             rx,

@@ -144,14 +144,15 @@ struct ChildPages<'a> {
     done: bool,
 }
 
-impl Iterator for ChildPages<'_> {
-    type Item = Result<Vec<stepwise_store::ExecutionRecord>, stepwise_store::StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl ChildPages<'_> {
+    /// The next page; `None` after the last.
+    async fn next_page(
+        &mut self,
+    ) -> Option<Result<Vec<stepwise_store::ExecutionRecord>, stepwise_store::StoreError>> {
         if self.done {
             return None;
         }
-        let page = match self.store.map_run_children(self.arn, self.from, PAGE) {
+        let page = match self.store.map_run_children(self.arn, self.from, PAGE).await {
             Ok(page) => page,
             Err(e) => {
                 self.done = true;
@@ -208,7 +209,7 @@ impl<'a> Coordinator<'a> {
     ) -> Option<TaskAnswer> {
         let store_failed = |e: stepwise_store::StoreError| failed("States.Runtime", e.to_string());
         // The settings as last recorded (UpdateMapRun may have changed them).
-        match self.store.get_map_run(&self.spec.arn) {
+        match self.store.get_map_run(&self.spec.arn).await {
             Ok(Some(r)) => {
                 self.settings = Settings {
                     max_concurrency: r.max_concurrency,
@@ -219,7 +220,7 @@ impl<'a> Coordinator<'a> {
             Ok(None) => {}
             Err(e) => return Some(store_failed(e)),
         }
-        let unsuccessful = match self.read_back() {
+        let unsuccessful = match self.read_back().await {
             Ok(u) => u,
             Err(e) => return Some(store_failed(e)),
         };
@@ -242,12 +243,16 @@ impl<'a> Coordinator<'a> {
                 _ => return None,
             }
         }
-        let parent = match self.store.get_execution(&job.execution) {
+        let parent = match self.store.get_execution(&job.execution).await {
             Ok(Some(p)) => p,
             Ok(None) => return Some(failed("States.Runtime", "the Map Run's parent is gone")),
             Err(e) => return Some(store_failed(e)),
         };
-        let machine = match self.shared.machine(self.store, &parent.definition_hash) {
+        let machine = match self
+            .shared
+            .machine(self.store, &parent.definition_hash)
+            .await
+        {
             Ok(m) => m,
             Err(e) => return Some(failed("States.Runtime", e.to_string())),
         };
@@ -284,7 +289,7 @@ impl<'a> Coordinator<'a> {
                             map_runs: vec![counted],
                             ..Batch::default()
                         };
-                        if let Err(e) = self.store.commit(&batch) {
+                        if let Err(e) = self.store.commit(&batch).await {
                             tracing::warn!(map_run = %self.spec.arn, error = %e,
                                 "could not record the Map Run's child count");
                         }
@@ -350,7 +355,7 @@ impl<'a> Coordinator<'a> {
             }
         }
         Some(match &self.spec.writer {
-            None => match self.results() {
+            None => match self.results().await {
                 Ok(results) => TaskAnswer::Succeeded(Value::Array(results)),
                 Err(e) => store_failed(e),
             },
@@ -376,7 +381,8 @@ impl<'a> Coordinator<'a> {
         let mut out = ResultWriter::new(spec, store, &self.spec.arn);
         let stored =
             |e: stepwise_store::StoreError| stepwise_items::ItemsError::writer(e.to_string());
-        for page in self.child_pages() {
+        let mut pages = self.child_pages();
+        while let Some(page) = pages.next_page().await {
             for child in page.map_err(stored)? {
                 let index = child.map_run_index.unwrap_or_default();
                 let status = ChildStatus::parse(&child.status).unwrap_or(ChildStatus::Failed);
@@ -463,9 +469,10 @@ impl<'a> Coordinator<'a> {
     /// The children already in the store (after a restart, or a redrive): counted, the
     /// running ones taken up, the items resumed after them. A redrive's Standard children that
     /// did not succeed are not counted but answered, to be redriven.
-    fn read_back(&mut self) -> Result<Vec<String>, stepwise_store::StoreError> {
+    async fn read_back(&mut self) -> Result<Vec<String>, stepwise_store::StoreError> {
         let mut unsuccessful = Vec::new();
-        for page in self.child_pages() {
+        let mut pages = self.child_pages();
+        while let Some(page) = pages.next_page().await {
             for child in page? {
                 if child.status == Status::Running.as_str() {
                     self.running.insert(child.arn);
@@ -578,9 +585,10 @@ impl<'a> Coordinator<'a> {
 
     /// The children's outputs in item order: a child that did not succeed gives its error
     /// output (`{"Error", "Cause"}`), as a tolerated failure does in an inline Map.
-    fn results(&self) -> Result<Vec<Value>, stepwise_store::StoreError> {
+    async fn results(&self) -> Result<Vec<Value>, stepwise_store::StoreError> {
         let mut results = Vec::new();
-        for page in self.child_pages() {
+        let mut pages = self.child_pages();
+        while let Some(page) = pages.next_page().await {
             results.extend(page?.into_iter().map(|child| {
                 if child.status == Status::Succeeded.as_str() {
                     let text = child.output.as_deref().unwrap_or("null");

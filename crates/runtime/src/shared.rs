@@ -349,7 +349,7 @@ impl Shared {
     }
 
     /// The parsed definition with this hash, from the cache or the store.
-    pub(crate) fn machine(
+    pub(crate) async fn machine(
         &self,
         store: &dyn Store,
         hash: &str,
@@ -359,6 +359,7 @@ impl Shared {
         }
         let text = store
             .get_definition(hash)
+            .await
             .map_err(|e| RuntimeError::Store(e.to_string()))?
             .ok_or_else(|| RuntimeError::Store(format!("definition {hash} is missing")))?;
         self.parse_machine(hash, &text)

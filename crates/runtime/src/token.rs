@@ -45,11 +45,12 @@ impl Tokens {
     }
 
     /// The store's key, made (from the operating system's randomness) when it has none yet.
-    pub fn load(store: &dyn Store) -> Result<Tokens, String> {
+    pub async fn load(store: &dyn Store) -> Result<Tokens, String> {
         let mut fresh = [0u8; 32];
         getrandom::fill(&mut fresh).map_err(|e| format!("no randomness for the token key: {e}"))?;
         let stored = store
             .secret(KEY_NAME, &URL_SAFE_NO_PAD.encode(fresh))
+            .await
             .map_err(|e| e.to_string())?;
         let key = URL_SAFE_NO_PAD
             .decode(stored)
@@ -126,11 +127,11 @@ mod tests {
         assert_eq!(tokens.decode(&String::from_utf8(bad).expect("ascii")), None);
     }
 
-    #[test]
-    fn the_key_is_kept_by_the_store() {
+    #[tokio::test]
+    async fn the_key_is_kept_by_the_store() {
         let store = stepwise_store::SqliteStore::memory().expect("store");
-        let a = Tokens::load(&store).expect("key");
-        let b = Tokens::load(&store).expect("key");
+        let a = Tokens::load(&store).await.expect("key");
+        let b = Tokens::load(&store).await.expect("key");
         let t = a.issue(EXEC, 1, 1);
         assert_eq!(b.decode(&t), Some((EXEC.into(), 1)));
     }

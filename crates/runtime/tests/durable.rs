@@ -46,20 +46,23 @@ fn config() -> RuntimeConfig {
 
 /// A SQLite file in a fresh directory (kept while the returned guard lives), holding the
 /// definition `def1`.
-fn store_file() -> (tempfile::TempDir, std::path::PathBuf, Arc<dyn Store>) {
+async fn store_file() -> (tempfile::TempDir, std::path::PathBuf, Arc<dyn Store>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("s.db");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("open"));
     store
         .put_definition("def1", &definition())
+        .await
         .expect("definition");
     (dir, path, store)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_execution_survives_a_restart_between_its_steps() {
-    let (_dir, path, store) = store_file();
-    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
+    let (_dir, path, store) = store_file().await;
+    let runtime = Runtime::start(store.clone(), config())
+        .await
+        .expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
 
     let mut arns = Vec::new();
@@ -91,7 +94,9 @@ async fn an_execution_survives_a_restart_between_its_steps() {
     runtime.shutdown();
     drop(runtime);
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
+    let runtime = Runtime::start(store.clone(), config())
+        .await
+        .expect("runtime starts");
 
     let mut served = 0;
     while served < arns.len() {
@@ -114,7 +119,7 @@ async fn an_execution_survives_a_restart_between_its_steps() {
         let r = wait_for_status(&*store, arn, "SUCCEEDED").await;
         assert!(r.output.is_some());
         assert_eq!(
-            history_types(&*store, arn),
+            history_types(&*store, arn).await,
             [
                 "ExecutionStarted",
                 "PassStateEntered",
@@ -148,6 +153,7 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory"));
     store
         .put_definition("def1", &definition())
+        .await
         .expect("definition");
     let runtime = Runtime::start(
         store.clone(),
@@ -157,6 +163,7 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
             ..RuntimeConfig::default()
         },
     )
+    .await
     .expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
     let r = record("stopme", "{}");
@@ -172,12 +179,25 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
         )
         .await
         .expect("stop");
-    let rec = store.get_execution(&r.arn).expect("get").expect("exists");
+    let rec = store
+        .get_execution(&r.arn)
+        .await
+        .expect("get")
+        .expect("exists");
     assert_eq!(rec.status, "ABORTED");
     assert_eq!(rec.error.as_deref(), Some("MyError"));
-    assert!(store.due_timers(i64::MAX, 10).expect("timers").is_empty());
+    assert!(
+        store
+            .due_timers(i64::MAX, 10)
+            .await
+            .expect("timers")
+            .is_empty()
+    );
     assert_eq!(
-        history_types(&*store, &r.arn).last().map(String::as_str),
+        history_types(&*store, &r.arn)
+            .await
+            .last()
+            .map(String::as_str),
         Some("ExecutionAborted")
     );
     // Stopping again answers with the same stop.
@@ -196,13 +216,15 @@ async fn stop_aborts_a_waiting_execution_and_drops_its_timer() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits() {
-    let (_dir, path, store) = store_file();
+    let (_dir, path, store) = store_file().await;
     // Long enough a Wait that both executions are still in it at the restart.
     let slow = RuntimeConfig {
         wait_time_scale: 1.0,
         ..config()
     };
-    let runtime = Runtime::start(store.clone(), slow).expect("runtime starts");
+    let runtime = Runtime::start(store.clone(), slow)
+        .await
+        .expect("runtime starts");
     let machine = runtime.machine("def1", &definition()).expect("parses");
     let good = record("good", "{\"i\":1}");
     let bad = record("bad", "{\"i\":1}");
@@ -236,7 +258,9 @@ async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits
     }
 
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).expect("reopen"));
-    let runtime = Runtime::start(store.clone(), config()).expect("runtime starts");
+    let runtime = Runtime::start(store.clone(), config())
+        .await
+        .expect("runtime starts");
     // Both Waits end together; the driver rebuilds both executions in the same batch.
     let task = runtime
         .get_activity_task(ACTIVITY, "worker-1", Duration::from_secs(10))
@@ -260,14 +284,20 @@ async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits
         ),
         "{cause}"
     );
-    let types = history_types(&*store, &bad.arn);
+    let types = history_types(&*store, &bad.arn).await;
     assert_eq!(types.last().map(String::as_str), Some("ExecutionFailed"));
     assert_eq!(
         types.len(),
         5,
         "the stored events stay, one ExecutionFailed is added"
     );
-    assert!(store.due_timers(i64::MAX, 10).expect("timers").is_empty());
+    assert!(
+        store
+            .due_timers(i64::MAX, 10)
+            .await
+            .expect("timers")
+            .is_empty()
+    );
     assert_eq!(
         metric(&runtime, "stepwise_executions_quarantined_total"),
         1.0
@@ -282,6 +312,6 @@ async fn a_replay_that_diverges_is_quarantined_and_the_rest_of_its_batch_commits
         matches!(&refused, Err(stepwise_runtime::RuntimeError::NotRedrivable(why)) if why.starts_with("Stepwise could not rebuild")),
         "{refused:?}"
     );
-    assert_eq!(history_types(&*store, &bad.arn).len(), 5);
+    assert_eq!(history_types(&*store, &bad.arn).await.len(), 5);
     runtime.shutdown();
 }

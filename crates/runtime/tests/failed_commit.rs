@@ -71,11 +71,12 @@ struct Setup {
 }
 
 /// A runtime over a SQLite file whose commit number `fail_on` fails, running `definition`.
-fn setup(fail_on: u64, definition: &str) -> Setup {
+async fn setup(fail_on: u64, definition: &str) -> Setup {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("s.db")).expect("open"));
     store
         .put_definition("def1", definition)
+        .await
         .expect("definition");
     let failing = Arc::new(FailingCommitStore::new(store.clone(), fail_on));
     let config = RuntimeConfig {
@@ -83,7 +84,9 @@ fn setup(fail_on: u64, definition: &str) -> Setup {
         cache_capacity: 16,
         ..RuntimeConfig::default()
     };
-    let runtime = Runtime::start(failing.clone(), config).expect("runtime starts");
+    let runtime = Runtime::start(failing.clone(), config)
+        .await
+        .expect("runtime starts");
     let machine = runtime.machine("def1", definition).expect("parses");
     Setup {
         _dir: dir,
@@ -102,14 +105,21 @@ fn record(name: &str) -> ExecutionRecord {
 }
 
 /// Nothing of `arn` is stored: no record, history, steps, timers or tasks.
-fn nothing_stored(store: &dyn Store, arn: &str) {
-    assert_eq!(store.get_execution(arn).expect("get"), None);
-    assert!(store.history(arn, 1, u64::MAX).expect("history").is_empty());
-    assert!(store.steps(arn).expect("steps").is_empty());
-    assert!(store.tasks_of(arn).expect("tasks").is_empty());
+async fn nothing_stored(store: &dyn Store, arn: &str) {
+    assert_eq!(store.get_execution(arn).await.expect("get"), None);
+    assert!(
+        store
+            .history(arn, 1, u64::MAX)
+            .await
+            .expect("history")
+            .is_empty()
+    );
+    assert!(store.steps(arn).await.expect("steps").is_empty());
+    assert!(store.tasks_of(arn).await.expect("tasks").is_empty());
     assert!(
         store
             .due_timers(i64::MAX, 100)
+            .await
             .expect("timers")
             .iter()
             .all(|t| t.execution != arn)
@@ -143,7 +153,7 @@ async fn run_to_end(s: &Setup, name: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_again() {
     // Commits 1 and 2 are `before`'s start and timer; 3 is `failed`'s start.
-    let s = setup(3, &waiting());
+    let s = setup(3, &waiting()).await;
     let before = run_to_end(&s, "before").await;
     assert_eq!(s.failing.commits(), 2);
 
@@ -157,7 +167,7 @@ async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_aga
         "the caller hears of the failed commit: {refused:?}"
     );
     assert_eq!(s.failing.commits(), 3);
-    nothing_stored(&*s.store, &failed.arn);
+    nothing_stored(&*s.store, &failed.arn).await;
     // The runtime knows nothing of it either.
     assert!(
         s.runtime
@@ -166,7 +176,7 @@ async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_aga
             .is_err()
     );
     // The execution of the commits before is as it was.
-    assert_eq!(history_types(&*s.store, &before), WAITING_HISTORY);
+    assert_eq!(history_types(&*s.store, &before).await, WAITING_HISTORY);
 
     // Nothing was stored, so the same start again is a new start, and it runs to its end.
     let started = s
@@ -177,11 +187,11 @@ async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_aga
     assert_eq!(started.arn, failed.arn);
     let done = wait_for_status(&*s.store, &failed.arn, "SUCCEEDED").await;
     assert_eq!(done.output.as_deref(), Some("{\"n\":1}"));
-    assert_eq!(history_types(&*s.store, &failed.arn), WAITING_HISTORY);
+    assert_eq!(history_types(&*s.store, &failed.arn).await, WAITING_HISTORY);
     assert_eq!((done.event_count, done.step_count), (8, 2));
 
     let after = run_to_end(&s, "after").await;
-    assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
+    assert_eq!(history_types(&*s.store, &after).await, WAITING_HISTORY);
 
     // Three executions started and ended; the refused start is not one of them.
     counted(&s.runtime, 3.0);
@@ -191,7 +201,7 @@ async fn a_start_whose_commit_fails_is_refused_keeps_nothing_and_can_be_made_aga
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
     // Commits 1 and 2 are `before`'s; 3 is `waiting`'s start, 4 its timer.
-    let s = setup(4, &waiting());
+    let s = setup(4, &waiting()).await;
     let before = run_to_end(&s, "before").await;
 
     let waiting = record("waiting");
@@ -203,18 +213,22 @@ async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
     // again: the execution ends, with each event once.
     let done = wait_for_status(&*s.store, &waiting.arn, "SUCCEEDED").await;
     assert!(s.failing.commits() >= 5, "{}", s.failing.commits());
-    assert_eq!(history_types(&*s.store, &waiting.arn), WAITING_HISTORY);
+    assert_eq!(
+        history_types(&*s.store, &waiting.arn).await,
+        WAITING_HISTORY
+    );
     assert_eq!((done.event_count, done.step_count), (8, 2));
     assert!(
         s.store
             .due_timers(i64::MAX, 100)
+            .await
             .expect("timers")
             .is_empty()
     );
 
-    assert_eq!(history_types(&*s.store, &before), WAITING_HISTORY);
+    assert_eq!(history_types(&*s.store, &before).await, WAITING_HISTORY);
     let after = run_to_end(&s, "after").await;
-    assert_eq!(history_types(&*s.store, &after), WAITING_HISTORY);
+    assert_eq!(history_types(&*s.store, &after).await, WAITING_HISTORY);
 
     counted(&s.runtime, 3.0);
     assert_eq!(
@@ -231,7 +245,7 @@ async fn a_timer_whose_commit_fails_fires_again_and_its_execution_ends_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_task_answer_whose_commit_fails_is_sent_again() {
     // Commit 1 is the start (the task scheduled and started); 2 is the dispatcher's answer.
-    let s = setup(2, &dispatched());
+    let s = setup(2, &dispatched()).await;
     let r = record("sends");
     s.runtime
         .start_execution(r.clone(), s.machine.clone(), json!({}))
@@ -240,7 +254,7 @@ async fn a_task_answer_whose_commit_fails_is_sent_again() {
     let done = wait_for_status(&*s.store, &r.arn, "SUCCEEDED").await;
     assert!(s.failing.commits() >= 3, "{}", s.failing.commits());
     assert_eq!(
-        history_types(&*s.store, &r.arn),
+        history_types(&*s.store, &r.arn).await,
         [
             "ExecutionStarted",
             "TaskStateEntered",
@@ -257,7 +271,7 @@ async fn a_task_answer_whose_commit_fails_is_sent_again() {
         serde_json::from_str(done.output.as_deref().expect("output")).expect("json");
     assert_eq!(output["error"]["Error"], "States.TaskFailed");
     // The task's row is gone: it is not called again at the next start.
-    assert!(s.store.tasks_of(&r.arn).expect("tasks").is_empty());
+    assert!(s.store.tasks_of(&r.arn).await.expect("tasks").is_empty());
     counted(&s.runtime, 1.0);
     s.runtime.shutdown();
 }

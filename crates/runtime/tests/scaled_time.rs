@@ -15,7 +15,7 @@ use stepwise_test_support::records::ExecutionRecordBuilder;
 async fn run_skipping_waits(name: &str, definition: Value) -> (String, Vec<Value>) {
     let text = definition.to_string();
     let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory"));
-    store.put_definition("d", &text).expect("definition");
+    store.put_definition("d", &text).await.expect("definition");
     let runtime = Runtime::start(
         store.clone(),
         RuntimeConfig {
@@ -23,6 +23,7 @@ async fn run_skipping_waits(name: &str, definition: Value) -> (String, Vec<Value
             ..RuntimeConfig::default()
         },
     )
+    .await
     .expect("runtime starts");
     let machine = runtime.machine("d", &text).expect("parses");
     let record = ExecutionRecordBuilder::new("m", name)
@@ -37,6 +38,7 @@ async fn run_skipping_waits(name: &str, definition: Value) -> (String, Vec<Value
     for _ in 0..500 {
         let r = store
             .get_execution(&record.arn)
+            .await
             .expect("get")
             .expect("stored");
         if r.status != "RUNNING" {
@@ -47,6 +49,7 @@ async fn run_skipping_waits(name: &str, definition: Value) -> (String, Vec<Value
     }
     let events = store
         .history(&record.arn, 1, u64::MAX)
+        .await
         .expect("history")
         .iter()
         .map(|t| serde_json::from_str(t).expect("event json"))

@@ -28,7 +28,7 @@ const DEFINITION: &str = r#"{
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = tempfile::tempdir()?;
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("stepwise.db"))?);
-    let service = Service::start(store, Arns::default(), Default::default())?;
+    let service = Service::start(store, Arns::default(), Default::default()).await?;
 
     let machine = service
         .create_state_machine(CreateStateMachineInput::new(

@@ -237,7 +237,7 @@ impl ExecutionPlane {
         };
         let value = parse_input(&input_text)?;
         let pick = unit_random(&**self.runtime.clock());
-        let target = self.control.resolve_for_start(&target_arn, pick)?;
+        let target = self.control.resolve_for_start(&target_arn, pick).await?;
         let mocked = match &test_case {
             Some(case) => Some(self.test_case(&target.state_machine_name, case)?),
             None => None,
@@ -313,11 +313,12 @@ impl ExecutionPlane {
             .map_err(|e| ServiceError::validation(e.to_string()))
     }
 
-    fn record(&self, arn: &str) -> Result<ExecutionRecord, ServiceError> {
+    async fn record(&self, arn: &str) -> Result<ExecutionRecord, ServiceError> {
         arn::expect_standard_execution(arn)?;
         self.runtime
             .store()
             .get_execution(arn)
+            .await
             .map_err(store_failed)?
             .ok_or_else(|| ServiceError::execution_does_not_exist(arn))
     }
@@ -326,7 +327,7 @@ impl ExecutionPlane {
         &self,
         input: DescribeExecutionInput,
     ) -> Result<DescribeExecutionOutput, ServiceError> {
-        let r = self.record(&input.execution_arn)?;
+        let r = self.record(&input.execution_arn).await?;
         let item = execution_item(&r)?;
         let (redrive_status, redrive_status_reason) = redrive_status(item.status);
         let succeeded = item.status == ExecutionStatus::Succeeded;
@@ -360,12 +361,14 @@ impl ExecutionPlane {
     ) -> Result<ListExecutionsOutput, ServiceError> {
         if let Some(map_run) = input.map_run_arn {
             let status = input.status_filter.map(|s| s.as_str().to_owned());
-            return self.list_map_run_children(
-                map_run,
-                status,
-                input.next_token.as_deref(),
-                input.max_results,
-            );
+            return self
+                .list_map_run_children(
+                    map_run,
+                    status,
+                    input.next_token.as_deref(),
+                    input.max_results,
+                )
+                .await;
         }
         let Some(sm) = input.state_machine_arn else {
             return Err(ServiceError::validation(
@@ -401,20 +404,21 @@ impl ExecutionPlane {
             }
         };
         let store = self.runtime.store();
-        let known = store.get_resource(&sm).map_err(store_failed)?;
+        let known = store.get_resource(&sm).await.map_err(store_failed)?;
         if known.is_none_or(|r| r.kind != kind) {
             return Err(ServiceError::state_machine_does_not_exist(&sm));
         }
         // Express executions are not listed: AWS refuses the action for Express state machines.
-        if self.control.is_express(&sm)? == Some(true) {
+        if self.control.is_express(&sm).await? == Some(true) {
             return Err(ServiceError::state_machine_type_not_supported());
         }
         self.executions_page(&filter, &sm, input.next_token.as_deref(), input.max_results)
+            .await
     }
 
     /// One page of the executions `filter` selects, newest first; `scope` binds the page
     /// token to the ARN it lists.
-    fn executions_page(
+    async fn executions_page(
         &self,
         filter: &ExecutionFilter,
         scope: &str,
@@ -427,6 +431,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .list_executions(filter, after.as_ref(), limit + 1)
+            .await
             .map_err(store_failed)?;
         let page = cut_page(fetched, limit, "ListExecutions", scope, |r| {
             ExecutionCursor {
@@ -445,7 +450,7 @@ impl ExecutionPlane {
     }
 
     /// ListExecutions(`mapRunArn`): a Map Run's child executions, newest first.
-    fn list_map_run_children(
+    async fn list_map_run_children(
         &self,
         map_run: String,
         status: Option<String>,
@@ -459,10 +464,16 @@ impl ExecutionPlane {
             status,
             ..ExecutionFilter::default()
         };
-        if store.get_map_run(&map_run).map_err(store_failed)?.is_none() {
+        if store
+            .get_map_run(&map_run)
+            .await
+            .map_err(store_failed)?
+            .is_none()
+        {
             return Err(ServiceError::resource_not_found(&map_run));
         }
         self.executions_page(&filter, &map_run, next_token, max_results)
+            .await
     }
 
     pub(crate) async fn get_execution_history(
@@ -470,7 +481,7 @@ impl ExecutionPlane {
         input: GetExecutionHistoryInput,
     ) -> Result<GetExecutionHistoryOutput, ServiceError> {
         let arn = &*input.execution_arn;
-        let r = self.record(arn)?;
+        let r = self.record(arn).await?;
         let reverse = input.reverse_order.unwrap_or(false);
         let include_data = input.include_execution_data.unwrap_or(true);
         let limit = page_size(input.max_results) as u64;
@@ -491,6 +502,7 @@ impl ExecutionPlane {
             self.runtime
                 .store()
                 .history(arn, from, to)
+                .await
                 .map_err(store_failed)?
                 .iter()
                 .map(|text| history_event(text, include_data))
@@ -511,7 +523,7 @@ impl ExecutionPlane {
         &self,
         input: StopExecutionInput,
     ) -> Result<StopExecutionOutput, ServiceError> {
-        self.record(&input.execution_arn)?;
+        self.record(&input.execution_arn).await?;
         let stop = self
             .runtime
             .stop_execution(input.execution_arn, input.error, input.cause)
@@ -524,7 +536,7 @@ impl ExecutionPlane {
         &self,
         input: RedriveExecutionInput,
     ) -> Result<RedriveExecutionOutput, ServiceError> {
-        self.record(&input.execution_arn)?;
+        self.record(&input.execution_arn).await?;
         let at = self
             .runtime
             .redrive_execution(input.execution_arn)
@@ -543,6 +555,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .get_resource(activity)
+            .await
             .map_err(store_failed)?
             .is_some_and(|r| r.kind == ResourceKind::Activity);
         if !exists {
@@ -613,6 +626,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .task_by_token(token)
+            .await
             .map_err(store_failed)?
             .ok_or_else(task_gone)?;
         self.runtime
@@ -659,10 +673,12 @@ impl ExecutionPlane {
         let store = self.runtime.store();
         let run = store
             .get_map_run(arn)
+            .await
             .map_err(store_failed)?
             .ok_or_else(|| ServiceError::resource_not_found(arn))?;
         let counted = store
             .map_run_counts(arn, run.items.is_some())
+            .await
             .map_err(store_failed)?;
         // Children counted by status: as executions, and as the items they hold (one each,
         // or a batch's `Items`).
@@ -730,6 +746,7 @@ impl ExecutionPlane {
             .runtime
             .store()
             .get_map_run(arn)
+            .await
             .map_err(store_failed)?
             .ok_or_else(|| ServiceError::resource_not_found(arn))?;
         if input.max_concurrency.is_none()
@@ -783,11 +800,12 @@ impl ExecutionPlane {
         &self,
         input: ListMapRunsInput,
     ) -> Result<ListMapRunsOutput, ServiceError> {
-        self.record(&input.execution_arn)?;
+        self.record(&input.execution_arn).await?;
         let runs = self
             .runtime
             .store()
             .map_runs_of(&input.execution_arn)
+            .await
             .map_err(store_failed)?;
         let items = runs
             .into_iter()
@@ -1036,6 +1054,7 @@ impl ExecutionPlane {
         self.runtime
             .store()
             .put_definition(&hash, &map_run.definition)
+            .await
             .map_err(store_failed)?;
         let machine = self
             .runtime
@@ -1079,7 +1098,7 @@ impl ExecutionPlane {
                 new_executions: vec![record.clone()],
                 ..stepwise_store::Batch::default()
             };
-            match self.runtime.store().commit(&batch) {
+            match self.runtime.store().commit(&batch).await {
                 // Run again after a restart: the first run's record stands.
                 Ok(()) | Err(stepwise_store::StoreError::Conflict(_)) => {}
                 Err(e) => return Err(store_failed(e)),

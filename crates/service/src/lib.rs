@@ -153,12 +153,12 @@ impl Service {
 
     /// The whole service on `store`: the runtime is started (open executions carry on), the
     /// control plane and the execution plane built on it. Must be called on a tokio runtime.
-    pub fn start(
+    pub async fn start(
         store: Arc<dyn Store>,
         arns: Arns,
         config: RuntimeConfig,
     ) -> Result<Arc<Service>, RuntimeError> {
-        let runtime = Runtime::start(store.clone(), config)?;
+        let runtime = Runtime::start(store.clone(), config).await?;
         Ok(Arc::new(Service::on_runtime(runtime, store, arns)))
     }
 
@@ -190,8 +190,8 @@ impl Service {
         self.runtime.as_ref()
     }
 
-    /// A control-plane action, on a blocking thread (the control plane reads and writes the
-    /// store).
+    /// A control-plane action that is CPU work with no IO (validating a definition), on a
+    /// blocking thread.
     async fn on_control<O: Send + 'static>(
         &self,
         action: Action,

@@ -22,7 +22,9 @@ fn refused<T: std::fmt::Debug>(result: Result<T, ServiceError>, code: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_action_answers_in_the_models_shapes() {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory store"));
-    let service = Service::start(store, Arns::default(), Default::default()).expect("starts");
+    let service = Service::start(store, Arns::default(), Default::default())
+        .await
+        .expect("starts");
     let activity = service
         .create_activity(CreateActivityInput::new("work"))
         .await

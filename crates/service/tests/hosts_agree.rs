@@ -124,16 +124,17 @@ async fn standard_and_express_end_alike_across_the_corpus() {
         wait_time_scale: 0.001,
         ..RuntimeConfig::default()
     };
-    let start = || {
+    let start = async || {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory store"));
         Service::start(
             store,
             Arns::new("us-east-1", "111111111111"),
             config.clone(),
         )
+        .await
         .expect("service starts")
     };
-    let (standard, express) = (start(), start());
+    let (standard, express) = (start().await, start().await);
     let pure: Vec<&Value> = cases
         .iter()
         .filter(|c| c["needs"] == serde_json::json!(["none"]))

@@ -13,14 +13,16 @@ use stepwise_store::{SqliteStore, Store};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/R";
 
-fn service() -> Arc<Service> {
+async fn service() -> Arc<Service> {
     let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().expect("memory store"));
-    Service::start(store, Arns::default(), Default::default()).expect("service starts")
+    Service::start(store, Arns::default(), Default::default())
+        .await
+        .expect("service starts")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_calls_cover_both_planes() {
-    let service = service();
+    let service = service().await;
     let waiting =
         r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#;
     let machine = service
@@ -77,7 +79,7 @@ async fn typed_calls_cover_both_planes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_carry_aws_names_and_a_class() {
-    let service = service();
+    let service = service().await;
     let missing = "arn:aws:states:us-east-1:123456789012:stateMachine:nope";
     let e = service
         .describe_state_machine(DescribeStateMachineInput::new(missing))

@@ -28,7 +28,9 @@ async fn an_hour_long_wait_ends_when_the_clock_says_so() {
         clock: Arc::new(clock.clone()),
         ..RuntimeConfig::default()
     };
-    let service = Service::start(store, Arns::default(), config).expect("service starts");
+    let service = Service::start(store, Arns::default(), config)
+        .await
+        .expect("service starts");
     let definition = r#"{"StartAt": "Nap", "States": {
         "Nap": {"Type": "Wait", "Seconds": 3600, "Next": "Done"},
         "Done": {"Type": "Pass", "Parameters": {"at.$": "$$.State.EnteredTime"}, "End": true}}}"#;

@@ -7,8 +7,11 @@
 //! batch (which may hold the steps of many executions) in one transaction: that is the group
 //! commit the runtime relies on.
 
+#[cfg(feature = "contract")]
+pub mod contract;
 pub mod sqlite;
 
+use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -23,6 +26,14 @@ pub enum StoreError {
     /// The backend failed (IO, corruption, a lost connection).
     #[error("store: {0}")]
     Backend(String),
+    /// The store was written by a newer Stepwise: its schema is at a version this build does
+    /// not know, so it is left untouched.
+    #[error(
+        "the store's schema is at version {found}, newer than this build of Stepwise knows \
+         (up to {known}): run the newer Stepwise, or restore a backup taken before it upgraded \
+         the store"
+    )]
+    NewerSchema { found: i64, known: i64 },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -319,19 +330,19 @@ impl Batch {
     }
 }
 
-/// The storage interface. Every method is atomic; [`Store::commit`] applies a whole batch or
-/// nothing.
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
-    // ----- resources ---------------------------------------------------------------------
+/// The catalog: what the control plane keeps (state machines, versions, aliases, activities,
+/// their definitions) and the server's secrets. Small, read often, written rarely.
+#[async_trait]
+pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// Adds a resource; [`StoreError::Conflict`] when its ARN exists.
-    fn create_resource(&self, resource: &Resource) -> Result<()>;
+    async fn create_resource(&self, resource: &Resource) -> Result<()>;
     /// Replaces an existing resource (or adds it).
-    fn put_resource(&self, resource: &Resource) -> Result<()>;
-    fn get_resource(&self, arn: &str) -> Result<Option<Resource>>;
+    async fn put_resource(&self, resource: &Resource) -> Result<()>;
+    async fn get_resource(&self, arn: &str) -> Result<Option<Resource>>;
     /// Whether it existed.
-    fn delete_resource(&self, arn: &str) -> Result<bool>;
+    async fn delete_resource(&self, arn: &str) -> Result<bool>;
     /// Resources of one kind (and parent), ordered by sort key, starting after `after`.
-    fn list_resources(
+    async fn list_resources(
         &self,
         kind: ResourceKind,
         parent: Option<&str>,
@@ -339,54 +350,72 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         limit: usize,
     ) -> Result<Vec<Resource>>;
 
-    // ----- definitions -------------------------------------------------------------------
     /// Keeps a definition under its content hash (idempotent).
-    fn put_definition(&self, hash: &str, text: &str) -> Result<()>;
-    fn get_definition(&self, hash: &str) -> Result<Option<String>>;
+    async fn put_definition(&self, hash: &str, text: &str) -> Result<()>;
+    async fn get_definition(&self, hash: &str) -> Result<Option<String>>;
 
+    /// The value kept under `name`, storing `candidate` first if there is none yet: for
+    /// secrets such as the key task tokens are signed with, which must outlive restarts and be
+    /// shared by every node.
+    async fn secret(&self, name: &str, candidate: &str) -> Result<String>;
+}
+
+/// The execution log: executions, their history and engine steps, timers, the task queue and
+/// Map Runs. Written by the runtime's group commits ([`ExecutionLog::commit`]).
+#[async_trait]
+pub trait ExecutionLog: Send + Sync + std::fmt::Debug + 'static {
     // ----- executions --------------------------------------------------------------------
-    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
+    async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>>;
     /// Newest first.
-    fn list_executions(
+    async fn list_executions(
         &self,
         filter: &ExecutionFilter,
         after: Option<&ExecutionCursor>,
         limit: usize,
     ) -> Result<Vec<ExecutionRecord>>;
     /// ARNs of executions that are still running, for recovery.
-    fn open_executions(&self) -> Result<Vec<String>>;
+    async fn open_executions(&self) -> Result<Vec<String>>;
 
-    // ----- Map Runs ------------------------------------------------------------------------
-    fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;
+    // ----- Map Runs ----------------------------------------------------------------------
+    async fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;
     /// The Map Runs of an execution, oldest first.
-    fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>>;
+    async fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>>;
     /// How many of a Map Run's children are in each status, and, when its children take
     /// batches (`batched`), how many items they hold (the length of each one's `Items`).
-    fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>>;
+    async fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>>;
     /// A Map Run's children in the order of their items, from index `from`, at most `limit`.
-    fn map_run_children(&self, arn: &str, from: u64, limit: usize) -> Result<Vec<ExecutionRecord>>;
+    async fn map_run_children(
+        &self,
+        arn: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>>;
+
+    // ----- history -----------------------------------------------------------------------
     /// History events with ids in `from..=to`, ascending.
-    fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
+    async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>>;
     /// The recorded engine steps, in order.
-    fn steps(&self, execution: &str) -> Result<Vec<String>>;
+    async fn steps(&self, execution: &str) -> Result<Vec<String>>;
 
     // ----- timers and tasks --------------------------------------------------------------
     /// Timers due at or before `before_ms`, earliest first.
-    fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>>;
+    async fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>>;
     /// The oldest tasks of this activity that no worker has taken, oldest first.
-    fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>>;
+    async fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>>;
     /// The tasks of this activity taken by a worker whose name starts with `worker_prefix`,
     /// oldest first.
-    fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>>;
-    fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
+    async fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>>;
+    async fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>>;
     /// Tasks of one execution (queued or taken).
-    fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;
-
-    /// The value kept under `name`, storing `candidate` first if there is none yet: for
-    /// secrets such as the key task tokens are signed with, which must outlive restarts and be
-    /// shared by every node.
-    fn secret(&self, name: &str, candidate: &str) -> Result<String>;
+    async fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>>;
 
     // ----- writes ------------------------------------------------------------------------
-    fn commit(&self, batch: &Batch) -> Result<()>;
+    /// Applies the whole batch in one transaction, or nothing.
+    async fn commit(&self, batch: &Batch) -> Result<()>;
 }
+
+/// A whole store: the catalog and the execution log on one backend. Every method is atomic;
+/// [`ExecutionLog::commit`] applies a whole batch or nothing.
+pub trait Store: Catalog + ExecutionLog {}
+
+impl<T: Catalog + ExecutionLog + ?Sized> Store for T {}

@@ -11,9 +11,11 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 
+use async_trait::async_trait;
+
 use crate::{
-    Batch, ExecutionCursor, ExecutionFilter, ExecutionRecord, MapRunChange, MapRunCount,
-    MapRunRecord, Resource, ResourceKind, Result, Store, StoreError, TaskChange, TaskRow,
+    Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
+    MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
     TimerChange, TimerRow,
 };
 
@@ -131,7 +133,16 @@ CREATE INDEX IF NOT EXISTS executions_by_map_run_index ON executions (map_run_ar
 CREATE INDEX IF NOT EXISTS executions_by_machine_status ON executions (state_machine_arn, status, start_ms DESC, arn DESC);
 ";
 
-fn migrate(conn: &Connection) -> Result<()> {
+/// The schema's versions, in order: migration `n` (from 1) takes a file at version `n - 1` to
+/// version `n`, recorded in SQLite's `user_version`. Version 1 is the baseline: it creates the
+/// tables of a new file, and brings a file from before versions were kept (version 0, with any
+/// subset of the columns added since) to the same schema.
+const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn baseline(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA).map_err(backend)?;
     for (table, column, ty) in ADDED_COLUMNS {
         let present: bool = conn
@@ -149,6 +160,32 @@ fn migrate(conn: &Connection) -> Result<()> {
     }
     conn.execute_batch(ADDED_INDEXES).map_err(backend)?;
     Ok(())
+}
+
+/// Brings the file to [`SCHEMA_VERSION`], one migration per transaction; a file written by a
+/// newer build is refused ([`StoreError::NewerSchema`]) and left as it is.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    loop {
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(backend)?;
+        let version: i64 = tx
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(backend)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema {
+                found: version,
+                known: SCHEMA_VERSION,
+            });
+        }
+        if version == SCHEMA_VERSION {
+            return Ok(());
+        }
+        MIGRATIONS[version as usize](&tx)?;
+        tx.pragma_update(None, "user_version", version + 1)
+            .map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
 }
 
 const EXECUTION_COLUMNS: &str = "arn, state_machine_arn, version_arn, alias_arn, name, status, \
@@ -191,12 +228,12 @@ impl SqliteStore {
     /// Opens (or creates) the store at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref();
-        let writer = Connection::open(path).map_err(backend)?;
+        let mut writer = Connection::open(path).map_err(backend)?;
         writer
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(backend)?;
         configure(&writer)?;
-        migrate(&writer)?;
+        migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open_with_flags(
@@ -253,9 +290,9 @@ impl SqliteStore {
 
     /// A store that lives only as long as this value (for tests).
     pub fn memory() -> Result<Self> {
-        let writer = Connection::open_in_memory().map_err(backend)?;
+        let mut writer = Connection::open_in_memory().map_err(backend)?;
         configure(&writer)?;
-        migrate(&writer)?;
+        migrate(&mut writer)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
             readers: Vec::new(),
@@ -404,8 +441,9 @@ fn is_constraint(e: &rusqlite::Error) -> bool {
     )
 }
 
-impl Store for SqliteStore {
-    fn create_resource(&self, resource: &Resource) -> Result<()> {
+#[async_trait]
+impl Catalog for SqliteStore {
+    async fn create_resource(&self, resource: &Resource) -> Result<()> {
         let conn = lock(&self.writer);
         match write_resource(&conn, resource, false) {
             Ok(_) => Ok(()),
@@ -414,13 +452,13 @@ impl Store for SqliteStore {
         }
     }
 
-    fn put_resource(&self, resource: &Resource) -> Result<()> {
+    async fn put_resource(&self, resource: &Resource) -> Result<()> {
         let conn = lock(&self.writer);
         write_resource(&conn, resource, true).map_err(backend)?;
         Ok(())
     }
 
-    fn get_resource(&self, arn: &str) -> Result<Option<Resource>> {
+    async fn get_resource(&self, arn: &str) -> Result<Option<Resource>> {
         let conn = self.read();
         let row = conn
             .prepare_cached(
@@ -433,7 +471,7 @@ impl Store for SqliteStore {
         row.map(to_resource).transpose()
     }
 
-    fn delete_resource(&self, arn: &str) -> Result<bool> {
+    async fn delete_resource(&self, arn: &str) -> Result<bool> {
         let conn = lock(&self.writer);
         let n = conn
             .prepare_cached("DELETE FROM resources WHERE arn = ?1")
@@ -443,7 +481,7 @@ impl Store for SqliteStore {
         Ok(n > 0)
     }
 
-    fn list_resources(
+    async fn list_resources(
         &self,
         kind: ResourceKind,
         parent: Option<&str>,
@@ -468,7 +506,7 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    fn put_definition(&self, hash: &str, text: &str) -> Result<()> {
+    async fn put_definition(&self, hash: &str, text: &str) -> Result<()> {
         let conn = lock(&self.writer);
         conn.prepare_cached("INSERT OR IGNORE INTO definitions (hash, text) VALUES (?1, ?2)")
             .map_err(backend)?
@@ -477,7 +515,7 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn get_definition(&self, hash: &str) -> Result<Option<String>> {
+    async fn get_definition(&self, hash: &str) -> Result<Option<String>> {
         let conn = self.read();
         conn.prepare_cached("SELECT text FROM definitions WHERE hash = ?1")
             .map_err(backend)?
@@ -486,7 +524,23 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
+    async fn secret(&self, name: &str, candidate: &str) -> Result<String> {
+        let conn = lock(&self.writer);
+        conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, candidate],
+        )
+        .map_err(backend)?;
+        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .map_err(backend)
+    }
+}
+
+#[async_trait]
+impl ExecutionLog for SqliteStore {
+    async fn get_execution(&self, arn: &str) -> Result<Option<ExecutionRecord>> {
         let conn = self.read();
         conn.prepare_cached(&format!(
             "SELECT {EXECUTION_COLUMNS} FROM executions WHERE arn = ?1"
@@ -497,7 +551,7 @@ impl Store for SqliteStore {
         .map_err(backend)
     }
 
-    fn list_executions(
+    async fn list_executions(
         &self,
         filter: &ExecutionFilter,
         after: Option<&ExecutionCursor>,
@@ -551,7 +605,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>> {
+    async fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -563,7 +617,7 @@ impl Store for SqliteStore {
             .map_err(backend)
     }
 
-    fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>> {
+    async fn map_runs_of(&self, execution: &str) -> Result<Vec<MapRunRecord>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -576,7 +630,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>> {
+    async fn map_run_counts(&self, arn: &str, batched: bool) -> Result<Vec<MapRunCount>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
@@ -599,7 +653,12 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn map_run_children(&self, arn: &str, from: u64, limit: usize) -> Result<Vec<ExecutionRecord>> {
+    async fn map_run_children(
+        &self,
+        arn: &str,
+        from: u64,
+        limit: usize,
+    ) -> Result<Vec<ExecutionRecord>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -614,7 +673,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn open_executions(&self) -> Result<Vec<String>> {
+    async fn open_executions(&self) -> Result<Vec<String>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached("SELECT arn FROM executions WHERE status = 'RUNNING'")
@@ -623,7 +682,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
+    async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
@@ -639,7 +698,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn steps(&self, execution: &str) -> Result<Vec<String>> {
+    async fn steps(&self, execution: &str) -> Result<Vec<String>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached("SELECT body FROM steps WHERE execution = ?1 ORDER BY seq")
@@ -650,7 +709,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>> {
+    async fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(
@@ -670,7 +729,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>> {
+    async fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -684,7 +743,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>> {
+    async fn taken_tasks(&self, activity: &str, worker_prefix: &str) -> Result<Vec<TaskRow>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -698,7 +757,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {
+    async fn task_by_token(&self, token: &str) -> Result<Option<TaskRow>> {
         let conn = self.read();
         conn.prepare_cached(&format!(
             "SELECT {TASK_COLUMNS} FROM tasks WHERE token = ?1"
@@ -709,7 +768,7 @@ impl Store for SqliteStore {
         .map_err(backend)
     }
 
-    fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>> {
+    async fn tasks_of(&self, execution: &str) -> Result<Vec<TaskRow>> {
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -722,20 +781,7 @@ impl Store for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
-    fn secret(&self, name: &str, candidate: &str) -> Result<String> {
-        let conn = lock(&self.writer);
-        conn.execute(
-            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![name, candidate],
-        )
-        .map_err(backend)?;
-        conn.query_row("SELECT value FROM meta WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .map_err(backend)
-    }
-
-    fn commit(&self, batch: &Batch) -> Result<()> {
+    async fn commit(&self, batch: &Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }

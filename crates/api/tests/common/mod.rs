@@ -38,7 +38,7 @@ impl Harness {
 
     /// The whole stack in-process: the service on a started runtime (memory store), behind
     /// the router; requests go through `oneshot`, no socket. Call on a tokio runtime.
-    pub fn full() -> Self {
+    pub async fn full() -> Self {
         let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
         let service = Service::start(
             Arc::clone(&store),
@@ -48,6 +48,7 @@ impl Harness {
                 ..Default::default()
             },
         )
+        .await
         .unwrap();
         let api = Arc::new(Api::new(service));
         Harness {

@@ -8,9 +8,10 @@ use stepwise_runtime::Runtime;
 use stepwise_store::{ExecutionRecord, Store};
 
 /// The types of an execution's stored events, checking that their ids run 1, 2, 3, ...
-pub fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
+pub async fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
     store
         .history(arn, 1, u64::MAX)
+        .await
         .expect("history")
         .iter()
         .enumerate()
@@ -26,7 +27,7 @@ pub fn history_types(store: &dyn Store, arn: &str) -> Vec<String> {
 /// its speed).
 pub async fn wait_for_status(store: &dyn Store, arn: &str, status: &str) -> ExecutionRecord {
     for _ in 0..3000 {
-        if let Some(r) = store.get_execution(arn).expect("get") {
+        if let Some(r) = store.get_execution(arn).await.expect("get") {
             if r.status == status {
                 return r;
             }

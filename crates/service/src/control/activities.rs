@@ -14,7 +14,7 @@ use crate::types::{
 };
 
 impl Control {
-    pub fn create_activity(
+    pub async fn create_activity(
         &self,
         input: CreateActivityInput,
     ) -> Result<CreateActivityOutput, ServiceError> {
@@ -26,8 +26,11 @@ impl Control {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         let encryption = input.encryption_configuration;
-        let _guard = self.lock();
-        if let Some(existing) = self.record::<ActivityRecord>(&arn, ResourceKind::Activity)? {
+        let _guard = self.lock().await;
+        if let Some(existing) = self
+            .record::<ActivityRecord>(&arn, ResourceKind::Activity)
+            .await?
+        {
             // Idempotent on the name; tags are ignored, but the encryption cannot change.
             if encryption.is_some()
                 && records::encryption_or_default(existing.encryption.as_ref())
@@ -47,33 +50,36 @@ impl Control {
             tags,
             encryption,
         };
-        self.put_activity(&arn, &record)?;
+        self.put_activity(&arn, &record).await?;
         Ok(CreateActivityOutput::new(arn, seconds(created)))
     }
 
-    pub(super) fn put_activity(
+    pub(super) async fn put_activity(
         &self,
         arn: &str,
         activity: &ActivityRecord,
     ) -> Result<(), ServiceError> {
-        self.store.put_resource(&records::resource(
-            arn,
-            ResourceKind::Activity,
-            None,
-            sort_key::by_name(&activity.name),
-            records::body(activity)?,
-        ))?;
+        self.store
+            .put_resource(&records::resource(
+                arn,
+                ResourceKind::Activity,
+                None,
+                sort_key::by_name(&activity.name),
+                records::body(activity)?,
+            ))
+            .await?;
         Ok(())
     }
 
-    pub fn describe_activity(
+    pub async fn describe_activity(
         &self,
         input: DescribeActivityInput,
     ) -> Result<DescribeActivityOutput, ServiceError> {
         let arn = input.activity_arn;
         arn::expect_activity(&arn)?;
         let activity = self
-            .record::<ActivityRecord>(&arn, ResourceKind::Activity)?
+            .record::<ActivityRecord>(&arn, ResourceKind::Activity)
+            .await?
             .ok_or_else(|| ServiceError::activity_does_not_exist(&arn))?;
         let encryption = records::encryption_or_default(activity.encryption.as_ref());
         Ok(
@@ -82,33 +88,36 @@ impl Control {
         )
     }
 
-    pub fn delete_activity(
+    pub async fn delete_activity(
         &self,
         input: DeleteActivityInput,
     ) -> Result<DeleteActivityOutput, ServiceError> {
         let arn = input.activity_arn;
         arn::expect_activity(&arn)?;
-        let _guard = self.lock();
+        let _guard = self.lock().await;
         if self
-            .record::<ActivityRecord>(&arn, ResourceKind::Activity)?
+            .record::<ActivityRecord>(&arn, ResourceKind::Activity)
+            .await?
             .is_some()
         {
-            self.store.delete_resource(&arn)?;
+            self.store.delete_resource(&arn).await?;
         }
         Ok(DeleteActivityOutput::new())
     }
 
-    pub fn list_activities(
+    pub async fn list_activities(
         &self,
         input: ListActivitiesInput,
     ) -> Result<ListActivitiesOutput, ServiceError> {
-        let (activities, next_token) = self.list_page(
-            "ListActivities",
-            ResourceKind::Activity,
-            None,
-            (input.max_results, input.next_token.as_deref()),
-            |arn, a: ActivityRecord| ActivityListItem::new(arn, a.name, seconds(a.creation_ms)),
-        )?;
+        let (activities, next_token) = self
+            .list_page(
+                "ListActivities",
+                ResourceKind::Activity,
+                None,
+                (input.max_results, input.next_token.as_deref()),
+                |arn, a: ActivityRecord| ActivityListItem::new(arn, a.name, seconds(a.creation_ms)),
+            )
+            .await?;
         Ok(ListActivitiesOutput {
             activities,
             next_token,

@@ -51,7 +51,7 @@ fn alias_ref(arn: &str) -> Result<String, ServiceError> {
 
 impl Control {
     /// Checks a routing configuration as AWS does and returns the state machine it routes to.
-    fn check_routing(&self, routes: &[Route]) -> Result<String, ServiceError> {
+    async fn check_routing(&self, routes: &[Route]) -> Result<String, ServiceError> {
         let arns = || routes.iter().map(|r| r.state_machine_version_arn.as_str());
         let mut state_machines = Vec::new();
         for route in routes {
@@ -88,7 +88,11 @@ impl Control {
             )));
         }
         for route in routes {
-            if self.version(&route.state_machine_version_arn)?.is_none() {
+            if self
+                .version(&route.state_machine_version_arn)
+                .await?
+                .is_none()
+            {
                 return Err(ServiceError::resource_not_found(
                     &route.state_machine_version_arn,
                 ));
@@ -100,7 +104,7 @@ impl Control {
             .ok_or_else(|| routing_error("Routing configuration must not be empty".into()))
     }
 
-    pub fn create_state_machine_alias(
+    pub async fn create_state_machine_alias(
         &self,
         input: CreateStateMachineAliasInput,
     ) -> Result<CreateStateMachineAliasOutput, ServiceError> {
@@ -109,11 +113,11 @@ impl Control {
             name,
             routing_configuration: routes,
         } = input;
-        let _guard = self.lock();
-        let sm_name = self.check_routing(&routes)?;
+        let _guard = self.lock().await;
+        let sm_name = self.check_routing(&routes).await?;
         let sm_arn = self.arns.state_machine(&sm_name);
         let alias_arn = self.arns.alias(&sm_name, &name);
-        if let Some(existing) = self.alias(&alias_arn)? {
+        if let Some(existing) = self.alias(&alias_arn).await? {
             if existing.description == description && existing.routing == routes {
                 return Ok(CreateStateMachineAliasOutput::new(
                     alias_arn,
@@ -124,7 +128,7 @@ impl Control {
                 "Failed to create alias because an alias with the same name and a different routing configuration already exists.",
             ));
         }
-        if self.aliases_of(&sm_arn)?.len() >= MAX_ALIASES {
+        if self.aliases_of(&sm_arn).await?.len() >= MAX_ALIASES {
             return Err(ServiceError::service_quota_exceeded(format!(
                 "Maximum number of aliases ({MAX_ALIASES}) reached for state machine: '{sm_arn}'"
             )));
@@ -139,32 +143,35 @@ impl Control {
             creation_ms: created,
             update_ms: created,
         };
-        self.store.put_resource(&records::resource(
-            &alias_arn,
-            ResourceKind::Alias,
-            Some(&sm_arn),
-            sort_key,
-            records::body(&record)?,
-        ))?;
+        self.store
+            .put_resource(&records::resource(
+                &alias_arn,
+                ResourceKind::Alias,
+                Some(&sm_arn),
+                sort_key,
+                records::body(&record)?,
+            ))
+            .await?;
         Ok(CreateStateMachineAliasOutput::new(
             alias_arn,
             seconds(created),
         ))
     }
 
-    pub fn describe_state_machine_alias(
+    pub async fn describe_state_machine_alias(
         &self,
         input: DescribeStateMachineAliasInput,
     ) -> Result<DescribeStateMachineAliasOutput, ServiceError> {
         let arn = input.state_machine_alias_arn;
         alias_ref(&arn)?;
         let alias = self
-            .alias(&arn)?
+            .alias(&arn)
+            .await?
             .ok_or_else(|| ServiceError::resource_not_found_reference(&arn))?;
         Ok(alias_output(arn, alias))
     }
 
-    pub fn update_state_machine_alias(
+    pub async fn update_state_machine_alias(
         &self,
         input: UpdateStateMachineAliasInput,
     ) -> Result<UpdateStateMachineAliasOutput, ServiceError> {
@@ -181,15 +188,16 @@ impl Control {
                 "MISSING_REQUIRED_PARAMETER",
             ));
         }
-        let _guard = self.lock();
+        let _guard = self.lock().await;
         let stored = self
             .store
-            .get_resource(arn)?
+            .get_resource(arn)
+            .await?
             .filter(|r| r.kind == ResourceKind::Alias)
             .ok_or_else(|| ServiceError::resource_not_found_reference(arn))?;
         let mut alias: AliasRecord = records::read(&stored)?;
         if let Some(routes) = routes {
-            let routed_to = self.check_routing(&routes)?;
+            let routed_to = self.check_routing(&routes).await?;
             if routed_to != sm_name {
                 return Err(routing_error(format!(
                     "Routing configuration must contain versions of the alias's state machine. Received: {}",
@@ -203,30 +211,32 @@ impl Control {
         }
         alias.update_ms = self.now();
         let sm_arn = self.arns.state_machine(&sm_name);
-        self.store.put_resource(&records::resource(
-            arn,
-            ResourceKind::Alias,
-            Some(&sm_arn),
-            stored.sort_key,
-            records::body(&alias)?,
-        ))?;
+        self.store
+            .put_resource(&records::resource(
+                arn,
+                ResourceKind::Alias,
+                Some(&sm_arn),
+                stored.sort_key,
+                records::body(&alias)?,
+            ))
+            .await?;
         Ok(UpdateStateMachineAliasOutput::new(seconds(alias.update_ms)))
     }
 
-    pub fn delete_state_machine_alias(
+    pub async fn delete_state_machine_alias(
         &self,
         input: DeleteStateMachineAliasInput,
     ) -> Result<DeleteStateMachineAliasOutput, ServiceError> {
         let arn = &*input.state_machine_alias_arn;
         alias_ref(arn)?;
-        let _guard = self.lock();
-        if self.alias(arn)?.is_some() {
-            self.store.delete_resource(arn)?;
+        let _guard = self.lock().await;
+        if self.alias(arn).await?.is_some() {
+            self.store.delete_resource(arn).await?;
         }
         Ok(DeleteStateMachineAliasOutput::new())
     }
 
-    pub fn list_state_machine_aliases(
+    pub async fn list_state_machine_aliases(
         &self,
         input: ListStateMachineAliasesInput,
     ) -> Result<ListStateMachineAliasesOutput, ServiceError> {
@@ -243,22 +253,25 @@ impl Control {
             }
         };
         let sm_arn = Arns::unqualified(arn);
-        if self.state_machine(&sm_arn)?.is_none() {
+        if self.state_machine(&sm_arn).await?.is_none() {
             return Err(ServiceError::state_machine_does_not_exist(arn));
         }
         if let Some(v) = &version {
-            if self.version(v)?.is_none() {
+            if self.version(v).await?.is_none() {
                 return Err(ServiceError::resource_not_found(v));
             }
         }
         let limit = paging::page_size(input.max_results);
         let after: Option<String> = paging::token_of(input.next_token.as_deref(), LIST, arn)?;
-        let resources = self.store.list_resources(
-            ResourceKind::Alias,
-            Some(&sm_arn),
-            after.as_deref(),
-            MAX_ALIASES * 2,
-        )?;
+        let resources = self
+            .store
+            .list_resources(
+                ResourceKind::Alias,
+                Some(&sm_arn),
+                after.as_deref(),
+                MAX_ALIASES * 2,
+            )
+            .await?;
         let mut matching = Vec::new();
         for r in resources {
             let alias: AliasRecord = records::read(&r)?;

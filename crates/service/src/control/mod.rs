@@ -16,7 +16,9 @@ mod tags;
 pub(crate) use state_machines::definition_hash;
 mod versions;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use tokio::sync::{Mutex, MutexGuard};
 
 use stepwise_store::{ResourceKind, Store};
 
@@ -96,7 +98,11 @@ impl Control {
 
     /// Resolves StartExecution's `stateMachineArn` (unqualified, version or alias ARN) to what
     /// runs. An alias picks one of its versions by weight, using `pick` in `[0, 1)`.
-    pub fn resolve_for_start(&self, arn: &str, pick: f64) -> Result<StartTarget, ServiceError> {
+    pub async fn resolve_for_start(
+        &self,
+        arn: &str,
+        pick: f64,
+    ) -> Result<StartTarget, ServiceError> {
         let reference = match arn::expect_state_machine(arn, Accept::ANY) {
             Ok(r) => r,
             Err(Some(e)) => return Err(e),
@@ -105,20 +111,24 @@ impl Control {
         let (version_arn, alias_arn) = match &reference {
             StateMachineRef::Unqualified { name } => {
                 let sm = self
-                    .state_machine(arn)?
+                    .state_machine(arn)
+                    .await?
                     .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
-                return self.target(
-                    arn,
-                    name,
-                    None,
-                    None,
-                    (&sm.definition_hash, &sm.role_arn, sm.machine_type),
-                );
+                return self
+                    .target(
+                        arn,
+                        name,
+                        None,
+                        None,
+                        (&sm.definition_hash, &sm.role_arn, sm.machine_type),
+                    )
+                    .await;
             }
             StateMachineRef::Version { .. } => (arn.to_string(), None),
             StateMachineRef::Alias { .. } => {
                 let alias = self
-                    .alias(arn)?
+                    .alias(arn)
+                    .await?
                     .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
                 let chosen = pick_route(&alias.routing, pick)
                     .ok_or_else(|| ServiceError::state_machine_does_not_exist(arn))?;
@@ -126,7 +136,8 @@ impl Control {
             }
         };
         let version = self
-            .version(&version_arn)?
+            .version(&version_arn)
+            .await?
             .ok_or_else(|| ServiceError::state_machine_does_not_exist(&version_arn))?;
         self.target(
             &Arns::unqualified(&version_arn),
@@ -139,10 +150,11 @@ impl Control {
                 version.machine_type,
             ),
         )
+        .await
     }
 
     /// `run` is (definition hash, role ARN, type) of the revision or version that runs.
-    fn target(
+    async fn target(
         &self,
         state_machine_arn: &str,
         name: &str,
@@ -151,7 +163,7 @@ impl Control {
         run: (&str, &str, StateMachineType),
     ) -> Result<StartTarget, ServiceError> {
         let (hash, role_arn, machine_type) = run;
-        let definition = self.definition(hash)?;
+        let definition = self.definition(hash).await?;
         Ok(StartTarget {
             state_machine_arn: state_machine_arn.to_string(),
             state_machine_name: name.to_string(),
@@ -167,42 +179,39 @@ impl Control {
     /// Whether the state machine an unqualified, version or alias ARN names is of type EXPRESS
     /// (`None` when there is no such state machine). A state machine's type never changes, so
     /// its versions and aliases share it.
-    pub fn is_express(&self, arn: &str) -> Result<Option<bool>, ServiceError> {
-        let machine = self.state_machine(&Arns::unqualified(arn))?;
+    pub async fn is_express(&self, arn: &str) -> Result<Option<bool>, ServiceError> {
+        let machine = self.state_machine(&Arns::unqualified(arn)).await?;
         Ok(machine.map(|sm| sm.machine_type == StateMachineType::Express))
     }
 
     // ----- store access ------------------------------------------------------------------------
 
     /// Holds the write lock for a read-modify-write sequence.
-    fn lock(&self) -> MutexGuard<'_, ()> {
-        match self.writes.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        }
+    async fn lock(&self) -> MutexGuard<'_, ()> {
+        self.writes.lock().await
     }
 
     /// A state machine by its unqualified ARN (as given: an ARN of another region or account is
     /// simply not found).
-    fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, ServiceError> {
-        self.record(arn, ResourceKind::StateMachine)
+    async fn state_machine(&self, arn: &str) -> Result<Option<StateMachineRecord>, ServiceError> {
+        self.record(arn, ResourceKind::StateMachine).await
     }
 
-    fn version(&self, arn: &str) -> Result<Option<VersionRecord>, ServiceError> {
-        self.record(arn, ResourceKind::Version)
+    async fn version(&self, arn: &str) -> Result<Option<VersionRecord>, ServiceError> {
+        self.record(arn, ResourceKind::Version).await
     }
 
-    fn alias(&self, arn: &str) -> Result<Option<AliasRecord>, ServiceError> {
-        self.record(arn, ResourceKind::Alias)
+    async fn alias(&self, arn: &str) -> Result<Option<AliasRecord>, ServiceError> {
+        self.record(arn, ResourceKind::Alias).await
     }
 
     /// A resource of one kind, read into its record type.
-    fn record<T: for<'de> serde::Deserialize<'de>>(
+    async fn record<T: for<'de> serde::Deserialize<'de>>(
         &self,
         arn: &str,
         kind: ResourceKind,
     ) -> Result<Option<T>, ServiceError> {
-        match self.store.get_resource(arn)? {
+        match self.store.get_resource(arn).await? {
             Some(r) if r.kind == kind => records::read(&r).map(Some),
             _ => Ok(None),
         }
@@ -212,7 +221,7 @@ impl Control {
     /// kind, under `parent` if given (also the scope of its tokens): `max_results` and
     /// `next_token` as the request gave them; each resource read into its record `R` and made
     /// an item by `item(arn, record)`. The items and the next page's token.
-    fn list_page<R: for<'de> serde::Deserialize<'de>, T>(
+    async fn list_page<R: for<'de> serde::Deserialize<'de>, T>(
         &self,
         list: &str,
         kind: ResourceKind,
@@ -225,7 +234,8 @@ impl Control {
         let after: Option<String> = paging::token_of(next_token, list, scope)?;
         let fetched = self
             .store
-            .list_resources(kind, parent, after.as_deref(), limit + 1)?;
+            .list_resources(kind, parent, after.as_deref(), limit + 1)
+            .await?;
         let page = paging::cut_page(fetched, limit, list, scope, |r| r.sort_key.clone());
         let items = page
             .items
@@ -235,9 +245,10 @@ impl Control {
         Ok((items, page.next_token))
     }
 
-    fn definition(&self, hash: &str) -> Result<String, ServiceError> {
+    async fn definition(&self, hash: &str) -> Result<String, ServiceError> {
         self.store
-            .get_definition(hash)?
+            .get_definition(hash)
+            .await?
             .ok_or_else(|| ServiceError::internal(format!("definition {hash} is missing")))
     }
 }

@@ -148,7 +148,7 @@ impl Control {
         Ok(ValidateStateMachineDefinitionOutput::new(result, diagnostics).truncated(truncated))
     }
 
-    pub fn create_state_machine(
+    pub async fn create_state_machine(
         &self,
         input: CreateStateMachineInput,
     ) -> Result<CreateStateMachineOutput, ServiceError> {
@@ -179,8 +179,8 @@ impl Control {
         }
         let hash = definition_hash(&definition);
 
-        let _guard = self.lock();
-        if let Some(existing) = self.state_machine(&arn)? {
+        let _guard = self.lock().await;
+        if let Some(existing) = self.state_machine(&arn).await? {
             // Idempotent on name, definition, type, logging, tracing, publish and
             // versionDescription; roleArn and tags are ignored (API reference).
             let same = existing.definition_hash == hash
@@ -200,7 +200,7 @@ impl Control {
         }
 
         let created = self.now();
-        self.store.put_definition(&hash, &definition)?;
+        self.store.put_definition(&hash, &definition).await?;
         let mut record = StateMachineRecord {
             name,
             machine_type: machine,
@@ -221,8 +221,9 @@ impl Control {
         let mut out = CreateStateMachineOutput::new(&*arn, seconds(created));
         let version = if publish {
             let description = record.created_version_description.clone();
-            let (version_arn, version) =
-                self.new_version(&mut record, description.as_deref(), created);
+            let (version_arn, version) = self
+                .new_version(&mut record, description.as_deref(), created)
+                .await;
             out.state_machine_version_arn = Some(version_arn);
             Some(version)
         } else {
@@ -235,21 +236,21 @@ impl Control {
             sort_key::by_name(&record.name),
             records::body(&record)?,
         );
-        self.store.create_resource(&sm).map_err(|e| match e {
+        self.store.create_resource(&sm).await.map_err(|e| match e {
             stepwise_store::StoreError::Conflict(_) => {
                 ServiceError::state_machine_already_exists(&arn)
             }
             other => other.into(),
         })?;
         if let Some(v) = version {
-            self.store.put_resource(&v)?;
+            self.store.put_resource(&v).await?;
         }
         Ok(out)
     }
 
     /// A version of the state machine's current revision, numbered next; updates the record's
     /// counters (the caller writes the record).
-    pub(super) fn new_version(
+    pub(super) async fn new_version(
         &self,
         sm: &mut StateMachineRecord,
         description: Option<&str>,
@@ -283,7 +284,7 @@ impl Control {
         (version_arn, resource)
     }
 
-    pub fn describe_state_machine(
+    pub async fn describe_state_machine(
         &self,
         input: DescribeStateMachineInput,
     ) -> Result<DescribeStateMachineOutput, ServiceError> {
@@ -296,10 +297,11 @@ impl Control {
         match reference {
             StateMachineRef::Unqualified { .. } => {
                 let sm = self
-                    .state_machine(&arn)?
+                    .state_machine(&arn)
+                    .await?
                     .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
                 Ok(Described {
-                    definition: self.definition(&sm.definition_hash)?,
+                    definition: self.definition(&sm.definition_hash).await?,
                     arn,
                     name: &sm.name,
                     role_arn: &sm.role_arn,
@@ -315,10 +317,11 @@ impl Control {
             }
             _ => {
                 let v = self
-                    .version(&arn)?
+                    .version(&arn)
+                    .await?
                     .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
                 Ok(Described {
-                    definition: self.definition(&v.definition_hash)?,
+                    definition: self.definition(&v.definition_hash).await?,
                     arn,
                     name: &v.state_machine_name,
                     role_arn: &v.role_arn,
@@ -335,7 +338,7 @@ impl Control {
         }
     }
 
-    pub fn update_state_machine(
+    pub async fn update_state_machine(
         &self,
         input: UpdateStateMachineInput,
     ) -> Result<UpdateStateMachineOutput, ServiceError> {
@@ -374,9 +377,10 @@ impl Control {
             .transpose()?;
         let tracing = tracing_configuration.map(|t| records::tracing_configuration(Some(t)));
 
-        let _guard = self.lock();
+        let _guard = self.lock().await;
         let mut sm = self
-            .state_machine(&arn)?
+            .state_machine(&arn)
+            .await?
             .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
         if let Some(text) = &definition {
             check_definition(text, sm.machine_type)?;
@@ -385,7 +389,7 @@ impl Control {
         if let Some(text) = &definition {
             let hash = definition_hash(text);
             if hash != sm.definition_hash {
-                self.store.put_definition(&hash, text)?;
+                self.store.put_definition(&hash, text).await?;
                 sm.definition_hash = hash;
                 changed = true;
             }
@@ -418,27 +422,28 @@ impl Control {
         };
         let mut new_version = None;
         if publish {
-            match self.published_version_of_revision(&sm)? {
+            match self.published_version_of_revision(&sm).await? {
                 Some(existing) => out.state_machine_version_arn = Some(existing),
                 None => {
-                    self.check_version_quota(&sm)?;
-                    let (version_arn, v) =
-                        self.new_version(&mut sm, version_description.as_deref(), updated);
+                    self.check_version_quota(&sm).await?;
+                    let (version_arn, v) = self
+                        .new_version(&mut sm, version_description.as_deref(), updated)
+                        .await;
                     out.state_machine_version_arn = Some(version_arn);
                     new_version = Some(v);
                 }
             }
         }
-        self.put_state_machine(&sm)?;
+        self.put_state_machine(&sm).await?;
         if let Some(v) = new_version {
-            self.store.put_resource(&v)?;
+            self.store.put_resource(&v).await?;
         }
         Ok(out)
     }
 
     /// The ARN of the version published from the state machine's current revision, if it still
     /// exists.
-    pub(super) fn published_version_of_revision(
+    pub(super) async fn published_version_of_revision(
         &self,
         sm: &StateMachineRecord,
     ) -> Result<Option<String>, ServiceError> {
@@ -446,17 +451,23 @@ impl Control {
             return Ok(None);
         };
         let arn = self.arns.version(&sm.name, n);
-        Ok(self.version(&arn)?.map(|_| arn))
+        Ok(self.version(&arn).await?.map(|_| arn))
     }
 
-    pub(super) fn check_version_quota(&self, sm: &StateMachineRecord) -> Result<(), ServiceError> {
+    pub(super) async fn check_version_quota(
+        &self,
+        sm: &StateMachineRecord,
+    ) -> Result<(), ServiceError> {
         let parent = self.arns.state_machine(&sm.name);
-        let versions = self.store.list_resources(
-            ResourceKind::Version,
-            Some(&parent),
-            None,
-            super::MAX_VERSIONS,
-        )?;
+        let versions = self
+            .store
+            .list_resources(
+                ResourceKind::Version,
+                Some(&parent),
+                None,
+                super::MAX_VERSIONS,
+            )
+            .await?;
         if versions.len() >= super::MAX_VERSIONS {
             return Err(ServiceError::service_quota_exceeded(format!(
                 "Maximum number of versions ({}) reached for state machine: '{parent}'",
@@ -466,7 +477,10 @@ impl Control {
         Ok(())
     }
 
-    pub(super) fn put_state_machine(&self, sm: &StateMachineRecord) -> Result<(), ServiceError> {
+    pub(super) async fn put_state_machine(
+        &self,
+        sm: &StateMachineRecord,
+    ) -> Result<(), ServiceError> {
         let arn = self.arns.state_machine(&sm.name);
         let resource = records::resource(
             &arn,
@@ -475,11 +489,11 @@ impl Control {
             sort_key::by_name(&sm.name),
             records::body(sm)?,
         );
-        self.store.put_resource(&resource)?;
+        self.store.put_resource(&resource).await?;
         Ok(())
     }
 
-    pub fn delete_state_machine(
+    pub async fn delete_state_machine(
         &self,
         input: DeleteStateMachineInput,
     ) -> Result<DeleteStateMachineOutput, ServiceError> {
@@ -493,43 +507,53 @@ impl Control {
                 )));
             }
         }
-        let _guard = self.lock();
+        let _guard = self.lock().await;
         // Versions and aliases go with their state machine.
         for kind in [ResourceKind::Alias, ResourceKind::Version] {
             loop {
-                let batch = self.store.list_resources(kind, Some(&sm_arn), None, 500)?;
+                let batch = self
+                    .store
+                    .list_resources(kind, Some(&sm_arn), None, 500)
+                    .await?;
                 if batch.is_empty() {
                     break;
                 }
                 for r in &batch {
-                    self.store.delete_resource(&r.arn)?;
+                    self.store.delete_resource(&r.arn).await?;
                 }
             }
         }
-        self.store.delete_resource(&sm_arn)?;
+        self.store.delete_resource(&sm_arn).await?;
         Ok(DeleteStateMachineOutput::new())
     }
 
-    pub fn list_state_machines(
+    pub async fn list_state_machines(
         &self,
         input: ListStateMachinesInput,
     ) -> Result<ListStateMachinesOutput, ServiceError> {
-        let (state_machines, next_token) = self.list_page(
-            "ListStateMachines",
-            ResourceKind::StateMachine,
-            None,
-            (input.max_results, input.next_token.as_deref()),
-            |arn, sm: StateMachineRecord| {
-                StateMachineListItem::new(arn, sm.name, sm.machine_type, seconds(sm.creation_ms))
-            },
-        )?;
+        let (state_machines, next_token) = self
+            .list_page(
+                "ListStateMachines",
+                ResourceKind::StateMachine,
+                None,
+                (input.max_results, input.next_token.as_deref()),
+                |arn, sm: StateMachineRecord| {
+                    StateMachineListItem::new(
+                        arn,
+                        sm.name,
+                        sm.machine_type,
+                        seconds(sm.creation_ms),
+                    )
+                },
+            )
+            .await?;
         Ok(ListStateMachinesOutput {
             state_machines,
             next_token,
         })
     }
 
-    pub fn describe_state_machine_for_execution(
+    pub async fn describe_state_machine_for_execution(
         &self,
         input: DescribeStateMachineForExecutionInput,
     ) -> Result<DescribeStateMachineForExecutionOutput, ServiceError> {
@@ -539,17 +563,18 @@ impl Control {
         arn::expect_standard_execution(&arn)?;
         let record = self
             .store
-            .get_execution(&arn)?
+            .get_execution(&arn)
+            .await?
             .ok_or_else(|| ServiceError::execution_does_not_exist(&arn))?;
         let name = stepwise_engine::StateMachineArn::parse(&record.state_machine_arn)
             .map(|m| m.name().to_owned())
             .unwrap_or_default();
-        let definition = self.definition(&record.definition_hash)?;
+        let definition = self.definition(&record.definition_hash).await?;
         let version = match &record.version_arn {
-            Some(v) => self.version(v)?,
+            Some(v) => self.version(v).await?,
             None => None,
         };
-        let sm = self.state_machine(&record.state_machine_arn)?;
+        let sm = self.state_machine(&record.state_machine_arn).await?;
         let (update_ms, logging, tracing, revision_id, encryption) = match (version, sm) {
             (Some(v), _) => (
                 v.creation_ms,

@@ -36,15 +36,17 @@ impl Tagged {
 impl Control {
     /// The tagged resource an ARN names: state machines and activities. Versions and aliases
     /// carry no tags of their own (AWS: ResourceNotFound); other ARNs are not resources.
-    fn tagged(&self, arn: &str) -> Result<Tagged, ServiceError> {
+    async fn tagged(&self, arn: &str) -> Result<Tagged, ServiceError> {
         let not_found = || ServiceError::resource_not_found(arn);
         match arn::parse(arn)?.resource {
             Resource::StateMachine { .. } => self
-                .state_machine(arn)?
+                .state_machine(arn)
+                .await?
                 .map(|sm| Tagged::StateMachine(Box::new(sm)))
                 .ok_or_else(not_found),
             Resource::Activity { .. } => self
-                .record::<ActivityRecord>(arn, ResourceKind::Activity)?
+                .record::<ActivityRecord>(arn, ResourceKind::Activity)
+                .await?
                 .map(Tagged::Activity)
                 .ok_or_else(not_found),
             Resource::Version { .. } | Resource::Alias { .. } => Err(not_found()),
@@ -55,46 +57,49 @@ impl Control {
         }
     }
 
-    fn put_tagged(&self, arn: &str, tagged: &Tagged) -> Result<(), ServiceError> {
+    async fn put_tagged(&self, arn: &str, tagged: &Tagged) -> Result<(), ServiceError> {
         match tagged {
-            Tagged::StateMachine(sm) => self.put_state_machine(sm),
-            Tagged::Activity(a) => self.put_activity(arn, a),
+            Tagged::StateMachine(sm) => self.put_state_machine(sm).await,
+            Tagged::Activity(a) => self.put_activity(arn, a).await,
         }
     }
 
-    pub fn tag_resource(&self, input: TagResourceInput) -> Result<TagResourceOutput, ServiceError> {
+    pub async fn tag_resource(
+        &self,
+        input: TagResourceInput,
+    ) -> Result<TagResourceOutput, ServiceError> {
         let arn = input.resource_arn;
         let new = records::tags_of(Some(input.tags));
-        let _guard = self.lock();
-        let mut tagged = self.tagged(&arn)?;
+        let _guard = self.lock().await;
+        let mut tagged = self.tagged(&arn).await?;
         let mut tags = tagged.tags().clone();
         records::merge_tags(&mut tags, &new);
         if tags.len() > MAX_TAGS {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         *tagged.tags_mut() = tags;
-        self.put_tagged(&arn, &tagged)?;
+        self.put_tagged(&arn, &tagged).await?;
         Ok(TagResourceOutput::new())
     }
 
-    pub fn untag_resource(
+    pub async fn untag_resource(
         &self,
         input: UntagResourceInput,
     ) -> Result<UntagResourceOutput, ServiceError> {
         let arn = input.resource_arn;
         let keys = input.tag_keys;
-        let _guard = self.lock();
-        let mut tagged = self.tagged(&arn)?;
+        let _guard = self.lock().await;
+        let mut tagged = self.tagged(&arn).await?;
         tagged.tags_mut().retain(|t| !keys.contains(&t.key));
-        self.put_tagged(&arn, &tagged)?;
+        self.put_tagged(&arn, &tagged).await?;
         Ok(UntagResourceOutput::new())
     }
 
-    pub fn list_tags_for_resource(
+    pub async fn list_tags_for_resource(
         &self,
         input: ListTagsForResourceInput,
     ) -> Result<ListTagsForResourceOutput, ServiceError> {
-        let tagged = self.tagged(&input.resource_arn)?;
+        let tagged = self.tagged(&input.resource_arn).await?;
         Ok(ListTagsForResourceOutput::default()
             .tags(tagged.tags().iter().map(Into::into).collect::<Vec<_>>()))
     }

@@ -14,7 +14,7 @@ use crate::types::{
 };
 
 impl Control {
-    pub fn publish_state_machine_version(
+    pub async fn publish_state_machine_version(
         &self,
         input: PublishStateMachineVersionInput,
     ) -> Result<PublishStateMachineVersionOutput, ServiceError> {
@@ -24,9 +24,10 @@ impl Control {
             Err(Some(e)) => return Err(e),
             Err(None) => return Err(ServiceError::state_machine_does_not_exist(&arn)),
         }
-        let _guard = self.lock();
+        let _guard = self.lock().await;
         let mut sm = self
-            .state_machine(&arn)?
+            .state_machine(&arn)
+            .await?
             .ok_or_else(|| ServiceError::state_machine_does_not_exist(&arn))?;
         if let Some(expected) = input.revision_id {
             if sm.revision_id.as_ref() != Some(&expected) {
@@ -36,28 +37,30 @@ impl Control {
                 )));
             }
         }
-        if let Some(existing) = self.published_version_of_revision(&sm)? {
+        if let Some(existing) = self.published_version_of_revision(&sm).await? {
             let v = self
-                .version(&existing)?
+                .version(&existing)
+                .await?
                 .ok_or_else(|| ServiceError::state_machine_does_not_exist(&existing))?;
             return Ok(PublishStateMachineVersionOutput::new(
                 seconds(v.creation_ms),
                 existing,
             ));
         }
-        self.check_version_quota(&sm)?;
+        self.check_version_quota(&sm).await?;
         let created = self.now();
-        let (version_arn, version) =
-            self.new_version(&mut sm, input.description.as_deref(), created);
-        self.put_state_machine(&sm)?;
-        self.store.put_resource(&version)?;
+        let (version_arn, version) = self
+            .new_version(&mut sm, input.description.as_deref(), created)
+            .await;
+        self.put_state_machine(&sm).await?;
+        self.store.put_resource(&version).await?;
         Ok(PublishStateMachineVersionOutput::new(
             seconds(created),
             version_arn,
         ))
     }
 
-    pub fn list_state_machine_versions(
+    pub async fn list_state_machine_versions(
         &self,
         input: ListStateMachineVersionsInput,
     ) -> Result<ListStateMachineVersionsOutput, ServiceError> {
@@ -72,23 +75,27 @@ impl Control {
             }
         }
         // The action declares no StateMachineDoesNotExist: AWS answers InvalidArn.
-        if self.state_machine(&arn)?.is_none() {
+        if self.state_machine(&arn).await?.is_none() {
             return Err(ServiceError::invalid_arn(&arn));
         }
-        let (state_machine_versions, next_token) = self.list_page(
-            "ListStateMachineVersions",
-            ResourceKind::Version,
-            Some(&arn),
-            (input.max_results, input.next_token.as_deref()),
-            |arn, v: VersionRecord| StateMachineVersionListItem::new(arn, seconds(v.creation_ms)),
-        )?;
+        let (state_machine_versions, next_token) = self
+            .list_page(
+                "ListStateMachineVersions",
+                ResourceKind::Version,
+                Some(&arn),
+                (input.max_results, input.next_token.as_deref()),
+                |arn, v: VersionRecord| {
+                    StateMachineVersionListItem::new(arn, seconds(v.creation_ms))
+                },
+            )
+            .await?;
         Ok(ListStateMachineVersionsOutput {
             state_machine_versions,
             next_token,
         })
     }
 
-    pub fn delete_state_machine_version(
+    pub async fn delete_state_machine_version(
         &self,
         input: DeleteStateMachineVersionInput,
     ) -> Result<DeleteStateMachineVersionOutput, ServiceError> {
@@ -102,13 +109,14 @@ impl Control {
             }
             Err(Some(e)) => return Err(e),
         }
-        let _guard = self.lock();
-        if self.version(arn)?.is_none() {
+        let _guard = self.lock().await;
+        if self.version(arn).await?.is_none() {
             return Ok(DeleteStateMachineVersionOutput::new());
         }
         let sm_arn = Arns::unqualified(arn);
         let referencing: Vec<String> = self
-            .aliases_of(&sm_arn)?
+            .aliases_of(&sm_arn)
+            .await?
             .into_iter()
             .filter(|a| a.routing.iter().any(|r| r.state_machine_version_arn == arn))
             .map(|a| a.name)
@@ -119,27 +127,30 @@ impl Control {
                 referencing.join(", ")
             )));
         }
-        self.store.delete_resource(arn)?;
-        if let Some(mut sm) = self.state_machine(&sm_arn)? {
+        self.store.delete_resource(arn).await?;
+        if let Some(mut sm) = self.state_machine(&sm_arn).await? {
             if sm
                 .revision_version
                 .is_some_and(|n| self.arns.version(&sm.name, n) == arn)
             {
                 sm.revision_version = None;
-                self.put_state_machine(&sm)?;
+                self.put_state_machine(&sm).await?;
             }
         }
         Ok(DeleteStateMachineVersionOutput::new())
     }
 
     /// Every alias of a state machine, in creation order (at most [`super::MAX_ALIASES`]).
-    pub(super) fn aliases_of(&self, sm_arn: &str) -> Result<Vec<AliasRecord>, ServiceError> {
-        let resources = self.store.list_resources(
-            ResourceKind::Alias,
-            Some(sm_arn),
-            None,
-            super::MAX_ALIASES * 2,
-        )?;
+    pub(super) async fn aliases_of(&self, sm_arn: &str) -> Result<Vec<AliasRecord>, ServiceError> {
+        let resources = self
+            .store
+            .list_resources(
+                ResourceKind::Alias,
+                Some(sm_arn),
+                None,
+                super::MAX_ALIASES * 2,
+            )
+            .await?;
         resources.iter().map(records::read).collect()
     }
 }
