@@ -30,6 +30,9 @@ use crate::error::ApiError;
 /// How far a request's date may be from the server's clock.
 const MAX_SKEW: Duration = Duration::from_secs(5 * 60);
 
+/// The longest a presigned request may stay valid (`X-Amz-Expires`): a week, SigV4's limit.
+const MAX_PRESIGNED_EXPIRES: u64 = 7 * 24 * 60 * 60;
+
 /// The keys file: `{"keys": [...]}`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -203,18 +206,25 @@ impl Keys {
                 ));
             }
         }
-        let canonical = canonical_request(request, &sig);
-        let string_to_sign = format!(
-            "AWS4-HMAC-SHA256\n{}\n{}\n{}",
-            sig.date,
-            sig.scope,
-            hex::encode(Sha256::digest(canonical.as_bytes()))
-        );
         let signing_key =
             aws_sigv4::sign::v4::generate_signing_key(&key.secret, date, &sig.region, &sig.service);
-        let expected =
-            aws_sigv4::sign::v4::calculate_signature(signing_key, string_to_sign.as_bytes());
-        if !constant_time_eq(expected.as_bytes(), sig.signature.as_bytes()) {
+        let signed_with = |whitespace: Whitespace| {
+            let canonical = canonical_request(request, &sig, whitespace);
+            let string_to_sign = format!(
+                "AWS4-HMAC-SHA256\n{}\n{}\n{}",
+                sig.date,
+                sig.scope,
+                hex::encode(Sha256::digest(canonical.as_bytes()))
+            );
+            let expected =
+                aws_sigv4::sign::v4::calculate_signature(&signing_key, string_to_sign.as_bytes());
+            constant_time_eq(expected.as_bytes(), sig.signature.as_bytes())
+        };
+        // The SDKs differ on whitespace other than spaces in header values; whichever family
+        // signed the request, its canonical form is one of the two.
+        let accepted = signed_with(Whitespace::All)
+            || (has_other_whitespace(request, &sig) && signed_with(Whitespace::Spaces));
+        if !accepted {
             return Err(invalid_signature());
         }
         Ok(key)
@@ -411,7 +421,20 @@ impl Signature {
         let signed = q("X-Amz-SignedHeaders").ok_or_else(|| incomplete("X-Amz-SignedHeaders"))?;
         let signature = q("X-Amz-Signature").ok_or_else(|| incomplete("X-Amz-Signature"))?;
         let date = q("X-Amz-Date").ok_or_else(|| incomplete("X-Amz-Date"))?;
-        let expires = q("X-Amz-Expires").and_then(|e| e.parse().ok());
+        let expires = match q("X-Amz-Expires") {
+            None => None,
+            Some(e) => match e.parse::<u64>() {
+                Ok(n) if n <= MAX_PRESIGNED_EXPIRES => Some(n),
+                _ => {
+                    return Err(ApiError::client(
+                        "IncompleteSignatureException",
+                        format!(
+                            "X-Amz-Expires must be a number of seconds from 0 to {MAX_PRESIGNED_EXPIRES} (a week). X-Amz-Expires={e}"
+                        ),
+                    ));
+                }
+            },
+        };
         Self::parts(&credential, &signed, &signature, &date, expires, true)
     }
 
@@ -516,8 +539,40 @@ fn parse_amz_date(text: &str) -> Option<SystemTime> {
     Some(t.and_utc().into())
 }
 
+/// How a signer collapses whitespace in a header value. SigV4 says "sequential spaces"; botocore
+/// (and so boto3 and the AWS CLI) trims and collapses every kind of whitespace (tabs too), the
+/// Rust SDK's aws-sigv4 only spaces.
+#[derive(Debug, Clone, Copy)]
+enum Whitespace {
+    All,
+    Spaces,
+}
+
+/// Whether a signed header's value holds whitespace other than spaces (where the two rules differ).
+fn has_other_whitespace(r: &SignedRequest<'_>, sig: &Signature) -> bool {
+    sig.signed_headers.iter().any(|name| {
+        r.headers.get_all(name.as_str()).iter().any(|v| {
+            String::from_utf8_lossy(v.as_bytes())
+                .chars()
+                .any(|c| c.is_whitespace() && c != ' ')
+        })
+    })
+}
+
+/// A header value as `whitespace`'s signers canonicalize it.
+fn canonical_value(value: &str, whitespace: Whitespace) -> String {
+    match whitespace {
+        Whitespace::All => value.split_whitespace().collect::<Vec<_>>().join(" "),
+        Whitespace::Spaces => value
+            .split(' ')
+            .filter(|part| !part.is_empty())
+            .collect::<Vec<_>>()
+            .join(" "),
+    }
+}
+
 /// SigV4's canonical request for `r` as `sig` signed it.
-fn canonical_request(r: &SignedRequest<'_>, sig: &Signature) -> String {
+fn canonical_request(r: &SignedRequest<'_>, sig: &Signature, whitespace: Whitespace) -> String {
     let path = if r.path.is_empty() { "/" } else { r.path };
     // The path as the SDKs sign it for non-S3 services: each segment URI-encoded (twice: once
     // as sent, once in the canonical form).
@@ -553,12 +608,7 @@ fn canonical_request(r: &SignedRequest<'_>, sig: &Signature) -> String {
             .headers
             .get_all(name.as_str())
             .iter()
-            .map(|v| {
-                String::from_utf8_lossy(v.as_bytes())
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
+            .map(|v| canonical_value(&String::from_utf8_lossy(v.as_bytes()), whitespace))
             .collect();
         headers.push_str(name);
         headers.push(':');
@@ -721,6 +771,100 @@ mod tests {
             {"Effect": "Allow", "Action": "states:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "true"}}}]}}]}"#;
         let e = Keys::parse(text, "1").expect_err("refused");
         assert!(e.contains("Condition"), "{e}");
+    }
+
+    /// Found by reading the code while writing the `sigv4` fuzz target: an `X-Amz-Expires`
+    /// past `SystemTime`'s range overflowed the expiry sum and panicked the request's task; a
+    /// value that is not a number was ignored (the request never expired).
+    #[test]
+    fn a_presigned_request_that_expires_beyond_a_week_or_never_is_refused() {
+        let k = Keys::parse(
+            r#"{"keys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s"}]}"#,
+            "123456789012",
+        )
+        .expect("keys");
+        let headers = HeaderMap::new();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_067_200);
+        for expires in ["18446744073709551615", "604801", "abc", "-1"] {
+            let query = format!(
+                "X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIDEXAMPLE%2F20240101%2Fus-east-1%2Fstates%2Faws4_request&X-Amz-Date=20240101T000000Z&X-Amz-Expires={expires}&X-Amz-SignedHeaders=host&X-Amz-Signature=00"
+            );
+            let request = SignedRequest {
+                method: "POST",
+                path: "/",
+                query: Some(&query),
+                headers: &headers,
+                body: b"{}",
+            };
+            let e = k.authenticate(&request, now).expect_err("refused");
+            assert_eq!(e.error.code, "IncompleteSignatureException", "{expires}");
+            assert_eq!(
+                e.error.message,
+                format!(
+                    "X-Amz-Expires must be a number of seconds from 0 to 604800 (a week). X-Amz-Expires={expires}"
+                )
+            );
+        }
+    }
+
+    /// Found by the `sigv4` fuzz target: the Rust SDK's signer keeps a tab in a header's value
+    /// (it collapses spaces only), and such a request was refused as not matching its signature.
+    #[test]
+    fn a_header_with_a_tab_signed_by_the_rust_sdk_is_accepted() {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let k = Keys::parse(
+            r#"{"keys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s"}]}"#,
+            "123456789012",
+        )
+        .expect("keys");
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_067_200);
+        let identity =
+            aws_credential_types::Credentials::new("AKIDEXAMPLE", "s", None, None, "test").into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("states")
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .expect("params")
+            .into();
+        let base = [("host", "localhost:8083"), ("x-custom", "a\t\tb  c")];
+        let signable = SignableRequest::new(
+            "POST",
+            "http://localhost:8083/",
+            base.iter().copied(),
+            SignableBody::Bytes(b"{}"),
+        )
+        .expect("signable");
+        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
+        let mut headers = HeaderMap::new();
+        for (n, v) in base {
+            headers.insert(n, v.parse().expect("value"));
+        }
+        for h in instructions.into_parts().0 {
+            headers.insert(
+                axum::http::HeaderName::from_bytes(h.name().as_bytes()).expect("name"),
+                h.value().parse().expect("value"),
+            );
+        }
+        let request = SignedRequest {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers: &headers,
+            body: b"{}",
+        };
+        k.authenticate(&request, now).expect("accepted");
+        // The tab is covered by the signature all the same: another value is refused.
+        let mut changed = headers.clone();
+        changed.insert("x-custom", "a\tb c d".parse().expect("value"));
+        let request = SignedRequest {
+            headers: &changed,
+            ..request
+        };
+        let e = k.authenticate(&request, now).expect_err("refused");
+        assert_eq!(e.error.code, "InvalidSignatureException");
     }
 
     #[test]

@@ -142,9 +142,19 @@ fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> ApiError {
     ApiError::serialization(message)
 }
 
+/// A request as the service reads it: the action its `X-Amz-Target` names and its body as
+/// JSON, checked against the model. Pure (no IO, no service), so the fuzz target
+/// `api_request` drives exactly what the router does with a client's headers and bytes.
+pub fn decode(headers: &HeaderMap, bytes: &[u8]) -> Result<(Action, Value), ApiError> {
+    let action = action_of(headers)?;
+    check_content_type(headers)?;
+    let input = parse_body(bytes)?;
+    validate::check_input(action.name(), &input)?;
+    Ok((action, input))
+}
+
 async fn answer(
     api: &Arc<Api>,
-    action: Result<Action, ApiError>,
     uri: &Uri,
     headers: &HeaderMap,
     body: Body,
@@ -166,10 +176,7 @@ async fn answer(
                 .authenticate(&request, std::time::SystemTime::now())?,
         )
     };
-    let action = action?;
-    check_content_type(headers)?;
-    let input = parse_body(&bytes)?;
-    validate::check_input(action.name(), &input)?;
+    let (action, input) = decode(headers, &bytes)?;
     if let Some(key) = caller {
         let arns = &api.service.control().arns();
         let resource = crate::auth::resource_of(action.name(), &input, arns);
@@ -188,7 +195,7 @@ async fn serve_api(
     let started = Instant::now();
     let action = action_of(&headers);
     let label = action.as_ref().map_or("unknown", |a| a.name());
-    let result = answer(&api, action, &uri, &headers, body).await;
+    let result = answer(&api, &uri, &headers, body).await;
     let elapsed = started.elapsed();
     let ms = wire::duration_ms(elapsed);
     let request_id = api.service.request_id();

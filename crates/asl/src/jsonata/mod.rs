@@ -180,9 +180,16 @@ impl JsonataExpr {
             entropy,
         );
         let data = input.map_or(jsonata_core::value::JValue::Undefined, to_jvalue);
-        let result = evaluator
-            .evaluate(&self.compiled.ast, &data)
-            .map_err(|e| JsonataError::from_message(e.message()))?;
+        // jsonata-core panics on some picture strings of its date and integer functions
+        // (`$fromMillis(0, '[é]')`, `$parseInteger` with a digit family below zero, widths
+        // that overflow), found by fuzzing; a panic fails the evaluation instead of the thread.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            evaluator.evaluate(&self.compiled.ast, &data)
+        }));
+        let result = match outcome {
+            Ok(result) => result.map_err(|e| JsonataError::from_message(e.message()))?,
+            Err(panic) => return Err(JsonataError::evaluator_failed(panic.as_ref())),
+        };
         from_jvalue(&result)
     }
 }
@@ -247,6 +254,19 @@ impl JsonataError {
         JsonataError::Evaluation {
             code: code.map(str::to_owned),
             message,
+        }
+    }
+
+    /// The evaluator itself failed (it panicked) on this expression and input.
+    fn evaluator_failed(panic: &(dyn std::any::Any + Send)) -> Self {
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        JsonataError::Evaluation {
+            code: None,
+            message: format!("The JSONata evaluator failed on this expression: {detail}"),
         }
     }
 

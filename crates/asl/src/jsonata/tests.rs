@@ -297,3 +297,24 @@ fn now_and_millis_read_the_steps_clock() {
         json!(["2023-11-14T22:13:20.123Z", "2023-11-14T22:13:20.123Z"])
     );
 }
+
+/// Found by the `jsonata` fuzz target: jsonata-core panics on these picture strings (a
+/// component specifier that is not ASCII, a digit family below its zero; a width that
+/// overflows, too). The evaluation fails with an error instead, so the state fails with
+/// `States.QueryEvaluationError` and the thread running it carries on.
+#[test]
+fn pictures_that_panic_the_evaluator_fail_the_evaluation() {
+    for expr in [
+        "$fromMillis(0, '[é]')",
+        "$toMillis('2 Feb 2011', '[D4] [ÿ]')",
+        "$parseInteger('0１２', '###０')",
+    ] {
+        let e = eval(expr, json!({})).expect_err(expr);
+        assert_eq!(e.code(), None, "{expr}");
+        assert!(
+            e.to_string()
+                .starts_with("The JSONata evaluator failed on this expression: "),
+            "{expr}: {e}"
+        );
+    }
+}
