@@ -268,6 +268,7 @@ pub(crate) struct Driver {
     rng: SeededEntropy,
     followups: VecDeque<(String, Event)>,
     jobs: Jobs,
+    logs: Arc<crate::exec_log::ExecutionLogs>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -286,6 +287,7 @@ impl Driver {
         rx: Receiver<Work>,
         cache_capacity: usize,
         jobs: Jobs,
+        logs: Arc<crate::exec_log::ExecutionLogs>,
     ) -> Self {
         let rng = SeededEntropy::new(shared.clock.random_u64());
         Driver {
@@ -300,6 +302,7 @@ impl Driver {
             rng,
             followups: VecDeque::new(),
             jobs,
+            logs,
         }
     }
 
@@ -431,6 +434,9 @@ impl Driver {
                 }
                 let metrics = &self.shared.metrics;
                 metrics.record_batch(pending.batch.events.len() as u64, pending.transitions);
+                // Durable now: to the execution logs (their own thread).
+                self.logs
+                    .committed(std::mem::take(&mut pending.batch.events));
                 for _ in 0..pending.started {
                     metrics.started();
                 }
