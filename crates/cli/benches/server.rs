@@ -8,7 +8,8 @@
 //!   same kind of connection.
 //! - `standard`: a Standard 10-Pass chain on a SQLite file. Start to SUCCEEDED latency
 //!   (StartExecution, then DescribeExecution until it is no longer RUNNING), and durable
-//!   transitions/s: many executions started concurrently, wall time until all SUCCEEDED.
+//!   transitions/s: many executions started concurrently, wall time until all SUCCEEDED; then
+//!   the same with execution logs (level ALL, with data, to a file).
 //! - `rss`: resident memory with up to 100,000 executions waiting in a Wait state of an hour.
 //! - `express-waiting`: the same with asynchronous Express executions (in memory, each a timer
 //!   on the async runtime): resident memory and the process's thread count must stay flat.
@@ -318,8 +319,23 @@ impl Server {
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a free port");
         let addr = listener.local_addr().expect("the bound address");
+        // Execution logs (state machines with a loggingConfiguration) go to files in `logs/`.
+        let config = stepwise_tasks::Config::parse(
+            &format!(
+                "[logging]\ndirectory = \"{}\"\n",
+                dir.path().join("logs").display()
+            ),
+            "stepwise.toml",
+        )
+        .expect("the logging configuration");
+        let config = RuntimeConfig {
+            integrations: Some(Arc::new(stepwise_runtime::Integrations::new(Arc::new(
+                config,
+            )))),
+            ..RuntimeConfig::default()
+        };
         let runtime = tokio
-            .block_on(Runtime::start(store.clone(), RuntimeConfig::default()))
+            .block_on(Runtime::start(store.clone(), config))
             .expect("runtime starts");
         let service = Service::on_runtime(runtime.clone(), store, Arns::from_env());
         let api = Arc::new(Api::new(Arc::new(service)));
@@ -349,11 +365,17 @@ impl Server {
 
     /// Creates a state machine and answers its ARN.
     fn create(&self, name: &str, kind: &str, definition: &Value) -> String {
+        self.create_with(name, kind, definition, json!({"level": "OFF"}))
+    }
+
+    /// Creates a state machine with a `loggingConfiguration` and answers its ARN.
+    fn create_with(&self, name: &str, kind: &str, definition: &Value, logging: Value) -> String {
         let body = json!({
             "name": name,
             "type": kind,
             "definition": definition.to_string(),
             "roleArn": "arn:aws:iam::123456789012:role/bench",
+            "loggingConfiguration": logging,
         });
         let answer = self
             .client()
@@ -743,6 +765,56 @@ fn standard(sizes: &Sizes) {
         "  target: >= 20,000 durable transitions/s: {}",
         if rate >= 20_000.0 { "met" } else { "MISSED" }
     );
+
+    // The same with execution logs: level ALL with the data, to a file.
+    let logged = server.create_with(
+        "bench-logged",
+        "STANDARD",
+        &pass_chain(CHAIN, None),
+        json!({"level": "ALL", "includeExecutionData": true, "destinations": [
+            {"cloudWatchLogsLogGroup": {"logGroupArn":
+                "arn:aws:logs:us-east-1:123456789012:log-group:bench:*"}}]}),
+    );
+    let body = start_body(&logged);
+    let start = |client: &mut Client| client.ok("StartExecution", &body).map(drop);
+    let done_before = server.metrics().succeeded();
+    let began = Instant::now();
+    drive(
+        &format!("StartExecution (logged), {c} connections"),
+        &server,
+        m,
+        c,
+        &start,
+    );
+    loop {
+        let now = Metrics(monitor.get("/metrics").expect("GET /metrics").body);
+        if now.succeeded() >= done_before + m as u64 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline + wall,
+            "logged executions did not finish in time"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let logged_wall = began.elapsed();
+    server.runtime.execution_logs().flush();
+    let written = began.elapsed();
+    let log = server.dir.path().join("logs").join("bench.log");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    let lines = text.lines().count();
+    println!(
+        "  with execution logs (ALL, with data): all SUCCEEDED after {}: {:.0} executions/s \
+         ({:.2}x the unlogged run's time); every line written after {}: {lines} lines \
+         (expected {}), {:.1} MB",
+        ms(logged_wall),
+        m as f64 / logged_wall.as_secs_f64(),
+        logged_wall.as_secs_f64() / wall.as_secs_f64(),
+        ms(written),
+        m * (2 * CHAIN + 2),
+        text.len() as f64 / 1e6,
+    );
+    assert_eq!(lines, m * (2 * CHAIN + 2), "one line per history event");
 }
 
 // ----- 3. memory with many waiting executions ------------------------------------------------

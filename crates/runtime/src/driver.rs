@@ -271,6 +271,7 @@ pub(crate) struct Driver {
     rng: SeededEntropy,
     followups: VecDeque<(String, Event)>,
     jobs: Jobs,
+    logs: Arc<crate::exec_log::ExecutionLogs>,
 }
 
 impl std::fmt::Debug for Driver {
@@ -290,6 +291,7 @@ impl Driver {
         rx: Receiver<Work>,
         cache_capacity: usize,
         jobs: Jobs,
+        logs: Arc<crate::exec_log::ExecutionLogs>,
     ) -> Self {
         let rng = SeededEntropy::new(shared.clock.random_u64());
         Driver {
@@ -305,6 +307,7 @@ impl Driver {
             rng,
             followups: VecDeque::new(),
             jobs,
+            logs,
         }
     }
 
@@ -444,6 +447,9 @@ impl Driver {
                 }
                 let metrics = &self.shared.metrics;
                 metrics.record_batch(pending.batch.events.len() as u64, pending.transitions);
+                // Durable now: to the execution logs (their own thread).
+                self.logs
+                    .committed(std::mem::take(&mut pending.batch.events));
                 for _ in 0..pending.started {
                     metrics.started();
                 }

@@ -182,7 +182,7 @@ impl Runtime {
         self.shared().mocks.as_deref()
     }
 
-    /// Runs an Express execution to its end.
+    /// Runs an Express execution to its end, logged as `logging` says.
     pub async fn run_express(
         &self,
         machine: Arc<StateMachine>,
@@ -190,6 +190,7 @@ impl Runtime {
         input: Value,
         input_text: String,
         test_case: Option<TestCase>,
+        logging: Option<crate::exec_log::LogSettings>,
     ) -> ExpressOutcome {
         self.metrics().express_started();
         self.metrics().machine_started(&info.state_machine_arn);
@@ -201,6 +202,7 @@ impl Runtime {
             seed: self.clock().random_u64(),
             mocks: test_case,
             keep_events: false,
+            log: self.execution_logs().session(logging, &info.execution_arn),
             ..HostOptions::default()
         };
         let run = host::run(

@@ -54,6 +54,9 @@ pub struct HostOptions {
     pub mocks: Option<TestCase>,
     /// Keep the history events (`stepwise run --history`); the count is kept regardless.
     pub keep_events: bool,
+    /// The execution's log (its state machine's `loggingConfiguration`), given each step's
+    /// events.
+    pub log: Option<crate::exec_log::Session>,
 }
 
 impl Default for HostOptions {
@@ -64,6 +67,7 @@ impl Default for HostOptions {
             max_steps: 10_000_000,
             mocks: None,
             keep_events: true,
+            log: None,
         }
     }
 }
@@ -214,6 +218,9 @@ pub async fn run(
             .iter()
             .filter(|e| e.event_type.as_str().ends_with("StateEntered"))
             .count() as u64;
+        if let Some(log) = &options.log {
+            log.events(&out.events);
+        }
         if options.keep_events {
             events.extend(out.events);
             progress(&events);

@@ -11,6 +11,7 @@
 pub mod clock;
 pub mod dispatch;
 pub mod driver;
+pub mod exec_log;
 pub mod express;
 pub mod host;
 mod map_run;
@@ -37,6 +38,7 @@ pub use stepwise_tasks::Integrations;
 pub use token::Tokens;
 
 use driver::{Driver, Work};
+use exec_log::ExecutionLogs;
 use shared::Shared;
 
 /// Milliseconds since the epoch as a time.
@@ -108,6 +110,7 @@ pub struct Runtime {
     shared: Arc<Shared>,
     tx: mpsc::Sender<Work>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    logs: Arc<ExecutionLogs>,
 }
 
 impl Runtime {
@@ -124,6 +127,7 @@ impl Runtime {
                 stepwise_tasks::Config::default(),
             )))
         });
+        let logs = ExecutionLogs::start(exec_log::Destinations::from_config(integrations.config()));
         let shared = Arc::new(Shared::new(
             config.wait_time_scale,
             tokens,
@@ -173,6 +177,7 @@ impl Runtime {
             rx,
             config.cache_capacity,
             jobs,
+            logs.clone(),
         );
         let thread = std::thread::Builder::new()
             .name("stepwise-driver".into())
@@ -183,12 +188,18 @@ impl Runtime {
             shared,
             tx,
             thread: Mutex::new(thread),
+            logs,
         }))
     }
 
     /// Who starts the child executions of nested tasks (the service's execution plane).
     pub fn set_starter(&self, starter: std::sync::Weak<dyn Starter>) {
         self.shared.set_starter(starter);
+    }
+
+    /// The execution log writer (a state machine's `loggingConfiguration`).
+    pub fn execution_logs(&self) -> &Arc<ExecutionLogs> {
+        &self.logs
     }
 
     /// Signs and checks task tokens.
@@ -338,12 +349,14 @@ impl Runtime {
         }
     }
 
-    /// Finishes the work in hand and stops the driver.
+    /// Finishes the work in hand and stops the driver, then writes out the execution logs of
+    /// everything it committed.
     pub fn shutdown(&self) {
         let _ = self.tx.send(Work::Shutdown);
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = thread {
             let _ = t.join();
         }
+        self.logs.close();
     }
 }

@@ -8,6 +8,7 @@ use stepwise_engine::mock::TestCase;
 use stepwise_engine::test_state::{self as engine_test_state, TestStateRequest};
 use stepwise_engine::{ExecutionInfo, Status};
 use stepwise_runtime::clock::Clock;
+use stepwise_runtime::exec_log::{Level, LogSettings, SettingsSource};
 use stepwise_runtime::{
     ChildRefused, ChildStart, ChildStarted, Runtime, RuntimeError, Starter, TaskAnswer,
     TestStateFailed, time_of,
@@ -24,7 +25,7 @@ use crate::types::{
     DescribeExecutionOutput, DescribeMapRunInput, DescribeMapRunOutput, ExecutionListItem,
     ExecutionRedriveStatus, ExecutionStatus, GetActivityTaskInput, GetActivityTaskOutput,
     GetExecutionHistoryInput, GetExecutionHistoryOutput, HistoryEvent, InspectionLevel,
-    ListExecutionsInput, ListExecutionsOutput, ListMapRunsInput, ListMapRunsOutput,
+    ListExecutionsInput, ListExecutionsOutput, ListMapRunsInput, ListMapRunsOutput, LogLevel,
     MapRunExecutionCounts, MapRunItemCounts, MapRunListItem, MapRunStatus,
     MockResponseValidationMode, RedriveExecutionInput, RedriveExecutionOutput,
     SendTaskFailureInput, SendTaskFailureOutput, SendTaskHeartbeatInput, SendTaskHeartbeatOutput,
@@ -273,22 +274,24 @@ impl ExecutionPlane {
                 start_ms,
             )
         };
+        let logging = log_settings(&target.logging);
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);
             let arn = record.arn.clone();
             if wait {
-                self.run_express_to_end(&mut record, machine, info, value, mocked)
+                self.run_express_to_end(&mut record, machine, info, value, mocked, logging)
                     .await;
                 return Ok(StartResult::Finished(Box::new(record)));
             }
             let runtime = self.runtime.clone();
             tokio::spawn(async move {
                 runtime
-                    .run_express(machine, info, value, record.input, mocked)
+                    .run_express(machine, info, value, record.input, mocked, logging)
                     .await;
             });
             return Ok(StartResult::Started { arn, start_ms });
         }
+        self.runtime.execution_logs().note(&record.arn, logging);
         let started = self
             .runtime
             .start_execution(record, machine, value)
@@ -1015,10 +1018,11 @@ impl ExecutionPlane {
         info: ExecutionInfo,
         value: Value,
         mocked: Option<TestCase>,
+        logging: Option<LogSettings>,
     ) {
         let outcome = self
             .runtime
-            .run_express(machine, info, value, record.input.clone(), mocked)
+            .run_express(machine, info, value, record.input.clone(), mocked, logging)
             .await;
         let c = outcome.completion;
         record.status = c.status.as_str().to_owned();
@@ -1091,7 +1095,7 @@ impl ExecutionPlane {
                 start_ms,
                 0,
             );
-            self.run_express_to_end(&mut record, machine, info, value, None)
+            self.run_express_to_end(&mut record, machine, info, value, None, None)
                 .await;
             // Kept, ended, so that its Map Run lists and counts it; it has no history.
             let batch = stepwise_store::Batch {
@@ -1153,6 +1157,52 @@ fn running_record(
         clock_offset_ms: 0,
         map_run_arn: None,
         map_run_index: None,
+    }
+}
+
+/// A `loggingConfiguration` as the runtime's execution logs take it (`None` when OFF or
+/// without a destination).
+fn log_settings(logging: &crate::types::LoggingConfiguration) -> Option<LogSettings> {
+    let level = match logging.level? {
+        LogLevel::All => Level::All,
+        LogLevel::Error => Level::Error,
+        LogLevel::Fatal => Level::Fatal,
+        LogLevel::Off => return None,
+    };
+    let group = logging
+        .destinations
+        .as_ref()?
+        .iter()
+        .find_map(|d| d.cloud_watch_logs_log_group.as_ref()?.log_group_arn.clone())?;
+    Some(LogSettings {
+        level,
+        include_execution_data: logging.include_execution_data.unwrap_or(false),
+        log_group_arn: group,
+    })
+}
+
+/// How the execution logs learn the settings of a Standard execution they were not told about
+/// at its start (one started before a restart, or redriven): from its record and its state
+/// machine's or version's.
+impl SettingsSource for ExecutionPlane {
+    fn settings(&self, execution_arn: &str) -> Option<(LogSettings, u64)> {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        handle.block_on(async {
+            let record = self
+                .runtime
+                .store()
+                .get_execution(execution_arn)
+                .await
+                .ok()
+                .flatten()?;
+            let logging = self
+                .control
+                .logging_of(&record.state_machine_arn, record.version_arn.as_deref())
+                .await
+                .ok()
+                .flatten()?;
+            Some((log_settings(&logging)?, u64::from(record.redrive_count)))
+        })
     }
 }
 

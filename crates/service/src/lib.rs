@@ -168,6 +168,8 @@ impl Service {
         let plane = Arc::new(ExecutionPlane::new(runtime.clone(), control.clone()));
         let starter: Arc<dyn Starter> = plane.clone();
         runtime.set_starter(Arc::downgrade(&starter));
+        let source: Arc<dyn stepwise_runtime::exec_log::SettingsSource> = plane.clone();
+        runtime.execution_logs().set_source(Arc::downgrade(&source));
         Service {
             control,
             executions: plane,

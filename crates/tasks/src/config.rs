@@ -27,6 +27,12 @@
 //! [aws.endpoints]                     # local stand-ins, by Task service name
 //! dynamodb = "http://127.0.0.1:8000"
 //! default = "http://127.0.0.1:4566"   # every other service
+//!
+//! [logging]                           # execution logs (a state machine's loggingConfiguration)
+//! directory = "logs"                  # log groups not listed below: logs/<group name>.log
+//!
+//! [logging.groups]                    # by log group ARN or name: a file, or a folder
+//! orders = "orders.log"
 //! ```
 //!
 //! Every table refuses unknown keys, and every error names the file, the line and the key that
@@ -54,6 +60,8 @@ pub struct Config {
     pub lambda: LambdaConfig,
     #[serde(default)]
     pub aws: AwsSection,
+    #[serde(default)]
+    pub logging: LoggingSection,
     /// Where relative paths in the file are resolved from (the file's folder).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -188,6 +196,19 @@ pub struct AwsSection {
     /// environment. Not read from the file.
     #[serde(skip)]
     pub flag_endpoints: BTreeMap<String, String>,
+}
+
+/// `[logging]`: where execution logs go. A state machine's `loggingConfiguration` names a
+/// CloudWatch Logs log group by ARN (`arn:aws:logs:REGION:ACCOUNT:log-group:NAME:*`); its lines
+/// go to the path `groups` gives for that ARN (with or without the `:*`) or for `NAME`, else to
+/// `DIRECTORY/NAME.log` (`/` in the name written as `-`), else to stdout. A path that is a
+/// folder gets `NAME.log` inside it; files are appended to.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoggingSection {
+    pub directory: Option<PathBuf>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, PathBuf>,
 }
 
 /// `[lambda.functions.NAME]`: a function run as a local command. The event goes to its stdin as
@@ -436,10 +457,19 @@ api_key_name = "x-api-key"
 api_key_value = "k"
 [lambda.functions.resize]
 command = ["python3", "resize.py"]
+[logging]
+directory = "logs"
+[logging.groups]
+"arn:aws:logs:us-east-1:123456789012:log-group:orders:*" = "orders.log"
 "#,
             "stepwise.toml",
         )
         .expect("parses");
+        assert_eq!(c.logging.directory.as_deref(), Some(Path::new("logs")));
+        assert_eq!(
+            c.logging.groups["arn:aws:logs:us-east-1:123456789012:log-group:orders:*"],
+            Path::new("orders.log")
+        );
         assert_eq!(c.server.port, Some(9000));
         assert_eq!(c.http.timeout_seconds, 60);
         assert_eq!(c.lambda.functions["resize"].timeout_seconds, 3);

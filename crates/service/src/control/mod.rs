@@ -25,7 +25,7 @@ use stepwise_store::{ResourceKind, Store};
 use crate::arn::{self, Accept, Arns, StateMachineRef};
 use crate::error::ServiceError;
 use crate::paging;
-use crate::types::StateMachineType;
+use crate::types::{LoggingConfiguration, StateMachineType};
 use records::{AliasRecord, StateMachineRecord, VersionRecord};
 use stepwise_runtime::clock::Clock;
 
@@ -37,7 +37,7 @@ pub const MAX_VERSIONS: usize = 1000;
 pub const MAX_ALIASES: usize = 100;
 
 /// What StartExecution and StartSyncExecution run, resolved from the ARN they were given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StartTarget {
     /// The unqualified state machine ARN.
     pub state_machine_arn: String,
@@ -49,6 +49,8 @@ pub struct StartTarget {
     pub definition: String,
     pub definition_hash: String,
     pub role_arn: String,
+    /// The `loggingConfiguration` of the revision or version that runs.
+    pub logging: LoggingConfiguration,
 }
 
 /// The control plane on a store.
@@ -121,6 +123,7 @@ impl Control {
                         None,
                         None,
                         (&sm.definition_hash, &sm.role_arn, sm.machine_type),
+                        sm.logging,
                     )
                     .await;
             }
@@ -149,6 +152,7 @@ impl Control {
                 &version.role_arn,
                 version.machine_type,
             ),
+            version.logging,
         )
         .await
     }
@@ -161,6 +165,7 @@ impl Control {
         version_arn: Option<String>,
         alias_arn: Option<String>,
         run: (&str, &str, StateMachineType),
+        logging: LoggingConfiguration,
     ) -> Result<StartTarget, ServiceError> {
         let (hash, role_arn, machine_type) = run;
         let definition = self.definition(hash).await?;
@@ -173,6 +178,24 @@ impl Control {
             definition,
             definition_hash: hash.to_string(),
             role_arn: role_arn.to_string(),
+            logging,
+        })
+    }
+
+    /// The `loggingConfiguration` an execution of `state_machine_arn` (through `version_arn`)
+    /// runs with: the version's, else the state machine's current one. `None` when neither is
+    /// found (a Map Run's child executions).
+    pub async fn logging_of(
+        &self,
+        state_machine_arn: &str,
+        version_arn: Option<&str>,
+    ) -> Result<Option<LoggingConfiguration>, ServiceError> {
+        Ok(match version_arn {
+            Some(v) => self.version(v).await?.map(|v| v.logging),
+            None => self
+                .state_machine(state_machine_arn)
+                .await?
+                .map(|s| s.logging),
         })
     }
 
