@@ -23,11 +23,24 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// The session: whether the server asks for a sign-in, who is signed in, and the CSRF token every
+// POST carries (it is readable only by pages of this origin).
+const session = { required: false, user: null, csrf: null };
+
+/// A call the server refused because no one is signed in: the page shows the sign-in form.
+class SignInNeeded extends Error {}
+
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  });
+  const headers = body === undefined ? {} : { "content-type": "application/json" };
+  if (body !== undefined && session.csrf) headers["x-stepwise-csrf"] = session.csrf;
+  const res = await fetch(path, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) });
   const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && data.error === "NotSignedIn") {
+    session.user = null;
+    session.csrf = null;
+    showUser();
+    throw new SignInNeeded(data.message);
+  }
   if (!res.ok) throw new Error(`${data.error || res.status}: ${data.message || res.statusText}`);
   return data;
 }
@@ -75,14 +88,78 @@ async function route() {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const mine = ++generation;
   const stale = () => mine !== generation;
+  if (session.required && !session.user) { signInView(); return; }
   try {
     if (parts[0] === "state-machine" && parts[1]) await machineView(parts[1], stale);
     else if (parts[0] === "executions") await executionsView(params, stale);
     else if (parts[0] === "execution" && parts[1]) await executionView(parts[1], stale);
     else await machinesView(stale);
   } catch (e) {
-    if (!stale()) show(failure(e));
+    if (stale()) return;
+    if (e instanceof SignInNeeded) signInView();
+    else show(failure(e));
   }
+}
+
+// ----- signing in ----------------------------------------------------------------------
+
+/// The header's "signed in as" and Sign out button.
+function showUser() {
+  const box = document.getElementById("user");
+  if (!session.required) { box.replaceChildren(); return; }
+  box.replaceChildren(...(session.user
+    ? [el("span", { class: "muted", id: "signed-in-as", text: session.user.split(":").pop() }),
+       el("button", { type: "button", class: "ghost", id: "sign-out", text: "Sign out", onclick: signOut })]
+    : []));
+}
+
+async function signOut() {
+  await fetch("/console/api/logout", { method: "POST", headers: { "x-stepwise-csrf": session.csrf || "" } }).catch(() => {});
+  session.user = null;
+  session.csrf = null;
+  showUser();
+  route();
+}
+
+/// The sign-in form: an access key ID and its secret, as the server's keys file has them.
+function signInView() {
+  document.title = "Sign in · Stepwise";
+  setNav(null);
+  const id = el("input", { id: "access-key-id", autocomplete: "username", required: true, spellcheck: "false" });
+  const secret = el("input", { id: "secret-access-key", type: "password", autocomplete: "current-password", required: true });
+  const problem = el("p", { id: "sign-in-problem", class: "error", role: "alert" });
+  const button = el("button", { type: "submit", id: "sign-in", text: "Sign in" });
+  const form = el("form", { id: "sign-in-form", class: "panel sign-in" },
+    el("h1", { text: "Sign in" }),
+    el("p", { class: "muted", text: "This server checks requests against access keys. Sign in with one of them: the console can then do what the key's policy allows." }),
+    el("label", { for: "access-key-id", text: "Access key ID" }), id,
+    el("label", { for: "secret-access-key", text: "Secret access key" }), secret,
+    problem, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    problem.textContent = "";
+    try {
+      const res = await fetch("/console/api/login", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ accessKeyId: id.value, secretAccessKey: secret.value }),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(data.message || res.statusText);
+      session.user = data.user;
+      session.csrf = data.csrfToken;
+      showUser();
+      route();
+    } catch (e) {
+      problem.textContent = e.message;
+      secret.value = "";
+      secret.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  show(form);
+  id.focus();
 }
 
 // ----- state machines ------------------------------------------------------------------
@@ -528,7 +605,7 @@ async function executionView(arn, stale) {
     const outcome = el("span", { id: "action-outcome", "aria-live": "polite" });
     const act = (what) => async () => {
       try { await api(`/console/api/execution/${what}`, { executionArn: x.executionArn }); outcome.textContent = what === "stop" ? "Stopping…" : "Redriving…"; reloadSoon(400); }
-      catch (e) { outcome.textContent = e.message; }
+      catch (e) { outcome.textContent = e.message; outcome.className = "error"; }
     };
     actions.replaceChildren(
       el("button", { type: "button", id: "stop", disabled: x.status !== "RUNNING", text: "Stop", onclick: act("stop") }),
@@ -597,4 +674,10 @@ document.getElementById("theme").addEventListener("click", () => {
   try { localStorage.setItem("stepwise-theme", root.dataset.theme); } catch (_) {}
 });
 window.addEventListener("hashchange", route);
-route();
+fetch("/console/api/session").then((r) => r.json()).catch(() => ({})).then((s) => {
+  session.required = Boolean(s.required);
+  session.user = s.user || null;
+  session.csrf = s.csrfToken || null;
+  showUser();
+  route();
+});
