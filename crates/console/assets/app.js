@@ -50,6 +50,13 @@ const fmtTime = (s) => (s ? new Date(s * 1000).toLocaleString(undefined, { hour1
 const shortArn = (arn) => arn.split(":").slice(-2).join(":");
 const badge = (status) => el("span", { class: `badge ${status}`, text: status === "notreached" ? "not reached" : status });
 
+/// ms since the epoch as a datetime-local input's value (local time, to the second).
+function localInput(ms) {
+  if (!ms) return "";
+  const t = Number(ms);
+  return new Date(t - new Date(t).getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+}
+
 function fmtMs(ms) {
   if (ms === undefined || ms === null) return "";
   if (ms < 1000) return `${ms} ms`;
@@ -379,15 +386,26 @@ async function executionsView(params, stale) {
   const token = params.get("token") || "";
   const smSelect = el("select", { id: "filter-sm" }, machines.map((m) => el("option", { value: m.stateMachineArn, selected: m.stateMachineArn === sm, text: m.name })));
   const statusSelect = el("select", { id: "filter-status" }, ["", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"].map((s) => el("option", { value: s, selected: s === status, text: s || "Any" })));
-  const go = (extra = {}) => { location.hash = `#/executions?${q({ sm: smSelect.value, status: statusSelect.value, ...extra })}`; };
-  smSelect.addEventListener("change", () => go());
-  statusSelect.addEventListener("change", () => go());
+  // Name prefix and start-time range: in the address as typed and as ms since the epoch.
+  const prefix = params.get("name") || "";
+  const from = params.get("from") || "", before = params.get("before") || "";
+  const nameInput = el("input", { id: "filter-name", type: "search", placeholder: "prefix", spellcheck: "false" });
+  nameInput.value = prefix;
+  const fromInput = el("input", { id: "filter-from", type: "datetime-local", step: 1 });
+  const beforeInput = el("input", { id: "filter-before", type: "datetime-local", step: 1 });
+  fromInput.value = localInput(from);
+  beforeInput.value = localInput(before);
+  const epoch = (input) => (input.value ? String(new Date(input.value).getTime()) : "");
+  const go = (extra = {}) => {
+    location.hash = `#/executions?${q({ sm: smSelect.value, status: statusSelect.value, name: nameInput.value, from: epoch(fromInput), before: epoch(beforeInput), ...extra })}`;
+  };
+  for (const control of [smSelect, statusSelect, nameInput, fromInput, beforeInput]) control.addEventListener("change", () => go());
   if (!sm) {
     show(el("h1", { text: "Executions" }), el("p", { class: "muted", text: "No state machines yet." }));
     return;
   }
   const started = performance.now();
-  const page = await api(`/console/api/executions?${q({ stateMachineArn: sm, status, nextToken: token, maxResults: 50 })}`);
+  const page = await api(`/console/api/executions?${q({ stateMachineArn: sm, status, namePrefix: prefix, startedFrom: from, startedBefore: before, nextToken: token, maxResults: 50 })}`);
   if (stale()) return;
   const took = Math.round(performance.now() - started);
   const all = el("input", { type: "checkbox", id: "select-all", "aria-label": "Select all on this page" });
@@ -429,6 +447,9 @@ async function executionsView(params, stale) {
     el("div", { class: "toolbar", role: "search" },
       el("div", {}, el("label", { for: "filter-sm", text: "State machine" }), smSelect),
       el("div", {}, el("label", { for: "filter-status", text: "Status" }), statusSelect),
+      el("div", {}, el("label", { for: "filter-name", text: "Name starts with" }), nameInput),
+      el("div", {}, el("label", { for: "filter-from", text: "Started from" }), fromInput),
+      el("div", {}, el("label", { for: "filter-before", text: "Started before" }), beforeInput),
       el("button", { type: "button", id: "bulk-stop", text: "Stop selected", onclick: bulk("stop") }),
       el("button", { type: "button", id: "bulk-redrive", class: "ghost", text: "Redrive selected", onclick: bulk("redrive") })),
     outcome,

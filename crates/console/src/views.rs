@@ -25,7 +25,7 @@ use stepwise_service::types::{
     RedriveExecutionInput, StartExecutionInput, StopExecutionInput, UpdateStateMachineInput,
     ValidateStateMachineDefinitionInput,
 };
-use stepwise_service::{ErrorClass, Service, ServiceError};
+use stepwise_service::{ErrorClass, ExecutionSearch, Service, ServiceError};
 
 use crate::session::{Access, Caller};
 
@@ -216,10 +216,17 @@ pub struct ExecutionsQuery {
     status: Option<String>,
     next_token: Option<String>,
     max_results: Option<i64>,
+    /// Names starting with this.
+    name_prefix: Option<String>,
+    /// Started at or after this (ms since the epoch).
+    started_from: Option<i64>,
+    /// Started before this (ms since the epoch).
+    started_before: Option<i64>,
 }
 
-/// One page of a state machine's executions, newest first (ListExecutions: keyset paging on
-/// the start time, so every page costs the same however deep it is).
+/// One page of a state machine's executions, newest first, by status, name prefix and
+/// start-time range (ListExecutions' keyset paging on the start time, so a page costs the same
+/// however deep it is).
 pub async fn executions(
     State(console): Shared,
     caller: Caller,
@@ -242,7 +249,14 @@ pub async fn executions(
     if let Some(t) = q.next_token.filter(|t| !t.is_empty()) {
         input = input.next_token(t);
     }
-    let page = svc.list_executions(input).await?;
+    // The console's own filters: ListExecutions has none of them, so they go through the
+    // service's console-only listing (the same keyset paging, the same checks).
+    let search = ExecutionSearch {
+        name_prefix: q.name_prefix.filter(|p| !p.is_empty()),
+        started_from_ms: q.started_from,
+        started_before_ms: q.started_before,
+    };
+    let page = svc.list_executions_matching(input, &search).await?;
     Ok(Json(to_json(&page)))
 }
 

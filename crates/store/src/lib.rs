@@ -123,6 +123,12 @@ pub struct ExecutionFilter {
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
     pub status: Option<String>,
+    /// Names starting with this (the console's search; ListExecutions has no such filter).
+    pub name_prefix: Option<String>,
+    /// Started at or after this (ms since the epoch; the console's search).
+    pub started_from_ms: Option<i64>,
+    /// Started before this (ms since the epoch; the console's search).
+    pub started_before_ms: Option<i64>,
 }
 
 /// Where to continue a list of executions (newest first): after this start time and ARN.
