@@ -228,6 +228,8 @@ def test_the_executions_list_filters_by_name_prefix_and_start_time():
     for arn in hits:
         wait_done(sfn, arn)
     page.goto(URL + "/#/executions")
+    # The list of the previous test (status RUNNING) has these inputs too: wait for this one.
+    expect(page.locator("#filter-status")).to_have_value("")
     page.get_by_label("Name starts with").fill("search-")
     page.get_by_label("Name starts with").press("Enter")
     rows = page.locator("#executions tbody tr")
