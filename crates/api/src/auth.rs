@@ -172,6 +172,17 @@ impl Keys {
         self.keys.len()
     }
 
+    /// The key with this id and secret (the console's sign-in), or none: an unknown id and a
+    /// wrong secret get one answer. The secrets are compared as SHA-256 digests in constant
+    /// time, so neither their content nor their length shows in the time taken.
+    pub fn by_secret(&self, access_key_id: &str, secret: &str) -> Option<&Key> {
+        let given = Sha256::digest(secret.as_bytes());
+        let key = self.keys.get(access_key_id);
+        let expected = Sha256::digest(key.map_or(&[][..], |k| k.secret.as_bytes()));
+        let same = constant_time_eq(&given, &expected);
+        key.filter(|_| same)
+    }
+
     /// The key that signed this request, once its signature is checked.
     pub fn authenticate(
         &self,

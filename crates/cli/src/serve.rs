@@ -307,15 +307,11 @@ pub fn run(args: &Args) -> ExitCode {
             settings.arns.clone(),
         ));
         let keys = settings.keys.len();
+        let access = stepwise_console::Access::new(settings.keys.clone(), settings.tls.is_some());
         let api = Arc::new(Api::new(service.clone()).with_keys(settings.keys));
-        // The API is `POST /`; the console is `GET /` and `/console/...`. The console has no
-        // login yet: with keys configured it is not served, so it cannot go round them.
-        let console = keys == 0;
-        let app = if console {
-            router(api).merge(stepwise_console::router(service))
-        } else {
-            router(api)
-        };
+        // The API is `POST /`; the console is `GET /` and `/console/...`. With keys, the
+        // console asks for one of them (and its secret) and holds each call to its policy.
+        let app = router(api).merge(stepwise_console::router_with(service, access));
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
@@ -327,7 +323,7 @@ pub fn run(args: &Args) -> ExitCode {
             endpoints = %endpoints_shown(&settings.config),
             auth = %if keys == 0 { "none".to_owned() } else { format!("sigv4 keys={keys}") },
             scheme = if settings.tls.is_some() { "https" } else { "http" },
-            console = if console { "/" } else { "off (no login yet: keys are configured)" },
+            console = if keys == 0 { "/" } else { "/ (sign-in with an access key)" },
             ready_ms = duration_ms(began.elapsed()),
             "stepwise listening"
         );

@@ -23,11 +23,24 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// The session: whether the server asks for a sign-in, who is signed in, and the CSRF token every
+// POST carries (it is readable only by pages of this origin).
+const session = { required: false, user: null, csrf: null };
+
+/// A call the server refused because no one is signed in: the page shows the sign-in form.
+class SignInNeeded extends Error {}
+
 async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body),
-  });
+  const headers = body === undefined ? {} : { "content-type": "application/json" };
+  if (body !== undefined && session.csrf) headers["x-stepwise-csrf"] = session.csrf;
+  const res = await fetch(path, body === undefined ? {} : { method: "POST", headers, body: JSON.stringify(body) });
   const data = await res.json().catch(() => ({}));
+  if (res.status === 401 && data.error === "NotSignedIn") {
+    session.user = null;
+    session.csrf = null;
+    showUser();
+    throw new SignInNeeded(data.message);
+  }
   if (!res.ok) throw new Error(`${data.error || res.status}: ${data.message || res.statusText}`);
   return data;
 }
@@ -36,6 +49,13 @@ const q = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) 
 const fmtTime = (s) => (s ? new Date(s * 1000).toLocaleString(undefined, { hour12: false }) : "");
 const shortArn = (arn) => arn.split(":").slice(-2).join(":");
 const badge = (status) => el("span", { class: `badge ${status}`, text: status === "notreached" ? "not reached" : status });
+
+/// ms since the epoch as a datetime-local input's value (local time, to the second).
+function localInput(ms) {
+  if (!ms) return "";
+  const t = Number(ms);
+  return new Date(t - new Date(t).getTimezoneOffset() * 60000).toISOString().slice(0, 19);
+}
 
 function fmtMs(ms) {
   if (ms === undefined || ms === null) return "";
@@ -75,14 +95,78 @@ async function route() {
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
   const mine = ++generation;
   const stale = () => mine !== generation;
+  if (session.required && !session.user) { signInView(); return; }
   try {
     if (parts[0] === "state-machine" && parts[1]) await machineView(parts[1], stale);
     else if (parts[0] === "executions") await executionsView(params, stale);
     else if (parts[0] === "execution" && parts[1]) await executionView(parts[1], stale);
     else await machinesView(stale);
   } catch (e) {
-    if (!stale()) show(failure(e));
+    if (stale()) return;
+    if (e instanceof SignInNeeded) signInView();
+    else show(failure(e));
   }
+}
+
+// ----- signing in ----------------------------------------------------------------------
+
+/// The header's "signed in as" and Sign out button.
+function showUser() {
+  const box = document.getElementById("user");
+  if (!session.required) { box.replaceChildren(); return; }
+  box.replaceChildren(...(session.user
+    ? [el("span", { class: "muted", id: "signed-in-as", text: session.user.split(":").pop() }),
+       el("button", { type: "button", class: "ghost", id: "sign-out", text: "Sign out", onclick: signOut })]
+    : []));
+}
+
+async function signOut() {
+  await fetch("/console/api/logout", { method: "POST", headers: { "x-stepwise-csrf": session.csrf || "" } }).catch(() => {});
+  session.user = null;
+  session.csrf = null;
+  showUser();
+  route();
+}
+
+/// The sign-in form: an access key ID and its secret, as the server's keys file has them.
+function signInView() {
+  document.title = "Sign in · Stepwise";
+  setNav(null);
+  const id = el("input", { id: "access-key-id", autocomplete: "username", required: true, spellcheck: "false" });
+  const secret = el("input", { id: "secret-access-key", type: "password", autocomplete: "current-password", required: true });
+  const problem = el("p", { id: "sign-in-problem", class: "error", role: "alert" });
+  const button = el("button", { type: "submit", id: "sign-in", text: "Sign in" });
+  const form = el("form", { id: "sign-in-form", class: "panel sign-in" },
+    el("h1", { text: "Sign in" }),
+    el("p", { class: "muted", text: "This server checks requests against access keys. Sign in with one of them: the console can then do what the key's policy allows." }),
+    el("label", { for: "access-key-id", text: "Access key ID" }), id,
+    el("label", { for: "secret-access-key", text: "Secret access key" }), secret,
+    problem, button);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    button.disabled = true;
+    problem.textContent = "";
+    try {
+      const res = await fetch("/console/api/login", {
+        method: "POST", headers: { "content-type": "application/json" },
+        body: JSON.stringify({ accessKeyId: id.value, secretAccessKey: secret.value }),
+      });
+      const data = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(data.message || res.statusText);
+      session.user = data.user;
+      session.csrf = data.csrfToken;
+      showUser();
+      route();
+    } catch (e) {
+      problem.textContent = e.message;
+      secret.value = "";
+      secret.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  show(form);
+  id.focus();
 }
 
 // ----- state machines ------------------------------------------------------------------
@@ -302,15 +386,26 @@ async function executionsView(params, stale) {
   const token = params.get("token") || "";
   const smSelect = el("select", { id: "filter-sm" }, machines.map((m) => el("option", { value: m.stateMachineArn, selected: m.stateMachineArn === sm, text: m.name })));
   const statusSelect = el("select", { id: "filter-status" }, ["", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"].map((s) => el("option", { value: s, selected: s === status, text: s || "Any" })));
-  const go = (extra = {}) => { location.hash = `#/executions?${q({ sm: smSelect.value, status: statusSelect.value, ...extra })}`; };
-  smSelect.addEventListener("change", () => go());
-  statusSelect.addEventListener("change", () => go());
+  // Name prefix and start-time range: in the address as typed and as ms since the epoch.
+  const prefix = params.get("name") || "";
+  const from = params.get("from") || "", before = params.get("before") || "";
+  const nameInput = el("input", { id: "filter-name", type: "search", placeholder: "prefix", spellcheck: "false" });
+  nameInput.value = prefix;
+  const fromInput = el("input", { id: "filter-from", type: "datetime-local", step: 1 });
+  const beforeInput = el("input", { id: "filter-before", type: "datetime-local", step: 1 });
+  fromInput.value = localInput(from);
+  beforeInput.value = localInput(before);
+  const epoch = (input) => (input.value ? String(new Date(input.value).getTime()) : "");
+  const go = (extra = {}) => {
+    location.hash = `#/executions?${q({ sm: smSelect.value, status: statusSelect.value, name: nameInput.value, from: epoch(fromInput), before: epoch(beforeInput), ...extra })}`;
+  };
+  for (const control of [smSelect, statusSelect, nameInput, fromInput, beforeInput]) control.addEventListener("change", () => go());
   if (!sm) {
     show(el("h1", { text: "Executions" }), el("p", { class: "muted", text: "No state machines yet." }));
     return;
   }
   const started = performance.now();
-  const page = await api(`/console/api/executions?${q({ stateMachineArn: sm, status, nextToken: token, maxResults: 50 })}`);
+  const page = await api(`/console/api/executions?${q({ stateMachineArn: sm, status, namePrefix: prefix, startedFrom: from, startedBefore: before, nextToken: token, maxResults: 50 })}`);
   if (stale()) return;
   const took = Math.round(performance.now() - started);
   const all = el("input", { type: "checkbox", id: "select-all", "aria-label": "Select all on this page" });
@@ -352,6 +447,9 @@ async function executionsView(params, stale) {
     el("div", { class: "toolbar", role: "search" },
       el("div", {}, el("label", { for: "filter-sm", text: "State machine" }), smSelect),
       el("div", {}, el("label", { for: "filter-status", text: "Status" }), statusSelect),
+      el("div", {}, el("label", { for: "filter-name", text: "Name starts with" }), nameInput),
+      el("div", {}, el("label", { for: "filter-from", text: "Started from" }), fromInput),
+      el("div", {}, el("label", { for: "filter-before", text: "Started before" }), beforeInput),
       el("button", { type: "button", id: "bulk-stop", text: "Stop selected", onclick: bulk("stop") }),
       el("button", { type: "button", id: "bulk-redrive", class: "ghost", text: "Redrive selected", onclick: bulk("redrive") })),
     outcome,
@@ -528,7 +626,7 @@ async function executionView(arn, stale) {
     const outcome = el("span", { id: "action-outcome", "aria-live": "polite" });
     const act = (what) => async () => {
       try { await api(`/console/api/execution/${what}`, { executionArn: x.executionArn }); outcome.textContent = what === "stop" ? "Stopping…" : "Redriving…"; reloadSoon(400); }
-      catch (e) { outcome.textContent = e.message; }
+      catch (e) { outcome.textContent = e.message; outcome.className = "error"; }
     };
     actions.replaceChildren(
       el("button", { type: "button", id: "stop", disabled: x.status !== "RUNNING", text: "Stop", onclick: act("stop") }),
@@ -597,4 +695,10 @@ document.getElementById("theme").addEventListener("click", () => {
   try { localStorage.setItem("stepwise-theme", root.dataset.theme); } catch (_) {}
 });
 window.addEventListener("hashchange", route);
-route();
+fetch("/console/api/session").then((r) => r.json()).catch(() => ({})).then((s) => {
+  session.required = Boolean(s.required);
+  session.user = s.user || null;
+  session.csrf = s.csrfToken || null;
+  showUser();
+  route();
+});

@@ -1,8 +1,12 @@
 //! Server time of the console's executions page with many executions stored
 //! (`cargo bench -p stepwise-console --bench executions_page`): 100,000 executions of one
 //! state machine (1 in 100 failed), then the page's JSON (`GET /console/api/executions`, 50
-//! a page, through the router without a socket) first page, pages deep into the list, and
-//! filtered by a common and a rare status. Prints p50 and p99 of each.
+//! a page, through the router without a socket) first page, pages deep into the list,
+//! filtered by a common and a rare status, by a name prefix (common, rare, matching none), by
+//! a start-time range, and by both. Prints p50 and p99 of each.
+//!
+//! Names are `order-N` and `refund-N` (half each) and `audit-N` (1 in 100), spread evenly
+//! over the start times, as a real mix of names would be.
 //!
 //! `STEPWISE_CONSOLE_BENCH_EXECUTIONS` sets how many (default 100,000). Run by `cargo test`
 //! (without `--bench`), it is a smoke run over 2,000.
@@ -59,6 +63,7 @@ async fn run(count: usize) {
         .state_machine_arn;
 
     let began = Instant::now();
+    let began_ms = epoch_ms();
     let mut running = tokio::task::JoinSet::new();
     for i in 0..count {
         let (service, sm) = (service.clone(), sm.clone());
@@ -69,11 +74,7 @@ async fn run(count: usize) {
                 "{}"
             };
             service
-                .start_execution(
-                    StartExecutionInput::new(&sm)
-                        .name(format!("run-{i:06}"))
-                        .input(input),
-                )
+                .start_execution(StartExecutionInput::new(&sm).name(name_of(i)).input(input))
                 .await
                 .expect("started")
                 .execution_arn
@@ -103,6 +104,7 @@ async fn run(count: usize) {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let ended_ms = epoch_ms();
     println!(
         "stored {count} executions in {:.1} s",
         began.elapsed().as_secs_f64()
@@ -160,8 +162,105 @@ async fn run(count: usize) {
         }
         report(label, &mut t);
     }
+
+    // The console's search: name prefixes and a start-time range (the middle tenth).
+    let span = ended_ms - began_ms;
+    let window = format!(
+        "startedFrom={}&startedBefore={}",
+        began_ms + span * 45 / 100,
+        began_ms + span * 55 / 100
+    );
+    for (query, label, found) in [
+        (
+            "namePrefix=order-".to_owned(),
+            "name order- (50%)",
+            Some(true),
+        ),
+        (
+            "namePrefix=audit-".to_owned(),
+            "name audit- (1%)",
+            Some(true),
+        ),
+        (
+            format!("namePrefix=audit-{:06}", count / 2 / 100 * 100 + 50),
+            "name audit-N (one)",
+            Some(true),
+        ),
+        (
+            "namePrefix=none-".to_owned(),
+            "name none- (no match)",
+            Some(false),
+        ),
+        (window.clone(), "started in the middle 10%", Some(true)),
+        (
+            format!("{window}&namePrefix=audit-"),
+            "middle 10% and audit- (0.1%)",
+            None,
+        ),
+        (
+            format!("{window}&status=FAILED"),
+            "middle 10% and FAILED (0.1%)",
+            None,
+        ),
+    ] {
+        let mut t = Vec::new();
+        for _ in 0..samples {
+            let q = format!("stateMachineArn={sm_q}&{query}&maxResults=50");
+            let (took, body) = page(&app, &q).await;
+            // (How many a window holds depends on how fast they were stored: not checked.)
+            if let Some(found) = found {
+                assert_eq!(
+                    body["executions"].as_array().is_some_and(|e| !e.is_empty()),
+                    found,
+                    "{label}"
+                );
+            }
+            t.push(took);
+        }
+        report(label, &mut t);
+    }
+    // Deep pages through a prefix and through the window, by Next.
+    for (query, label) in [
+        ("namePrefix=order-".to_owned(), "order- pages by Next"),
+        (window.clone(), "middle 10% pages by Next"),
+    ] {
+        let mut deep = Vec::new();
+        let mut token = String::new();
+        for _ in 0..pages {
+            let mut q = format!("stateMachineArn={sm_q}&{query}&maxResults=50");
+            if !token.is_empty() {
+                q.push_str(&format!("&nextToken={}", urlencode(&token)));
+            }
+            let (took, body) = page(&app, &q).await;
+            deep.push(took);
+            match body["nextToken"].as_str() {
+                Some(t) => token = t.to_owned(),
+                None => break,
+            }
+        }
+        report(&format!("{label} (1..{})", deep.len()), &mut deep);
+    }
     service.shutdown();
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Half `order-`, half `refund-`, and 1 in 100 `audit-`, whatever the start time.
+fn name_of(i: usize) -> String {
+    let kind = if i % 100 == 50 {
+        "audit"
+    } else if i % 2 == 0 {
+        "order"
+    } else {
+        "refund"
+    };
+    format!("{kind}-{i:06}")
+}
+
+fn epoch_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
 }
 
 async fn page(app: &Router, query: &str) -> (Duration, Value) {
@@ -182,12 +281,7 @@ async fn page(app: &Router, query: &str) -> (Duration, Value) {
     let took = began.elapsed();
     assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
     let value: Value = serde_json::from_slice(&body).expect("json");
-    assert!(
-        value["executions"]
-            .as_array()
-            .is_some_and(|e| !e.is_empty()),
-        "{query}: {value}"
-    );
+    assert!(value["executions"].is_array(), "{query}: {value}");
     (took, value)
 }
 

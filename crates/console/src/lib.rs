@@ -7,9 +7,11 @@
 //! graph, versions and aliases; an execution with its graph coloured by each state's status,
 //! its states and its history), and the live stream of an execution's new events
 //! (server-sent events). Does not own: the graph and its layout (`stepwise-graph`), the API
-//! (`stepwise-api`; its `POST /` does not collide with these `GET`s).
+//! (`stepwise-api`; its `POST /` does not collide with these `GET`s). Signing in with the
+//! server's access keys, when it has some, is [`session`]'s.
 
 mod assets;
+mod session;
 mod views;
 
 use std::sync::Arc;
@@ -18,12 +20,19 @@ use axum::Router;
 use axum::routing::{get, post};
 use stepwise_service::Service;
 
-/// The console's routes: `GET /`, `/console/assets/*`, `/console/api/*`. Merge them with the
-/// API's router (which has `POST /`).
+pub use session::{Access, COOKIE, CSRF_HEADER, SESSION_LIFETIME};
+
+/// The console's routes with no sign-in (a server with no access keys).
 pub fn router(service: Arc<Service>) -> Router {
-    Router::new()
-        .route("/", get(assets::index))
-        .route("/console/assets/{file}", get(assets::asset))
+    router_with(service, Access::default())
+}
+
+/// The console's routes: `GET /`, `/console/assets/*`, `/console/api/*`. Merge them with the
+/// API's router (which has `POST /`). With keys in `access`, every `/console/api/*` call but
+/// the sign-in ones needs a session and is authorized by the key's policy.
+pub fn router_with(service: Arc<Service>, access: Access) -> Router {
+    let console = Arc::new(views::Console::new(service, access));
+    let guarded = Router::new()
         .route("/console/api/state-machines", get(views::state_machines))
         .route("/console/api/state-machine", get(views::state_machine))
         .route("/console/api/executions", get(views::executions))
@@ -38,5 +47,16 @@ pub fn router(service: Arc<Service>) -> Router {
             "/console/api/state-machine/version",
             post(views::save_version),
         )
-        .with_state(Arc::new(views::Console::new(service)))
+        .route_layer(axum::middleware::from_fn_with_state(
+            console.clone(),
+            session::guard,
+        ));
+    Router::new()
+        .route("/", get(assets::index))
+        .route("/console/assets/{file}", get(assets::asset))
+        .route("/console/api/session", get(session::session))
+        .route("/console/api/login", post(session::login))
+        .route("/console/api/logout", post(session::logout))
+        .merge(guarded)
+        .with_state(console)
 }

@@ -25,22 +25,32 @@ use stepwise_service::types::{
     RedriveExecutionInput, StartExecutionInput, StopExecutionInput, UpdateStateMachineInput,
     ValidateStateMachineDefinitionInput,
 };
-use stepwise_service::{ErrorClass, Service, ServiceError};
+use stepwise_service::{ErrorClass, ExecutionSearch, Service, ServiceError};
+
+use crate::session::{Access, Caller};
 
 /// What the handlers share: the service, and the history of the last finished execution
 /// replayed (a finished execution's history changes only when it is redriven).
 #[derive(Debug)]
 pub struct Console {
     pub service: Arc<Service>,
+    /// Who may call: the sign-in and each key's policy.
+    pub access: Access,
     replayed: Mutex<Option<(String, Arc<Vec<Value>>)>>,
 }
 
 impl Console {
-    pub fn new(service: Arc<Service>) -> Console {
+    pub fn new(service: Arc<Service>, access: Access) -> Console {
         Console {
             service,
+            access,
             replayed: Mutex::new(None),
         }
+    }
+
+    /// The API's policy check of `action` on `resource` for the caller (AccessDeniedException).
+    fn allow(&self, caller: &Caller, action: &str, resource: &str) -> Result<(), Failure> {
+        self.access.allow(caller, action, resource).map_err(Failure)
     }
 }
 
@@ -113,8 +123,13 @@ pub struct PageQuery {
 }
 
 /// The state machines, with how many versions and aliases each has.
-pub async fn state_machines(State(console): Shared, Query(q): Query<PageQuery>) -> Answer {
+pub async fn state_machines(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "ListStateMachines", "*")?;
     let mut input = ListStateMachinesInput::new().max_results(100);
     if let Some(t) = q.next_token {
         input = input.next_token(t);
@@ -122,6 +137,8 @@ pub async fn state_machines(State(console): Shared, Query(q): Query<PageQuery>) 
     let page = svc.list_state_machines(input).await?;
     let mut machines = Vec::new();
     for m in &page.state_machines {
+        console.allow(&caller, "ListStateMachineVersions", &m.state_machine_arn)?;
+        console.allow(&caller, "ListStateMachineAliases", &m.state_machine_arn)?;
         let versions = svc
             .list_state_machine_versions(
                 ListStateMachineVersionsInput::new(&m.state_machine_arn).max_results(1000),
@@ -148,8 +165,19 @@ pub struct ArnQuery {
 }
 
 /// One state machine: its description, graph, versions, and aliases with their routing.
-pub async fn state_machine(State(console): Shared, Query(q): Query<ArnQuery>) -> Answer {
+pub async fn state_machine(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<ArnQuery>,
+) -> Answer {
     let svc = &console.service;
+    for action in [
+        "DescribeStateMachine",
+        "ListStateMachineVersions",
+        "ListStateMachineAliases",
+    ] {
+        console.allow(&caller, action, &q.arn)?;
+    }
     let machine = svc
         .describe_state_machine(DescribeStateMachineInput::new(&q.arn))
         .await?;
@@ -161,6 +189,11 @@ pub async fn state_machine(State(console): Shared, Query(q): Query<ArnQuery>) ->
         .await?;
     let mut described = Vec::new();
     for a in &aliases.state_machine_aliases {
+        console.allow(
+            &caller,
+            "DescribeStateMachineAlias",
+            &a.state_machine_alias_arn,
+        )?;
         let alias = svc
             .describe_state_machine_alias(DescribeStateMachineAliasInput::new(
                 &a.state_machine_alias_arn,
@@ -183,12 +216,25 @@ pub struct ExecutionsQuery {
     status: Option<String>,
     next_token: Option<String>,
     max_results: Option<i64>,
+    /// Names starting with this.
+    name_prefix: Option<String>,
+    /// Started at or after this (ms since the epoch).
+    started_from: Option<i64>,
+    /// Started before this (ms since the epoch).
+    started_before: Option<i64>,
 }
 
-/// One page of a state machine's executions, newest first (ListExecutions: keyset paging on
-/// the start time, so every page costs the same however deep it is).
-pub async fn executions(State(console): Shared, Query(q): Query<ExecutionsQuery>) -> Answer {
+/// One page of a state machine's executions, newest first, by status, name prefix and
+/// start-time range (ListExecutions' keyset paging on the start time, so a page costs the same
+/// however deep it is).
+pub async fn executions(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<ExecutionsQuery>,
+) -> Answer {
     let svc = &console.service;
+    let resource = q.state_machine_arn.as_deref().filter(|a| !a.is_empty());
+    console.allow(&caller, "ListExecutions", resource.unwrap_or("*"))?;
     let mut input = ListExecutionsInput::new().max_results(q.max_results.unwrap_or(50));
     if let Some(arn) = q.state_machine_arn.filter(|a| !a.is_empty()) {
         input = input.state_machine_arn(arn);
@@ -203,7 +249,14 @@ pub async fn executions(State(console): Shared, Query(q): Query<ExecutionsQuery>
     if let Some(t) = q.next_token.filter(|t| !t.is_empty()) {
         input = input.next_token(t);
     }
-    let page = svc.list_executions(input).await?;
+    // The console's own filters: ListExecutions has none of them, so they go through the
+    // service's console-only listing (the same keyset paging, the same checks).
+    let search = ExecutionSearch {
+        name_prefix: q.name_prefix.filter(|p| !p.is_empty()),
+        started_from_ms: q.started_from,
+        started_before_ms: q.started_before,
+    };
+    let page = svc.list_executions_matching(input, &search).await?;
     Ok(Json(to_json(&page)))
 }
 
@@ -255,8 +308,19 @@ async fn events_after(svc: &Service, arn: &str, after: u64) -> Result<Vec<Value>
 }
 
 /// One execution: its description, definition, graph coloured by status, states and history.
-pub async fn execution(State(console): Shared, Query(q): Query<ArnQuery>) -> Answer {
+pub async fn execution(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<ArnQuery>,
+) -> Answer {
     let svc = &console.service;
+    for action in [
+        "DescribeExecution",
+        "DescribeStateMachineForExecution",
+        "GetExecutionHistory",
+    ] {
+        console.allow(&caller, action, &q.arn)?;
+    }
     let described = svc
         .describe_execution(DescribeExecutionInput::new(&q.arn))
         .await?;
@@ -284,8 +348,15 @@ pub struct AtQuery {
 }
 
 /// The states' statuses as they were once the first `at` events had happened (replay).
-pub async fn statuses_at(State(console): Shared, Query(q): Query<AtQuery>) -> Answer {
+pub async fn statuses_at(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<AtQuery>,
+) -> Answer {
     let svc = &console.service;
+    for action in ["DescribeExecution", "GetExecutionHistory"] {
+        console.allow(&caller, action, &q.arn)?;
+    }
     // Each move of the replay asks again: read a finished execution's history once.
     let described = svc
         .describe_execution(DescribeExecutionInput::new(&q.arn))
@@ -354,9 +425,13 @@ struct Watch {
 /// status and the execution's status, whenever events are added; `end` once it is over.
 pub async fn stream(
     State(console): Shared,
+    caller: Caller,
     Query(q): Query<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, Failure> {
     let svc = &console.service;
+    for action in ["DescribeExecution", "GetExecutionHistory"] {
+        console.allow(&caller, action, &q.arn)?;
+    }
     let events = history(svc, &q.arn).await?;
     let watch = Watch {
         svc: svc.clone(),
@@ -439,8 +514,9 @@ pub struct ExecutionBody {
 }
 
 /// StopExecution.
-pub async fn stop(State(console): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+pub async fn stop(State(console): Shared, caller: Caller, Json(b): Json<ExecutionBody>) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "StopExecution", &b.execution_arn)?;
     let out = svc
         .stop_execution(StopExecutionInput::new(b.execution_arn))
         .await?;
@@ -448,8 +524,13 @@ pub async fn stop(State(console): Shared, Json(b): Json<ExecutionBody>) -> Answe
 }
 
 /// RedriveExecution.
-pub async fn redrive(State(console): Shared, Json(b): Json<ExecutionBody>) -> Answer {
+pub async fn redrive(
+    State(console): Shared,
+    caller: Caller,
+    Json(b): Json<ExecutionBody>,
+) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "RedriveExecution", &b.execution_arn)?;
     let out = svc
         .redrive_execution(RedriveExecutionInput::new(b.execution_arn))
         .await?;
@@ -465,8 +546,9 @@ pub struct StartBody {
 }
 
 /// StartExecution (the page's "Start execution" and "Start again with this input").
-pub async fn start(State(console): Shared, Json(b): Json<StartBody>) -> Answer {
+pub async fn start(State(console): Shared, caller: Caller, Json(b): Json<StartBody>) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "StartExecution", &b.state_machine_arn)?;
     let mut input = StartExecutionInput::new(b.state_machine_arn);
     if let Some(name) = b.name.filter(|n| !n.is_empty()) {
         input = input.name(name);
@@ -488,8 +570,13 @@ pub struct DefinitionBody {
 
 /// ValidateStateMachineDefinition, as the editor checks the text while it is typed; with the
 /// graph of the text when it is valid.
-pub async fn validate(State(console): Shared, Json(b): Json<DefinitionBody>) -> Answer {
+pub async fn validate(
+    State(console): Shared,
+    caller: Caller,
+    Json(b): Json<DefinitionBody>,
+) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "ValidateStateMachineDefinition", "*")?;
     let mut input = ValidateStateMachineDefinitionInput::new(&b.definition);
     if let Some(t) = b.machine_type.filter(|t| !t.is_empty()) {
         let parsed = serde_json::from_value(Value::String(t.clone()))
@@ -512,8 +599,13 @@ pub struct UpdateBody {
 }
 
 /// UpdateStateMachine with `publish`: the edited definition as a new version.
-pub async fn save_version(State(console): Shared, Json(b): Json<UpdateBody>) -> Answer {
+pub async fn save_version(
+    State(console): Shared,
+    caller: Caller,
+    Json(b): Json<UpdateBody>,
+) -> Answer {
     let svc = &console.service;
+    console.allow(&caller, "UpdateStateMachine", &b.state_machine_arn)?;
     let mut input = UpdateStateMachineInput::new(b.state_machine_arn);
     input.definition = Some(b.definition);
     input.publish = Some(true);

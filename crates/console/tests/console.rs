@@ -327,3 +327,129 @@ async fn the_editor_is_checked_by_the_validator_and_saves_a_version() {
     assert_eq!(refused["error"], "InvalidDefinition");
     service.shutdown();
 }
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_millis() as i64
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn executions_are_searched_by_name_prefix_and_start_time_page_by_page() {
+    let (app, service) = app().await;
+    let sm = service
+        .create_state_machine(CreateStateMachineInput::new(
+            "quick",
+            r#"{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}"#,
+            "arn:aws:iam::123456789012:role/R",
+        ))
+        .await
+        .expect("created")
+        .state_machine_arn;
+    let start = |name: String| {
+        let (service, sm) = (service.clone(), sm.clone());
+        async move {
+            service
+                .start_execution(StartExecutionInput::new(&sm).name(name))
+                .await
+                .expect("started");
+            tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        }
+    };
+    for i in 0..5 {
+        start(format!("order-{i}")).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let middle = now_ms();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for i in 0..5 {
+        start(format!("refund-{i}")).await;
+        start(format!("order-late-{i}")).await;
+    }
+    let list = |query: String| {
+        let app = app.clone();
+        let sm = sm.clone();
+        async move {
+            let (status, page) = get_json(
+                &app,
+                &format!(
+                    "/console/api/executions?stateMachineArn={}&{query}",
+                    enc(&sm)
+                ),
+            )
+            .await;
+            let names: Vec<String> = page["executions"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e["name"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, names, page)
+        }
+    };
+
+    // A prefix, two a page, followed by Next: every match, newest first, nothing else.
+    let mut names = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut q = "namePrefix=order-&maxResults=2".to_owned();
+        if !token.is_empty() {
+            q.push_str(&format!("&nextToken={token}"));
+        }
+        let (status, page_names, page) = list(q).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        names.extend(page_names);
+        match page["nextToken"].as_str() {
+            Some(t) => token = t.to_owned(),
+            None => break,
+        }
+    }
+    let mut want: Vec<String> = (0..5).rev().map(|i| format!("order-late-{i}")).collect();
+    want.extend((0..5).rev().map(|i| format!("order-{i}")));
+    assert_eq!(names, want);
+
+    // The time range: from is inclusive, before exclusive; with the prefix too.
+    let (_, early, _) = list(format!("startedBefore={middle}")).await;
+    assert_eq!(
+        early,
+        ["order-4", "order-3", "order-2", "order-1", "order-0"]
+    );
+    let (_, late, _) = list(format!("startedFrom={middle}&namePrefix=order-")).await;
+    assert_eq!(late, want[..5]);
+    let (_, refunds, _) = list(format!("startedFrom={middle}&namePrefix=refund-")).await;
+    assert_eq!(refunds.len(), 5);
+
+    // A page token belongs to its search: one from another search is refused.
+    let (_, _, first) = list("namePrefix=order-&maxResults=2".to_owned()).await;
+    let token = first["nextToken"].as_str().expect("a next page");
+    let (status, _, refused) =
+        list(format!("namePrefix=refund-&maxResults=2&nextToken={token}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "InvalidToken", "{refused}");
+    // An empty range is a mistake, said as the API says one.
+    let (status, _, refused) = list(format!("startedFrom={middle}&startedBefore={middle}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(refused["error"], "ValidationException");
+
+    // AWS's ListExecutions is unchanged: it lists all 15.
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/")
+                .header("x-amz-target", "AWSStepFunctions.ListExecutions")
+                .header(header::CONTENT_TYPE, "application/x-amz-json-1.0")
+                .body(Body::from(json!({"stateMachineArn": sm}).to_string()))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let listed: Value = serde_json::from_slice(&body).expect("json");
+    assert_eq!(listed["executions"].as_array().map(Vec::len), Some(15));
+    service.shutdown();
+}

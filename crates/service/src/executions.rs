@@ -66,6 +66,81 @@ impl Executions for ExecutionPlane {
     fn render_metrics(&self, out: &mut String) {
         self.runtime.metrics().render(out);
     }
+
+    fn list_executions_matching<'a>(
+        &'a self,
+        input: ListExecutionsInput,
+        search: &'a ExecutionSearch,
+    ) -> crate::BoxFuture<'a, Result<ListExecutionsOutput, ServiceError>> {
+        Box::pin(ExecutionPlane::list_executions_matching(
+            self, input, search,
+        ))
+    }
+}
+
+/// What the console can narrow a list of executions by, beyond ListExecutions' state machine
+/// (or version, alias, Map Run) and status: a name prefix and a start-time range. Every page
+/// is still read by the store's keyset on (start time, ARN).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecutionSearch {
+    /// Names starting with this (case-sensitive, as names compare on AWS).
+    pub name_prefix: Option<String>,
+    /// Started at or after this (ms since the epoch).
+    pub started_from_ms: Option<i64>,
+    /// Started before this (ms since the epoch).
+    pub started_before_ms: Option<i64>,
+}
+
+impl ExecutionSearch {
+    fn is_empty(&self) -> bool {
+        *self == ExecutionSearch::default()
+    }
+
+    fn check(&self) -> Result<(), ServiceError> {
+        if let Some(p) = &self.name_prefix
+            && p.chars().count() > 80
+        {
+            return Err(ServiceError::validation(
+                "A name prefix is at most 80 characters (an execution name's length)",
+            ));
+        }
+        if let (Some(from), Some(before)) = (self.started_from_ms, self.started_before_ms)
+            && from >= before
+        {
+            return Err(ServiceError::validation(
+                "The start of the time range must be before its end",
+            ));
+        }
+        Ok(())
+    }
+
+    fn narrow(&self, filter: ExecutionFilter) -> ExecutionFilter {
+        ExecutionFilter {
+            name_prefix: self.name_prefix.clone().filter(|p| !p.is_empty()),
+            started_from_ms: self.started_from_ms,
+            started_before_ms: self.started_before_ms,
+            ..filter
+        }
+    }
+
+    /// What a page token is bound to: the listed ARN, and the search when there is one (so
+    /// ListExecutions' own tokens are unchanged).
+    fn scope(&self, arn: &str) -> String {
+        if self.is_empty() {
+            arn.to_owned()
+        } else {
+            format!(
+                "{arn} name^={} from={} before={}",
+                self.name_prefix.as_deref().unwrap_or(""),
+                self.started_from_ms
+                    .map(|t| t.to_string())
+                    .unwrap_or_default(),
+                self.started_before_ms
+                    .map(|t| t.to_string())
+                    .unwrap_or_default()
+            )
+        }
+    }
 }
 
 fn runtime_error(e: RuntimeError) -> ServiceError {
@@ -362,12 +437,25 @@ impl ExecutionPlane {
         &self,
         input: ListExecutionsInput,
     ) -> Result<ListExecutionsOutput, ServiceError> {
+        self.list_executions_matching(input, &ExecutionSearch::default())
+            .await
+    }
+
+    /// ListExecutions narrowed further by `search` (the console's filters; AWS's action has
+    /// none of them). The page token is bound to the search as well as the ARN.
+    pub(crate) async fn list_executions_matching(
+        &self,
+        input: ListExecutionsInput,
+        search: &ExecutionSearch,
+    ) -> Result<ListExecutionsOutput, ServiceError> {
+        search.check()?;
         if let Some(map_run) = input.map_run_arn {
             let status = input.status_filter.map(|s| s.as_str().to_owned());
             return self
                 .list_map_run_children(
                     map_run,
                     status,
+                    search,
                     input.next_token.as_deref(),
                     input.max_results,
                 )
@@ -379,10 +467,10 @@ impl ExecutionPlane {
             ));
         };
         let parsed = arn::parse(&sm)?;
-        let mut filter = ExecutionFilter {
+        let mut filter = search.narrow(ExecutionFilter {
             status: input.status_filter.map(|s| s.as_str().to_owned()),
             ..ExecutionFilter::default()
-        };
+        });
         let kind = match parsed.resource {
             Resource::StateMachine { .. } => {
                 filter.state_machine_arn = Some(sm.clone());
@@ -415,8 +503,13 @@ impl ExecutionPlane {
         if self.control.is_express(&sm).await? == Some(true) {
             return Err(ServiceError::state_machine_type_not_supported());
         }
-        self.executions_page(&filter, &sm, input.next_token.as_deref(), input.max_results)
-            .await
+        self.executions_page(
+            &filter,
+            &search.scope(&sm),
+            input.next_token.as_deref(),
+            input.max_results,
+        )
+        .await
     }
 
     /// One page of the executions `filter` selects, newest first; `scope` binds the page
@@ -457,16 +550,17 @@ impl ExecutionPlane {
         &self,
         map_run: String,
         status: Option<String>,
+        search: &ExecutionSearch,
         next_token: Option<&str>,
         max_results: Option<i64>,
     ) -> Result<ListExecutionsOutput, ServiceError> {
         expect_map_run(&map_run)?;
         let store = self.runtime.store();
-        let filter = ExecutionFilter {
+        let filter = search.narrow(ExecutionFilter {
             map_run_arn: Some(map_run.clone()),
             status,
             ..ExecutionFilter::default()
-        };
+        });
         if store
             .get_map_run(&map_run)
             .await
@@ -475,7 +569,7 @@ impl ExecutionPlane {
         {
             return Err(ServiceError::resource_not_found(&map_run));
         }
-        self.executions_page(&filter, &map_run, next_token, max_results)
+        self.executions_page(&filter, &search.scope(&map_run), next_token, max_results)
             .await
     }
 

@@ -69,7 +69,7 @@ use stepwise_store::Store;
 pub use arn::Arns;
 pub use control::{Control, StartTarget};
 pub use error::{ErrorClass, ServiceError};
-pub use executions::ExecutionPlane;
+pub use executions::{ExecutionPlane, ExecutionSearch};
 
 include!(concat!(env!("OUT_DIR"), "/model_actions.rs"));
 
@@ -110,6 +110,17 @@ pub trait Executions: ExecutionActions {
     /// Appends the runtime's own series (executions by status, transitions, …) in the
     /// Prometheus text format.
     fn render_metrics(&self, out: &mut String);
+
+    /// ListExecutions narrowed by the console's search (name prefix, start-time range); not
+    /// an AWS action. A plane without executions refuses it.
+    fn list_executions_matching<'a>(
+        &'a self,
+        input: types::ListExecutionsInput,
+        search: &'a ExecutionSearch,
+    ) -> BoxFuture<'a, Result<types::ListExecutionsOutput, ServiceError>> {
+        let _ = (input, search);
+        no_execution_plane(Action::ListExecutions)
+    }
 }
 
 /// The refusal of an execution action by a service without an execution plane.
@@ -234,6 +245,19 @@ impl Service {
     }
 
     /// Finishes the work in hand and stops the runtime (blocks until it has).
+    /// ListExecutions with the console's extra filters ([`ExecutionSearch`]: a name prefix, a
+    /// start-time range), still paged by the store's keyset. Not an AWS action: the API's
+    /// ListExecutions has no such filters and is unchanged.
+    pub async fn list_executions_matching(
+        &self,
+        input: types::ListExecutionsInput,
+        search: &ExecutionSearch,
+    ) -> Result<types::ListExecutionsOutput, ServiceError> {
+        self.executions
+            .list_executions_matching(input, search)
+            .await
+    }
+
     pub fn shutdown(&self) {
         if let Some(runtime) = &self.runtime {
             runtime.shutdown();

@@ -25,7 +25,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use stepwise_store::{
     Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
     MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
-    TimerChange, TimerRow,
+    TimerChange, TimerRow, prefix_end,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -473,6 +473,25 @@ impl ExecutionLog for PostgresStore {
         if let Some(status) = &filter.status {
             params.push(status);
             conditions.push(format!("status = ${}", params.len()));
+        }
+        // A prefix as a range of names (bytewise, as the column's collation): the name index
+        // can seek on it, and `%` or `_` in a name mean themselves.
+        let prefix_end = filter.name_prefix.as_deref().map(prefix_end);
+        if let Some(prefix) = &filter.name_prefix {
+            params.push(prefix);
+            conditions.push(format!("name >= ${}", params.len()));
+            if let Some(Some(end)) = &prefix_end {
+                params.push(end);
+                conditions.push(format!("name < ${}", params.len()));
+            }
+        }
+        if let Some(from) = &filter.started_from_ms {
+            params.push(from);
+            conditions.push(format!("start_ms >= ${}", params.len()));
+        }
+        if let Some(before) = &filter.started_before_ms {
+            params.push(before);
+            conditions.push(format!("start_ms < ${}", params.len()));
         }
         if let Some(cursor) = after {
             params.push(&cursor.start_ms);

@@ -43,6 +43,7 @@ CREATE TABLE executions (
 );
 CREATE INDEX executions_by_start ON executions (start_ms DESC, arn DESC);
 CREATE INDEX executions_by_machine ON executions (state_machine_arn, start_ms DESC, arn DESC);
+CREATE INDEX executions_by_machine_name ON executions (state_machine_arn, name);
 CREATE INDEX executions_by_machine_status ON executions (state_machine_arn, status, start_ms DESC, arn DESC);
 CREATE INDEX executions_by_version ON executions (version_arn, start_ms DESC, arn DESC) WHERE version_arn IS NOT NULL;
 CREATE INDEX executions_by_alias ON executions (alias_arn, start_ms DESC, arn DESC) WHERE alias_arn IS NOT NULL;

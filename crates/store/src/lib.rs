@@ -134,6 +134,12 @@ pub struct ExecutionFilter {
     pub version_arn: Option<String>,
     pub alias_arn: Option<String>,
     pub status: Option<String>,
+    /// Names starting with this (the console's search; ListExecutions has no such filter).
+    pub name_prefix: Option<String>,
+    /// Started at or after this (ms since the epoch; the console's search).
+    pub started_from_ms: Option<i64>,
+    /// Started before this (ms since the epoch; the console's search).
+    pub started_before_ms: Option<i64>,
 }
 
 /// Where to continue a list of executions (newest first): after this start time and ARN.
@@ -419,3 +425,17 @@ pub trait ExecutionLog: Send + Sync + std::fmt::Debug + 'static {
 pub trait Store: Catalog + ExecutionLog {}
 
 impl<T: Catalog + ExecutionLog + ?Sized> Store for T {}
+
+/// For a name-prefix search as a range of names: the least string greater than every string starting with `prefix` (its last character
+/// that can be, incremented), or none (every character is the largest there is).
+pub fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}

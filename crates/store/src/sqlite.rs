@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use crate::{
     Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
     MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
-    TimerChange, TimerRow,
+    TimerChange, TimerRow, prefix_end,
 };
 
 const SCHEMA: &str = "
@@ -133,14 +133,27 @@ CREATE INDEX IF NOT EXISTS executions_by_map_run_index ON executions (map_run_ar
 CREATE INDEX IF NOT EXISTS executions_by_machine_status ON executions (state_machine_arn, status, start_ms DESC, arn DESC);
 ";
 
+/// Below this many executions of a state machine with a name prefix, a page of them is read
+/// through the name index and sorted; from this many on, along the start-time index (where a
+/// page then reads at most about `page × executions / SPARSE_PREFIX` index entries).
+const SPARSE_PREFIX: i64 = 2000;
+
 /// The schema's versions, in order: migration `n` (from 1) takes a file at version `n - 1` to
 /// version `n`, recorded in SQLite's `user_version`. Version 1 is the baseline: it creates the
 /// tables of a new file, and brings a file from before versions were kept (version 0, with any
 /// subset of the columns added since) to the same schema.
-const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline];
+const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline, name_index];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Version 2: executions found by a name prefix (the console's search).
+fn name_index(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS executions_by_machine_name ON executions (state_machine_arn, name);",
+    )
+    .map_err(backend)
+}
 
 fn baseline(conn: &Connection) -> Result<()> {
     conn.execute_batch(SCHEMA).map_err(backend)?;
@@ -579,14 +592,70 @@ impl ExecutionLog for SqliteStore {
         } else {
             "?2 IS NULL"
         };
-        let cursor = if after.is_some() {
+        // The cursor and the console's `started_before_ms` are one upper bound, written as one
+        // row-value comparison: `start_ms < B` is `(start_ms, arn) < (B, '')`. With both a
+        // cursor and `start_ms < ?` SQLite seeks on the plain range only (and, with a status,
+        // leaves the status index for the start-time one), so deep pages would read every row
+        // before them again.
+        let bound: Option<(i64, &str)> = match (after, filter.started_before_ms) {
+            (Some(c), Some(before)) if before <= c.start_ms => Some((before, "")),
+            (Some(c), _) => Some((c.start_ms, c.arn.as_str())),
+            (None, Some(before)) => Some((before, "")),
+            (None, None) => None,
+        };
+        let cursor = if bound.is_some() {
             "(start_ms, arn) < (?3, ?4)"
         } else {
             "?3 IS NULL AND ?4 IS NULL"
         };
+        // The console's search: the start of a time range seeks the same index (start_ms
+        // follows the key column and the status).
+        let from = if filter.started_from_ms.is_some() {
+            "start_ms >= ?6"
+        } else {
+            "?6 IS NULL"
+        };
+        // A name prefix: a common one is checked on each row along the start-time index
+        // (written so that the name index cannot serve it); a rare one of a state machine
+        // seeks the name index and sorts its few matches, since walking the start-time index
+        // for it would read every execution of the machine.
+        let prefix_end = filter.name_prefix.as_deref().and_then(prefix_end);
+        let sparse = match (&filter.name_prefix, &filter.state_machine_arn) {
+            (Some(p), Some(sm)) if column.starts_with("state_machine_arn") => {
+                let end = if prefix_end.is_some() {
+                    "name < ?3"
+                } else {
+                    "?3 IS NULL"
+                };
+                let matches: i64 = conn
+                    .prepare_cached(&format!(
+                        "SELECT COUNT(*) FROM (SELECT 1 FROM executions
+                         INDEXED BY executions_by_machine_name
+                         WHERE state_machine_arn = ?1 AND name >= ?2 AND {end} LIMIT ?4)"
+                    ))
+                    .and_then(|mut stmt| {
+                        stmt.query_row(params![sm, p, prefix_end, SPARSE_PREFIX], |r| r.get(0))
+                    })
+                    .map_err(backend)?;
+                matches < SPARSE_PREFIX
+            }
+            _ => false,
+        };
+        let (index, prefix) = match (&filter.name_prefix, sparse) {
+            (None, _) => ("", "?7 IS NULL AND ?8 IS NULL"),
+            (Some(_), false) => ("", "substr(name, 1, length(?7)) = ?7 AND ?8 IS NULL"),
+            (Some(_), true) if prefix_end.is_some() => (
+                "INDEXED BY executions_by_machine_name",
+                "name >= ?7 AND name < ?8",
+            ),
+            (Some(_), true) => (
+                "INDEXED BY executions_by_machine_name",
+                "name >= ?7 AND ?8 IS NULL",
+            ),
+        };
         let sql = format!(
-            "SELECT {EXECUTION_COLUMNS} FROM executions
-             WHERE {column} AND {status} AND {cursor}
+            "SELECT {EXECUTION_COLUMNS} FROM executions {index}
+             WHERE {column} AND {status} AND {cursor} AND {from} AND {prefix}
              ORDER BY start_ms DESC, arn DESC LIMIT ?5"
         );
         let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
@@ -595,9 +664,12 @@ impl ExecutionLog for SqliteStore {
                 params![
                     key,
                     filter.status,
-                    after.map(|c| c.start_ms),
-                    after.map(|c| c.arn.as_str()),
-                    limit as i64
+                    bound.map(|b| b.0),
+                    bound.map(|b| b.1),
+                    limit as i64,
+                    filter.started_from_ms,
+                    filter.name_prefix,
+                    prefix_end.filter(|_| sparse),
                 ],
                 execution_from_row,
             )
@@ -986,4 +1058,17 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
             .execute(params![u.arn])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prefix_end;
+
+    #[test]
+    fn a_prefix_ends_before_the_next_string_that_does_not_start_with_it() {
+        assert_eq!(prefix_end("order-").as_deref(), Some("order."));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("\u{D7FF}").as_deref(), Some("\u{E000}"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+    }
 }

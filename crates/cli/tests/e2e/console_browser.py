@@ -219,6 +219,37 @@ def test_bulk_stop_of_the_selected():
         eq(sfn.describe_execution(executionArn=arn)["status"], "ABORTED")
 
 
+def test_the_executions_list_filters_by_name_prefix_and_start_time():
+    before = start("search-before", {})
+    wait_done(sfn, before)
+    time.sleep(1.1)  # the range's inputs are to the second
+    middle = sfn.describe_execution(executionArn=before)["startDate"].timestamp() + 1
+    hits = [start(f"search-hit-{i}", {}) for i in range(3)]
+    for arn in hits:
+        wait_done(sfn, arn)
+    page.goto(URL + "/#/executions")
+    # The list of the previous test (status RUNNING) has these inputs too: wait for this one.
+    expect(page.locator("#filter-status")).to_have_value("")
+    page.get_by_label("Name starts with").fill("search-")
+    page.get_by_label("Name starts with").press("Enter")
+    rows = page.locator("#executions tbody tr")
+    expect(rows).to_have_count(4)
+    eq(rows.evaluate_all("rs => rs.map(r => r.dataset.name)"),
+       ["search-hit-2", "search-hit-1", "search-hit-0", "search-before"], "newest first")
+    # Started from the second after the first one: the three later ones; the address keeps it.
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(int(middle)))
+    page.get_by_label("Started from").fill(stamp)
+    page.get_by_label("Started from").dispatch_event("change")
+    expect(rows).to_have_count(3)
+    assert "name=search-" in page.url and "from=" in page.url, page.url
+    page.reload()
+    expect(rows).to_have_count(3)
+    expect(page.get_by_label("Name starts with")).to_have_value("search-")
+    page.get_by_label("Name starts with").fill("search-nothing")
+    page.get_by_label("Name starts with").press("Enter")
+    expect(page.locator("main")).to_contain_text("No executions match.")
+
+
 def test_start_again_with_edited_input_and_dark_mode():
     arn = sfn.list_executions(stateMachineArn=SM, statusFilter="SUCCEEDED")["executions"][0]["executionArn"]
     open_execution(arn)

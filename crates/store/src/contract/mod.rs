@@ -46,7 +46,8 @@ macro_rules! store_contract {
             a_map_runs_children_are_listed_by_it_newest_first,
             a_map_runs_children_are_read_in_item_order_from_an_index,
             a_map_runs_count_is_recorded_once_its_items_are_read,
-            concurrent_commits_of_different_executions_all_apply
+            concurrent_commits_of_different_executions_all_apply,
+            executions_are_searched_by_name_prefix_and_start_time_page_by_page
         );
     };
     (@each [always] $fresh:expr; $($name:ident),* $(,)?) => {
@@ -521,4 +522,125 @@ pub async fn concurrent_commits_of_different_executions_all_apply(s: &dyn Store)
         assert_eq!(history[19], "ev20");
     }
     assert_eq!(s.open_executions().await.expect("open").len(), 16);
+}
+
+pub async fn executions_are_searched_by_name_prefix_and_start_time_page_by_page(s: &dyn Store) {
+    let mut batch = Batch::default();
+    // order-0 .. order-9 at 1000, 1010, ...; refund-0 .. refund-9 between them.
+    for i in 0..10 {
+        batch
+            .new_executions
+            .push(execution("m", &format!("order-{i}"), 1000 + 10 * i));
+        batch
+            .new_executions
+            .push(execution("m", &format!("refund-{i}"), 1005 + 10 * i));
+    }
+    batch
+        .new_executions
+        .push(execution("other", "order-x", 1050));
+    s.commit(&batch).await.expect("commit");
+    let names = async |f: &ExecutionFilter, after: Option<&ExecutionCursor>, n: usize| {
+        s.list_executions(f, after, n)
+            .await
+            .expect("list")
+            .into_iter()
+            .map(|e| (e.name, e.start_ms, e.arn))
+            .collect::<Vec<_>>()
+    };
+    let machine = ExecutionFilter {
+        state_machine_arn: Some(execution("m", "x", 0).state_machine_arn),
+        ..ExecutionFilter::default()
+    };
+    let orders = ExecutionFilter {
+        name_prefix: Some("order-".into()),
+        ..machine.clone()
+    };
+    // Page by page through the prefix, with the cursor: every order, newest first.
+    let mut seen = Vec::new();
+    let mut after: Option<ExecutionCursor> = None;
+    loop {
+        let page = names(&orders, after.as_ref(), 3).await;
+        let Some((_, start_ms, arn)) = page.last().cloned() else {
+            break;
+        };
+        seen.extend(page.into_iter().map(|(n, _, _)| n));
+        after = Some(ExecutionCursor { start_ms, arn });
+    }
+    let want: Vec<String> = (0..10).rev().map(|i| format!("order-{i}")).collect();
+    assert_eq!(seen, want);
+    // A prefix is a prefix, not a substring; and it is case-sensitive.
+    let none = ExecutionFilter {
+        name_prefix: Some("der-".into()),
+        ..machine.clone()
+    };
+    assert!(names(&none, None, 10).await.is_empty());
+    let upper = ExecutionFilter {
+        name_prefix: Some("Order-".into()),
+        ..machine.clone()
+    };
+    assert!(names(&upper, None, 10).await.is_empty());
+    // From is inclusive, before exclusive; with the prefix and a cursor.
+    let window = ExecutionFilter {
+        started_from_ms: Some(1020),
+        started_before_ms: Some(1060),
+        ..machine.clone()
+    };
+    let got: Vec<String> = names(&window, None, 100)
+        .await
+        .into_iter()
+        .map(|t| t.0)
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "refund-5", "order-5", "refund-4", "order-4", "refund-3", "order-3", "refund-2",
+            "order-2"
+        ]
+    );
+    let both = ExecutionFilter {
+        name_prefix: Some("refund-".into()),
+        ..window.clone()
+    };
+    let first = names(&both, None, 2).await;
+    let (_, start_ms, arn) = first.last().cloned().expect("two");
+    let rest = names(&both, Some(&ExecutionCursor { start_ms, arn }), 10).await;
+    let got: Vec<String> = first.into_iter().chain(rest).map(|t| t.0).collect();
+    assert_eq!(got, ["refund-5", "refund-4", "refund-3", "refund-2"]);
+
+    // Enough of one prefix that it is read along the start-time index rather than
+    // through the names: the same answers, page by page.
+    let mut bulk = Batch::default();
+    for i in 0..2100 {
+        bulk.new_executions
+            .push(execution("m", &format!("bulk-{i:04}"), 2000 + i));
+    }
+    s.commit(&bulk).await.expect("commit");
+    for (prefix, want) in [("bulk-", 2100), ("bulk-20", 100), ("order-", 10)] {
+        let f = ExecutionFilter {
+            name_prefix: Some(prefix.into()),
+            started_before_ms: Some(4050),
+            ..machine.clone()
+        };
+        let mut seen: Vec<(String, i64)> = Vec::new();
+        let mut after: Option<ExecutionCursor> = None;
+        loop {
+            let page = names(&f, after.as_ref(), 500).await;
+            let Some((_, start_ms, arn)) = page.last().cloned() else {
+                break;
+            };
+            seen.extend(page.into_iter().map(|(n, t, _)| (n, t)));
+            after = Some(ExecutionCursor { start_ms, arn });
+        }
+        let expected = seen
+            .iter()
+            .filter(|(n, t)| n.starts_with(prefix) && *t < 4050)
+            .count();
+        assert_eq!(expected, seen.len(), "{prefix} only");
+        let before_cut = if prefix == "order-" { want } else { want - 50 };
+        assert_eq!(seen.len(), before_cut, "{prefix}");
+        assert!(
+            seen.windows(2).all(|w| w[0].1 >= w[1].1),
+            "{prefix} newest first"
+        );
+    }
 }
