@@ -25,7 +25,9 @@
 //! use stepwise_store::{SqliteStore, Store};
 //!
 //! let store: Arc<dyn Store> = Arc::new(SqliteStore::memory().unwrap());
-//! let service = Service::start(store, Arns::default(), Default::default()).unwrap();
+//! let service = Service::start(store, Arns::default(), Default::default())
+//!     .await
+//!     .unwrap();
 //! let machine = service
 //!     .create_state_machine(CreateStateMachineInput::new(
 //!         "hello",
