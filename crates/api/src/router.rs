@@ -35,10 +35,19 @@ pub fn router(api: Arc<Api>) -> Router {
         .with_state(api)
 }
 
-async fn serve_health() -> Response {
+/// Whether the store answers and, with many nodes, this node's partitions; 503 when the store
+/// does not answer.
+async fn serve_health(State(api): State<Arc<Api>>) -> Response {
+    let (ok, body) = api.service.health().await;
+    let status = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     (
+        status,
         [(header::CONTENT_TYPE, "application/json")],
-        r#"{"status":"ok"}"#,
+        body.to_string(),
     )
         .into_response()
 }

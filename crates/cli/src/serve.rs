@@ -58,6 +58,16 @@ pub struct Args {
     /// The certificate's private key (PEM).
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// With a PostgreSQL store shared by many nodes: this node's name, unique among them
+    /// [default: the host name, the process id and a random number]. Also STEPWISE_NODE_ID.
+    #[arg(long, env = "STEPWISE_NODE_ID", value_name = "NAME")]
+    node_id: Option<String>,
+    /// With a PostgreSQL store shared by many nodes: how long a node's hold on its share of
+    /// the executions lasts unless renewed (it is renewed every third of it): how soon the
+    /// other nodes carry on the work of a node that died. Also STEPWISE_LEASE_MS [default:
+    /// 10000].
+    #[arg(long, env = "STEPWISE_LEASE_MS", value_name = "MS", value_parser = clap::value_parser!(u64).range(300..=600_000))]
+    lease_ms: Option<u64>,
     #[command(flatten)]
     endpoints: crate::sfn_local::EndpointFlags,
 }
@@ -73,6 +83,8 @@ struct Settings {
     /// The configuration file in use, if any.
     config_path: Option<PathBuf>,
     mocks: Option<Arc<MockConfig>>,
+    node_id: Option<String>,
+    lease_ms: Option<u64>,
     /// The mock configuration file in use, if any.
     mock_path: Option<PathBuf>,
     /// The keys requests are checked against (empty: none are checked).
@@ -186,6 +198,8 @@ fn settings(args: &Args) -> Result<Settings, String> {
         mock_path,
         config: Arc::new(config),
         config_path: args.config.clone(),
+        node_id: args.node_id.clone(),
+        lease_ms: args.lease_ms,
     })
 }
 
@@ -290,6 +304,10 @@ pub fn run(args: &Args) -> ExitCode {
                     }
                 })),
                 mocks: settings.mocks.clone(),
+                node_id: settings.node_id.clone(),
+                lease_ms: settings
+                    .lease_ms
+                    .map_or(RuntimeConfig::default().lease_ms, |ms| ms as i64),
                 ..RuntimeConfig::default()
             },
         )
@@ -311,7 +329,7 @@ pub fn run(args: &Args) -> ExitCode {
         let api = Arc::new(Api::new(service.clone()).with_keys(settings.keys));
         // The API is `POST /`; the console is `GET /` and `/console/...`. With keys, the
         // console asks for one of them (and its secret) and holds each call to its policy.
-        let app = router(api).merge(stepwise_console::router_with(service, access));
+        let app = router(api).merge(stepwise_console::router_with(service.clone(), access));
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
@@ -330,9 +348,12 @@ pub fn run(args: &Args) -> ExitCode {
         // After SIGTERM, open requests get a grace period to finish; long polls
         // (GetActivityTask waits up to 60 s) must not hold the process up.
         let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let leaving = service.clone();
         let signal = async move {
             shutdown_signal().await;
             let _ = stopping_tx.send(true);
+            // Many nodes: the others take this node's executions now, not after its leases.
+            leaving.leave().await;
         };
         let serving: std::pin::Pin<
             Box<dyn std::future::Future<Output = std::io::Result<()>> + Send>,

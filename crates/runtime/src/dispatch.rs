@@ -27,7 +27,7 @@ use stepwise_store::{ExecutionRecord, TaskRow};
 use stepwise_tasks::{CallContext, Integrations, JobRef, JobState, Outcome};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
-use crate::driver::{RuntimeError, TaskAnswer, Work};
+use crate::driver::{RuntimeError, TaskAnswer};
 use crate::shared::Shared;
 
 /// The task-table queue that holds dispatched calls (activity ARNs never start with `#`).
@@ -213,7 +213,7 @@ pub(crate) enum Performed {
 pub(crate) fn spawn(
     shared: Arc<Shared>,
     store: Arc<dyn stepwise_store::Store>,
-    work: std::sync::mpsc::Sender<Work>,
+    work: crate::cluster::Router,
     mut jobs: UnboundedReceiver<Job>,
 ) -> bool {
     let Ok(handle) = tokio::runtime::Handle::try_current() else {
@@ -298,32 +298,27 @@ pub(crate) enum Delivered {
 /// nothing, and nobody else would send it (the row stays queued, called again only when the
 /// server starts), so the execution would wait for it forever.
 pub(crate) async fn deliver(
-    work: &std::sync::mpsc::Sender<Work>,
+    work: &crate::cluster::Router,
     job: &Job,
     answer: TaskAnswer,
 ) -> Delivered {
     let mut delay = RETRY_FIRST;
     loop {
-        let (reply, done) = tokio::sync::oneshot::channel();
-        let sent = work.send(Work::Answer {
+        let request = crate::cluster::Request::Answer {
             task: job.row(),
             answer: answer.clone(),
-            reply,
-        });
-        if sent.is_err() {
-            return Delivered::Gone;
-        }
-        match done.await {
+        };
+        match work.call(request).await {
             // An answer's only store error is its commit's (refusals are TaskDoesNotExist).
-            Ok(Err(RuntimeError::Store(e))) => {
+            Err(RuntimeError::Store(e)) => {
                 tracing::warn!(execution = %job.execution, task = job.task, error = %e,
                     "the commit of a task's answer failed; sending it again");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(RETRY_MAX);
             }
-            Ok(Ok(())) => return Delivered::Committed,
-            Ok(Err(_)) => return Delivered::Refused,
-            Err(_) => return Delivered::Gone,
+            Ok(_) => return Delivered::Committed,
+            Err(RuntimeError::ShuttingDown) => return Delivered::Gone,
+            Err(_) => return Delivered::Refused,
         }
     }
 }
@@ -335,7 +330,7 @@ const POLL_ATTEMPTS: u32 = 5;
 /// (then stops the job).
 async fn poll_to_end(
     shared: &Shared,
-    work: &std::sync::mpsc::Sender<Work>,
+    work: &crate::cluster::Router,
     job: &Job,
     polled: &JobRef,
     mut cancelled: tokio::sync::oneshot::Receiver<()>,

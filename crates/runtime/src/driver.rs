@@ -40,6 +40,7 @@ use stepwise_store::{
 };
 use tokio::sync::oneshot;
 
+use crate::cluster::{Node, Request, outcome_text};
 use crate::dispatch::{self, Job, Jobs, ParentLink};
 use crate::shared::Shared;
 use crate::time_of;
@@ -52,7 +53,7 @@ const HORIZON_MS: i64 = 30_000;
 const RETRY_MS: i64 = 250;
 
 /// Why the driver refused a request.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum RuntimeError {
     #[error("Execution Does Not Exist: '{0}'")]
     ExecutionDoesNotExist(String),
@@ -77,10 +78,13 @@ pub enum RuntimeError {
     /// was failed rather than continued.
     #[error("{0}")]
     Quarantined(String),
+    /// Many nodes: another node holds the execution's partition (it moved).
+    #[error("the execution is driven by another node")]
+    NotOwner,
 }
 
 /// How a worker answered a task.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TaskAnswer {
     Succeeded(Value),
     Failed {
@@ -96,52 +100,43 @@ pub enum TaskAnswer {
 }
 
 /// The answer to a start.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Started {
     pub arn: String,
     pub start_ms: i64,
 }
 
-type Reply<T> = oneshot::Sender<Result<T, RuntimeError>>;
+/// Where a request's outcome goes.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// To a caller on this node, once the batch's fate is known.
+    Local(oneshot::Sender<Result<Value, RuntimeError>>),
+    /// Into the inbox item it came from, in the same commit (`answer`: its poster waits for
+    /// it; if not, the item just goes).
+    Remote {
+        id: i64,
+        partition: u32,
+        answer: bool,
+    },
+}
 
 /// Work for the driver.
 #[derive(Debug)]
 pub(crate) enum Work {
-    Start {
-        record: Box<ExecutionRecord>,
-        machine: Arc<stepwise_asl::StateMachine>,
-        input: Value,
-        reply: Reply<Started>,
-    },
-    Stop {
-        arn: String,
-        error: Option<String>,
-        cause: Option<String>,
-        reply: Reply<i64>,
-    },
-    Answer {
-        task: TaskRow,
-        answer: TaskAnswer,
-        reply: Reply<()>,
-    },
-    Claim {
-        activity: String,
-        worker: String,
-        reply: Reply<Option<TaskRow>>,
-    },
-    Redrive {
-        arn: String,
-        reply: Reply<i64>,
-    },
-    /// UpdateMapRun: `event` for the Map Run's parent `execution`.
-    UpdateMapRun {
-        execution: String,
-        event: Event,
-        reply: Reply<i64>,
+    Request {
+        request: Box<Request>,
+        reply: Reply,
     },
     Timer {
         execution: String,
         timer: u64,
+    },
+    /// Something was posted to the inbox of a partition this node holds.
+    Inbox,
+    /// The partitions this node holds now, with their epochs (many nodes only).
+    Leases {
+        held: BTreeMap<u32, i64>,
+        reply: oneshot::Sender<()>,
     },
     Shutdown,
 }
@@ -242,6 +237,8 @@ struct Pending {
     machines_redriven: Vec<String>,
     machines_finished: Vec<(String, Status, i64)>,
     quarantined: u64,
+    /// Many nodes: the partitions of the inbox items this batch handled.
+    handled_from: HashSet<u32>,
 }
 
 /// A reply to send once the batch's fate is known.
@@ -272,7 +269,17 @@ pub(crate) struct Driver {
     followups: VecDeque<(String, Event)>,
     jobs: Jobs,
     logs: Arc<crate::exec_log::ExecutionLogs>,
+    /// Many nodes: this node, and the partitions its driver holds with their epochs (`None`:
+    /// one node, which owns every execution).
+    node: Option<Arc<Node>>,
+    owned: Option<BTreeMap<u32, i64>>,
+    /// Many nodes: when to look in the inbox next (it is also looked in when woken).
+    inbox_at: i64,
 }
+
+/// How often a node looks in its partitions' inboxes without being woken (a lost
+/// notification delays a request by at most this).
+const INBOX_POLL_MS: i64 = 1000;
 
 impl std::fmt::Debug for Driver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -308,6 +315,25 @@ impl Driver {
             followups: VecDeque::new(),
             jobs,
             logs,
+            node: None,
+            owned: None,
+            inbox_at: i64::MIN,
+        }
+    }
+
+    /// Many nodes: the driver of `node`, which drives only the partitions it holds (none
+    /// until told).
+    pub(crate) fn on_node(mut self, node: Option<Arc<Node>>) -> Self {
+        self.owned = node.as_ref().map(|_| BTreeMap::new());
+        self.node = node;
+        self
+    }
+
+    /// Whether this node drives the execution (one node drives all).
+    fn owns(&self, execution: &str) -> bool {
+        match (&self.owned, &self.node) {
+            (Some(owned), Some(node)) => owned.contains_key(&node.partition(execution)),
+            _ => true,
         }
     }
 
@@ -333,6 +359,11 @@ impl Driver {
                 .map(|Reverse((at, _, _))| *at)
                 .unwrap_or(i64::MAX)
                 .min(self.horizon.saturating_sub(HORIZON_MS / 2))
+                .min(if self.node.is_some() {
+                    self.inbox_at
+                } else {
+                    i64::MAX
+                })
                 .saturating_sub(self.now_ms())
                 .clamp(0, 1000) as u64;
             let mut work = Vec::new();
@@ -346,6 +377,23 @@ impl Driver {
                     Ok(w) => work.push(w),
                     Err(_) => break,
                 }
+            }
+            // Lease changes first, each on its own: a batch is written under one set.
+            if let Some(i) = work.iter().position(|w| matches!(w, Work::Leases { .. })) {
+                let rest = work.split_off(i + 1);
+                if let Some(Work::Leases { held, reply }) = work.pop() {
+                    if !work.is_empty() {
+                        self.process(std::mem::take(&mut work));
+                    }
+                    self.set_leases(held);
+                    let _ = reply.send(());
+                }
+                work = rest;
+            }
+            let woken = work.iter().any(|w| matches!(w, Work::Inbox));
+            if self.node.is_some() && (woken || self.now_ms() >= self.inbox_at) {
+                self.inbox_at = self.now_ms() + INBOX_POLL_MS;
+                self.read_inbox(&mut work);
             }
             let now = self.now_ms();
             while work.len() < MAX_BATCH {
@@ -405,6 +453,11 @@ impl Driver {
         for w in work {
             self.handle(w, &mut pending);
             while let Some((arn, event)) = self.followups.pop_front() {
+                if !self.owns(&arn) {
+                    // Another node drives it: posted to its inbox by this commit.
+                    self.post(&mut pending, arn, event);
+                    continue;
+                }
                 if let Err(e) = self.step(&arn, event, &mut pending) {
                     tracing::warn!(execution = %arn, error = %e, "follow-up step refused");
                 }
@@ -413,13 +466,190 @@ impl Driver {
         self.commit(pending);
     }
 
+    /// Posts an event for an execution another node drives, with the batch.
+    fn post(&self, pending: &mut Pending, execution: String, event: Event) {
+        let Some(node) = &self.node else { return };
+        let partition = node.partition(&execution);
+        let request = Request::Event { execution, event };
+        match serde_json::to_string(&request) {
+            Ok(body) => pending.batch.posts.push((partition, body)),
+            Err(e) => tracing::error!(error = %e, "could not post an event"),
+        }
+    }
+
+    /// Takes the requests posted for this node's partitions, as work of this batch.
+    fn read_inbox(&mut self, work: &mut Vec<Work>) {
+        let (Some(node), Some(owned)) = (&self.node, &self.owned) else {
+            return;
+        };
+        if owned.is_empty() {
+            return;
+        }
+        let partitions: Vec<u32> = owned.keys().copied().collect();
+        let Some(cluster) = node.store.cluster() else {
+            return;
+        };
+        let limit = MAX_BATCH.saturating_sub(work.len()).max(1);
+        let items = match self.wait(cluster.inbox(&partitions, limit)) {
+            Ok(items) => items,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the inbox");
+                return;
+            }
+        };
+        for item in items {
+            let reply = Reply::Remote {
+                id: item.id,
+                partition: item.partition,
+                answer: item.reply,
+            };
+            match serde_json::from_str::<Request>(&item.body) {
+                Ok(request) => work.push(Work::Request {
+                    request: Box::new(request),
+                    reply,
+                }),
+                Err(e) => {
+                    tracing::error!(id = item.id, error = %e, "an unreadable request in the inbox");
+                    // Answered with the error, so it goes and its poster hears why.
+                    work.push(Work::Request {
+                        request: Box::new(Request::Unreadable(e.to_string())),
+                        reply,
+                    });
+                }
+            }
+        }
+    }
+
+    /// The partitions this node holds changed: executions of those it let go leave memory
+    /// with their timers; those it took have their due timers loaded and the calls that were
+    /// in flight made again (at least once, as on AWS: the node that had them may have died
+    /// mid-call), their `.sync` jobs polled again, and their inboxes read.
+    fn set_leases(&mut self, held: BTreeMap<u32, i64>) {
+        let Some(node) = self.node.clone() else {
+            return;
+        };
+        let before = self.owned.take().unwrap_or_default();
+        let lost: HashSet<u32> = before
+            .iter()
+            .filter(|(p, e)| held.get(p) != Some(e))
+            .map(|(p, _)| *p)
+            .collect();
+        let gained: Vec<u32> = held
+            .iter()
+            .filter(|(p, e)| before.get(p) != Some(e))
+            .map(|(p, _)| *p)
+            .collect();
+        if !lost.is_empty() {
+            let gone: Vec<String> = self
+                .cache
+                .iter()
+                .filter(|(arn, _)| lost.contains(&node.partition(arn)))
+                .map(|(arn, _)| arn.clone())
+                .collect();
+            for arn in gone {
+                self.cache.pop(&arn);
+            }
+            self.armed
+                .retain(|(execution, _)| !lost.contains(&node.partition(execution)));
+        }
+        self.owned = Some(held);
+        if gained.is_empty() {
+            return;
+        }
+        let Some(cluster) = node.store.cluster() else {
+            return;
+        };
+        match self.wait(cluster.due_timers_in(&gained, self.horizon.max(self.now_ms()), 100_000)) {
+            Ok(due) => {
+                for t in due {
+                    self.arm(t);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not read the timers of partitions taken"),
+        }
+        match self.wait(cluster.tasks_in(&gained, dispatch::QUEUE)) {
+            Ok(rows) => {
+                let mut again = 0;
+                for row in &rows {
+                    let resumed = match &row.worker {
+                        None => dispatch::Job::from_row(row),
+                        Some(w) if w.starts_with(dispatch::POLL) => {
+                            dispatch::Job::from_row(row).filter(|j| j.resume.is_some())
+                        }
+                        Some(_) => None,
+                    };
+                    if let Some(job) = resumed {
+                        again += 1;
+                        let _ = self.jobs.send(job);
+                    }
+                }
+                if again > 0 {
+                    tracing::info!(
+                        calls = again,
+                        "making again the calls in flight in partitions taken"
+                    );
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "could not read the calls of partitions taken"),
+        }
+        self.inbox_at = i64::MIN;
+    }
+
+    /// The fence of a batch: the leases of the partitions it writes. A partition it writes
+    /// that this node does not hold (it let go of it while the batch was built) gets an epoch
+    /// no partition has, so the store refuses the batch.
+    fn fence(&self, pending: &Pending) -> Option<stepwise_store::Fence> {
+        let (node, owned) = (self.node.as_ref()?, self.owned.as_ref()?);
+        let mut partitions: BTreeMap<u32, i64> = BTreeMap::new();
+        let batch = &pending.batch;
+        let executions = batch
+            .new_executions
+            .iter()
+            .map(|e| e.arn.as_str())
+            .chain(batch.updates.iter().map(|u| u.arn.as_str()))
+            .chain(batch.steps.iter().map(|s| s.0.as_str()))
+            .chain(batch.events.iter().map(|e| e.0.as_str()))
+            .chain(pending.touched.iter().map(String::as_str));
+        for arn in executions {
+            let p = node.partition(arn);
+            partitions.insert(p, owned.get(&p).copied().unwrap_or(-1));
+        }
+        for p in &pending.handled_from {
+            partitions.insert(*p, owned.get(p).copied().unwrap_or(-1));
+        }
+        Some(stepwise_store::Fence {
+            node: node.id.clone(),
+            leases: partitions
+                .into_iter()
+                .map(|(partition, epoch)| stepwise_store::Lease { partition, epoch })
+                .collect(),
+        })
+    }
+
     fn commit(&mut self, mut pending: Pending) {
         pending.batch.updates = pending.updates.drain().map(|(_, u)| u).collect();
+        pending.batch.fence = self.fence(&pending);
         let result = if pending.batch.is_empty() {
             Ok(())
         } else {
-            self.wait(self.store.commit(&pending.batch))
-                .map_err(store_err)
+            match self.wait(self.store.commit(&pending.batch)) {
+                Ok(()) => Ok(()),
+                Err(stepwise_store::StoreError::Fenced(lost)) => {
+                    // Another node took these partitions: let them go here, and have the
+                    // callers send again, to their new owner.
+                    tracing::warn!(partitions = ?lost, "a commit was fenced: partitions taken by another node");
+                    if let Some(owned) = &self.owned {
+                        let held = owned
+                            .iter()
+                            .filter(|(p, _)| !lost.contains(p))
+                            .map(|(p, e)| (*p, *e))
+                            .collect();
+                        self.set_leases(held);
+                    }
+                    Err(RuntimeError::NotOwner)
+                }
+                Err(e) => Err(store_err(e)),
+            }
         };
         match &result {
             Ok(()) => {
@@ -506,54 +736,108 @@ impl Driver {
 
     fn handle(&mut self, work: Work, pending: &mut Pending) {
         match work {
-            Work::Start {
-                record,
-                machine,
-                input,
-                reply,
-            } => {
-                let result = self.start(*record, machine, input, pending);
-                respond(pending, reply, result);
+            Work::Request { request, reply } => {
+                let result = match request.execution() {
+                    Some(execution) if !self.owns(execution) => Err(RuntimeError::NotOwner),
+                    _ => self.request(*request, pending),
+                };
+                match reply {
+                    Reply::Local(reply) => respond(pending, reply, result),
+                    // Not this node's: left in the inbox for the partition's owner.
+                    Reply::Remote { .. } if result == Err(RuntimeError::NotOwner) => {}
+                    Reply::Remote {
+                        id,
+                        partition,
+                        answer,
+                    } => {
+                        pending.handled_from.insert(partition);
+                        let outcome = answer.then(|| outcome_text(&result));
+                        pending.batch.handled.push((id, outcome));
+                    }
+                }
             }
-            Work::Stop {
-                arn,
-                error,
-                cause,
-                reply,
-            } => {
-                let result = self.stop(&arn, error, cause, pending);
-                respond(pending, reply, result);
+            Work::Timer { execution, timer } => {
+                // A timer of a partition let go: its new owner fires it.
+                if self.owns(&execution) {
+                    self.fire(&execution, timer, pending);
+                }
             }
-            Work::Answer {
-                task,
-                answer,
-                reply,
-            } => {
-                let result = self.answer(task, answer, pending);
-                respond(pending, reply, result);
+            Work::Leases { held, reply } => {
+                self.set_leases(held);
+                let _ = reply.send(());
             }
-            Work::Claim {
-                activity,
-                worker,
-                reply,
-            } => {
-                let result = self.claim(&activity, worker, pending);
-                respond(pending, reply, result);
+            Work::Inbox | Work::Shutdown => {}
+        }
+    }
+
+    /// Does what a request asks; its outcome as JSON.
+    fn request(&mut self, request: Request, pending: &mut Pending) -> Result<Value, RuntimeError> {
+        fn json<T: serde::Serialize>(value: T) -> Result<Value, RuntimeError> {
+            serde_json::to_value(value).map_err(|e| RuntimeError::Store(e.to_string()))
+        }
+        match request {
+            Request::Start { record, input } => {
+                let machine =
+                    self.wait(self.shared.machine(&*self.store, &record.definition_hash))?;
+                json(self.start(*record, machine, input, pending)?)
             }
-            Work::Redrive { arn, reply } => {
-                let result = self.redrive(&arn, pending);
-                respond(pending, reply, result);
+            Request::Stop { arn, error, cause } => json(self.stop(&arn, error, cause, pending)?),
+            Request::Answer { task, answer } => json(self.answer(task, answer, pending)?),
+            Request::ClaimNext { activity, worker } => {
+                json(self.claim(&activity, worker, pending)?)
             }
-            Work::UpdateMapRun {
-                execution,
-                event,
-                reply,
-            } => {
-                let result = self.step(&execution, event, pending);
-                respond(pending, reply, result);
+            Request::ClaimTask { task, worker } => json(self.claim_task(task, worker, pending)?),
+            Request::Redrive { arn } => json(self.redrive(&arn, pending)?),
+            Request::UpdateMapRun { execution, event } => {
+                json(self.step(&execution, event, pending)?)
             }
-            Work::Timer { execution, timer } => self.fire(&execution, timer, pending),
-            Work::Shutdown => {}
+            Request::Event { execution, event } => json(self.step(&execution, event, pending)?),
+            Request::Unreadable(why) => {
+                Err(RuntimeError::Store(format!("an unreadable request: {why}")))
+            }
+        }
+    }
+
+    /// Hands one queued task to a worker, if no worker has it yet (many nodes: the node a
+    /// worker polls picks the task, and its partition's owner hands it out, so two nodes
+    /// never hand out the same task).
+    fn claim_task(
+        &mut self,
+        task: TaskRow,
+        worker: String,
+        pending: &mut Pending,
+    ) -> Result<Option<TaskRow>, RuntimeError> {
+        let taken_here = pending.batch.tasks.iter().any(|c| {
+            matches!(c, TaskChange::Start { token, .. } | TaskChange::Remove { token } if *token == task.token)
+        });
+        if taken_here {
+            return Ok(None);
+        }
+        let Some(task) = self
+            .wait(self.store.task_by_token(&task.token))
+            .map_err(store_err)?
+            .filter(|t| t.worker.is_none())
+        else {
+            return Ok(None);
+        };
+        pending.batch.tasks.push(TaskChange::Start {
+            token: task.token.clone(),
+            worker: worker.clone(),
+        });
+        let event = Event::TaskStarted {
+            task: task.task,
+            worker: Some(worker),
+        };
+        match self.step(&task.execution, event, pending) {
+            Ok(_) => Ok(Some(task)),
+            Err(e) => {
+                tracing::debug!(error = %e, "dropping a task of a closed execution");
+                pending
+                    .batch
+                    .tasks
+                    .push(TaskChange::Remove { token: task.token });
+                Ok(None)
+            }
         }
     }
 
@@ -1299,10 +1583,10 @@ fn test_case_of(shared: &Shared, record: &ExecutionRecord) -> Option<TestCase> {
     mocks.test_case(machine.name(), Some(case)).ok()
 }
 
-fn respond<T: Send + 'static>(
+fn respond(
     pending: &mut Pending,
-    reply: Reply<T>,
-    result: Result<T, RuntimeError>,
+    reply: oneshot::Sender<Result<Value, RuntimeError>>,
+    result: Result<Value, RuntimeError>,
 ) {
     match result {
         // Refusals need no commit: answer at once.

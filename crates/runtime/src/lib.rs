@@ -9,6 +9,7 @@
 //! Express executions run in memory ([`express`]), as on AWS: no per-step history is kept.
 
 pub mod clock;
+mod cluster;
 pub mod dispatch;
 pub mod driver;
 pub mod exec_log;
@@ -37,6 +38,7 @@ pub use stepwise_engine::mock::MockConfig;
 pub use stepwise_tasks::Integrations;
 pub use token::Tokens;
 
+use cluster::{Node, Request, Router};
 use driver::{Driver, Work};
 use exec_log::ExecutionLogs;
 use shared::Shared;
@@ -89,6 +91,12 @@ pub struct RuntimeConfig {
     pub mocks: Option<Arc<MockConfig>>,
     /// Time and randomness (the system's, unless a test gives a virtual clock).
     pub clock: Arc<dyn clock::Clock>,
+    /// Many nodes (a store they share, PostgreSQL): this node's name (unique among them;
+    /// none: made up from the host, the process and a random number).
+    pub node_id: Option<String>,
+    /// Many nodes: how long a node's hold on its partitions lasts unless renewed, in ms: how
+    /// soon the others carry on the work of a node that died.
+    pub lease_ms: i64,
 }
 
 impl Default for RuntimeConfig {
@@ -99,6 +107,8 @@ impl Default for RuntimeConfig {
             integrations: None,
             mocks: None,
             clock: clock::system(),
+            node_id: None,
+            lease_ms: 10_000,
         }
     }
 }
@@ -109,8 +119,14 @@ pub struct Runtime {
     store: Arc<dyn Store>,
     shared: Arc<Shared>,
     tx: mpsc::Sender<Work>,
+    router: Router,
     thread: Mutex<Option<JoinHandle<()>>>,
     logs: Arc<ExecutionLogs>,
+    /// Many nodes: this node, and how to stop its lease keeping (which hands its partitions
+    /// back).
+    node: Option<Arc<Node>>,
+    leaving: Arc<tokio::sync::Notify>,
+    lease_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Runtime {
@@ -137,7 +153,20 @@ impl Runtime {
         ));
         let (tx, rx) = mpsc::channel();
         let (jobs, job_rx) = tokio::sync::mpsc::unbounded_channel();
-        if dispatch::spawn(shared.clone(), store.clone(), tx.clone(), job_rx) {
+        let node = store.cluster().and_then(|_| {
+            let id = config
+                .node_id
+                .clone()
+                .unwrap_or_else(|| node_name(&*config.clock));
+            Node::new(id, store.clone(), config.lease_ms.max(300))
+        });
+        let router = Router {
+            tx: tx.clone(),
+            node: node.clone(),
+        };
+        // Many nodes: the calls in flight are made again per partition, as a node takes it.
+        if dispatch::spawn(shared.clone(), store.clone(), router.clone(), job_rx) && node.is_none()
+        {
             let queued = store
                 .next_queued_tasks(dispatch::QUEUE, usize::MAX >> 1)
                 .await
@@ -178,18 +207,58 @@ impl Runtime {
             config.cache_capacity,
             jobs,
             logs.clone(),
-        );
+        )
+        .on_node(node.clone());
         let thread = std::thread::Builder::new()
             .name("stepwise-driver".into())
             .spawn(move || driver.run())
             .ok();
+        let leaving = Arc::new(tokio::sync::Notify::new());
+        let mut lease_task = None;
+        if let Some(node) = &node {
+            tracing::info!(node = %node.id, partitions = node.partitions, lease_ms = node.lease_ms, "joining the nodes that share the store");
+            tokio::spawn(cluster::listen(node.clone(), tx.clone(), shared.clone()));
+            tokio::spawn(node.clone().collect_outcomes());
+            let (first, first_done) = oneshot::channel();
+            lease_task = Some(tokio::spawn(cluster::lease_loop(
+                node.clone(),
+                tx.clone(),
+                leaving.clone(),
+                first,
+            )));
+            let _ = first_done.await;
+        }
         Ok(Arc::new(Runtime {
             store,
             shared,
             tx,
+            router,
             thread: Mutex::new(thread),
             logs,
+            node,
+            leaving,
+            lease_task: Mutex::new(lease_task),
         }))
+    }
+
+    /// Many nodes: this node's name and the partitions it holds (with their epochs).
+    pub fn node(&self) -> Option<(String, std::collections::BTreeMap<u32, i64>)> {
+        self.node.as_ref().map(|n| (n.id.clone(), n.leases()))
+    }
+
+    /// Many nodes: stops taking work and hands this node's partitions back at once, so the
+    /// others carry on its executions without waiting for its leases to expire (SIGTERM).
+    /// Nothing with one node.
+    pub async fn leave(&self) {
+        self.leaving.notify_one();
+        let task = self
+            .lease_task
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
     }
 
     /// Who starts the child executions of nested tasks (the service's execution plane).
@@ -236,17 +305,6 @@ impl Runtime {
         }
     }
 
-    async fn send<T>(
-        &self,
-        make: impl FnOnce(oneshot::Sender<Result<T, RuntimeError>>) -> Work,
-    ) -> Result<T, RuntimeError> {
-        let (reply, answer) = oneshot::channel();
-        self.tx
-            .send(make(reply))
-            .map_err(|_| RuntimeError::ShuttingDown)?;
-        answer.await.map_err(|_| RuntimeError::ShuttingDown)?
-    }
-
     /// Starts a Standard execution (idempotently, as StartExecution). `record` holds its
     /// identity; it is durable when this returns.
     pub async fn start_execution(
@@ -255,13 +313,13 @@ impl Runtime {
         machine: Arc<StateMachine>,
         input: Value,
     ) -> Result<Started, RuntimeError> {
-        self.send(|reply| Work::Start {
-            record: Box::new(record),
-            machine,
-            input,
-            reply,
-        })
-        .await
+        self.shared.keep_machine(&record.definition_hash, machine);
+        self.router
+            .call_as(Request::Start {
+                record: Box::new(record),
+                input,
+            })
+            .await
     }
 
     /// Stops a running execution; answers when it stopped.
@@ -271,13 +329,9 @@ impl Runtime {
         error: Option<String>,
         cause: Option<String>,
     ) -> Result<i64, RuntimeError> {
-        self.send(|reply| Work::Stop {
-            arn,
-            error,
-            cause,
-            reply,
-        })
-        .await
+        self.router
+            .call_as(Request::Stop { arn, error, cause })
+            .await
     }
 
     /// UpdateMapRun: the Map Run `map_run_arn` of the running execution `execution` takes new
@@ -296,30 +350,26 @@ impl Runtime {
             tolerated_failure_count,
             tolerated_failure_percentage,
         };
-        self.send(|reply| Work::UpdateMapRun {
-            execution,
-            event,
-            reply,
-        })
-        .await
+        self.router
+            .call_as(Request::UpdateMapRun { execution, event })
+            .await
     }
 
     /// Resumes a failed, timed-out or aborted execution.
     pub async fn redrive_execution(&self, arn: String) -> Result<i64, RuntimeError> {
-        self.send(|reply| Work::Redrive { arn, reply }).await
+        self.router.call_as(Request::Redrive { arn }).await
     }
 
     /// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat.
     pub async fn answer_task(&self, task: TaskRow, answer: TaskAnswer) -> Result<(), RuntimeError> {
-        self.send(|reply| Work::Answer {
-            task,
-            answer,
-            reply,
-        })
-        .await
+        self.router.call_as(Request::Answer { task, answer }).await
     }
 
     /// GetActivityTask: the oldest queued task of `activity`, waiting up to `wait` for one.
+    /// With many nodes, this node picks the oldest queued tasks and the owner of each one's
+    /// execution hands it out (or says another worker has it); a task queued on another node
+    /// wakes this one through the store, and every second it looks again in case a wake-up was
+    /// lost.
     pub async fn get_activity_task(
         &self,
         activity: &str,
@@ -333,20 +383,56 @@ impl Runtime {
             let woken = notify.notified();
             tokio::pin!(woken);
             woken.as_mut().enable();
-            let claimed = self
-                .send(|reply| Work::Claim {
-                    activity: activity.to_owned(),
+            let claimed = match &self.node {
+                None => {
+                    self.router
+                        .call_as(Request::ClaimNext {
+                            activity: activity.to_owned(),
+                            worker: worker.to_owned(),
+                        })
+                        .await?
+                }
+                Some(_) => self.claim_anywhere(activity, worker).await?,
+            };
+            if claimed.is_some() {
+                return Ok(claimed);
+            }
+            let next = match &self.node {
+                None => deadline,
+                Some(_) => deadline.min(tokio::time::Instant::now() + Duration::from_secs(1)),
+            };
+            if tokio::time::timeout_at(next, woken).await.is_err()
+                && tokio::time::Instant::now() >= deadline
+            {
+                return Ok(None);
+            }
+        }
+    }
+
+    /// Many nodes: the oldest queued task of `activity` that its owner hands to `worker`.
+    async fn claim_anywhere(
+        &self,
+        activity: &str,
+        worker: &str,
+    ) -> Result<Option<TaskRow>, RuntimeError> {
+        let queued = self
+            .store
+            .next_queued_tasks(activity, 8)
+            .await
+            .map_err(|e| RuntimeError::Store(e.to_string()))?;
+        for task in queued {
+            let claimed: Option<TaskRow> = self
+                .router
+                .call_as(Request::ClaimTask {
+                    task,
                     worker: worker.to_owned(),
-                    reply,
                 })
                 .await?;
             if claimed.is_some() {
                 return Ok(claimed);
             }
-            if tokio::time::timeout_at(deadline, woken).await.is_err() {
-                return Ok(None);
-            }
         }
+        Ok(None)
     }
 
     /// Finishes the work in hand and stops the driver, then writes out the execution logs of
@@ -359,4 +445,18 @@ impl Runtime {
         }
         self.logs.close();
     }
+}
+
+/// A node's name when none is given: the host, the process and a random number, so that a
+/// node restarted on the same host is a new node (its old leases expire or were handed back).
+fn node_name(clock: &dyn clock::Clock) -> String {
+    let host = std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    format!(
+        "{host}-{}-{:08x}",
+        std::process::id(),
+        clock.random_u64() as u32
+    )
 }

@@ -29,7 +29,7 @@ use stepwise_tasks::CallContext;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::dispatch::{ChildStart, ChildStarted, Job, MapRunChild};
-use crate::driver::{TaskAnswer, Work};
+use crate::driver::{RuntimeError, TaskAnswer};
 use crate::shared::Shared;
 
 /// What reaches a running coordinator.
@@ -57,7 +57,7 @@ const EXCEEDED_CAUSE: &str = "The specified tolerated failure threshold was exce
 pub(crate) async fn run(
     shared: Arc<Shared>,
     store: Arc<dyn Store>,
-    work: std::sync::mpsc::Sender<Work>,
+    work: crate::cluster::Router,
     job: Job,
 ) {
     let cancelled = shared.watch_poll(&job.token);
@@ -185,7 +185,7 @@ impl Source {
 struct Coordinator<'a> {
     shared: &'a Shared,
     store: &'a dyn Store,
-    work: &'a std::sync::mpsc::Sender<Work>,
+    work: &'a crate::cluster::Router,
     spec: &'a MapRunSpec,
     /// The children that run now.
     running: HashSet<String>,
@@ -227,20 +227,16 @@ impl<'a> Coordinator<'a> {
         // A redriven Map Run redrives its Standard children that did not succeed (Express
         // children keep their end).
         for arn in unsuccessful {
-            let (reply, done) = tokio::sync::oneshot::channel();
-            let sent = self.work.send(Work::Redrive {
-                arn: arn.clone(),
-                reply,
-            });
-            match (sent, done.await) {
-                (Ok(()), Ok(Ok(_))) => {
+            let redrive = crate::cluster::Request::Redrive { arn: arn.clone() };
+            match self.work.call(redrive).await {
+                Ok(_) => {
                     self.running.insert(arn);
                 }
-                (Ok(()), Ok(Err(e))) => {
+                Err(RuntimeError::ShuttingDown) => return None,
+                Err(e) => {
                     tracing::warn!(child = %arn, error = %e, "a Map Run's child was not redriven");
                     self.counts.failed += 1;
                 }
-                _ => return None,
             }
         }
         let parent = match self.store.get_execution(&job.execution).await {
@@ -570,16 +566,12 @@ impl<'a> Coordinator<'a> {
 
     async fn stop_running(&mut self) {
         for arn in std::mem::take(&mut self.running) {
-            let (reply, done) = tokio::sync::oneshot::channel();
-            let sent = self.work.send(Work::Stop {
+            let stop = crate::cluster::Request::Stop {
                 arn,
                 error: None,
                 cause: None,
-                reply,
-            });
-            if sent.is_ok() {
-                let _ = done.await;
-            }
+            };
+            let _ = self.work.call(stop).await;
         }
     }
 

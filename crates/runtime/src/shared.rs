@@ -374,6 +374,17 @@ impl Shared {
     }
 
     /// Parses a definition the control plane accepted and caches it under its hash.
+    /// Keeps a parsed definition under its hash (the API parsed it already).
+    pub(crate) fn keep_machine(&self, hash: &str, machine: Arc<StateMachine>) {
+        let mut cache = self.machines.lock().unwrap_or_else(|p| p.into_inner());
+        if !cache.contains_key(hash) {
+            if cache.len() >= 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash.to_owned(), machine);
+        }
+    }
+
     pub(crate) fn parse_machine(
         &self,
         hash: &str,
@@ -412,6 +423,20 @@ impl Shared {
             .get(activity)
             .cloned();
         if let Some(n) = notify {
+            n.notify_waiters();
+        }
+    }
+
+    /// Wakes the pollers of every activity (a wake-up from another node may have been missed).
+    pub(crate) fn wake_all(&self) {
+        let all: Vec<Arc<Notify>> = self
+            .activities
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for n in all {
             n.notify_waiters();
         }
     }

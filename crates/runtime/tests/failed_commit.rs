@@ -126,8 +126,18 @@ async fn nothing_stored(store: &dyn Store, arn: &str) {
     );
 }
 
-/// The runtime counted `started` executions, all ended, and quarantined none.
+/// The runtime counted `started` executions, all ended, and quarantined none. The driver
+/// counts right after its commit, so a test that saw the commit in the store may look a moment
+/// before: it waits up to a second for the counts.
 fn counted(runtime: &Runtime, started: f64) {
+    for _ in 0..100 {
+        if metric(runtime, "stepwise_executions_started_total") == started
+            && metric(runtime, "stepwise_executions_running") == 0.0
+        {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
     assert_eq!(
         metric(runtime, "stepwise_executions_started_total"),
         started

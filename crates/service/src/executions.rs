@@ -159,6 +159,10 @@ fn runtime_error(e: RuntimeError) -> ServiceError {
             ServiceError::internal("The server could not complete the request")
         }
         RuntimeError::ShuttingDown => ServiceError::internal("The server is shutting down"),
+        // The router sends it on to the new owner; seen only if that failed too.
+        RuntimeError::NotOwner => {
+            ServiceError::internal("The execution moved to another node: try again")
+        }
     }
 }
 

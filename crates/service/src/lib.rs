@@ -244,9 +244,50 @@ impl Service {
     /// The Prometheus text of the execution plane's series.
     pub fn render_metrics(&self, out: &mut String) {
         self.executions.render_metrics(out);
+        if let Some((node, leases)) = self.runtime.as_ref().and_then(|r| r.node()) {
+            use std::fmt::Write;
+            let _ = writeln!(
+                out,
+                "# HELP stepwise_node_partitions Partitions of the shared store this node drives.\n\
+                 # TYPE stepwise_node_partitions gauge\n\
+                 stepwise_node_partitions{{node=\"{node}\"}} {}",
+                leases.len()
+            );
+        }
     }
 
-    /// Finishes the work in hand and stops the runtime (blocks until it has).
+    /// What `GET /health` shows: whether the store answers and, with many nodes sharing it,
+    /// this node and the partitions it drives. `false`: unhealthy (the store does not answer).
+    pub async fn health(&self) -> (bool, serde_json::Value) {
+        let Some(runtime) = &self.runtime else {
+            return (true, serde_json::json!({"status": "ok"}));
+        };
+        let store = match runtime.store().get_definition("health-probe").await {
+            Ok(_) => serde_json::json!("ok"),
+            Err(e) => serde_json::json!({"error": e.to_string()}),
+        };
+        let ok = store == "ok";
+        let mut body = serde_json::json!({
+            "status": if ok { "ok" } else { "unavailable" },
+            "store": store,
+        });
+        if let Some((node, leases)) = runtime.node() {
+            body["node"] = serde_json::json!({
+                "id": node,
+                "partitions": leases.keys().collect::<Vec<_>>(),
+            });
+        }
+        (ok, body)
+    }
+
+    /// Many nodes: hands this node's partitions back to the others at once (on SIGTERM,
+    /// before the work in hand is finished). Nothing with one node.
+    pub async fn leave(&self) {
+        if let Some(runtime) = &self.runtime {
+            runtime.leave().await;
+        }
+    }
+
     /// ListExecutions with the console's extra filters ([`ExecutionSearch`]: a name prefix, a
     /// start-time range), still paged by the store's keyset. Not an AWS action: the API's
     /// ListExecutions has no such filters and is unchanged.
@@ -260,6 +301,7 @@ impl Service {
             .await
     }
 
+    /// Finishes the work in hand and stops the runtime (blocks until it has).
     pub fn shutdown(&self) {
         if let Some(runtime) = &self.runtime {
             runtime.shutdown();

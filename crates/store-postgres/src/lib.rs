@@ -18,21 +18,24 @@
 //! - **Ordering**: keys and sort keys are `COLLATE "C"`, so lists come in byte order, as on
 //!   SQLite.
 
+mod cluster;
+
 use std::fmt;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use stepwise_store::{
     Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
     MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
-    TimerChange, TimerRow, prefix_end,
+    TimerChange, TimerRow, partition_of, prefix_end,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 /// The schema, one migration per entry: entry `n` (from 0) takes a database at version `n` to
 /// version `n + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -59,6 +62,12 @@ pub struct PostgresStore {
     pool: Pool,
     /// Where it connects, without the password (for messages).
     place: String,
+    /// How many partitions executions are spread over (see [`stepwise_store::Cluster`]).
+    partitions: u32,
+    /// Wake-ups from other nodes (`LISTEN`), fed by a task of its own while the store lives.
+    listener: Arc<cluster::Listener>,
+    /// The `NOTIFY` channel (one per schema).
+    channel: String,
 }
 
 impl fmt::Debug for PostgresStore {
@@ -154,10 +163,27 @@ impl PostgresStore {
             .max_size(POOL_SIZE)
             .build()
             .map_err(backend)?;
-        let store = PostgresStore { pool, place };
-        let mut client = store.client().await?;
+        let client = pool.get().await.map_err(|e| match e {
+            deadpool_postgres::PoolError::Backend(e) => db(e),
+            other => StoreError::Backend(format!("postgres: {other}")),
+        })?;
+        let mut client = client;
         migrate(&mut client, schema).await?;
-        Ok(store)
+        let partitions: i64 = client
+            .query_one("SELECT count(*) FROM partitions", &[])
+            .await
+            .map_err(db)?
+            .get(0);
+        drop(client);
+        let channel = cluster::channel_of(schema);
+        let listener = Arc::new(cluster::Listener::start(config, channel.clone()));
+        Ok(PostgresStore {
+            pool,
+            place,
+            partitions: u32::try_from(partitions).unwrap_or(1).max(1),
+            listener,
+            channel,
+        })
     }
 
     /// Where it is connected (host and database, no credentials).
@@ -229,6 +255,9 @@ async fn migrate(client: &mut deadpool_postgres::Client, schema: Option<&str>) -
     }
     for (n, migration) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         tx.batch_execute(migration).await.map_err(db)?;
+        if n + 1 == 2 {
+            cluster::fill_partitions(&tx).await?;
+        }
         tx.execute(
             "UPDATE stepwise_schema SET version = $1",
             &[&(n as i64 + 1)],
@@ -683,13 +712,20 @@ impl ExecutionLog for PostgresStore {
         rows(found, task_from_row)
     }
 
+    fn cluster(&self) -> Option<&dyn stepwise_store::Cluster> {
+        Some(self)
+    }
+
     async fn commit(&self, batch: &Batch) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
         let mut client = self.client().await?;
         let tx = client.transaction().await.map_err(db)?;
-        let ops = Ops::of(batch);
+        if let Some(fence) = &batch.fence {
+            cluster::check_fence(&tx, fence).await?;
+        }
+        let ops = Ops::of(batch, self.partitions, &self.channel);
         let mut statements = Vec::with_capacity(ops.0.len());
         for op in &ops.0 {
             statements.push(tx.prepare_cached(op.sql).await.map_err(db)?);
@@ -724,7 +760,7 @@ impl Ops {
         self.0.push(Op { sql, params });
     }
 
-    fn of(batch: &Batch) -> Ops {
+    fn of(batch: &Batch, partitions: u32, channel: &str) -> Ops {
         let mut ops = Ops(Vec::new());
         for e in &batch.new_executions {
             ops.push(
@@ -806,12 +842,13 @@ impl Ops {
         for change in &batch.timers {
             match change {
                 TimerChange::Add(t) => ops.push(
-                    "INSERT INTO timers (execution, timer, fire_ms) VALUES ($1, $2, $3)
+                    "INSERT INTO timers (execution, timer, fire_ms, part) VALUES ($1, $2, $3, $4)
                      ON CONFLICT (execution, timer) DO UPDATE SET fire_ms = EXCLUDED.fire_ms",
                     vec![
                         Box::new(t.execution.clone()),
                         Box::new(i64_of(t.timer)),
                         Box::new(t.fire_ms),
+                        Box::new(partition_of(&t.execution, partitions) as i32),
                     ],
                 ),
                 TimerChange::Remove { execution, timer } => ops.push(
@@ -823,8 +860,8 @@ impl Ops {
         for change in &batch.tasks {
             match change {
                 TaskChange::Add(t) => ops.push(
-                    "INSERT INTO tasks (token, execution, task, activity, input, created_ms, worker)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO tasks (token, execution, task, activity, input, created_ms, worker,
+                     part) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                     vec![
                         Box::new(t.token.clone()),
                         Box::new(t.execution.clone()),
@@ -833,6 +870,7 @@ impl Ops {
                         Box::new(t.input.clone()),
                         Box::new(t.created_ms),
                         Box::new(t.worker.clone()),
+                        Box::new(partition_of(&t.execution, partitions) as i32),
                     ],
                 ),
                 TaskChange::Start { token, worker } => ops.push(
@@ -856,6 +894,7 @@ impl Ops {
                 vec![Box::new(u.arn.clone())],
             );
         }
+        cluster::inbox_ops(&mut ops, batch, channel);
         ops
     }
 

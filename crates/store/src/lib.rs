@@ -7,6 +7,7 @@
 //! batch (which may hold the steps of many executions) in one transaction: that is the group
 //! commit the runtime relies on.
 
+pub mod cluster;
 #[cfg(feature = "contract")]
 pub mod contract;
 pub mod sqlite;
@@ -15,6 +16,7 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use cluster::{Cluster, Fence, InboxItem, Lease, Signal, partition_of};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong in a store.
@@ -34,6 +36,10 @@ pub enum StoreError {
          the store"
     )]
     NewerSchema { found: i64, known: i64 },
+    /// A commit's fence failed: the node no longer holds these partitions at the epochs it
+    /// named (another node took them), so nothing was written.
+    #[error("fenced: partitions {0:?} are no longer this node's")]
+    Fenced(Vec<u32>),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -211,7 +217,7 @@ pub struct TimerRow {
 }
 
 /// An activity task, queued or handed to a worker.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRow {
     /// The task token workers send back.
     pub token: String,
@@ -261,6 +267,14 @@ pub struct Batch {
     pub tasks: Vec<TaskChange>,
     /// Map Runs started, configured or ended in this batch, in order.
     pub map_runs: Vec<MapRunChange>,
+    /// Many nodes: the leases this batch is written under ([`Cluster`]); checked before
+    /// anything is written.
+    pub fence: Option<Fence>,
+    /// Many nodes: inbox items this batch handled, with the outcome for the poster (if it
+    /// waits for one); handled exactly once, as the batch commits or not.
+    pub handled: Vec<(i64, Option<String>)>,
+    /// Many nodes: requests for other partitions' owners, posted if the batch commits.
+    pub posts: Vec<(u32, String)>,
 }
 
 /// A Distributed Map's Map Run, as DescribeMapRun and ListMapRuns show it (its children are
@@ -331,8 +345,17 @@ pub enum MapRunChange {
 }
 
 impl Batch {
+    /// Whether it writes nothing (a fence alone writes nothing).
     pub fn is_empty(&self) -> bool {
-        *self == Batch::default()
+        self.new_executions.is_empty()
+            && self.updates.is_empty()
+            && self.steps.is_empty()
+            && self.events.is_empty()
+            && self.timers.is_empty()
+            && self.tasks.is_empty()
+            && self.map_runs.is_empty()
+            && self.handled.is_empty()
+            && self.posts.is_empty()
     }
 }
 
@@ -418,6 +441,13 @@ pub trait ExecutionLog: Send + Sync + std::fmt::Debug + 'static {
     // ----- writes ------------------------------------------------------------------------
     /// Applies the whole batch in one transaction, or nothing.
     async fn commit(&self, batch: &Batch) -> Result<()>;
+
+    // ----- many nodes --------------------------------------------------------------------
+    /// The store's side of many nodes, if many nodes can share it (see [`cluster`]). `None`:
+    /// one process has it, and owns every execution.
+    fn cluster(&self) -> Option<&dyn Cluster> {
+        None
+    }
 }
 
 /// A whole store: the catalog and the execution log on one backend. Every method is atomic;

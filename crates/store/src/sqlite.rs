@@ -857,6 +857,11 @@ impl ExecutionLog for SqliteStore {
         if batch.is_empty() {
             return Ok(());
         }
+        if !batch.handled.is_empty() || !batch.posts.is_empty() {
+            return Err(StoreError::Backend(
+                "a SQLite store has no inbox: it is not shared by many nodes".into(),
+            ));
+        }
         let mut conn = lock(&self.writer);
         let tx = conn.transaction().map_err(backend)?;
         apply(&tx, batch).map_err(|e| {

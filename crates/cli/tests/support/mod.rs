@@ -68,6 +68,11 @@ impl Server {
         line.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// SIGKILL: no chance to clean up.
     pub fn kill9(&mut self) {
         let _ = self.child.kill();

@@ -1,0 +1,325 @@
+"""The client side of the cluster test (crates/cli/tests/cluster.rs): several `stepwise serve`
+nodes share one PostgreSQL database while the Rust test kills, pauses and restarts them. This
+script creates the machine on one node, starts N Standard executions spread over every node,
+serves the activity with workers that poll one node and answer through another, waits until
+every execution SUCCEEDED, and checks every history (ids exactly 1..n, nothing applied twice) and
+the Lambda calls (each made at most twice, recorded once).
+
+Usage: cluster_driver.py N URL[,URL...] CALLS_FILE. A node that does not answer (killed,
+paused) is skipped: the call goes to the next one. Prints "PHASE started" once every execution
+is started, so the test knows when to strike."""
+
+import collections
+import json
+import sys
+import threading
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from common import ROLE
+
+N = int(sys.argv[1])
+URLS = sys.argv[2].split(",")
+CALLS = sys.argv[3]
+WORKERS = 6
+DEADLINE = 150.0
+began = time.monotonic()
+
+
+def log(msg):
+    print(f"[{time.monotonic() - began:6.2f}s] {msg}", flush=True)
+
+
+def client_at(url, read_timeout=30):
+    return boto3.client(
+        "stepfunctions",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(
+            inject_host_prefix=False,
+            retries={"max_attempts": 1, "mode": "standard"},
+            read_timeout=read_timeout,
+            connect_timeout=2,
+            max_pool_connections=16,
+        ),
+    )
+
+
+stats = collections.Counter()
+stats_lock = threading.Lock()
+
+
+def count(key, n=1):
+    with stats_lock:
+        stats[key] += n
+
+
+class Nodes:
+    """One client per node; a call goes to the given node first, then to the others."""
+
+    def __init__(self, read_timeout=30):
+        self.clients = [client_at(u, read_timeout) for u in URLS]
+
+    def call(self, action, first=0, patience=60.0, **kwargs):
+        deadline = time.monotonic() + patience
+        k = first
+        while True:
+            sfn = self.clients[k % len(self.clients)]
+            try:
+                return getattr(sfn, action)(**kwargs)
+            except BotoCoreError:
+                count(f"{action}: a node did not answer, tried the next")
+                if time.monotonic() > deadline:
+                    raise
+                k += 1
+                time.sleep(0.05)
+            except ClientError as e:
+                # A node that lost its hold on an execution mid-call says so; the next try
+                # reaches its new owner.
+                if e.response["Error"]["Code"] in ("InternalFailure", "ServiceUnavailable", "ThrottlingException"):
+                    count(f"{action}: {e.response['Error']['Code']}, tried again")
+                    if time.monotonic() > deadline:
+                        raise
+                    k += 1
+                    time.sleep(0.1)
+                    continue
+                raise
+
+
+def function_arn(name):
+    return f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+
+
+def machine(activity):
+    return json.dumps(
+        {
+            "StartAt": "Init",
+            "States": {
+                "Init": {"Type": "Pass", "Parameters": {"id.$": "$.id", "items": [1, 2, 3]}, "Next": "Pause"},
+                # 300 s at WAIT_TIME_SCALE=0.01: three seconds, so executions are open while
+                # nodes die.
+                "Pause": {"Type": "Wait", "Seconds": 300, "Next": "Both"},
+                "Both": {
+                    "Type": "Parallel",
+                    "Branches": [
+                        {
+                            "StartAt": "Flaky",
+                            "States": {
+                                # Fails on its first attempt, succeeds on the retry.
+                                "Flaky": {
+                                    "Type": "Task",
+                                    "Resource": function_arn("flaky"),
+                                    "Parameters": {"id.$": "$.id", "attempt.$": "$$.State.RetryCount"},
+                                    "Retry": [{"ErrorEquals": ["FirstTry"], "IntervalSeconds": 50, "MaxAttempts": 2}],
+                                    "End": True,
+                                }
+                            },
+                        },
+                        {
+                            "StartAt": "Each",
+                            "States": {
+                                "Each": {
+                                    "Type": "Map",
+                                    "ItemsPath": "$.items",
+                                    "ItemProcessor": {
+                                        "StartAt": "Double",
+                                        "States": {
+                                            "Double": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"}, "Next": "Breathe"},
+                                            "Breathe": {"Type": "Wait", "Seconds": 100, "End": True},
+                                        },
+                                    },
+                                    "End": True,
+                                }
+                            },
+                        },
+                    ],
+                    "ResultPath": "$.both",
+                    "Next": "Work",
+                },
+                "Work": {
+                    "Type": "Task",
+                    "Resource": activity,
+                    "HeartbeatSeconds": 3,
+                    "Retry": [
+                        {
+                            "ErrorEquals": ["States.HeartbeatTimeout", "States.Timeout"],
+                            "IntervalSeconds": 1,
+                            "MaxAttempts": 50,
+                            "BackoffRate": 1.0,
+                        }
+                    ],
+                    "ResultPath": "$.work",
+                    "Next": "Done",
+                },
+                "Done": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+
+
+def worker(activity, stop, index):
+    nodes = Nodes(read_timeout=70)
+    while not stop.is_set():
+        poll_at = index
+        try:
+            task = nodes.clients[poll_at % len(URLS)].get_activity_task(
+                activityArn=activity, workerName=f"cluster-worker-{index}"
+            )
+        except (BotoCoreError, ClientError):
+            count("worker: a poll failed")
+            index += 1
+            time.sleep(0.05)
+            continue
+        token = task.get("taskToken")
+        if not token:
+            continue
+        count("tasks received")
+        inp = json.loads(task["input"])
+        answer = json.dumps({"id": inp["id"], "ok": True})
+        try:
+            # Answered through another node than the one that handed the task out.
+            nodes.call("send_task_success", first=poll_at + 1, patience=30, taskToken=token, output=answer)
+            count("answers accepted")
+        except ClientError as e:
+            count(f"answer refused: {e.response['Error']['Code']}")
+        except BotoCoreError:
+            count("answer given up")
+
+
+def statuses(nodes, arn, first=0):
+    counts = collections.Counter()
+    token = None
+    while True:
+        args = {"stateMachineArn": arn, "maxResults": 1000}
+        if token:
+            args["nextToken"] = token
+        page = nodes.call("list_executions", first=first, **args)
+        for x in page["executions"]:
+            counts[x["status"]] += 1
+        token = page.get("nextToken")
+        if not token:
+            return counts
+
+
+def history(nodes, arn, first):
+    events, token = [], None
+    while True:
+        args = {"executionArn": arn, "maxResults": 1000}
+        if token:
+            args["nextToken"] = token
+        page = nodes.call("get_execution_history", first=first, **args)
+        events.extend(page["events"])
+        token = page.get("nextToken")
+        if not token:
+            return events
+
+
+def check_history(events, i):
+    problems = []
+    ids = [e["id"] for e in events]
+    if ids != list(range(1, len(events) + 1)):
+        problems.append(f"ids are not 1..n: {ids}")
+    types = collections.Counter(e["type"] for e in events)
+    for t, want in (
+        ("ExecutionStarted", 1),
+        ("ExecutionSucceeded", 1),
+        ("WaitStateEntered", 4),
+        ("ParallelStateEntered", 1),
+        ("ParallelStateExited", 1),
+        ("MapIterationSucceeded", 3),
+        ("LambdaFunctionScheduled", 2),
+        ("LambdaFunctionFailed", 1),
+        ("LambdaFunctionSucceeded", 1),
+        ("ActivitySucceeded", 1),
+    ):
+        if types[t] != want:
+            problems.append(f"{types[t]} {t}, expected {want}")
+    seen = set()
+    for e in events:
+        key = (e["type"], e.get("previousEventId"), json.dumps({k: v for k, v in e.items() if k.endswith("EventDetails")}, sort_keys=True, default=str))
+        if key in seen:
+            problems.append(f"event {e['id']} ({e['type']}) appears twice")
+        seen.add(key)
+    if events and events[-1]["type"] == "ExecutionSucceeded":
+        out = json.loads(events[-1]["executionSucceededEventDetails"]["output"])
+        want_work = {"id": i, "ok": True}
+        if out.get("work") != want_work or out.get("both", [None, None])[1] != [{"v": 2}, {"v": 4}, {"v": 6}]:
+            problems.append(f"output {out}")
+    count("ActivityTimedOut events", types["ActivityTimedOut"])
+    return problems
+
+
+def main():
+    nodes = Nodes()
+    activity = nodes.call("create_activity", name="cluster-activity")["activityArn"]
+    arn = nodes.call("create_state_machine", first=1, name="cluster-machine", definition=machine(activity), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    stop = threading.Event()
+    threads = [threading.Thread(target=worker, args=(activity, stop, k), daemon=True) for k in range(WORKERS)]
+    for t in threads:
+        t.start()
+    t0 = time.monotonic()
+    for i in range(N):
+        try:
+            nodes.call("start_execution", first=i, stateMachineArn=arn, name=f"c-{i}", input=json.dumps({"id": i}))
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ExecutionAlreadyExists":
+                raise
+            count("start: ExecutionAlreadyExists on a retry")
+        # About 50 a second, so their Lambda calls (a process each) do not all come at once.
+        pause = t0 + (i + 1) / 50.0 - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+    log(f"PHASE started: {N} executions in {time.monotonic() - t0:.2f}s")
+    deadline = began + DEADLINE
+    last = None
+    while True:
+        counts = statuses(nodes, arn)
+        if counts != last:
+            log(f"executions: {dict(counts)}")
+            last = counts
+        bad = {s: n for s, n in counts.items() if s not in ("RUNNING", "SUCCEEDED")}
+        if bad:
+            raise SystemExit(f"executions ended badly: {bad}")
+        if counts["SUCCEEDED"] == N:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit(f"not every execution succeeded within {DEADLINE}s: {dict(counts)}")
+        time.sleep(0.25)
+    log(f"PHASE succeeded: all {N} executions SUCCEEDED")
+    stop.set()
+    prefix = arn.replace(":stateMachine:", ":execution:")
+    failures = {}
+    for i in range(N):
+        problems = check_history(history(nodes, f"{prefix}:c-{i}", i), i)
+        if problems:
+            failures[i] = problems
+    calls = collections.Counter()
+    with open(CALLS) as f:
+        for line in f:
+            calls[line.strip()] += 1
+    too_many = {k: v for k, v in calls.items() if v > 2}
+    missing = [i for i in range(N) for a in (0, 1) if calls[f"{i}/{a}"] == 0]
+    count("Lambda calls", sum(calls.values()))
+    count("Lambda calls made twice", sum(1 for v in calls.values() if v == 2))
+    for k, v in sorted(stats.items()):
+        print(f"    {k}: {v}")
+    if failures:
+        for i, problems in list(failures.items())[:10]:
+            print(f"BAD HISTORY c-{i}")
+            for p in problems:
+                print(f"    {p}")
+        raise SystemExit(f"{len(failures)} of {N} histories are wrong")
+    if too_many or missing:
+        raise SystemExit(f"Lambda calls made more than twice: {too_many}; never made: {missing[:10]}")
+    print("CLUSTER DRIVER OK", flush=True)
+
+
+if __name__ == "__main__":
+    main()
