@@ -15,6 +15,10 @@
 //!   on the async runtime): resident memory and the process's thread count must stay flat.
 //! - `startup`: spawn the release binary, time until `GET /health` answers; baseline: spawning
 //!   `stepwise --version` and waiting for it to exit.
+//! - `cluster`: the Standard 10-Pass chain on a SQLite file (the baseline), then on PostgreSQL
+//!   with 1, 2 and 3 nodes sharing one schema (`STEPWISE_TEST_POSTGRES_URL`; skipped without
+//!   it): start -> SUCCEEDED p50/p99 with requests spread over the nodes, and durable
+//!   transitions/s of many executions started at once over every node.
 //!
 //! The server runs in-process (the wiring of `stepwise serve`) for the first three; `startup`
 //! runs the `stepwise` binary Cargo built for this bench. Each scenario runs in its own process
@@ -55,7 +59,14 @@ use stepwise_store::{SqliteStore, Store};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 5] = ["express", "standard", "rss", "express-waiting", "startup"];
+const SCENARIOS: [&str; 6] = [
+    "express",
+    "standard",
+    "rss",
+    "express-waiting",
+    "startup",
+    "cluster",
+];
 
 fn main() -> ExitCode {
     // `cargo bench` passes `--bench`; `cargo test` does not, and then this is a smoke run.
@@ -89,6 +100,7 @@ fn main() -> ExitCode {
             "standard" => standard(&sizes),
             "rss" => rss(&sizes, "STANDARD"),
             "express-waiting" => rss(&sizes, "EXPRESS"),
+            "cluster" => cluster(&sizes),
             _ => startup(&sizes),
         }
         return ExitCode::SUCCESS;
@@ -309,12 +321,19 @@ struct Server {
 impl Server {
     fn start() -> Server {
         let dir = TempDir::new("store");
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(dir.path().join("stepwise.db")).expect("the store opens"));
+        let path = dir.path().join("stepwise.db");
+        Server::on(dir, move |_| {
+            Arc::new(SqliteStore::open(path).expect("the store opens")) as Arc<dyn Store>
+        })
+    }
+
+    /// A server on the store `open` makes (on the server's own async runtime), as one node.
+    fn on(dir: TempDir, open: impl FnOnce(&tokio::runtime::Runtime) -> Arc<dyn Store>) -> Server {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("a tokio runtime");
+        let store = open(&tokio);
         let listener = tokio
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .expect("a free port");
@@ -500,8 +519,21 @@ fn drive(
     connections: usize,
     request: &(dyn Fn(&mut Client) -> io::Result<()> + Sync),
 ) -> Run {
+    drive_on(label, &[server], total, connections, request)
+}
+
+/// [`drive`] with the connections spread over several servers (nodes), round robin.
+fn drive_on(
+    label: &str,
+    servers: &[&Server],
+    total: usize,
+    connections: usize,
+    request: &(dyn Fn(&mut Client) -> io::Result<()> + Sync),
+) -> Run {
     let connections = connections.clamp(1, total.max(1));
-    let mut clients: Vec<Client> = (0..connections).map(|_| server.client()).collect();
+    let mut clients: Vec<Client> = (0..connections)
+        .map(|i| servers[i % servers.len()].client())
+        .collect();
     let began = Instant::now();
     let latencies: Vec<Duration> = std::thread::scope(|scope| {
         let workers: Vec<_> = clients
@@ -1040,4 +1072,158 @@ fn startup(sizes: &Sizes) {
         },
         ms(p50)
     );
+}
+
+// ----- 6. many nodes on PostgreSQL -----------------------------------------------------------
+
+/// A schema of its own in the bench database, dropped with it (by `psql`).
+struct PgSchema {
+    url: String,
+    name: String,
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        let _ = Command::new("psql")
+            .args([
+                &self.url,
+                "-q",
+                "-c",
+                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
+            ])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+/// `nodes` servers on one fresh PostgreSQL schema, each with its partitions.
+fn pg_nodes(url: &str, schema: &str, nodes: usize) -> Vec<Server> {
+    let servers: Vec<Server> = (0..nodes)
+        .map(|_| {
+            let (url, schema) = (url.to_owned(), schema.to_owned());
+            Server::on(TempDir::new("node"), move |tokio| {
+                let store = tokio
+                    .block_on(stepwise_store_postgres::PostgresStore::connect_in_schema(
+                        &url, &schema,
+                    ))
+                    .expect("PostgreSQL");
+                Arc::new(store) as Arc<dyn Store>
+            })
+        })
+        .collect();
+    // Every node takes its share (renewals are every third of the lease).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while servers.iter().any(|s| {
+        s.runtime
+            .node()
+            .is_none_or(|(_, p)| p.len() < 64 / nodes - 1)
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the nodes did not share the partitions"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    servers
+}
+
+/// Succeeded executions counted by every node.
+fn succeeded_on(servers: &[&Server]) -> u64 {
+    servers.iter().map(|s| s.metrics().succeeded()).sum()
+}
+
+/// One row of the cluster table: latency of start -> SUCCEEDED (sequential, spread over the
+/// nodes) and the wall time of `m` executions started at once over every node.
+fn cluster_row(label: &str, servers: &[&Server], sizes: &Sizes) -> (Run, Duration) {
+    let machine = servers[0].create(
+        &format!("bench-cluster-{}", servers.len()),
+        "STANDARD",
+        &pass_chain(CHAIN, None),
+    );
+    let body = start_body(&machine);
+    let to_end = |client: &mut Client| {
+        let answer: Value =
+            serde_json::from_str(&client.ok("StartExecution", &body)?).map_err(io::Error::other)?;
+        let describe = json!({"executionArn": answer["executionArn"]}).to_string();
+        loop {
+            let d = client.ok("DescribeExecution", &describe)?;
+            if !d.contains("\"status\":\"RUNNING\"") {
+                return expect_status(&d, "SUCCEEDED");
+            }
+        }
+    };
+    let start = |client: &mut Client| client.ok("StartExecution", &body).map(drop);
+    drive_on("warm-up", servers, 50, servers.len(), &to_end);
+    let n = (sizes.requests / 20).max(20);
+    let latency = drive_on(label, servers, n, servers.len(), &to_end);
+    let m = sizes.executions;
+    let before = succeeded_on(servers);
+    let began = Instant::now();
+    drive_on(label, servers, m, sizes.connections, &start);
+    let deadline = Instant::now() + Duration::from_secs(600);
+    while succeeded_on(servers) < before + m as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "{label}: executions did not finish"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    (latency, began.elapsed())
+}
+
+fn cluster(sizes: &Sizes) {
+    let Some(url) = std::env::var("STEPWISE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        println!("\ncluster: skipped (STEPWISE_TEST_POSTGRES_URL is not set)");
+        return;
+    };
+    let m = sizes.executions;
+    let mut rows: Vec<(String, Run, Duration)> = Vec::new();
+    {
+        let server = Server::start();
+        let (latency, wall) = cluster_row("SQLite file, 1 node", &[&server], sizes);
+        rows.push(("SQLite file, 1 node".into(), latency, wall));
+    }
+    for nodes in 1..=3 {
+        let schema = PgSchema {
+            url: url.clone(),
+            name: format!("stepwise_bench_{}_{nodes}", std::process::id()),
+        };
+        let servers = pg_nodes(&url, &schema.name, nodes);
+        let refs: Vec<&Server> = servers.iter().collect();
+        let label = format!(
+            "PostgreSQL, {nodes} node{}",
+            if nodes == 1 { "" } else { "s" }
+        );
+        let (latency, wall) = cluster_row(&label, &refs, sizes);
+        rows.push((label, latency, wall));
+        drop(servers);
+        drop(schema);
+    }
+    let base_rate = (CHAIN * m) as f64 / rows[0].2.as_secs_f64();
+    let base_p50 = rows[0].1.percentile(0.5);
+    println!(
+        "\ncluster: a {CHAIN}-Pass Standard chain; latency start -> SUCCEEDED sequential over the \
+         nodes; throughput: {m} executions started over {} connections spread over the nodes",
+        sizes.connections
+    );
+    println!(
+        "  {:<24} {:>12} {:>12} {:>10} {:>16} {:>10}",
+        "store", "p50", "p99", "p50 ratio", "transitions/s", "ratio"
+    );
+    for (label, latency, wall) in &rows {
+        let rate = (CHAIN * m) as f64 / wall.as_secs_f64();
+        let p50 = latency.percentile(0.5);
+        println!(
+            "  {label:<24} {:>12} {:>12} {:>9.2}x {rate:>16.0} {:>9.2}x",
+            ms(p50),
+            ms(latency.percentile(0.99)),
+            p50.as_secs_f64() / base_p50.as_secs_f64(),
+            rate / base_rate,
+        );
+    }
 }

@@ -55,6 +55,7 @@ impl Schema {
     fn psql(&self, sql: &str) {
         let status = Command::new("psql")
             .args([&self.base, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
             .stdout(Stdio::null())
             .status()
             .expect("run psql");
@@ -77,6 +78,7 @@ impl Drop for Schema {
                 "-c",
                 &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
             ])
+            .env("PGOPTIONS", "-c client_min_messages=warning")
             .stdout(Stdio::null())
             .status();
     }

@@ -52,6 +52,13 @@ pub(crate) enum Request {
     /// An event from another execution (a child that ended, a parent that stopped its
     /// child): nobody waits for it.
     Event { execution: String, event: Event },
+    /// A Map Run's child ended on another node: its coordinator runs with the Map Run's
+    /// parent `execution`.
+    MapRunNote {
+        execution: String,
+        map_run: String,
+        note: crate::map_run::Note,
+    },
     /// An inbox item that did not decode (answered with why).
     #[serde(skip)]
     Unreadable(String),
@@ -64,9 +71,9 @@ impl Request {
             Request::Start { record, .. } => Some(&record.arn),
             Request::Stop { arn, .. } | Request::Redrive { arn } => Some(arn),
             Request::Answer { task, .. } | Request::ClaimTask { task, .. } => Some(&task.execution),
-            Request::UpdateMapRun { execution, .. } | Request::Event { execution, .. } => {
-                Some(execution)
-            }
+            Request::UpdateMapRun { execution, .. }
+            | Request::Event { execution, .. }
+            | Request::MapRunNote { execution, .. } => Some(execution),
             Request::ClaimNext { .. } | Request::Unreadable(_) => None,
         }
     }

@@ -275,6 +275,8 @@ pub(crate) struct Driver {
     owned: Option<BTreeMap<u32, i64>>,
     /// Many nodes: when to look in the inbox next (it is also looked in when woken).
     inbox_at: i64,
+    /// Many nodes: the parent execution of each Map Run whose children ended here.
+    map_run_parents: HashMap<String, String>,
 }
 
 /// How often a node looks in its partitions' inboxes without being woken (a lost
@@ -318,6 +320,7 @@ impl Driver {
             node: None,
             owned: None,
             inbox_at: i64::MIN,
+            map_run_parents: HashMap::new(),
         }
     }
 
@@ -426,9 +429,21 @@ impl Driver {
             return Ok(());
         }
         let horizon = now + HORIZON_MS;
-        let mut due = self
-            .wait(self.store.due_timers(horizon, 100_000))
-            .map_err(store_err)?;
+        let mut due = match (&self.node, &self.owned) {
+            // Many nodes: the timers of the partitions this node holds.
+            (Some(node), Some(owned)) => {
+                let partitions: Vec<u32> = owned.keys().copied().collect();
+                match node.store.cluster() {
+                    Some(cluster) if !partitions.is_empty() => self
+                        .wait(cluster.due_timers_in(&partitions, horizon, 100_000))
+                        .map_err(store_err)?,
+                    _ => Vec::new(),
+                }
+            }
+            _ => self
+                .wait(self.store.due_timers(horizon, 100_000))
+                .map_err(store_err)?,
+        };
         let full = due.len() == 100_000;
         let horizon = if full {
             due.last().map(|t| t.fire_ms).unwrap_or(horizon)
@@ -474,6 +489,46 @@ impl Driver {
         match serde_json::to_string(&request) {
             Ok(body) => pending.batch.posts.push((partition, body)),
             Err(e) => tracing::error!(error = %e, "could not post an event"),
+        }
+    }
+
+    /// Many nodes: a Map Run's coordinator runs on the node of the Map Run's parent. The ends
+    /// of children driven here whose parent another node drives are posted to that node with
+    /// this batch (so each is told exactly once, as the child's end commits).
+    fn route_map_run_notes(&mut self, pending: &mut Pending) {
+        let Some(node) = self.node.clone() else {
+            return;
+        };
+        let notes = std::mem::take(&mut pending.map_run_notes);
+        for (map_run, note) in notes {
+            let parent = match self.map_run_parents.get(&map_run) {
+                Some(parent) => Some(parent.clone()),
+                None => match self.wait(self.store.get_map_run(&map_run)) {
+                    Ok(Some(run)) => {
+                        if self.map_run_parents.len() > 10_000 {
+                            self.map_run_parents.clear();
+                        }
+                        self.map_run_parents
+                            .insert(map_run.clone(), run.execution.clone());
+                        Some(run.execution)
+                    }
+                    _ => None,
+                },
+            };
+            match parent {
+                Some(parent) if !self.owns(&parent) => {
+                    let partition = node.partition(&parent);
+                    let request = Request::MapRunNote {
+                        execution: parent,
+                        map_run,
+                        note,
+                    };
+                    if let Ok(body) = serde_json::to_string(&request) {
+                        pending.batch.posts.push((partition, body));
+                    }
+                }
+                _ => pending.map_run_notes.push((map_run, note)),
+            }
         }
     }
 
@@ -628,6 +683,7 @@ impl Driver {
 
     fn commit(&mut self, mut pending: Pending) {
         pending.batch.updates = pending.updates.drain().map(|(_, u)| u).collect();
+        self.route_map_run_notes(&mut pending);
         pending.batch.fence = self.fence(&pending);
         let result = if pending.batch.is_empty() {
             Ok(())
@@ -792,6 +848,10 @@ impl Driver {
                 json(self.step(&execution, event, pending)?)
             }
             Request::Event { execution, event } => json(self.step(&execution, event, pending)?),
+            Request::MapRunNote { map_run, note, .. } => {
+                pending.map_run_notes.push((map_run, note));
+                Ok(Value::Null)
+            }
             Request::Unreadable(why) => {
                 Err(RuntimeError::Store(format!("an unreadable request: {why}")))
             }

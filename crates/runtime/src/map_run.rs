@@ -33,7 +33,7 @@ use crate::driver::{RuntimeError, TaskAnswer};
 use crate::shared::Shared;
 
 /// What reaches a running coordinator.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub(crate) enum Note {
     /// A child ended (committed), with its status.
     ChildEnded { arn: String, status: String },

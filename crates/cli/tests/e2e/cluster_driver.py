@@ -162,6 +162,36 @@ def machine(activity):
     )
 
 
+def distributed_machine():
+    """A Distributed Map whose Standard children spread over every node's partitions: its
+    coordinator, on the parent's node, hears of each child's end from whichever node drove it."""
+    return json.dumps(
+        {
+            "StartAt": "Fan",
+            "States": {
+                "Fan": {
+                    "Type": "Map",
+                    "ItemsPath": "$.items",
+                    "MaxConcurrency": 10,
+                    "ItemProcessor": {
+                        "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                        "StartAt": "Square",
+                        "States": {
+                            "Square": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, 1)"}, "Next": "Rest"},
+                            "Rest": {"Type": "Wait", "Seconds": 50, "End": True},
+                        },
+                    },
+                    "End": True,
+                }
+            },
+        }
+    )
+
+
+DISTRIBUTED = 3
+ITEMS = 30
+
+
 def worker(activity, stop, index):
     nodes = Nodes(read_timeout=70)
     while not stop.is_set():
@@ -260,6 +290,15 @@ def main():
     arn = nodes.call("create_state_machine", first=1, name="cluster-machine", definition=machine(activity), roleArn=ROLE)[
         "stateMachineArn"
     ]
+    fan = nodes.call("create_state_machine", first=2, name="cluster-fan", definition=distributed_machine(), roleArn=ROLE)[
+        "stateMachineArn"
+    ]
+    fans = [
+        nodes.call("start_execution", first=k, stateMachineArn=fan, name=f"fan-{k}", input=json.dumps({"items": list(range(ITEMS))}))[
+            "executionArn"
+        ]
+        for k in range(DISTRIBUTED)
+    ]
     stop = threading.Event()
     threads = [threading.Thread(target=worker, args=(activity, stop, k), daemon=True) for k in range(WORKERS)]
     for t in threads:
@@ -293,6 +332,17 @@ def main():
             raise SystemExit(f"not every execution succeeded within {DEADLINE}s: {dict(counts)}")
         time.sleep(0.25)
     log(f"PHASE succeeded: all {N} executions SUCCEEDED")
+    for k, e in enumerate(fans):
+        while True:
+            d = nodes.call("describe_execution", first=k + 1, executionArn=e)
+            if d["status"] != "RUNNING":
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"the Distributed Map {e} did not end within {DEADLINE}s")
+            time.sleep(0.25)
+        if d["status"] != "SUCCEEDED" or json.loads(d["output"]) != [{"v": i + 1} for i in range(ITEMS)]:
+            raise SystemExit(f"the Distributed Map {e} ended {d['status']}: {d.get('output') or d.get('cause')}")
+    log(f"PHASE distributed: {DISTRIBUTED} Distributed Maps of {ITEMS} children SUCCEEDED")
     stop.set()
     prefix = arn.replace(":stateMachine:", ":execution:")
     failures = {}
