@@ -108,14 +108,50 @@ fn signal(server: &Server, sig: &str) {
 
 #[test]
 fn three_nodes_share_executions_and_carry_on_when_one_dies_and_one_pauses() {
+    run_with("kill", &|nodes: &mut Vec<Server>| {
+        // Node 1 dies without a word; node 2 stops past its lease, then wakes up with
+        // leases the others have taken (its commits must be refused); node 1 comes back.
+        nodes[1].kill9();
+        eprintln!("killed node 1");
+        signal(&nodes[2], "-STOP");
+        eprintln!("paused node 2");
+        std::thread::sleep(Duration::from_millis(7000));
+        signal(&nodes[2], "-CONT");
+        eprintln!("woke node 2");
+        nodes[1].restart();
+        eprintln!("restarted node 1");
+    });
+}
+
+/// PostgreSQL itself restarted mid-run: the nodes reconnect and every execution still
+/// succeeds once. It restarts the server other tests use, so it runs only when asked:
+/// `STEPWISE_TEST_POSTGRES_RESTART` is the command that restarts it (for example
+/// `pg_ctlcluster 15 main restart -m fast`).
+#[test]
+fn three_nodes_carry_on_when_postgres_restarts() {
+    let Ok(restart) = std::env::var("STEPWISE_TEST_POSTGRES_RESTART") else {
+        eprintln!("skipped: STEPWISE_TEST_POSTGRES_RESTART is not set");
+        return;
+    };
+    run_with("restart", &|_nodes: &mut Vec<Server>| {
+        let status = Command::new("sh")
+            .args(["-c", &restart])
+            .status()
+            .expect("run the restart command");
+        assert!(status.success(), "{restart} failed");
+        eprintln!("restarted PostgreSQL");
+    });
+}
+
+fn run_with(name: &str, strike: &dyn Fn(&mut Vec<Server>)) {
     let Some(base) = postgres() else { return };
     let Some(python) = python() else { return };
     let executions: usize = std::env::var("STEPWISE_CLUSTER_EXECUTIONS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
-    let schema = Schema::new(&base, &format!("cluster_test_{}", std::process::id()));
-    let dir = tempfile_dir("cluster");
+    let schema = Schema::new(&base, &format!("cluster_{name}_{}", std::process::id()));
+    let dir = tempfile_dir(&format!("cluster-{name}"));
     let functions = dir.join("functions");
     std::fs::create_dir_all(&functions).expect("functions folder");
     std::fs::write(functions.join("flaky.py"), FLAKY).expect("write flaky.py");
@@ -177,18 +213,8 @@ fn three_nodes_share_executions_and_carry_on_when_one_dies_and_one_pauses() {
         .recv_timeout(Duration::from_secs(120))
         .expect("the driver started every execution");
     assert!(started.contains("PHASE started"), "{started}");
-    // Mid-run: node 1 dies without a word; node 2 stops past its lease, then wakes up with
-    // leases the others have taken (its commits must be refused); node 1 comes back.
     std::thread::sleep(Duration::from_millis(800));
-    nodes[1].kill9();
-    eprintln!("killed node 1");
-    signal(&nodes[2], "-STOP");
-    eprintln!("paused node 2");
-    std::thread::sleep(Duration::from_millis(7000));
-    signal(&nodes[2], "-CONT");
-    eprintln!("woke node 2");
-    nodes[1].restart();
-    eprintln!("restarted node 1");
+    strike(&mut nodes);
     let status = driver.wait().expect("the driver ran");
     let output = reader.join().expect("driver output");
     assert!(

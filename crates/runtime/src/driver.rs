@@ -239,6 +239,10 @@ struct Pending {
     quarantined: u64,
     /// Many nodes: the partitions of the inbox items this batch handled.
     handled_from: HashSet<u32>,
+    /// A step could not read what it needed from the store (a lost connection): the batch is
+    /// not committed, as if its commit had failed, rather than committed without that step
+    /// (its timer's row deleted, its answer's task dropped, a parent never told).
+    poisoned: Option<String>,
 }
 
 /// A reply to send once the batch's fate is known.
@@ -685,7 +689,11 @@ impl Driver {
         pending.batch.updates = pending.updates.drain().map(|(_, u)| u).collect();
         self.route_map_run_notes(&mut pending);
         pending.batch.fence = self.fence(&pending);
-        let result = if pending.batch.is_empty() {
+        let result = if let Some(why) = pending.poisoned.take() {
+            Err(RuntimeError::Store(format!(
+                "a step could not read the store: {why}"
+            )))
+        } else if pending.batch.is_empty() {
             Ok(())
         } else {
             match self.wait(self.store.commit(&pending.batch)) {
@@ -890,6 +898,8 @@ impl Driver {
         };
         match self.step(&task.execution, event, pending) {
             Ok(_) => Ok(Some(task)),
+            // The batch is not written: the worker polls again.
+            Err(e @ RuntimeError::Store(_)) => Err(e),
             Err(e) => {
                 tracing::debug!(error = %e, "dropping a task of a closed execution");
                 pending
@@ -997,7 +1007,7 @@ impl Driver {
                     Event::TaskSubmitted { task: id, output },
                     pending,
                 )
-                .map_err(|_| RuntimeError::TaskDoesNotExist)?;
+                .map_err(refused_task)?;
                 if let Some(live) = self.cache.get_mut(&task.execution) {
                     if worker.starts_with("arn:") {
                         live.children.insert(id, worker);
@@ -1019,7 +1029,7 @@ impl Driver {
         }
         self.step(&task.execution, event, pending)
             .map(drop)
-            .map_err(|_| RuntimeError::TaskDoesNotExist)
+            .map_err(refused_task)
     }
 
     fn claim(
@@ -1056,6 +1066,8 @@ impl Driver {
         };
         match self.step(&task.execution, event, pending) {
             Ok(_) => Ok(Some(task)),
+            // The batch is not written: the worker polls again.
+            Err(e @ RuntimeError::Store(_)) => Err(e),
             Err(e) => {
                 // The execution is gone: drop its task rather than handing it out.
                 tracing::debug!(error = %e, "dropping a task of a closed execution");
@@ -1328,7 +1340,13 @@ impl Driver {
         at_ms: i64,
         pending: &mut Pending,
     ) -> Result<i64, RuntimeError> {
-        self.load(arn, pending)?;
+        if let Err(e) = self.load(arn, pending) {
+            if let RuntimeError::Store(why) = &e {
+                // What this step would have done is unknown: nothing of the batch is written.
+                pending.poisoned = Some(why.clone());
+            }
+            return Err(e);
+        }
         let seed = self.rng.next_u64();
         let Some(live) = self.cache.get_mut(arn) else {
             return Err(RuntimeError::ExecutionDoesNotExist(arn.to_owned()));
@@ -1656,6 +1674,15 @@ fn respond(
         Ok(value) => pending.replies.push(AfterCommit(Box::new(move |committed| {
             let _ = reply.send(committed.map(|()| value));
         }))),
+    }
+}
+
+/// A task answer the execution refused is for a task that no longer exists; a store that
+/// could not be read is not a refusal (the answer is sent again).
+fn refused_task(e: RuntimeError) -> RuntimeError {
+    match e {
+        RuntimeError::Store(_) | RuntimeError::NotOwner | RuntimeError::ShuttingDown => e,
+        _ => RuntimeError::TaskDoesNotExist,
     }
 }
 

@@ -361,7 +361,8 @@ impl Shared {
             .get_definition(hash)
             .await
             .map_err(|e| RuntimeError::Store(e.to_string()))?
-            .ok_or_else(|| RuntimeError::Store(format!("definition {hash} is missing")))?;
+            // Not a failure to reach the store: what it holds cannot be run.
+            .ok_or_else(|| RuntimeError::Quarantined(format!("definition {hash} is missing")))?;
         self.parse_machine(hash, &text)
     }
 
@@ -373,7 +374,6 @@ impl Shared {
             .cloned()
     }
 
-    /// Parses a definition the control plane accepted and caches it under its hash.
     /// Keeps a parsed definition under its hash (the API parsed it already).
     pub(crate) fn keep_machine(&self, hash: &str, machine: Arc<StateMachine>) {
         let mut cache = self.machines.lock().unwrap_or_else(|p| p.into_inner());
@@ -385,13 +385,14 @@ impl Shared {
         }
     }
 
+    /// Parses a definition the control plane accepted and caches it under its hash.
     pub(crate) fn parse_machine(
         &self,
         hash: &str,
         text: &str,
     ) -> Result<Arc<StateMachine>, RuntimeError> {
         let (machine, _) = parse_definition(text, ParseOptions::default()).map_err(|report| {
-            RuntimeError::Store(format!(
+            RuntimeError::Quarantined(format!(
                 "a stored definition no longer parses: {}",
                 report.invalid_definition_message().unwrap_or_default()
             ))
