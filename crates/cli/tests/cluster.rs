@@ -126,7 +126,8 @@ fn three_nodes_share_executions_and_carry_on_when_one_dies_and_one_pauses() {
 /// PostgreSQL itself restarted mid-run: the nodes reconnect and every execution still
 /// succeeds once. It restarts the server other tests use, so it runs only when asked:
 /// `STEPWISE_TEST_POSTGRES_RESTART` is the command that restarts it (for example
-/// `pg_ctlcluster 15 main restart -m fast`).
+/// `pg_ctlcluster 15 main restart -m fast`). The server it starts inherits this test's open
+/// files: do not run it under a lock file (such as `flock`) that others wait for.
 #[test]
 fn three_nodes_carry_on_when_postgres_restarts() {
     let Ok(restart) = std::env::var("STEPWISE_TEST_POSTGRES_RESTART") else {

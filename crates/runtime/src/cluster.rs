@@ -360,6 +360,21 @@ pub(crate) async fn lease_loop(
     }
 }
 
+/// From the leases held `before` to those held `after`: the partitions gained (new, or taken
+/// again at a new epoch) and those lost (gone, or held at a new epoch since).
+pub(crate) fn changes(
+    before: &BTreeMap<u32, i64>,
+    after: &BTreeMap<u32, i64>,
+) -> (Vec<u32>, Vec<u32>) {
+    let moved = |from: &BTreeMap<u32, i64>, to: &BTreeMap<u32, i64>| {
+        from.iter()
+            .filter(|(p, e)| to.get(p) != Some(e))
+            .map(|(p, _)| *p)
+            .collect::<Vec<u32>>()
+    };
+    (moved(after, before), moved(before, after))
+}
+
 /// Tells the driver the partitions it holds now (and waits until it took them in); routing
 /// follows. Whether the driver still runs.
 async fn set_held(
@@ -370,17 +385,7 @@ async fn set_held(
     if node.leases() == held {
         return true;
     }
-    let before = node.leases();
-    let gained: Vec<u32> = held
-        .iter()
-        .filter(|(p, e)| before.get(p) != Some(e))
-        .map(|(p, _)| *p)
-        .collect();
-    let lost: Vec<u32> = before
-        .iter()
-        .filter(|(p, e)| held.get(p) != Some(e))
-        .map(|(p, _)| *p)
-        .collect();
+    let (gained, lost) = changes(&node.leases(), &held);
     // Routing stops sending the lost ones here before the driver lets go of them.
     if let Ok(mut h) = node.held.write() {
         h.retain(|p, _| !lost.contains(p));

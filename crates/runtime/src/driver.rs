@@ -588,16 +588,8 @@ impl Driver {
             return;
         };
         let before = self.owned.take().unwrap_or_default();
-        let lost: HashSet<u32> = before
-            .iter()
-            .filter(|(p, e)| held.get(p) != Some(e))
-            .map(|(p, _)| *p)
-            .collect();
-        let gained: Vec<u32> = held
-            .iter()
-            .filter(|(p, e)| before.get(p) != Some(e))
-            .map(|(p, _)| *p)
-            .collect();
+        let (gained, lost) = crate::cluster::changes(&before, &held);
+        let lost: HashSet<u32> = lost.into_iter().collect();
         if !lost.is_empty() {
             let gone: Vec<String> = self
                 .cache
@@ -888,6 +880,16 @@ impl Driver {
         else {
             return Ok(None);
         };
+        self.hand_out(task, worker, pending)
+    }
+
+    /// Hands a queued task to a worker: taken, and its `TaskStarted` stepped, in this batch.
+    fn hand_out(
+        &mut self,
+        task: TaskRow,
+        worker: String,
+        pending: &mut Pending,
+    ) -> Result<Option<TaskRow>, RuntimeError> {
         pending.batch.tasks.push(TaskChange::Start {
             token: task.token.clone(),
             worker: worker.clone(),
@@ -901,6 +903,7 @@ impl Driver {
             // The batch is not written: the worker polls again.
             Err(e @ RuntimeError::Store(_)) => Err(e),
             Err(e) => {
+                // The execution is gone: drop its task rather than handing it out.
                 tracing::debug!(error = %e, "dropping a task of a closed execution");
                 pending
                     .batch
@@ -1056,28 +1059,7 @@ impl Driver {
         else {
             return Ok(None);
         };
-        pending.batch.tasks.push(TaskChange::Start {
-            token: task.token.clone(),
-            worker: worker.clone(),
-        });
-        let event = Event::TaskStarted {
-            task: task.task,
-            worker: Some(worker),
-        };
-        match self.step(&task.execution, event, pending) {
-            Ok(_) => Ok(Some(task)),
-            // The batch is not written: the worker polls again.
-            Err(e @ RuntimeError::Store(_)) => Err(e),
-            Err(e) => {
-                // The execution is gone: drop its task rather than handing it out.
-                tracing::debug!(error = %e, "dropping a task of a closed execution");
-                pending
-                    .batch
-                    .tasks
-                    .push(TaskChange::Remove { token: task.token });
-                Ok(None)
-            }
-        }
+        self.hand_out(task, worker, pending)
     }
 
     /// A timer is due. In an execution whose Waits and retry intervals are shortened

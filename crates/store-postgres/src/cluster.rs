@@ -15,7 +15,7 @@ use stepwise_store::{
 use tokio::sync::broadcast;
 use tokio_postgres::{AsyncMessage, NoTls};
 
-use crate::{Ops, PostgresStore, col, db, rows, task_from_row, u64_of};
+use crate::{Ops, PostgresStore, col, db, rows, task_from_row, timer_from_row};
 
 /// The database's clock, in milliseconds since the epoch.
 const NOW_MS: &str = "(extract(epoch from clock_timestamp()) * 1000)::bigint";
@@ -377,21 +377,13 @@ impl Cluster for PostgresStore {
     ) -> Result<Vec<TimerRow>> {
         let parts = parts_of(partitions);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.query(
+        let found = self.query(
             "SELECT execution, timer, fire_ms FROM timers WHERE part = ANY($1) AND fire_ms <= $2
              ORDER BY fire_ms LIMIT $3",
             &[&parts, &before_ms, &limit],
         )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TimerRow {
-                execution: col(r, 0)?,
-                timer: u64_of(col(r, 1)?),
-                fire_ms: col(r, 2)?,
-            })
-        })
-        .collect()
+        .await?;
+        rows(found, timer_from_row)
     }
 
     async fn tasks_in(&self, partitions: &[u32], activity: &str) -> Result<Vec<TaskRow>> {

@@ -364,6 +364,15 @@ fn resource_from_row(row: &Row) -> Result<Resource> {
     })
 }
 
+/// A timer from `SELECT execution, timer, fire_ms`.
+fn timer_from_row(row: &Row) -> Result<TimerRow> {
+    Ok(TimerRow {
+        execution: col(row, 0)?,
+        timer: u64_of(col(row, 1)?),
+        fire_ms: col(row, 2)?,
+    })
+}
+
 fn rows<T>(rows: Vec<Row>, read: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
     rows.iter().map(read).collect()
 }
@@ -645,21 +654,14 @@ impl ExecutionLog for PostgresStore {
 
     async fn due_timers(&self, before_ms: i64, limit: usize) -> Result<Vec<TimerRow>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.query(
-            "SELECT execution, timer, fire_ms FROM timers WHERE fire_ms <= $1
+        let found = self
+            .query(
+                "SELECT execution, timer, fire_ms FROM timers WHERE fire_ms <= $1
              ORDER BY fire_ms LIMIT $2",
-            &[&before_ms, &limit],
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok(TimerRow {
-                execution: col(r, 0)?,
-                timer: u64_of(col(r, 1)?),
-                fire_ms: col(r, 2)?,
-            })
-        })
-        .collect()
+                &[&before_ms, &limit],
+            )
+            .await?;
+        rows(found, timer_from_row)
     }
 
     async fn next_queued_tasks(&self, activity: &str, limit: usize) -> Result<Vec<TaskRow>> {

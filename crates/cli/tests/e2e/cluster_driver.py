@@ -15,11 +15,9 @@ import sys
 import threading
 import time
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common import ROLE
+from common import ROLE, client
 
 N = int(sys.argv[1])
 URLS = sys.argv[2].split(",")
@@ -31,23 +29,6 @@ began = time.monotonic()
 
 def log(msg):
     print(f"[{time.monotonic() - began:6.2f}s] {msg}", flush=True)
-
-
-def client_at(url, read_timeout=30):
-    return boto3.client(
-        "stepfunctions",
-        endpoint_url=url,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-        config=Config(
-            inject_host_prefix=False,
-            retries={"max_attempts": 1, "mode": "standard"},
-            read_timeout=read_timeout,
-            connect_timeout=2,
-            max_pool_connections=16,
-        ),
-    )
 
 
 stats = collections.Counter()
@@ -63,7 +44,7 @@ class Nodes:
     """One client per node; a call goes to the given node first, then to the others."""
 
     def __init__(self, read_timeout=30):
-        self.clients = [client_at(u, read_timeout) for u in URLS]
+        self.clients = [client(read_timeout, u) for u in URLS]
 
     def call(self, action, first=0, patience=60.0, **kwargs):
         deadline = time.monotonic() + patience

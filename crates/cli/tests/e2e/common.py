@@ -21,12 +21,12 @@ URL = os.environ.get("STEPWISE_URL", "http://127.0.0.1:8083")
 ROLE = "arn:aws:iam::123456789012:role/stepwise-e2e"
 
 
-def client(read_timeout=70):
-    """A Step Functions client on the server under test. GetActivityTask long-polls for up to
-    60 s, so the read timeout is above that."""
+def client(read_timeout=70, url=None):
+    """A Step Functions client on the server under test (or the one at `url`). GetActivityTask
+    long-polls for up to 60 s, so the read timeout is above that."""
     return boto3.client(
         "stepfunctions",
-        endpoint_url=URL,
+        endpoint_url=url or URL,
         region_name="us-east-1",
         aws_access_key_id="test",
         aws_secret_access_key="test",
