@@ -200,9 +200,18 @@ async fn migrate(client: &mut deadpool_postgres::Client, schema: Option<&str>) -
         .await
         .map_err(db)?;
     if let Some(schema) = schema {
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        // Made only when missing: CREATE SCHEMA needs the right to create schemas in the
+        // database even when the schema exists, which a role given its schema need not have.
+        let exists = tx
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
             .await
-            .map_err(db)?;
+            .map_err(db)?
+            .is_some();
+        if !exists {
+            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+                .await
+                .map_err(db)?;
+        }
     }
     tx.batch_execute("CREATE TABLE IF NOT EXISTS stepwise_schema (version BIGINT NOT NULL)")
         .await
