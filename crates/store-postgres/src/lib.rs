@@ -30,6 +30,8 @@ use stepwise_store::{
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod search_path;
+
 /// The schema, one migration per entry: entry `n` (from 0) takes a database at version `n` to
 /// version `n + 1`.
 const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
@@ -108,7 +110,10 @@ fn check_schema_name(schema: &str) -> Result<()> {
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
-    /// libpq's `key=value` form) and brings its schema to [`SCHEMA_VERSION`].
+    /// libpq's `key=value` form) and brings its schema to [`SCHEMA_VERSION`]. Where `url`'s
+    /// `options` set a `search_path` (libpq's way:
+    /// `postgres://u@h/db?options=-csearch_path%3Dname`), the tables are kept in the first
+    /// schema it names, made if missing.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
         Self::open(url, None).await
     }
@@ -140,9 +145,18 @@ impl PostgresStore {
                 .join(","),
             config.get_dbname().unwrap_or_default()
         );
-        if let Some(schema) = schema {
-            config.options(format!("-c search_path={schema}"));
-        }
+        let schema = match schema {
+            Some(schema) => {
+                // After the URL's own options, so that it wins over a search_path among them.
+                let options = match config.get_options() {
+                    Some(given) => format!("{given} -c search_path={schema}"),
+                    None => format!("-c search_path={schema}"),
+                };
+                config.options(options);
+                Some(schema.to_owned())
+            }
+            None => search_path::first_schema(config.get_options()),
+        };
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -156,7 +170,7 @@ impl PostgresStore {
             .map_err(backend)?;
         let store = PostgresStore { pool, place };
         let mut client = store.client().await?;
-        migrate(&mut client, schema).await?;
+        migrate(&mut client, schema.as_deref()).await?;
         Ok(store)
     }
 
@@ -208,9 +222,12 @@ async fn migrate(client: &mut deadpool_postgres::Client, schema: Option<&str>) -
             .map_err(db)?
             .is_some();
         if !exists {
-            tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-                .await
-                .map_err(db)?;
+            tx.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                search_path::quoted(schema)
+            ))
+            .await
+            .map_err(db)?;
         }
     }
     tx.batch_execute("CREATE TABLE IF NOT EXISTS stepwise_schema (version BIGINT NOT NULL)")

@@ -1,5 +1,6 @@
-//! Where the store keeps its tables on PostgreSQL (`STEPWISE_TEST_POSTGRES_URL`): in a schema
-//! an administrator made for a role that may not create schemas itself.
+//! Where the store keeps its tables on PostgreSQL (`STEPWISE_TEST_POSTGRES_URL`): in the schema
+//! a URL's `options` name on the `search_path` (made if missing), and in a schema an
+//! administrator made for a role that may not create schemas itself.
 //!
 //! Without the variable the tests pass with a note, unless `STEPWISE_E2E_REQUIRED` says the
 //! machine must have the database (CI sets both).
@@ -131,4 +132,71 @@ async fn a_role_given_a_schema_needs_no_right_to_create_schemas() {
         .expect("count")
         .get(0);
     assert_eq!(rows, 1, "the tables are in the schema given");
+}
+
+/// `url` with libpq's `options` setting the search_path to `schema`.
+fn in_schema(url: &str, schema: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}options=-csearch_path%3D{schema}")
+}
+
+#[tokio::test]
+async fn the_schema_a_url_names_is_made_and_keeps_that_stores_tables_apart() {
+    let Some(url) = url() else { return };
+    let schemas = [
+        format!("stepwise_test_{}_url_a", std::process::id()),
+        format!("stepwise_test_{}_url_b", std::process::id()),
+    ];
+    let client = admin(&url).await;
+    let mut cleanups = Vec::new();
+    for schema in &schemas {
+        client
+            .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            .await
+            .expect("no such schema yet");
+        cleanups.push(Cleanup {
+            url: url.clone(),
+            sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+        });
+    }
+    for (schema, name) in schemas.iter().zip(["in-a", "in-b"]) {
+        let store = PostgresStore::connect(&in_schema(&url, schema))
+            .await
+            .expect("connect with the schema in the URL");
+        store
+            .commit(&Batch {
+                new_executions: vec![ExecutionRecordBuilder::new("m", name).build()],
+                ..Batch::default()
+            })
+            .await
+            .expect("commit");
+    }
+    for (schema, (mine, theirs)) in schemas.iter().zip([("in-a", "in-b"), ("in-b", "in-a")]) {
+        let rows: i64 = client
+            .query_one(&format!("SELECT COUNT(*) FROM {schema}.executions"), &[])
+            .await
+            .expect("the schema was made with the tables in it")
+            .get(0);
+        assert_eq!(rows, 1, "one execution in {schema}");
+        // Opened again, as a restarted server does: it sees its own and only its own.
+        let store = PostgresStore::connect(&in_schema(&url, schema))
+            .await
+            .expect("connect again");
+        assert!(
+            store
+                .get_execution(&execution_arn("m", mine))
+                .await
+                .expect("read")
+                .is_some(),
+            "{mine} is kept in {schema}"
+        );
+        assert!(
+            store
+                .get_execution(&execution_arn("m", theirs))
+                .await
+                .expect("read")
+                .is_none(),
+            "{theirs} is not in {schema}"
+        );
+    }
 }
