@@ -210,6 +210,11 @@ impl PostgresStore {
 /// otherwise collide).
 async fn migrate(client: &mut deadpool_postgres::Client, schema: Option<&str>) -> Result<()> {
     let tx = client.transaction().await.map_err(db)?;
+    // Without the server's notices ("relation ... already exists, skipping"), which the log
+    // would show at every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .map_err(db)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(db)?;
