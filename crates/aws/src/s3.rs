@@ -9,6 +9,7 @@
 //! What a refusal means to a Map Run (`States.ItemReaderFailed`, ...) is the caller's business.
 
 use std::ops::Range;
+use std::time::Duration;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
@@ -35,28 +36,45 @@ const QUERY: &AsciiSet = &NON_ALPHANUMERIC
 /// The most a refusal's body is read (it is a short XML document).
 const MAX_ERROR_BYTES: usize = 64 * 1024;
 
+/// How long GetObject waits for S3's answer, and then for each part of the object's body.
+const OBJECT_WAIT: Duration = Duration::from_secs(60);
+
+/// How long an object's body may take in all. Its reader takes it at its own pace (a
+/// Distributed Map reads its items as its children start, for as long as they run), so the
+/// HTTP client's limit on a whole call (60 s by default) must not cut it off; a stalled
+/// connection is still given up after [`OBJECT_WAIT`] without data.
+const OBJECT_WHOLE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 /// S3 calls made for one caller (region and role).
 #[derive(Debug, Clone)]
 pub struct S3 {
     client: AwsClient,
     region: String,
     role: Option<String>,
+    /// [`OBJECT_WAIT`] (shorter in tests).
+    object_wait: Duration,
 }
 
 /// An object's body, read a chunk at a time.
 #[derive(Debug)]
 pub struct ObjectBody {
     response: reqwest::Response,
+    /// How long one chunk may take to come once asked for.
+    wait: Duration,
 }
 
 impl ObjectBody {
     /// The next chunk, `None` at the end.
     pub async fn chunk(&mut self) -> Result<Option<Vec<u8>>, AwsError> {
-        self.response
-            .chunk()
-            .await
-            .map(|c| c.map(|b| b.to_vec()))
-            .map_err(|e| sdk_error(format!("Unable to read the object: {e}")))
+        match tokio::time::timeout(self.wait, self.response.chunk()).await {
+            Ok(read) => read
+                .map(|c| c.map(|b| b.to_vec()))
+                .map_err(|e| sdk_error(format!("Unable to read the object: {e}"))),
+            Err(_) => Err(sdk_error(format!(
+                "Unable to read the object: no data for {:?}",
+                self.wait
+            ))),
+        }
     }
 }
 
@@ -87,6 +105,7 @@ impl AwsClient {
             client: self.clone(),
             region: caller.region.to_owned(),
             role: caller.role.map(str::to_owned),
+            object_wait: OBJECT_WAIT,
         }
     }
 }
@@ -111,10 +130,27 @@ impl S3 {
                 format!("bytes={}-{}", r.start, r.end - 1),
             ));
         }
-        let response = self
-            .send("GET", bucket, Some(key), &query, headers, Vec::new())
-            .await?;
-        Ok(ObjectBody { response })
+        let sent = self.send_timed(
+            "GET",
+            bucket,
+            Some(key),
+            &query,
+            headers,
+            Vec::new(),
+            Some(OBJECT_WHOLE),
+        );
+        let response = tokio::time::timeout(self.object_wait, sent)
+            .await
+            .map_err(|_| {
+                sdk_error(format!(
+                    "Unable to execute HTTP request: no answer in {:?}",
+                    self.object_wait
+                ))
+            })??;
+        Ok(ObjectBody {
+            response,
+            wait: self.object_wait,
+        })
     }
 
     /// HeadObject: the object's size in bytes.
@@ -320,8 +356,24 @@ impl S3 {
         bucket: &str,
         key: Option<&str>,
         query: &[(&str, String)],
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<reqwest::Response, AwsError> {
+        self.send_timed(method, bucket, key, query, headers, body, None)
+            .await
+    }
+
+    /// [`S3::send`], the HTTP client's limit on the whole call replaced by `whole` when given.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_timed(
+        &self,
+        method: &str,
+        bucket: &str,
+        key: Option<&str>,
+        query: &[(&str, String)],
         mut headers: Vec<(String, String)>,
         body: Vec<u8>,
+        whole: Option<Duration>,
     ) -> Result<reqwest::Response, AwsError> {
         let custom = self.client.config().endpoints.get("s3");
         let base = match custom {
@@ -362,6 +414,9 @@ impl S3 {
         let method =
             reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| sdk_error(e.to_string()))?;
         let mut request = self.client.http.request(method, &url).body(body);
+        if let Some(whole) = whole {
+            request = request.timeout(whole);
+        }
         for (k, v) in signed {
             request = request.header(k, v);
         }
@@ -430,6 +485,118 @@ async fn read_capped(mut response: reqwest::Response, cap: usize) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::{AwsConfig, Endpoints};
+    use std::io::{Read, Write};
+    use std::time::Instant;
+
+    /// A stand-in S3 on loopback answering one GetObject with `body`: all of it at once, or
+    /// only its first half and then nothing for `stall`.
+    fn stand_in(body: Vec<u8>, stall: Option<Duration>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        std::thread::spawn(move || {
+            let (mut conn, _) = listener.accept().expect("accept");
+            let mut request = Vec::new();
+            let mut byte = [0u8; 1];
+            while !request.ends_with(b"\r\n\r\n") && conn.read(&mut byte).unwrap_or(0) == 1 {
+                request.push(byte[0]);
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/octet-stream\r\n\r\n",
+                body.len()
+            );
+            let _ = conn.write_all(head.as_bytes());
+            match stall {
+                None => {
+                    let _ = conn.write_all(&body);
+                    // Held open until the client is done.
+                    let _ = conn.read(&mut byte);
+                }
+                Some(stall) => {
+                    let _ = conn.write_all(&body[..body.len() / 2]);
+                    std::thread::sleep(stall);
+                }
+            }
+        });
+        url
+    }
+
+    fn s3_at(url: &str, whole_call: Duration) -> S3 {
+        // Another test may have installed it already: either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .timeout(whole_call)
+            .build()
+            .expect("an HTTP client");
+        let config = AwsConfig {
+            endpoints: Endpoints {
+                default: None,
+                services: [("s3".to_owned(), url.to_owned())].into(),
+            },
+            credentials: Some(StaticCredentials {
+                access_key_id: "AKIDEXAMPLE".into(),
+                secret_access_key: "secret".into(),
+                session_token: None,
+            }),
+        };
+        AwsClient::new(config, http).s3(&Caller {
+            region: "us-east-1",
+            role: None,
+            idempotency: None,
+        })
+    }
+
+    async fn read_slowly(body: &mut ObjectBody, pause: Duration) -> Result<Vec<u8>, AwsError> {
+        let mut got = Vec::new();
+        while let Some(chunk) = body.chunk().await? {
+            got.extend_from_slice(&chunk);
+            tokio::time::sleep(pause).await;
+        }
+        Ok(got)
+    }
+
+    #[tokio::test]
+    async fn an_object_read_for_longer_than_the_clients_limit_on_a_call_is_read_whole() {
+        let want: Vec<u8> = (0..512 * 1024).map(|i| (i % 251) as u8).collect();
+        let url = stand_in(want.clone(), None);
+        // The reader takes 1.5 s over it (a Map Run starting children as it reads), the HTTP
+        // client allows a call 1 s.
+        let s3 = s3_at(&url, Duration::from_secs(1));
+        let mut body = s3
+            .get_object("items", "items.jsonl", None, None)
+            .await
+            .expect("the object");
+        let first = body.chunk().await.expect("a first chunk").expect("data");
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let rest = read_slowly(&mut body, Duration::ZERO)
+            .await
+            .expect("the rest of the object, read after the client's limit on a call");
+        assert_eq!([first, rest].concat(), want);
+    }
+
+    #[tokio::test]
+    async fn an_object_whose_data_stops_coming_is_given_up() {
+        let url = stand_in(vec![7u8; 64 * 1024], Some(Duration::from_secs(5)));
+        let mut s3 = s3_at(&url, Duration::from_secs(60));
+        s3.object_wait = Duration::from_millis(300);
+        let began = Instant::now();
+        let mut body = s3
+            .get_object("items", "items.jsonl", None, None)
+            .await
+            .expect("the answer");
+        let err = read_slowly(&mut body, Duration::ZERO)
+            .await
+            .expect_err("half an object, then nothing");
+        assert!(
+            err.to_string().contains("Unable to read the object"),
+            "{err}"
+        );
+        assert!(
+            began.elapsed() < Duration::from_secs(3),
+            "given up after {:?}",
+            began.elapsed()
+        );
+    }
 
     #[test]
     fn keys_keep_their_slashes_and_encode_the_rest_once() {

@@ -25,8 +25,10 @@ pub struct Args {
     #[arg(long)]
     port: Option<u16>,
     /// Where state machines and executions are kept: a SQLite file, `:memory:` (keeps
-    /// nothing), or a PostgreSQL database (`postgres://user@host:5432/db`). Also
-    /// STEPWISE_STORE [default: stepwise.db].
+    /// nothing), or a PostgreSQL database (`postgres://user@host:5432/db`; to keep the tables
+    /// in a schema of their own, made if missing, name it with libpq's options parameter:
+    /// `postgres://user@host:5432/db?options=-csearch_path%3Dstepwise`). Also STEPWISE_STORE
+    /// [default: stepwise.db].
     #[arg(long, env = "STEPWISE_STORE", value_name = "FILE|URL")]
     store: Option<String>,
     /// The configuration file (stepwise.toml): HTTP Task connections and hosts, Lambda

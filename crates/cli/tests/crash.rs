@@ -2,7 +2,8 @@
 //! served by worker threads) while the server is killed with SIGKILL at random moments ten times
 //! and restarted on the same store and port. After the last restart every execution must
 //! SUCCEED and every history must be exactly ids 1..n with nothing applied twice (the checks are
-//! in tests/e2e/crash_driver.py, which is the client side).
+//! in tests/e2e/crash_driver.py, which is the client side). Once on a SQLite file, once on
+//! PostgreSQL (a fresh schema of `STEPWISE_TEST_POSTGRES_URL`'s database).
 //!
 //! `STEPWISE_CRASH_SEED` repeats a run's kill moments; the seed is printed.
 
@@ -13,7 +14,7 @@ use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{Server, python, python_command, scratch_store};
+use support::{Backend, Server, TestStore, python, python_command};
 
 const EXECUTIONS: usize = 500;
 const KILLS: usize = 10;
@@ -38,7 +39,19 @@ impl Rng {
 
 #[test]
 fn kill_nine_ten_times_and_every_execution_still_succeeds_once() {
+    crash_on(Backend::Sqlite);
+}
+
+#[test]
+fn kill_nine_ten_times_on_postgres_and_every_execution_still_succeeds_once() {
+    crash_on(Backend::Postgres);
+}
+
+fn crash_on(backend: Backend) {
     let Some(python) = python() else { return };
+    let Some(store) = TestStore::new("crash", backend) else {
+        return;
+    };
     let seed = std::env::var("STEPWISE_CRASH_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -48,11 +61,10 @@ fn kill_nine_ten_times_and_every_execution_still_succeeds_once() {
                 .map_or(1, |d| d.as_nanos() as u64)
                 | 1
         });
-    eprintln!("crash test seed: {seed} (STEPWISE_CRASH_SEED={seed} repeats it)");
+    eprintln!("crash test on {backend:?} seed: {seed} (STEPWISE_CRASH_SEED={seed} repeats it)");
     let mut rng = Rng(seed);
-    let store = scratch_store("crash");
     let began = Instant::now();
-    let mut server = Server::start(&store, &[("WAIT_TIME_SCALE", "0.01")]);
+    let mut server = Server::start_on(&store, &[("WAIT_TIME_SCALE", "0.01")]);
     let mut driver = python_command(&python, "crash_driver.py", &server.url)
         .arg(EXECUTIONS.to_string())
         .stdout(Stdio::piped())
@@ -119,10 +131,27 @@ fn kill_nine_ten_times_and_every_execution_still_succeeds_once() {
         let _ = r.join();
     }
     let text = output.lock().expect("output").clone();
-    eprintln!("crash test total: {:.2}s", began.elapsed().as_secs_f64());
+    eprintln!(
+        "crash test on {backend:?} total: {:.2}s",
+        began.elapsed().as_secs_f64()
+    );
     assert!(
         status.success(),
         "the crash driver failed ({status}):\n{text}"
     );
     assert!(text.contains("CRASH DRIVER OK"), "{text}");
+    if let Some(schema) = store.schema() {
+        // What the clients saw is what the database keeps.
+        let succeeded =
+            schema.count("SELECT COUNT(*) FROM executions WHERE status = 'SUCCEEDED'") as usize;
+        assert_eq!(
+            (
+                schema.count("SELECT COUNT(*) FROM executions") as usize,
+                succeeded
+            ),
+            (EXECUTIONS, EXECUTIONS),
+            "executions in PostgreSQL schema {} (all, SUCCEEDED)",
+            schema.name()
+        );
+    }
 }

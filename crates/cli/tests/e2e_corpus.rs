@@ -1,7 +1,8 @@
 //! The shared ASL corpus (`../shared/conformance/asl/cases.jsonl`, recorded against AWS) through
 //! `stepwise serve` with boto3 (tests/e2e/corpus.py): every pure StartExecution /
 //! StartSyncExecution case, compared as crates/engine/tests/conformance_execution.rs compares
-//! in-process. The pass rates must stay within one point of the in-process ones.
+//! in-process. The pass rates must stay within one point of the in-process ones, on a SQLite
+//! file and on PostgreSQL (a fresh schema of `STEPWISE_TEST_POSTGRES_URL`'s database).
 //!
 //! Skips with a message when the corpus is not beside the checkout.
 
@@ -9,7 +10,7 @@ mod support;
 
 use stepwise_test_support::corpus::asl_cases_file;
 use stepwise_test_support::percent;
-use support::{Server, python, python_command, scratch_store};
+use support::{Backend, Server, TestStore, python, python_command};
 
 /// The in-process rates (crates/engine/tests/conformance_execution.rs) this must match, as
 /// (passed, total). Update them when the engine gets better.
@@ -25,19 +26,30 @@ fn rate((n, d): (usize, usize)) -> f64 {
 
 #[test]
 fn corpus_through_the_server_matches_in_process() {
+    corpus_on(Backend::Sqlite);
+}
+
+#[test]
+fn corpus_through_the_server_on_postgres_matches_in_process() {
+    corpus_on(Backend::Postgres);
+}
+
+fn corpus_on(backend: Backend) {
     let Some(cases) = asl_cases_file() else {
         return;
     };
     let Some(python) = python() else { return };
-    let store = scratch_store("corpus");
-    let server = Server::start(
+    let Some(store) = TestStore::new("corpus", backend) else {
+        return;
+    };
+    let server = Server::start_on(
         &store,
         &[
             ("WAIT_TIME_SCALE", "0.01"),
             ("AWS_ACCOUNT_ID", "111111111111"),
         ],
     );
-    let summary = store.with_file_name("summary.json");
+    let summary = store.dir().join("summary.json");
     let began = std::time::Instant::now();
     let out = python_command(&python, "corpus.py", &server.url)
         .arg(&cases)
@@ -53,12 +65,24 @@ fn corpus_through_the_server_matches_in_process() {
     println!("{text}");
     assert!(out.status.success(), "corpus.py failed:\n{text}");
     eprintln!(
-        "corpus through the server: {:.1}s",
+        "corpus through the server on {backend:?}: {:.1}s",
         began.elapsed().as_secs_f64()
     );
     let s: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
     let get = |k: &str| s[k].as_u64().unwrap_or(0) as usize;
+    if let Some(schema) = store.schema() {
+        // Every Standard execution the clients started is kept in the database's schema (and
+        // the children of Distributed Maps beside them).
+        let kept = schema.count("SELECT COUNT(*) FROM executions WHERE map_run_arn IS NULL");
+        assert_eq!(
+            kept,
+            get("standard_started") as i64,
+            "executions in PostgreSQL schema {}",
+            schema.name()
+        );
+        assert!(kept > 0, "the corpus started Standard executions");
+    }
     let status = (get("status_ok"), get("total"));
     assert_eq!(
         status.1, IN_PROCESS_STATUS.1,

@@ -13,8 +13,11 @@ use std::time::Duration;
 /// listening (and everything before it), then kills it.
 fn start_up_lines(args: &[&str], envs: &[(&str, &str)]) -> Vec<String> {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_stepwise"));
-    cmd.args(["serve", "--port", "0", "--store", ":memory:"])
-        .args(args)
+    cmd.args(["serve", "--port", "0"]);
+    if !args.contains(&"--store") {
+        cmd.args(["--store", ":memory:"]);
+    }
+    cmd.args(args)
         .env_remove("STEPWISE_LOG_FORMAT")
         .env_remove("STEPWISE_CONFIG")
         .env_remove("SFN_MOCK_CONFIG")
@@ -165,5 +168,34 @@ fn a_bad_endpoint_in_the_file_is_refused_at_start() {
     assert!(
         stderr.contains("aws.endpoints.dynamo") && stderr.contains("not a service"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn a_start_on_postgres_logs_its_migration_once_and_no_server_notices() {
+    let Some(schema) = stepwise_test_support::postgres::Schema::fresh("serve_log") else {
+        return;
+    };
+    let url = schema.url();
+    let first = start_up_lines(&["--store", &url], &[]);
+    let again = start_up_lines(&["--store", &url], &[]);
+    assert!(
+        first.iter().any(|l| l.contains("schema migrated")),
+        "the first start makes the tables: {first:#?}"
+    );
+    assert!(
+        !again.iter().any(|l| l.contains("migrated")),
+        "the second finds them: {again:#?}"
+    );
+    for line in first.iter().chain(&again) {
+        assert!(
+            !line.contains("NOTICE"),
+            "a server notice in the log: {line}"
+        );
+    }
+    assert_eq!(
+        schema.count("SELECT COUNT(*) FROM stepwise_schema"),
+        1,
+        "the tables are in the schema the URL names"
     );
 }

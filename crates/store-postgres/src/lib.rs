@@ -33,6 +33,8 @@ use stepwise_store::{
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
+mod search_path;
+
 /// The schema, one migration per entry: entry `n` (from 0) takes a database at version `n` to
 /// version `n + 1`.
 const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
@@ -117,7 +119,10 @@ fn check_schema_name(schema: &str) -> Result<()> {
 
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user:password@host:port/database`, or
-    /// libpq's `key=value` form) and brings its schema to [`SCHEMA_VERSION`].
+    /// libpq's `key=value` form) and brings its schema to [`SCHEMA_VERSION`]. Where `url`'s
+    /// `options` set a `search_path` (libpq's way:
+    /// `postgres://u@h/db?options=-csearch_path%3Dname`), the tables are kept in the first
+    /// schema it names, made if missing.
     pub async fn connect(url: &str) -> Result<PostgresStore> {
         Self::open(url, None).await
     }
@@ -149,9 +154,18 @@ impl PostgresStore {
                 .join(","),
             config.get_dbname().unwrap_or_default()
         );
-        if let Some(schema) = schema {
-            config.options(format!("-c search_path={schema}"));
-        }
+        let schema = match schema {
+            Some(schema) => {
+                // After the URL's own options, so that it wins over a search_path among them.
+                let options = match config.get_options() {
+                    Some(given) => format!("{given} -c search_path={schema}"),
+                    None => format!("-c search_path={schema}"),
+                };
+                config.options(options);
+                Some(schema.to_owned())
+            }
+            None => search_path::first_schema(config.get_options()),
+        };
         let manager = Manager::from_config(
             config.clone(),
             NoTls,
@@ -168,14 +182,14 @@ impl PostgresStore {
             other => StoreError::Backend(format!("postgres: {other}")),
         })?;
         let mut client = client;
-        migrate(&mut client, schema).await?;
+        migrate(&mut client, schema.as_deref()).await?;
         let partitions: i64 = client
             .query_one("SELECT count(*) FROM partitions", &[])
             .await
             .map_err(db)?
             .get(0);
         drop(client);
-        let channel = cluster::channel_of(schema);
+        let channel = cluster::channel_of(schema.as_deref());
         let listener = Arc::new(cluster::Listener::start(config, channel.clone()));
         Ok(PostgresStore {
             pool,
@@ -222,13 +236,30 @@ impl PostgresStore {
 /// otherwise collide).
 async fn migrate(client: &mut deadpool_postgres::Client, schema: Option<&str>) -> Result<()> {
     let tx = client.transaction().await.map_err(db)?;
+    // Without the server's notices ("relation ... already exists, skipping"), which the log
+    // would show at every start.
+    tx.batch_execute("SET LOCAL client_min_messages = warning")
+        .await
+        .map_err(db)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(db)?;
     if let Some(schema) = schema {
-        tx.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        // Made only when missing: CREATE SCHEMA needs the right to create schemas in the
+        // database even when the schema exists, which a role given its schema need not have.
+        let exists = tx
+            .query_opt("SELECT 1 FROM pg_namespace WHERE nspname = $1", &[&schema])
+            .await
+            .map_err(db)?
+            .is_some();
+        if !exists {
+            tx.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS {}",
+                search_path::quoted(schema)
+            ))
             .await
             .map_err(db)?;
+        }
     }
     tx.batch_execute("CREATE TABLE IF NOT EXISTS stepwise_schema (version BIGINT NOT NULL)")
         .await

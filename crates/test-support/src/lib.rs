@@ -3,7 +3,8 @@
 //! value is compared with ours ([`masks`]), a virtual clock ([`clock`]), and, behind features,
 //! a scripted task handler (feature `engine`: `tasks`) and store record builders and a store
 //! whose commit fails on cue (feature `store`: `records`, `failing_store`); the end-to-end
-//! tests' Python venv and moto's server ([`python`]).
+//! tests' Python venv and moto's server ([`python`]); a PostgreSQL schema of its own for each
+//! test (feature `postgres`: `postgres`).
 //!
 //! It is a dev-dependency only and never published. It owns no test: what a comparison must
 //! score, or what a test asserts, stays in the test. The features keep a crate's tests from
@@ -16,6 +17,8 @@ pub mod corpus;
 pub mod failing_store;
 pub mod fixtures;
 pub mod masks;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod python;
 #[cfg(feature = "store")]
 pub mod records;

@@ -164,6 +164,7 @@ def run_case(case):
             got = c.start_sync_execution(stateMachineArn=arn, input=input_raw)
         else:
             e_arn = c.start_execution(stateMachineArn=arn, input=input_raw)["executionArn"]
+            out["started"] = True
             deadline = time.monotonic() + DEADLINE
             delay = 0.02
             while True:
@@ -277,6 +278,8 @@ def main():
                 "cause_ok": sum(causes),
                 "events_total": len(events),
                 "events_ok": sum(events),
+                # Standard executions started (each kept in the store).
+                "standard_started": sum(bool(o.get("started")) for o in outcomes),
                 "seconds": took,
             },
             f,

@@ -1,5 +1,6 @@
 //! Shared by the end-to-end tests: a Python venv with the real AWS clients (boto3, awscli) from
-//! PyPI, and a `stepwise serve` child process on a free port.
+//! PyPI, and a `stepwise serve` child process on a free port, on a SQLite file or in a fresh
+//! PostgreSQL schema ([`TestStore`]).
 //!
 //! The venv lives in Cargo's target directory and is made once. Without Python or PyPI the
 //! tests that need it skip with a message, unless `STEPWISE_E2E_REQUIRED=1` (CI sets it) makes
@@ -7,12 +8,15 @@
 
 #![allow(dead_code)]
 
+use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
+
+use stepwise_test_support::postgres::Schema;
 
 /// Where the end-to-end Python sources are.
 pub fn e2e_dir() -> PathBuf {
@@ -27,18 +31,86 @@ pub fn python() -> Option<PathBuf> {
     )
 }
 
+/// Which store a test's server keeps its state in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file in a fresh directory.
+    Sqlite,
+    /// A fresh schema of the test PostgreSQL database (`STEPWISE_TEST_POSTGRES_URL`).
+    Postgres,
+}
+
+/// A test's store: what `serve --store` is given, a scratch directory for the test's other
+/// files, and on PostgreSQL the schema, dropped when the last of this and the servers started
+/// on it is dropped (after they are killed), also when the test fails.
+#[derive(Debug)]
+pub struct TestStore {
+    arg: OsString,
+    dir: PathBuf,
+    schema: Option<Arc<Schema>>,
+}
+
+impl TestStore {
+    /// A fresh store for `test` (lowercase letters, digits and `_`) on `backend`; `None` (the
+    /// test skips with a note) where the machine has no PostgreSQL, unless
+    /// `STEPWISE_E2E_REQUIRED` makes that a failure.
+    pub fn new(test: &str, backend: Backend) -> Option<TestStore> {
+        let file = scratch_store(&match backend {
+            Backend::Sqlite => test.to_owned(),
+            Backend::Postgres => format!("{test}-postgres"),
+        });
+        let dir = file.parent().expect("a scratch directory").to_owned();
+        match backend {
+            Backend::Sqlite => Some(TestStore {
+                arg: file.into_os_string(),
+                dir,
+                schema: None,
+            }),
+            Backend::Postgres => {
+                let schema = Schema::fresh(&format!("e2e_{test}"))?;
+                Some(TestStore {
+                    arg: schema.url().into(),
+                    dir,
+                    schema: Some(Arc::new(schema)),
+                })
+            }
+        }
+    }
+
+    /// A directory of the test's own for its other files.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The PostgreSQL schema, on that backend.
+    pub fn schema(&self) -> Option<&Schema> {
+        self.schema.as_deref()
+    }
+}
+
 /// A `stepwise serve` process.
 #[derive(Debug)]
 pub struct Server {
     child: Child,
     pub url: String,
-    store: PathBuf,
+    store: OsString,
     envs: Vec<(String, String)>,
+    /// Kept until the server is killed (fields drop after [`Drop::drop`]).
+    _schema: Option<Arc<Schema>>,
 }
 
 impl Server {
     /// Starts a server on a free port with its store at `store`.
     pub fn start(store: &Path, envs: &[(&str, &str)]) -> Server {
+        Server::start_store(store.as_os_str(), None, envs)
+    }
+
+    /// Starts a server on a free port on a test's store.
+    pub fn start_on(store: &TestStore, envs: &[(&str, &str)]) -> Server {
+        Server::start_store(&store.arg, store.schema.clone(), envs)
+    }
+
+    fn start_store(store: &OsStr, schema: Option<Arc<Schema>>, envs: &[(&str, &str)]) -> Server {
         let envs: Vec<(String, String)> = envs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -49,6 +121,7 @@ impl Server {
             url,
             store: store.to_owned(),
             envs,
+            _schema: schema,
         }
     }
 
@@ -120,7 +193,7 @@ impl Drop for Server {
     }
 }
 
-fn spawn(store: &Path, envs: &[(String, String)], port: u16) -> (Child, String) {
+fn spawn(store: &OsStr, envs: &[(String, String)], port: u16) -> (Child, String) {
     for _attempt in 0..50 {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_stepwise"));
         cmd.args(["serve", "--port", &port.to_string(), "--store"])
