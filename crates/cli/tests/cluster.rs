@@ -18,6 +18,7 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+use stepwise_test_support::postgres::Schema;
 use support::{Server, python, python_command};
 
 /// The Lambda function: records each call (`id/attempt`) and fails the first attempt.
@@ -33,70 +34,6 @@ const RUNNER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../tasks/tests/lambda/runner.py"
 );
-
-/// A schema of its own in the test database, dropped at the end.
-struct Schema {
-    base: String,
-    name: String,
-}
-
-impl Schema {
-    fn new(base: &str, name: &str) -> Schema {
-        let schema = Schema {
-            base: base.to_owned(),
-            name: name.to_owned(),
-        };
-        schema.psql(&format!(
-            "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-        ));
-        schema
-    }
-
-    fn psql(&self, sql: &str) {
-        let status = Command::new("psql")
-            .args([&self.base, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-            .env("PGOPTIONS", "-c client_min_messages=warning")
-            .stdout(Stdio::null())
-            .status()
-            .expect("run psql");
-        assert!(status.success(), "psql failed: {sql}");
-    }
-
-    /// The store URL whose connections use this schema.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options=-csearch_path%3D{}", self.base, self.name)
-    }
-}
-
-impl Drop for Schema {
-    fn drop(&mut self) {
-        let _ = Command::new("psql")
-            .args([
-                &self.base,
-                "-q",
-                "-c",
-                &format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name),
-            ])
-            .env("PGOPTIONS", "-c client_min_messages=warning")
-            .stdout(Stdio::null())
-            .status();
-    }
-}
-
-fn postgres() -> Option<String> {
-    match std::env::var("STEPWISE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("STEPWISE_E2E_REQUIRED").is_err(),
-                "STEPWISE_TEST_POSTGRES_URL is not set"
-            );
-            eprintln!("skipped: STEPWISE_TEST_POSTGRES_URL is not set");
-            None
-        }
-    }
-}
 
 fn signal(server: &Server, sig: &str) {
     let status = Command::new("kill")
@@ -145,13 +82,14 @@ fn three_nodes_carry_on_when_postgres_restarts() {
 }
 
 fn run_with(name: &str, strike: &dyn Fn(&mut Vec<Server>)) {
-    let Some(base) = postgres() else { return };
+    let Some(schema) = Schema::fresh(&format!("cluster_{name}")) else {
+        return;
+    };
     let Some(python) = python() else { return };
     let executions: usize = std::env::var("STEPWISE_CLUSTER_EXECUTIONS")
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
-    let schema = Schema::new(&base, &format!("cluster_{name}_{}", std::process::id()));
     let dir = tempfile_dir(&format!("cluster-{name}"));
     let functions = dir.join("functions");
     std::fs::create_dir_all(&functions).expect("functions folder");
