@@ -46,6 +46,22 @@ struct Answer {
     body: Value,
 }
 
+/// `GET uri` with the session cookie, if any.
+async fn get(app: &Router, uri: &str, cookie: Option<&str>) -> Answer {
+    call(app, "GET", uri, cookie, None, None).await
+}
+
+/// `POST uri` with the session cookie and the CSRF token, if any, and a JSON body.
+async fn post(
+    app: &Router,
+    uri: &str,
+    cookie: Option<&str>,
+    csrf: Option<&str>,
+    body: Option<Value>,
+) -> Answer {
+    call(app, "POST", uri, cookie, csrf, body).await
+}
+
 async fn call(
     app: &Router,
     method: &str,
@@ -133,7 +149,7 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
         .await
         .expect("answer");
     assert_eq!(page.status(), StatusCode::OK);
-    let s = call(&app, "GET", "/console/api/session", None, None, None).await;
+    let s = get(&app, "/console/api/session", None).await;
     assert_eq!(
         s.body,
         json!({"required": true, "user": null, "csrfToken": null})
@@ -144,13 +160,12 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
         "/console/api/execution?arn=x",
         "/console/api/execution/stream?arn=x",
     ] {
-        let a = call(&app, "GET", uri, None, None, None).await;
+        let a = get(&app, uri, None).await;
         assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{uri}");
         assert_eq!(a.body["error"], "NotSignedIn", "{uri}");
     }
-    let a = call(
+    let a = post(
         &app,
-        "POST",
         "/console/api/execution/start",
         Some("stepwise_session=0123"),
         None,
@@ -160,18 +175,16 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
     assert_eq!(a.status, StatusCode::UNAUTHORIZED, "a made-up session");
 
     // A wrong secret and an unknown key get one answer, and no cookie.
-    let wrong = call(
+    let wrong = post(
         &app,
-        "POST",
         "/console/api/login",
         None,
         None,
         Some(json!({"accessKeyId": "AKADMIN", "secretAccessKey": "admin-secreT"})),
     )
     .await;
-    let unknown = call(
+    let unknown = post(
         &app,
-        "POST",
         "/console/api/login",
         None,
         None,
@@ -187,9 +200,8 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
     assert!(wrong.set_cookie.is_none() && unknown.set_cookie.is_none());
 
     // The right one: a cookie the page's scripts cannot read and other sites cannot send.
-    let a = call(
+    let a = post(
         &app,
-        "POST",
         "/console/api/login",
         None,
         None,
@@ -212,52 +224,20 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
 
     let (cookie, _) = sign_in(&app, "AKADMIN", "admin-secret").await;
     let (sm, _) = running_execution(&service).await;
-    let list = call(
-        &app,
-        "GET",
-        "/console/api/state-machines",
-        Some(&cookie),
-        None,
-        None,
-    )
-    .await;
+    let list = get(&app, "/console/api/state-machines", Some(&cookie)).await;
     assert_eq!(list.status, StatusCode::OK);
     assert_eq!(
         list.body["stateMachines"][0]["stateMachineArn"],
         sm.as_str()
     );
-    let s = call(
-        &app,
-        "GET",
-        "/console/api/session",
-        Some(&cookie),
-        None,
-        None,
-    )
-    .await;
+    let s = get(&app, "/console/api/session", Some(&cookie)).await;
     assert_eq!(s.body["user"], "arn:aws:iam::123456789012:user/alice");
 
     // Signed out: the session is gone on the server, not only in the browser.
-    let out = call(
-        &app,
-        "POST",
-        "/console/api/logout",
-        Some(&cookie),
-        None,
-        None,
-    )
-    .await;
+    let out = post(&app, "/console/api/logout", Some(&cookie), None, None).await;
     assert_eq!(out.status, StatusCode::NO_CONTENT);
     assert!(out.set_cookie.expect("cleared").contains("Max-Age=0"));
-    let after = call(
-        &app,
-        "GET",
-        "/console/api/state-machines",
-        Some(&cookie),
-        None,
-        None,
-    )
-    .await;
+    let after = get(&app, "/console/api/state-machines", Some(&cookie)).await;
     assert_eq!(after.status, StatusCode::UNAUTHORIZED);
     service.shutdown();
 }
@@ -265,9 +245,8 @@ async fn the_console_asks_for_a_key_and_keeps_the_session_in_a_strict_http_only_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn over_https_the_cookie_is_secure() {
     let (app, service) = app(true).await;
-    let a = call(
+    let a = post(
         &app,
-        "POST",
         "/console/api/login",
         None,
         None,
@@ -286,32 +265,25 @@ async fn each_call_is_held_to_the_keys_policy_and_posts_need_the_csrf_token() {
     let enc = |s: &str| s.replace(':', "%3A");
 
     // A read-only key sees everything...
-    let seen = call(
+    let seen = get(
         &app,
-        "GET",
         &format!("/console/api/execution?arn={}", enc(&x)),
         Some(&reader),
-        None,
-        None,
     )
     .await;
     assert_eq!(seen.status, StatusCode::OK, "{}", seen.body);
     assert_eq!(seen.body["execution"]["status"], "RUNNING");
-    let listed = call(
+    let listed = get(
         &app,
-        "GET",
         &format!("/console/api/executions?stateMachineArn={}", enc(&sm)),
         Some(&reader),
-        None,
-        None,
     )
     .await;
     assert_eq!(listed.body["executions"][0]["executionArn"], x.as_str());
 
     // ...and changes nothing: AWS's AccessDeniedException, naming the user, action and resource.
-    let stop = call(
+    let stop = post(
         &app,
-        "POST",
         "/console/api/execution/stop",
         Some(&reader),
         Some(&reader_csrf),
@@ -339,28 +311,17 @@ async fn each_call_is_held_to_the_keys_policy_and_posts_need_the_csrf_token() {
             json!({"stateMachineArn": sm, "definition": WAITING}),
         ),
     ] {
-        let a = call(
-            &app,
-            "POST",
-            uri,
-            Some(&reader),
-            Some(&reader_csrf),
-            Some(body),
-        )
-        .await;
+        let a = post(&app, uri, Some(&reader), Some(&reader_csrf), Some(body)).await;
         assert_eq!(
             a.body["error"], "AccessDeniedException",
             "{uri}: {}",
             a.body
         );
     }
-    let still = call(
+    let still = get(
         &app,
-        "GET",
         &format!("/console/api/execution?arn={}", enc(&x)),
         Some(&reader),
-        None,
-        None,
     )
     .await;
     assert_eq!(still.body["execution"]["status"], "RUNNING");
@@ -369,9 +330,8 @@ async fn each_call_is_held_to_the_keys_policy_and_posts_need_the_csrf_token() {
     // another page would be): refused before anything is done, even for a key that may stop.
     let (admin, admin_csrf) = sign_in(&app, "AKADMIN", "admin-secret").await;
     for token in [None, Some(reader_csrf.as_str()), Some("")] {
-        let a = call(
+        let a = post(
             &app,
-            "POST",
             "/console/api/execution/stop",
             Some(&admin),
             token,
@@ -381,9 +341,8 @@ async fn each_call_is_held_to_the_keys_policy_and_posts_need_the_csrf_token() {
         assert_eq!(a.status, StatusCode::FORBIDDEN, "token {token:?}");
         assert_eq!(a.body["error"], "InvalidCsrfToken");
     }
-    let a = call(
+    let a = post(
         &app,
-        "POST",
         "/console/api/execution/stop",
         Some(&admin),
         Some(&admin_csrf),
@@ -391,13 +350,10 @@ async fn each_call_is_held_to_the_keys_policy_and_posts_need_the_csrf_token() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let stopped = call(
+    let stopped = get(
         &app,
-        "GET",
         &format!("/console/api/execution?arn={}", enc(&x)),
         Some(&admin),
-        None,
-        None,
     )
     .await;
     assert_eq!(stopped.body["execution"]["status"], "ABORTED");
@@ -411,12 +367,11 @@ async fn without_keys_the_console_needs_no_sign_in() {
         .await
         .expect("service");
     let app = stepwise_console::router(service.clone());
-    let s = call(&app, "GET", "/console/api/session", None, None, None).await;
+    let s = get(&app, "/console/api/session", None).await;
     assert_eq!(s.body["required"], false);
     let (sm, x) = running_execution(&service).await;
-    let a = call(
+    let a = post(
         &app,
-        "POST",
         "/console/api/execution/stop",
         None,
         None,
@@ -424,9 +379,8 @@ async fn without_keys_the_console_needs_no_sign_in() {
     )
     .await;
     assert_eq!(a.status, StatusCode::OK, "{}", a.body);
-    let login = call(
+    let login = post(
         &app,
-        "POST",
         "/console/api/login",
         None,
         None,

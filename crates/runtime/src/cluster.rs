@@ -31,6 +31,10 @@ pub(crate) enum Request {
     Start {
         record: Box<ExecutionRecord>,
         input: Value,
+        /// The parsed definition, when the request comes from this node's API (which parsed
+        /// it); through the inbox the owner finds it by the record's definition hash.
+        #[serde(skip)]
+        machine: Option<Arc<stepwise_asl::StateMachine>>,
     },
     /// Answers when it stopped (ms).
     Stop {

@@ -385,18 +385,6 @@ impl Driver {
                     Err(_) => break,
                 }
             }
-            // Lease changes first, each on its own: a batch is written under one set.
-            if let Some(i) = work.iter().position(|w| matches!(w, Work::Leases { .. })) {
-                let rest = work.split_off(i + 1);
-                if let Some(Work::Leases { held, reply }) = work.pop() {
-                    if !work.is_empty() {
-                        self.process(std::mem::take(&mut work));
-                    }
-                    self.set_leases(held);
-                    let _ = reply.send(());
-                }
-                work = rest;
-            }
             let woken = work.iter().any(|w| matches!(w, Work::Inbox));
             if self.node.is_some() && (woken || self.now_ms() >= self.inbox_at) {
                 self.inbox_at = self.now_ms() + INBOX_POLL_MS;
@@ -818,6 +806,8 @@ impl Driver {
                     self.fire(&execution, timer, pending);
                 }
             }
+            // Mid-batch too: what the batch wrote for a partition let go is fenced at commit
+            // (see `fence`), so it is sent on to the new owner rather than written.
             Work::Leases { held, reply } => {
                 self.set_leases(held);
                 let _ = reply.send(());
@@ -832,9 +822,17 @@ impl Driver {
             serde_json::to_value(value).map_err(|e| RuntimeError::Store(e.to_string()))
         }
         match request {
-            Request::Start { record, input } => {
-                let machine =
-                    self.wait(self.shared.machine(&*self.store, &record.definition_hash))?;
+            Request::Start {
+                record,
+                input,
+                machine,
+            } => {
+                let machine = match machine {
+                    Some(machine) => machine,
+                    None => {
+                        self.wait(self.shared.machine(&*self.store, &record.definition_hash))?
+                    }
+                };
                 json(self.start(*record, machine, input, pending)?)
             }
             Request::Stop { arn, error, cause } => json(self.stop(&arn, error, cause, pending)?),

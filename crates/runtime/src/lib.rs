@@ -313,11 +313,11 @@ impl Runtime {
         machine: Arc<StateMachine>,
         input: Value,
     ) -> Result<Started, RuntimeError> {
-        self.shared.keep_machine(&record.definition_hash, machine);
         self.router
             .call_as(Request::Start {
                 record: Box::new(record),
                 input,
+                machine: Some(machine),
             })
             .await
     }

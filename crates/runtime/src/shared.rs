@@ -374,17 +374,6 @@ impl Shared {
             .cloned()
     }
 
-    /// Keeps a parsed definition under its hash (the API parsed it already).
-    pub(crate) fn keep_machine(&self, hash: &str, machine: Arc<StateMachine>) {
-        let mut cache = self.machines.lock().unwrap_or_else(|p| p.into_inner());
-        if !cache.contains_key(hash) {
-            if cache.len() >= 10_000 {
-                cache.clear();
-            }
-            cache.insert(hash.to_owned(), machine);
-        }
-    }
-
     /// Parses a definition the control plane accepted and caches it under its hash.
     pub(crate) fn parse_machine(
         &self,

@@ -6,17 +6,27 @@
 //! machine must have the database (CI sets both).
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use stepwise_store::{Batch, ExecutionLog, StoreError};
 use stepwise_store_postgres::PostgresStore;
+use stepwise_test_support::postgres::{Schema, url};
 
-/// A store in a fresh schema, dropped with it.
+/// A store in a fresh schema (test-support's [`Schema`]), dropped with it.
 #[derive(Debug)]
 pub struct Fresh {
     store: Option<PostgresStore>,
-    url: String,
-    schema: String,
+    schema: Schema,
+}
+
+impl Fresh {
+    /// The database's address (without the schema).
+    fn url(&self) -> String {
+        url().expect("the database was there a moment ago")
+    }
+
+    fn schema(&self) -> &str {
+        self.schema.name()
+    }
 }
 
 impl Deref for Fresh {
@@ -28,60 +38,19 @@ impl Deref for Fresh {
 
 impl Drop for Fresh {
     fn drop(&mut self) {
+        // The store's connections go before its schema.
         self.store.take();
-        let (url, schema) = (self.url.clone(), self.schema.clone());
-        // Dropped inside the test's runtime: the cleanup runs on a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async {
-                if let Ok((client, conn)) =
-                    tokio_postgres::connect(&url, tokio_postgres::NoTls).await
-                {
-                    tokio::spawn(conn);
-                    let _ = client
-                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-                        .await;
-                }
-            });
-        })
-        .join();
-    }
-}
-
-/// The database's address, or `None` (with a note) where the machine has none.
-pub fn url() -> Option<String> {
-    match std::env::var("STEPWISE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("STEPWISE_E2E_REQUIRED").is_none(),
-                "STEPWISE_TEST_POSTGRES_URL is not set, and STEPWISE_E2E_REQUIRED says the \
-                 PostgreSQL tests must run"
-            );
-            eprintln!("note: STEPWISE_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped");
-            None
-        }
     }
 }
 
 /// A fresh store in a schema of its own; `None` where there is no database.
 pub async fn fresh() -> Option<Fresh> {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let url = url()?;
-    let schema = format!(
-        "stepwise_test_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    );
-    let store = PostgresStore::connect_in_schema(&url, &schema)
+    let schema = Schema::fresh("test")?;
+    let store = PostgresStore::connect_in_schema(&url()?, schema.name())
         .await
         .expect("connect to PostgreSQL");
     Some(Fresh {
         store: Some(store),
-        url,
         schema,
     })
 }
@@ -103,18 +72,18 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_alone() {
         .await
         .expect("commit");
     let newer = stepwise_store_postgres::SCHEMA_VERSION + 1;
-    let (client, conn) = tokio_postgres::connect(&fresh.url, tokio_postgres::NoTls)
+    let (client, conn) = tokio_postgres::connect(&fresh.url(), tokio_postgres::NoTls)
         .await
         .expect("connect");
     tokio::spawn(conn);
     client
         .execute(
-            &format!("UPDATE {}.stepwise_schema SET version = $1", fresh.schema),
+            &format!("UPDATE {}.stepwise_schema SET version = $1", fresh.schema()),
             &[&newer],
         )
         .await
         .expect("set version");
-    let err = PostgresStore::connect_in_schema(&fresh.url, &fresh.schema)
+    let err = PostgresStore::connect_in_schema(&fresh.url(), fresh.schema())
         .await
         .expect_err("a newer schema is refused");
     assert!(
@@ -123,7 +92,7 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_alone() {
     );
     let rows: i64 = client
         .query_one(
-            &format!("SELECT COUNT(*) FROM {}.executions", fresh.schema),
+            &format!("SELECT COUNT(*) FROM {}.executions", fresh.schema()),
             &[],
         )
         .await
@@ -134,36 +103,26 @@ async fn a_schema_from_a_newer_build_is_refused_and_left_alone() {
 
 #[tokio::test]
 async fn nodes_starting_together_migrate_once() {
-    let Some(url) = url() else { return };
-    let schema = format!("stepwise_test_{}_together", std::process::id());
-    let opens = (0..4).map(|_| PostgresStore::connect_in_schema(&url, &schema));
+    let Some(schema) = Schema::fresh("together") else {
+        return;
+    };
+    let url = url().expect("the database");
+    let opens = (0..4).map(|_| PostgresStore::connect_in_schema(&url, schema.name()));
     let stores = futures_util::future::join_all(opens).await;
     for s in &stores {
         assert!(s.is_ok(), "{:?}", s.as_ref().err());
     }
-    let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .expect("connect");
-    tokio::spawn(conn);
-    let versions: Vec<i64> = client
-        .query(
-            &format!("SELECT version FROM {schema}.stepwise_schema"),
-            &[],
-        )
-        .await
-        .expect("versions")
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let _ = client
-        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        .await;
-    assert_eq!(versions, [stepwise_store_postgres::SCHEMA_VERSION]);
+    drop(stores);
+    assert_eq!(schema.count("SELECT COUNT(*) FROM stepwise_schema"), 1);
+    assert_eq!(
+        schema.count("SELECT version FROM stepwise_schema"),
+        stepwise_store_postgres::SCHEMA_VERSION
+    );
 }
 
 /// A second node's connection to the same schema.
 async fn second_node(fresh: &Fresh) -> PostgresStore {
-    PostgresStore::connect_in_schema(&fresh.url, &fresh.schema)
+    PostgresStore::connect_in_schema(&fresh.url(), fresh.schema())
         .await
         .expect("connect a second node")
 }

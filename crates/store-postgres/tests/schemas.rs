@@ -8,22 +8,7 @@
 use stepwise_store::contract::records::{ExecutionRecordBuilder, execution_arn};
 use stepwise_store::{Batch, ExecutionLog};
 use stepwise_store_postgres::PostgresStore;
-
-/// The database's address, or `None` (with a note) where the machine has none.
-fn url() -> Option<String> {
-    match std::env::var("STEPWISE_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var_os("STEPWISE_E2E_REQUIRED").is_none(),
-                "STEPWISE_TEST_POSTGRES_URL is not set, and STEPWISE_E2E_REQUIRED says the \
-                 PostgreSQL tests must run"
-            );
-            eprintln!("note: STEPWISE_TEST_POSTGRES_URL is not set: PostgreSQL tests skipped");
-            None
-        }
-    }
-}
+use stepwise_test_support::postgres::url;
 
 /// A connection as the URL's user (an administrator of the test database).
 async fn admin(url: &str) -> tokio_postgres::Client {
