@@ -148,6 +148,22 @@ def history(sfn, arn, **kwargs):
     return paginate(sfn.get_execution_history, "events", executionArn=arn, **kwargs)
 
 
+def replay_problems(events):
+    """What shows a history recorded wrongly after crashes: ids other than exactly 1..n, and an
+    event that appears twice (same type, previous event and details)."""
+    problems = []
+    ids = [e["id"] for e in events]
+    if ids != list(range(1, len(events) + 1)):
+        problems.append(f"ids are not 1..n: {ids}")
+    seen = set()
+    for e in events:
+        key = (e["type"], e.get("previousEventId"), json.dumps(details(e), sort_keys=True, default=str))
+        if key in seen:
+            problems.append(f"event {e['id']} ({e['type']}) appears twice")
+        seen.add(key)
+    return problems
+
+
 def event_types(events):
     return [e["type"] for e in events]
 

@@ -15,7 +15,7 @@ import time
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from common import ROLE, client
+from common import ROLE, client, paginate, replay_problems
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 500
 WORKERS = 8
@@ -151,26 +151,18 @@ def start_all(sfn, arn):
 
 
 def count_by_status(sfn, arn):
-    counts = collections.Counter()
-    token = None
-    while True:
-        args = {"stateMachineArn": arn, "maxResults": 1000}
-        if token:
-            args["nextToken"] = token
-        page = retrying(sfn.list_executions, what="list", **args)
-        for x in page["executions"]:
-            counts[x["status"]] += 1
-        token = page.get("nextToken")
-        if not token:
-            return counts
+    listed = paginate(
+        lambda **args: retrying(sfn.list_executions, what="list", **args),
+        "executions",
+        stateMachineArn=arn,
+        maxResults=1000,
+    )
+    return collections.Counter(x["status"] for x in listed)
 
 
 def check_history(arn, events, i):
     """Every problem with one execution's history (empty when it is right)."""
-    problems = []
-    ids = [e["id"] for e in events]
-    if ids != list(range(1, len(events) + 1)):
-        problems.append(f"ids are not 1..n: {ids}")
+    problems = replay_problems(events)
     types = collections.Counter(e["type"] for e in events)
     for t, want in (
         ("ExecutionStarted", 1),
@@ -221,12 +213,6 @@ def check_history(arn, events, i):
             if state not in ("scheduled", "started"):
                 problems.append(f"{t} at {e['id']} while {state}")
             state = "ended"
-    seen = set()
-    for e in events:
-        key = (e["type"], e.get("previousEventId"), json.dumps({k: v for k, v in e.items() if k.endswith("EventDetails")}, sort_keys=True))
-        if key in seen:
-            problems.append(f"event {e['id']} ({e['type']}) appears twice")
-        seen.add(key)
     if events and events[-1]["type"] == "ExecutionSucceeded":
         out = json.loads(events[-1]["executionSucceededEventDetails"]["output"])
         want = {"id": i, "items": [1, 2, 3], "mapped": [{"v": 2}, {"v": 4}, {"v": 6}], "work": {"id": i, "ok": True}}
@@ -238,16 +224,12 @@ def check_history(arn, events, i):
 
 
 def history(sfn, arn):
-    events, token = [], None
-    while True:
-        args = {"executionArn": arn, "maxResults": 1000}
-        if token:
-            args["nextToken"] = token
-        page = retrying(sfn.get_execution_history, what="history", **args)
-        events.extend(page["events"])
-        token = page.get("nextToken")
-        if not token:
-            return events
+    return paginate(
+        lambda **args: retrying(sfn.get_execution_history, what="history", **args),
+        "events",
+        executionArn=arn,
+        maxResults=1000,
+    )
 
 
 def show_stuck(sfn, arn):
