@@ -70,6 +70,11 @@ pub struct Args {
     /// 10000].
     #[arg(long, env = "STEPWISE_LEASE_MS", value_name = "MS", value_parser = clap::value_parser!(u64).range(300..=600_000))]
     lease_ms: Option<u64>,
+    /// How long closed executions and their history are kept before they are removed: a
+    /// number and a unit (`90d`, `12h`, `30m`, `45s`), or `forever`. Also STEPWISE_RETENTION,
+    /// or `retention` in the configuration file [default: 90d, as AWS].
+    #[arg(long, env = "STEPWISE_RETENTION", value_name = "DURATION")]
+    retention: Option<String>,
     #[command(flatten)]
     endpoints: crate::sfn_local::EndpointFlags,
 }
@@ -87,6 +92,8 @@ struct Settings {
     mocks: Option<Arc<MockConfig>>,
     node_id: Option<String>,
     lease_ms: Option<u64>,
+    /// How long closed executions are kept (none: forever).
+    retention: Option<Duration>,
     /// The mock configuration file in use, if any.
     mock_path: Option<PathBuf>,
     /// The keys requests are checked against (empty: none are checked).
@@ -183,7 +190,12 @@ fn settings(args: &Args) -> Result<Settings, String> {
         (None, None) => None,
         _ => return Err("HTTPS needs both a certificate (tls_cert) and its key (tls_key)".into()),
     };
+    let retention = match args.retention.as_ref().or(server.retention.as_ref()) {
+        Some(given) => parse_retention(given)?,
+        None => Some(stepwise_runtime::AWS_RETENTION),
+    };
     Ok(Settings {
+        retention,
         keys,
         tls,
         bind,
@@ -203,6 +215,38 @@ fn settings(args: &Args) -> Result<Settings, String> {
         node_id: args.node_id.clone(),
         lease_ms: args.lease_ms,
     })
+}
+
+/// A retention: a whole number and a unit (`90d`, `12h`, `30m`, `45s`), or `forever`.
+fn parse_retention(given: &str) -> Result<Option<Duration>, String> {
+    let given = given.trim();
+    if given.eq_ignore_ascii_case("forever") {
+        return Ok(None);
+    }
+    let wrong = || {
+        format!(
+            "invalid retention {given:?}: give a number and a unit (90d, 12h, 30m, 45s) or forever"
+        )
+    };
+    let unit_at = given
+        .find(|c: char| !c.is_ascii_digit())
+        .ok_or_else(wrong)?;
+    let (number, unit) = given.split_at(unit_at);
+    let number: u64 = number.parse().map_err(|_| wrong())?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(wrong()),
+    };
+    match number.checked_mul(seconds) {
+        Some(0) => Err(format!(
+            "invalid retention {given:?}: it must be longer than nothing (or forever)"
+        )),
+        Some(s) => Ok(Some(Duration::from_secs(s))),
+        None => Err(wrong()),
+    }
 }
 
 /// The endpoints AWS calls go to other than AWS's own (flags, then the environment, then the
@@ -310,6 +354,7 @@ pub fn run(args: &Args) -> ExitCode {
                 lease_ms: settings
                     .lease_ms
                     .map_or(RuntimeConfig::default().lease_ms, |ms| ms as i64),
+                retention: settings.retention,
                 ..RuntimeConfig::default()
             },
         )
@@ -491,6 +536,29 @@ fn without_password(given: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_retention_is_a_number_and_a_unit_or_forever() {
+        let secs = |s: &str| parse_retention(s).map(|d| d.map(|d| d.as_secs()));
+        assert_eq!(secs("90d"), Ok(Some(90 * 86_400)));
+        assert_eq!(secs(" 12h "), Ok(Some(12 * 3600)));
+        assert_eq!(secs("1m"), Ok(Some(60)));
+        assert_eq!(secs("45s"), Ok(Some(45)));
+        assert_eq!(secs("Forever"), Ok(None));
+        for wrong in [
+            "",
+            "90",
+            "d",
+            "1.5h",
+            "-1d",
+            "10w",
+            "0s",
+            "99999999999999999999d",
+        ] {
+            let err = secs(wrong).expect_err(wrong);
+            assert!(err.starts_with("invalid retention"), "{wrong}: {err}");
+        }
+    }
 
     #[test]
     fn a_store_is_a_file_memory_or_a_database_and_its_password_is_never_shown() {

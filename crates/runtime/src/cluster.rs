@@ -11,6 +11,7 @@
 //! owns everything and every request goes straight to it.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -21,6 +22,7 @@ use stepwise_store::{ExecutionRecord, Signal, Store, TaskRow, partition_of};
 use tokio::sync::oneshot;
 
 use crate::driver::{Reply, RuntimeError, TaskAnswer, Work};
+use crate::shared::{Histogram, SECONDS};
 
 /// What the driver is asked to do: from this node's API, from its dispatcher, or through the
 /// inbox from another node.
@@ -108,6 +110,28 @@ pub(crate) struct Node {
     /// Requests posted to other partitions' owners, waiting for their outcome.
     waiting: Mutex<HashMap<i64, oneshot::Sender<String>>>,
     outcome_ready: tokio::sync::Notify,
+    pub(crate) metrics: NodeMetrics,
+}
+
+/// What a node measures of its work with the others (on `/metrics`).
+#[derive(Debug)]
+pub(crate) struct NodeMetrics {
+    /// A request posted to another partition's owner, until its outcome came back.
+    remote_seconds: Histogram,
+    /// How long requests waited in the inbox before their partition's owner read them.
+    pub(crate) inbox_age_seconds: Histogram,
+    /// Taking and renewing the leases (the round trips to the store's lease table).
+    lease_seconds: Histogram,
+}
+
+impl Default for NodeMetrics {
+    fn default() -> Self {
+        NodeMetrics {
+            remote_seconds: Histogram::new(SECONDS),
+            inbox_age_seconds: Histogram::new(SECONDS),
+            lease_seconds: Histogram::new(SECONDS),
+        }
+    }
 }
 
 impl Node {
@@ -121,6 +145,7 @@ impl Node {
             held: RwLock::new(BTreeMap::new()),
             waiting: Mutex::new(HashMap::new()),
             outcome_ready: tokio::sync::Notify::new(),
+            metrics: NodeMetrics::default(),
         }))
     }
 
@@ -138,6 +163,37 @@ impl Node {
         self.held.read().map(|h| h.clone()).unwrap_or_default()
     }
 
+    /// Appends this node's series to a Prometheus text.
+    pub(crate) fn render_metrics(&self, out: &mut String) {
+        let labels = format!("node=\"{}\"", self.id);
+        let _ = writeln!(
+            out,
+            "# HELP stepwise_node_partitions Partitions of the shared store this node drives.\n\
+             # TYPE stepwise_node_partitions gauge\n\
+             stepwise_node_partitions{{{labels}}} {}",
+            self.leases().len()
+        );
+        let m = &self.metrics;
+        m.remote_seconds.render(
+            out,
+            "stepwise_node_remote_request_seconds",
+            "Requests for executions of partitions another node drives: from posting to the owner's outcome.",
+            &labels,
+        );
+        m.inbox_age_seconds.render(
+            out,
+            "stepwise_node_inbox_age_seconds",
+            "How long requests waited in this node's partitions' inboxes before it read them.",
+            &labels,
+        );
+        m.lease_seconds.render(
+            out,
+            "stepwise_node_lease_seconds",
+            "Taking and renewing this node's partition leases (one round of store calls).",
+            &labels,
+        );
+    }
+
     fn cluster(&self) -> &dyn stepwise_store::Cluster {
         self.store
             .cluster()
@@ -149,6 +205,7 @@ impl Node {
         let body =
             serde_json::to_string(request).map_err(|e| RuntimeError::Store(e.to_string()))?;
         let partition = self.partition(execution);
+        let began = std::time::Instant::now();
         let id = self
             .cluster()
             .post(partition, &body, true)
@@ -163,6 +220,9 @@ impl Node {
         if let Ok(mut w) = self.waiting.lock() {
             w.remove(&id);
         }
+        self.metrics
+            .remote_seconds
+            .observe(began.elapsed().as_secs_f64());
         match outcome {
             Ok(Ok(text)) => serde_json::from_str::<Result<Value, RuntimeError>>(&text)
                 .map_err(|e| RuntimeError::Store(format!("an unreadable outcome: {e}")))?,
@@ -300,6 +360,7 @@ pub(crate) async fn lease_loop(
     let period = Duration::from_millis((node.lease_ms / 3).max(50) as u64);
     let mut last_renewed = tokio::time::Instant::now();
     loop {
+        let began = std::time::Instant::now();
         let renewed = async {
             let live = cluster.live_nodes(node.lease_ms).await?.len().max(1) as u32;
             let share = node.partitions.div_ceil(live);
@@ -307,6 +368,9 @@ pub(crate) async fn lease_loop(
             Ok::<_, stepwise_store::StoreError>((share, leases))
         }
         .await;
+        node.metrics
+            .lease_seconds
+            .observe(began.elapsed().as_secs_f64());
         match renewed {
             Ok((share, leases)) => {
                 last_renewed = tokio::time::Instant::now();

@@ -224,11 +224,13 @@ pub(crate) fn spawn(
         while let Some(job) = jobs.recv().await {
             let shared = shared.clone();
             let work = work.clone();
+            let execution = job.execution.clone();
             if job.call.map_run {
-                tokio::spawn(crate::map_run::run(shared, store.clone(), work, job));
+                let run = crate::map_run::run(shared.clone(), store.clone(), work, job);
+                shared.in_flight.spawn(&execution, run);
                 continue;
             }
-            tokio::spawn(async move {
+            shared.clone().in_flight.spawn(&execution, async move {
                 if let Some(polled) = job.resume.clone() {
                     let cancelled = shared.watch_poll(&job.token);
                     poll_to_end(&shared, &work, &job, &polled, cancelled).await;

@@ -138,6 +138,13 @@ pub(crate) enum Work {
         held: BTreeMap<u32, i64>,
         reply: oneshot::Sender<()>,
     },
+    /// Retention: closed executions to remove if, when the batch commits, they are still
+    /// closed before `before_ms`; answered once it commits.
+    Purge {
+        executions: Vec<String>,
+        before_ms: i64,
+        reply: oneshot::Sender<Result<Value, RuntimeError>>,
+    },
     Shutdown,
 }
 
@@ -243,6 +250,8 @@ struct Pending {
     /// not committed, as if its commit had failed, rather than committed without that step
     /// (its timer's row deleted, its answer's task dropped, a parent never told).
     poisoned: Option<String>,
+    /// How long the store took to commit the batch (none: nothing to commit).
+    took: Option<std::time::Duration>,
 }
 
 /// A reply to send once the batch's fate is known.
@@ -545,6 +554,9 @@ impl Driver {
             }
         };
         for item in items {
+            node.metrics
+                .inbox_age_seconds
+                .observe(item.age_ms as f64 / 1000.0);
             let reply = Reply::Remote {
                 id: item.id,
                 partition: item.partition,
@@ -590,6 +602,17 @@ impl Driver {
             }
             self.armed
                 .retain(|(execution, _)| !lost.contains(&node.partition(execution)));
+            // The new owner makes these calls again and coordinates these Map Runs.
+            let abandoned = self
+                .shared
+                .in_flight
+                .abandon(|execution| lost.contains(&node.partition(execution)));
+            if abandoned > 0 {
+                tracing::info!(
+                    tasks = abandoned,
+                    "abandoned the calls in flight in partitions lost"
+                );
+            }
         }
         self.owned = Some(held);
         if gained.is_empty() {
@@ -676,7 +699,10 @@ impl Driver {
         } else if pending.batch.is_empty() {
             Ok(())
         } else {
-            match self.wait(self.store.commit(&pending.batch)) {
+            let began = std::time::Instant::now();
+            let committed = self.wait(self.store.commit(&pending.batch));
+            pending.took = Some(began.elapsed());
+            match committed {
                 Ok(()) => Ok(()),
                 Err(stepwise_store::StoreError::Fenced(lost)) => {
                     // Another node took these partitions: let them go here, and have the
@@ -720,7 +746,11 @@ impl Driver {
                     self.cache.pop_lru();
                 }
                 let metrics = &self.shared.metrics;
-                metrics.record_batch(pending.batch.events.len() as u64, pending.transitions);
+                metrics.record_batch(
+                    pending.batch.events.len() as u64,
+                    pending.transitions,
+                    pending.took,
+                );
                 // Durable now: to the execution logs (their own thread).
                 self.logs
                     .committed(std::mem::take(&mut pending.batch.events));
@@ -811,6 +841,23 @@ impl Driver {
             Work::Leases { held, reply } => {
                 self.set_leases(held);
                 let _ = reply.send(());
+            }
+            Work::Purge {
+                executions,
+                before_ms,
+                reply,
+            } => {
+                let purge = &mut pending.batch.purge;
+                let before = purge.executions.len();
+                // One in memory is open (a redrive) or closing in this very batch.
+                purge.executions.extend(
+                    executions
+                        .into_iter()
+                        .filter(|arn| self.owns(arn) && !self.cache.contains(arn)),
+                );
+                purge.before_ms = purge.before_ms.max(before_ms);
+                let asked = purge.executions.len() - before;
+                respond(pending, reply, Ok(Value::from(asked)));
             }
             Work::Inbox | Work::Shutdown => {}
         }

@@ -16,6 +16,7 @@ pub mod exec_log;
 pub mod express;
 pub mod host;
 mod map_run;
+mod retention;
 mod shared;
 pub mod token;
 
@@ -97,7 +98,12 @@ pub struct RuntimeConfig {
     /// Many nodes: how long a node's hold on its partitions lasts unless renewed, in ms: how
     /// soon the others carry on the work of a node that died.
     pub lease_ms: i64,
+    /// How long a closed execution is kept (none: forever). AWS keeps them 90 days.
+    pub retention: Option<Duration>,
 }
+
+/// How long AWS keeps a closed Standard execution.
+pub const AWS_RETENTION: Duration = Duration::from_secs(90 * 24 * 3600);
 
 impl Default for RuntimeConfig {
     fn default() -> Self {
@@ -109,6 +115,7 @@ impl Default for RuntimeConfig {
             clock: clock::system(),
             node_id: None,
             lease_ms: 10_000,
+            retention: Some(AWS_RETENTION),
         }
     }
 }
@@ -127,6 +134,8 @@ pub struct Runtime {
     node: Option<Arc<Node>>,
     leaving: Arc<tokio::sync::Notify>,
     lease_task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Removes closed executions past their retention.
+    retention: Option<tokio::task::AbortHandle>,
 }
 
 impl Runtime {
@@ -213,6 +222,16 @@ impl Runtime {
             .name("stepwise-driver".into())
             .spawn(move || driver.run())
             .ok();
+        let retention = config.retention.map(|keep| {
+            tokio::spawn(retention::run(
+                store.clone(),
+                tx.clone(),
+                node.clone(),
+                config.clock.clone(),
+                keep,
+            ))
+            .abort_handle()
+        });
         let leaving = Arc::new(tokio::sync::Notify::new());
         let mut lease_task = None;
         if let Some(node) = &node {
@@ -238,12 +257,21 @@ impl Runtime {
             node,
             leaving,
             lease_task: Mutex::new(lease_task),
+            retention,
         }))
     }
 
     /// Many nodes: this node's name and the partitions it holds (with their epochs).
     pub fn node(&self) -> Option<(String, std::collections::BTreeMap<u32, i64>)> {
         self.node.as_ref().map(|n| (n.id.clone(), n.leases()))
+    }
+
+    /// Many nodes: appends this node's series (partitions held, remote request and inbox
+    /// latency, lease round trips) to a Prometheus text. Nothing with one node.
+    pub fn render_node_metrics(&self, out: &mut String) {
+        if let Some(node) = &self.node {
+            node.render_metrics(out);
+        }
     }
 
     /// Many nodes: stops taking work and hands this node's partitions back at once, so the
@@ -438,6 +466,9 @@ impl Runtime {
     /// Finishes the work in hand and stops the driver, then writes out the execution logs of
     /// everything it committed.
     pub fn shutdown(&self) {
+        if let Some(retention) = &self.retention {
+            retention.abort();
+        }
         let _ = self.tx.send(Work::Shutdown);
         let thread = self.thread.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(t) = thread {

@@ -19,7 +19,7 @@ use crate::driver::RuntimeError;
 use crate::token::Tokens;
 
 /// Counters the runtime exports on `/metrics`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     started: AtomicU64,
     succeeded: AtomicU64,
@@ -31,8 +31,96 @@ pub struct Metrics {
     batches: AtomicU64,
     express_started: AtomicU64,
     quarantined: AtomicU64,
+    /// How long the store took to commit a batch, and how many events it held.
+    commit_seconds: Histogram,
+    commit_events: Histogram,
     /// AWS's execution metrics (CloudWatch namespace `AWS/States`), by state machine ARN.
     by_machine: Mutex<std::collections::BTreeMap<String, MachineCounts>>,
+}
+
+/// A Prometheus histogram with fixed buckets.
+#[derive(Debug)]
+pub(crate) struct Histogram {
+    bounds: &'static [f64],
+    /// One count per bound, then one for above the last.
+    counts: Vec<AtomicU64>,
+    /// The sum of the observations, in millionths.
+    sum_micros: AtomicU64,
+}
+
+/// Bucket bounds for durations, in seconds.
+pub(crate) const SECONDS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+/// Bucket bounds for sizes (events in a commit).
+pub(crate) const SIZES: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+impl Histogram {
+    pub(crate) fn new(bounds: &'static [f64]) -> Self {
+        Histogram {
+            bounds,
+            counts: (0..=bounds.len()).map(|_| AtomicU64::new(0)).collect(),
+            sum_micros: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn observe(&self, value: f64) {
+        let value = value.max(0.0);
+        let bucket = self
+            .bounds
+            .iter()
+            .position(|b| value <= *b)
+            .unwrap_or(self.bounds.len());
+        self.counts[bucket].fetch_add(1, Ordering::Relaxed);
+        self.sum_micros
+            .fetch_add((value * 1e6).round() as u64, Ordering::Relaxed);
+    }
+
+    /// Appends the series of `name` (cumulative buckets, sum and count) with `labels` (e.g.
+    /// `node="a"`, or empty).
+    pub(crate) fn render(&self, out: &mut String, name: &str, help: &str, labels: &str) {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} histogram");
+        let sep = if labels.is_empty() { "" } else { "," };
+        let mut total = 0;
+        for (i, count) in self.counts.iter().enumerate() {
+            total += count.load(Ordering::Relaxed);
+            let le = match self.bounds.get(i) {
+                Some(b) => b.to_string(),
+                None => "+Inf".to_owned(),
+            };
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{le}\"}} {total}");
+        }
+        let sum = self.sum_micros.load(Ordering::Relaxed) as f64 / 1e6;
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
+        let _ = writeln!(
+            out,
+            "{name}_sum{braces} {sum}\n{name}_count{braces} {total}"
+        );
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics {
+            started: AtomicU64::default(),
+            succeeded: AtomicU64::default(),
+            failed: AtomicU64::default(),
+            timed_out: AtomicU64::default(),
+            aborted: AtomicU64::default(),
+            transitions: AtomicU64::default(),
+            events: AtomicU64::default(),
+            batches: AtomicU64::default(),
+            express_started: AtomicU64::default(),
+            quarantined: AtomicU64::default(),
+            commit_seconds: Histogram::new(SECONDS),
+            commit_events: Histogram::new(SIZES),
+            by_machine: Mutex::default(),
+        }
+    }
 }
 
 /// One state machine's executions as AWS counts them.
@@ -105,8 +193,17 @@ impl Metrics {
         });
     }
 
-    pub(crate) fn record_batch(&self, events: u64, transitions: u64) {
+    pub(crate) fn record_batch(
+        &self,
+        events: u64,
+        transitions: u64,
+        took: Option<std::time::Duration>,
+    ) {
         self.batches.fetch_add(1, Ordering::Relaxed);
+        if let Some(took) = took {
+            self.commit_seconds.observe(took.as_secs_f64());
+            self.commit_events.observe(events as f64);
+        }
         self.events.fetch_add(events, Ordering::Relaxed);
         self.transitions.fetch_add(transitions, Ordering::Relaxed);
     }
@@ -168,6 +265,18 @@ impl Metrics {
             get(&self.events),
             get(&self.batches),
             get(&self.quarantined),
+        );
+        self.commit_seconds.render(
+            out,
+            "stepwise_store_commit_seconds",
+            "Time the store took to commit a batch of steps.",
+            "",
+        );
+        self.commit_events.render(
+            out,
+            "stepwise_store_commit_events",
+            "History events per committed batch.",
+            "",
         );
         self.render_aws(out);
     }
@@ -240,6 +349,77 @@ pub struct Shared {
     pub(crate) stops: Arc<Stops>,
     /// The running Map Run coordinators, by Map Run ARN: what the driver tells them.
     map_runs: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<crate::map_run::Note>>>,
+    /// The calls, polls and Map Run coordinators running for the driver's executions.
+    pub(crate) in_flight: InFlight,
+}
+
+/// The work the dispatcher runs for executions (calls, `.sync` polls, Map Run coordinators),
+/// by execution: a node that loses a partition abandons that partition's work, since the
+/// partition's new owner makes the calls again and coordinates its Map Runs.
+#[derive(Debug, Default)]
+pub(crate) struct InFlight {
+    next: AtomicU64,
+    running: Arc<Mutex<HashMap<u64, (String, tokio::task::AbortHandle)>>>,
+}
+
+/// Takes a finished (or aborted) task out of the registry.
+struct Leaving {
+    id: u64,
+    running: Arc<Mutex<HashMap<u64, (String, tokio::task::AbortHandle)>>>,
+}
+
+impl Drop for Leaving {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.running.lock() {
+            running.remove(&self.id);
+        }
+    }
+}
+
+impl InFlight {
+    /// Runs `work` for `execution` on its own task, registered until it ends.
+    pub(crate) fn spawn<F>(&self, execution: &str, work: F)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let leaving = Leaving {
+            id,
+            running: self.running.clone(),
+        };
+        // Registered under the lock the task's end takes, so an end cannot come first.
+        let Ok(mut running) = self.running.lock() else {
+            tokio::spawn(work);
+            return;
+        };
+        let handle = tokio::spawn(async move {
+            let _leaving = leaving;
+            work.await;
+        });
+        running.insert(id, (execution.to_owned(), handle.abort_handle()));
+    }
+
+    /// Aborts the work of every execution `lost` says this node no longer drives; returns
+    /// how many tasks were aborted.
+    pub(crate) fn abandon(&self, lost: impl Fn(&str) -> bool) -> usize {
+        let Ok(running) = self.running.lock() else {
+            return 0;
+        };
+        let mut aborted = 0;
+        for (execution, handle) in running.values() {
+            if lost(execution) {
+                handle.abort();
+                aborted += 1;
+            }
+        }
+        aborted
+    }
+
+    /// How many tasks run.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.running.lock().map(|r| r.len()).unwrap_or(0)
+    }
 }
 
 /// Calls that stop jobs, made in the background; a process about to exit waits for them.
@@ -284,6 +464,7 @@ impl Shared {
             polls: Mutex::new(HashMap::new()),
             stops: Arc::default(),
             map_runs: Mutex::default(),
+            in_flight: InFlight::default(),
         }
     }
 
@@ -429,5 +610,84 @@ impl Shared {
         for n in all {
             n.notify_waiters();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Histogram, InFlight, SECONDS};
+
+    #[test]
+    fn a_histogram_renders_cumulative_buckets_a_sum_and_a_count() {
+        let h = Histogram::new(SECONDS);
+        for v in [0.0005, 0.003, 0.003, 0.2, 60.0] {
+            h.observe(v);
+        }
+        let mut out = String::new();
+        h.render(&mut out, "x_seconds", "What x took.", "node=\"a\"");
+        for line in [
+            "# TYPE x_seconds histogram",
+            "x_seconds_bucket{node=\"a\",le=\"0.001\"} 1",
+            "x_seconds_bucket{node=\"a\",le=\"0.0025\"} 1",
+            "x_seconds_bucket{node=\"a\",le=\"0.005\"} 3",
+            "x_seconds_bucket{node=\"a\",le=\"0.25\"} 4",
+            "x_seconds_bucket{node=\"a\",le=\"10\"} 4",
+            "x_seconds_bucket{node=\"a\",le=\"+Inf\"} 5",
+            "x_seconds_sum{node=\"a\"} 60.2065",
+            "x_seconds_count{node=\"a\"} 5",
+        ] {
+            assert!(out.lines().any(|l| l == line), "{line} missing from\n{out}");
+        }
+        let mut bare = String::new();
+        Histogram::new(SECONDS).render(&mut bare, "y", "Y.", "");
+        assert!(
+            bare.contains("y_bucket{le=\"+Inf\"} 0\ny_sum 0\ny_count 0"),
+            "{bare}"
+        );
+    }
+
+    /// Lets the spawned tasks run until none can make progress.
+    async fn settle() {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn abandoning_aborts_only_the_lost_executions_work() {
+        let in_flight = InFlight::default();
+        let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut release = Vec::new();
+        for execution in ["lost:1", "kept:1", "lost:2"] {
+            let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+            release.push(tx);
+            let done = done_tx.clone();
+            in_flight.spawn(execution, async move {
+                let _ = rx.await;
+                let _ = done.send(execution);
+            });
+        }
+        settle().await;
+        assert_eq!(in_flight.len(), 3);
+
+        assert_eq!(in_flight.abandon(|e| e.starts_with("lost")), 2);
+        settle().await;
+        assert_eq!(in_flight.len(), 1, "the aborted tasks leave the registry");
+        for tx in release {
+            let _ = tx.send(());
+        }
+        settle().await;
+        drop(done_tx);
+        let mut finished = Vec::new();
+        while let Some(execution) = done_rx.recv().await {
+            finished.push(execution);
+        }
+        assert_eq!(
+            finished,
+            ["kept:1"],
+            "only the kept execution's work ran to its end"
+        );
+        assert_eq!(in_flight.len(), 0);
+        assert_eq!(in_flight.abandon(|_| true), 0);
     }
 }

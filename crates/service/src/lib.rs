@@ -244,15 +244,8 @@ impl Service {
     /// The Prometheus text of the execution plane's series.
     pub fn render_metrics(&self, out: &mut String) {
         self.executions.render_metrics(out);
-        if let Some((node, leases)) = self.runtime.as_ref().and_then(|r| r.node()) {
-            use std::fmt::Write;
-            let _ = writeln!(
-                out,
-                "# HELP stepwise_node_partitions Partitions of the shared store this node drives.\n\
-                 # TYPE stepwise_node_partitions gauge\n\
-                 stepwise_node_partitions{{node=\"{node}\"}} {}",
-                leases.len()
-            );
+        if let Some(runtime) = &self.runtime {
+            runtime.render_node_metrics(out);
         }
     }
 

@@ -341,8 +341,9 @@ impl Cluster for PostgresStore {
         let parts = parts_of(partitions);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query(
-            "SELECT id, part, body, reply FROM inbox WHERE part = ANY($1) AND NOT done
-             ORDER BY id LIMIT $2",
+            "SELECT id, part, body, reply,
+                    (extract(epoch from clock_timestamp()) * 1000)::bigint - created_ms
+             FROM inbox WHERE part = ANY($1) AND NOT done ORDER BY id LIMIT $2",
             &[&parts, &limit],
         )
         .await?
@@ -353,6 +354,7 @@ impl Cluster for PostgresStore {
                 partition: u32::try_from(col::<i32>(r, 1)?).unwrap_or_default(),
                 body: col(r, 2)?,
                 reply: col(r, 3)?,
+                age_ms: col(r, 4)?,
             })
         })
         .collect()

@@ -26,9 +26,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use stepwise_store::{
-    Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
-    MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
-    TimerChange, TimerRow, partition_of, prefix_end,
+    Batch, Catalog, CatalogLock, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord,
+    MapRunChange, MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError,
+    TaskChange, TaskRow, TimerChange, TimerRow, partition_of, prefix_end,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -37,7 +37,11 @@ mod search_path;
 
 /// The schema, one migration per entry: entry `n` (from 0) takes a database at version `n` to
 /// version `n + 1`.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -503,6 +507,67 @@ impl Catalog for PostgresStore {
             .ok_or_else(|| StoreError::Backend(format!("secret {name} vanished")))?;
         col(&row, 0)
     }
+
+    /// A session advisory lock on a pooled connection, keyed by the schema (two schemas in one
+    /// database do not share it). Tried rather than waited for on the server, so a node that
+    /// holds it while paused makes the others' writes fail after [`CATALOG_LOCK_WAIT`], not
+    /// hang; a node that dies releases it with its connection.
+    async fn lock_catalog(&self) -> Result<Option<CatalogLock>> {
+        let client = self.client().await?;
+        let began = std::time::Instant::now();
+        loop {
+            let row = client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, hashtext(current_schema()))",
+                    &[&CATALOG_LOCK],
+                )
+                .await
+                .map_err(db)?;
+            if col::<bool>(&row, 0)? {
+                return Ok(Some(CatalogLock::new(CatalogUnlock(Some(client)))));
+            }
+            if began.elapsed() > CATALOG_LOCK_WAIT {
+                return Err(StoreError::Backend(format!(
+                    "the catalog is being changed by another node (its lock was not free within {} s)",
+                    CATALOG_LOCK_WAIT.as_secs()
+                )));
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// How long a catalog write waits for another node's.
+const CATALOG_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The first key of the catalog's advisory lock (the second is the schema's hash).
+const CATALOG_LOCK: i32 = 0x6361_746c; // "catl"
+
+/// Releases the catalog lock when dropped: unlocks on the connection in the background and
+/// gives it back to the pool, or closes it (which releases the lock too) when that fails.
+struct CatalogUnlock(Option<deadpool_postgres::Client>);
+
+impl Drop for CatalogUnlock {
+    fn drop(&mut self) {
+        let Some(client) = self.0.take() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            drop(deadpool_postgres::Object::take(client));
+            return;
+        };
+        handle.spawn(async move {
+            let unlocked = client
+                .query_one(
+                    "SELECT pg_advisory_unlock($1, hashtext(current_schema()))",
+                    &[&CATALOG_LOCK],
+                )
+                .await;
+            if !matches!(unlocked.and_then(|r| r.try_get::<_, bool>(0)), Ok(true)) {
+                drop(deadpool_postgres::Object::take(client));
+            }
+        });
+    }
 }
 
 #[async_trait]
@@ -592,6 +657,29 @@ impl ExecutionLog for PostgresStore {
             .iter()
             .map(|r| col(r, 0))
             .collect()
+    }
+
+    async fn closed_before(
+        &self,
+        before_ms: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>> {
+        let (after_ms, after_arn) = after
+            .map(|(ms, arn)| (*ms, arn.as_str()))
+            .unwrap_or((i64::MIN, ""));
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.query(
+            "SELECT stop_ms, arn FROM executions
+             WHERE stop_ms IS NOT NULL AND stop_ms < $1 AND (stop_ms, arn) > ($2, $3)
+             AND status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')
+             ORDER BY stop_ms, arn LIMIT $4",
+            &[&before_ms, &after_ms, &after_arn, &limit],
+        )
+        .await?
+        .iter()
+        .map(|r| Ok((col(r, 0)?, col(r, 1)?)))
+        .collect()
     }
 
     async fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>> {
@@ -928,6 +1016,27 @@ impl Ops {
             );
         }
         cluster::inbox_ops(&mut ops, batch, channel);
+        if !batch.purge.executions.is_empty() {
+            // Last: after this batch's updates (a redrive in it keeps its execution).
+            ops.push(
+                "WITH gone AS (
+                    DELETE FROM executions e WHERE e.arn = ANY($1) AND e.stop_ms < $2
+                    AND e.status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')
+                    AND NOT EXISTS (SELECT 1 FROM map_runs m JOIN executions p ON p.arn = m.execution
+                                    WHERE m.arn = e.map_run_arn
+                                    AND p.status NOT IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'))
+                    RETURNING e.arn
+                 ), events_gone AS (DELETE FROM events WHERE execution IN (SELECT arn FROM gone)),
+                 steps_gone AS (DELETE FROM steps WHERE execution IN (SELECT arn FROM gone)),
+                 timers_gone AS (DELETE FROM timers WHERE execution IN (SELECT arn FROM gone)),
+                 tasks_gone AS (DELETE FROM tasks WHERE execution IN (SELECT arn FROM gone))
+                 DELETE FROM map_runs WHERE execution IN (SELECT arn FROM gone)",
+                vec![
+                    Box::new(batch.purge.executions.clone()),
+                    Box::new(batch.purge.before_ms),
+                ],
+            );
+        }
         ops
     }
 

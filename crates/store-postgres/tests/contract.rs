@@ -294,3 +294,31 @@ async fn the_inbox_hands_a_request_to_the_owner_and_its_outcome_back_once() {
     .expect("commit");
     assert!(b.inbox(&[9], 10).await.expect("inbox").is_empty());
 }
+
+#[tokio::test]
+async fn one_node_at_a_time_holds_the_catalog_lock() {
+    use stepwise_store::Catalog;
+    let Some(a) = fresh().await else { return };
+    let b = second_node(&a).await;
+    let Some(other) = fresh().await else { return };
+    let held = a
+        .lock_catalog()
+        .await
+        .expect("lock")
+        .expect("shared by the nodes");
+    // Another schema's catalog is not this one's.
+    drop(other.lock_catalog().await.expect("another schema's lock"));
+    let waiting = tokio::spawn(async move {
+        let lock = b.lock_catalog().await;
+        (lock.map(|l| l.is_some()), b)
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!waiting.is_finished(), "b took the lock a holds");
+    drop(held);
+    let (taken, b) = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("b takes the lock once a lets it go")
+        .expect("joined");
+    assert!(matches!(taken, Ok(true)), "{taken:?}");
+    drop(b);
+}

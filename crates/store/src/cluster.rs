@@ -49,6 +49,8 @@ pub struct InboxItem {
     /// Whether the poster waits for an outcome ([`Cluster::outcome`]); if not, the item goes
     /// once handled.
     pub reply: bool,
+    /// How long ago it was posted, by the store's clock.
+    pub age_ms: i64,
 }
 
 /// A wake-up from another node.

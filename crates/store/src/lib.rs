@@ -275,7 +275,22 @@ pub struct Batch {
     pub handled: Vec<(i64, Option<String>)>,
     /// Many nodes: requests for other partitions' owners, posted if the batch commits.
     pub posts: Vec<(u32, String)>,
+    /// Closed executions to remove (retention), applied last.
+    pub purge: Purge,
 }
+
+/// Closed executions to remove with their history, steps, timers, tasks and Map Runs: each
+/// only if, when the batch commits, it is still closed (not redriven), closed before
+/// `before_ms`, and not a child of a Map Run whose parent is still open (the parent's
+/// coordinator may read it again).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Purge {
+    pub executions: Vec<String>,
+    pub before_ms: i64,
+}
+
+/// The statuses of a closed execution, as SQL (`status IN (...)`).
+pub const CLOSED_STATUSES_SQL: &str = "('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')";
 
 /// A Distributed Map's Map Run, as DescribeMapRun and ListMapRuns show it (its children are
 /// executions whose `map_run_arn` names it).
@@ -356,6 +371,7 @@ impl Batch {
             && self.map_runs.is_empty()
             && self.handled.is_empty()
             && self.posts.is_empty()
+            && self.purge.executions.is_empty()
     }
 }
 
@@ -387,6 +403,35 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     /// secrets such as the key task tokens are signed with, which must outlive restarts and be
     /// shared by every node.
     async fn secret(&self, name: &str, candidate: &str) -> Result<String>;
+
+    /// Takes the catalog's write lock shared by every node on this store, held until the
+    /// returned value is dropped: the control plane's read-modify-write sequences (an update,
+    /// a version number, tags) hold it. `None`: the store has one process (its own lock is
+    /// enough).
+    async fn lock_catalog(&self) -> Result<Option<CatalogLock>> {
+        Ok(None)
+    }
+}
+
+/// A held [`Catalog::lock_catalog`]: released when dropped.
+pub struct CatalogLock {
+    /// What releases the lock when it is dropped.
+    _held: Box<dyn Send + Sync>,
+}
+
+impl CatalogLock {
+    /// A lock released when `held` is dropped.
+    pub fn new(held: impl Send + Sync + 'static) -> Self {
+        CatalogLock {
+            _held: Box::new(held),
+        }
+    }
+}
+
+impl std::fmt::Debug for CatalogLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CatalogLock")
+    }
 }
 
 /// The execution log: executions, their history and engine steps, timers, the task queue and
@@ -404,6 +449,14 @@ pub trait ExecutionLog: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<ExecutionRecord>>;
     /// ARNs of executions that are still running, for recovery.
     async fn open_executions(&self) -> Result<Vec<String>>;
+    /// Closed executions that closed before `before_ms`, as `(stop_ms, arn)` in that order,
+    /// after `after` (a cursor: the last one of the previous page): retention's candidates.
+    async fn closed_before(
+        &self,
+        before_ms: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>>;
 
     // ----- Map Runs ----------------------------------------------------------------------
     async fn get_map_run(&self, arn: &str) -> Result<Option<MapRunRecord>>;

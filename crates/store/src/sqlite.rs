@@ -14,9 +14,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use async_trait::async_trait;
 
 use crate::{
-    Batch, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord, MapRunChange,
-    MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError, TaskChange, TaskRow,
-    TimerChange, TimerRow, prefix_end,
+    Batch, CLOSED_STATUSES_SQL, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog,
+    ExecutionRecord, MapRunChange, MapRunCount, MapRunRecord, Purge, Resource, ResourceKind,
+    Result, StoreError, TaskChange, TaskRow, TimerChange, TimerRow, prefix_end,
 };
 
 const SCHEMA: &str = "
@@ -142,7 +142,7 @@ const SPARSE_PREFIX: i64 = 2000;
 /// version `n`, recorded in SQLite's `user_version`. Version 1 is the baseline: it creates the
 /// tables of a new file, and brings a file from before versions were kept (version 0, with any
 /// subset of the columns added since) to the same schema.
-const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline, name_index];
+const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline, name_index, closed_index];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -151,6 +151,14 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 fn name_index(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS executions_by_machine_name ON executions (state_machine_arn, name);",
+    )
+    .map_err(backend)
+}
+
+/// Version 3: closed executions by when they closed (retention).
+fn closed_index(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS executions_closed ON executions (stop_ms, arn) WHERE stop_ms IS NOT NULL;",
     )
     .map_err(backend)
 }
@@ -754,6 +762,32 @@ impl ExecutionLog for SqliteStore {
         rows.map(|r| r.map_err(backend)).collect()
     }
 
+    async fn closed_before(
+        &self,
+        before_ms: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>> {
+        let (after_ms, after_arn) = after
+            .map(|(ms, arn)| (*ms, arn.as_str()))
+            .unwrap_or((i64::MIN, ""));
+        let conn = self.read();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT stop_ms, arn FROM executions
+                 WHERE stop_ms IS NOT NULL AND stop_ms < ?1 AND (stop_ms, arn) > (?2, ?3)
+                 AND status IN {CLOSED_STATUSES_SQL}
+                 ORDER BY stop_ms, arn LIMIT ?4"
+            ))
+            .map_err(backend)?;
+        let rows = stmt
+            .query_map(params![before_ms, after_ms, after_arn, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(backend)?;
+        rows.map(|r| r.map_err(backend)).collect()
+    }
+
     async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
         let conn = self.read();
         let mut stmt = conn
@@ -873,6 +907,26 @@ impl ExecutionLog for SqliteStore {
         })?;
         tx.commit().map_err(backend)
     }
+}
+
+/// Removes the executions of a [`Purge`] that are still eligible, with everything of theirs.
+fn purge(tx: &Connection, purge: &Purge) -> rusqlite::Result<()> {
+    let mut gone = tx.prepare_cached(&format!(
+        "DELETE FROM executions WHERE arn = ?1 AND stop_ms < ?2 AND status IN {CLOSED_STATUSES_SQL}
+         AND NOT EXISTS (SELECT 1 FROM map_runs m JOIN executions p ON p.arn = m.execution
+                         WHERE m.arn = executions.map_run_arn
+                         AND p.status NOT IN {CLOSED_STATUSES_SQL})"
+    ))?;
+    for arn in &purge.executions {
+        if gone.execute(params![arn, purge.before_ms])? == 0 {
+            continue;
+        }
+        for table in ["events", "steps", "timers", "tasks", "map_runs"] {
+            tx.prepare_cached(&format!("DELETE FROM {table} WHERE execution = ?1"))?
+                .execute(params![arn])?;
+        }
+    }
+    Ok(())
 }
 
 fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
@@ -1061,6 +1115,9 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
             .execute(params![u.arn])?;
         tx.prepare_cached("DELETE FROM tasks WHERE execution = ?1")?
             .execute(params![u.arn])?;
+    }
+    if !batch.purge.executions.is_empty() {
+        purge(tx, &batch.purge)?;
     }
     Ok(())
 }

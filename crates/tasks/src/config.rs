@@ -91,6 +91,9 @@ pub struct ServerConfig {
     /// HTTPS: the certificate chain and its private key (PEM files).
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    /// How long closed executions are kept: `90d` (AWS's, the default), `12h`, `30m`, `45s`,
+    /// or `forever`.
+    pub retention: Option<String>,
 }
 
 /// `[http]`: the HTTP Task's reach.

@@ -75,6 +75,10 @@ impl Catalog for FailingCommitStore {
     async fn secret(&self, name: &str, candidate: &str) -> Result<String> {
         self.inner.secret(name, candidate).await
     }
+
+    async fn lock_catalog(&self) -> Result<Option<stepwise_store::CatalogLock>> {
+        self.inner.lock_catalog().await
+    }
 }
 
 #[async_trait]
@@ -119,6 +123,15 @@ impl ExecutionLog for FailingCommitStore {
 
     async fn open_executions(&self) -> Result<Vec<String>> {
         self.inner.open_executions().await
+    }
+
+    async fn closed_before(
+        &self,
+        before_ms: i64,
+        after: Option<&(i64, String)>,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>> {
+        self.inner.closed_before(before_ms, after, limit).await
     }
 
     async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {

@@ -26,7 +26,7 @@ impl Control {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
         let encryption = input.encryption_configuration;
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         if let Some(existing) = self
             .record::<ActivityRecord>(&arn, ResourceKind::Activity)
             .await?
@@ -94,7 +94,7 @@ impl Control {
     ) -> Result<DeleteActivityOutput, ServiceError> {
         let arn = input.activity_arn;
         arn::expect_activity(&arn)?;
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         if self
             .record::<ActivityRecord>(&arn, ResourceKind::Activity)
             .await?

@@ -113,7 +113,7 @@ impl Control {
             name,
             routing_configuration: routes,
         } = input;
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let sm_name = self.check_routing(&routes).await?;
         let sm_arn = self.arns.state_machine(&sm_name);
         let alias_arn = self.arns.alias(&sm_name, &name);
@@ -188,7 +188,7 @@ impl Control {
                 "MISSING_REQUIRED_PARAMETER",
             ));
         }
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let stored = self
             .store
             .get_resource(arn)
@@ -229,7 +229,7 @@ impl Control {
     ) -> Result<DeleteStateMachineAliasOutput, ServiceError> {
         let arn = &*input.state_machine_alias_arn;
         alias_ref(arn)?;
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         if self.alias(arn).await?.is_some() {
             self.store.delete_resource(arn).await?;
         }

@@ -53,6 +53,13 @@ pub struct StartTarget {
     pub logging: LoggingConfiguration,
 }
 
+/// A held catalog write lock (see [`Control::lock`]).
+#[derive(Debug)]
+struct WriteLock<'a> {
+    _local: MutexGuard<'a, ()>,
+    _shared: Option<stepwise_store::CatalogLock>,
+}
+
 /// The control plane on a store.
 #[derive(Debug)]
 pub struct Control {
@@ -60,8 +67,8 @@ pub struct Control {
     arns: Arns,
     /// Time and randomness (creation dates, revision ids).
     clock: Arc<dyn Clock>,
-    /// Serialises read-modify-write sequences (one node; the store's transactions cover one
-    /// call each).
+    /// Serialises this process's read-modify-write sequences (the store's transactions cover
+    /// one call each; nodes sharing a store also take its catalog lock).
     writes: Mutex<()>,
 }
 
@@ -209,9 +216,15 @@ impl Control {
 
     // ----- store access ------------------------------------------------------------------------
 
-    /// Holds the write lock for a read-modify-write sequence.
-    async fn lock(&self) -> MutexGuard<'_, ()> {
-        self.writes.lock().await
+    /// Holds the write lock for a read-modify-write sequence: this process's, then the one
+    /// the nodes sharing the store share (PostgreSQL's).
+    async fn lock(&self) -> Result<WriteLock<'_>, ServiceError> {
+        let local = self.writes.lock().await;
+        let shared = self.store.lock_catalog().await?;
+        Ok(WriteLock {
+            _local: local,
+            _shared: shared,
+        })
     }
 
     /// A state machine by its unqualified ARN (as given: an ARN of another region or account is

@@ -179,7 +179,7 @@ impl Control {
         }
         let hash = definition_hash(&definition);
 
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         if let Some(existing) = self.state_machine(&arn).await? {
             // Idempotent on name, definition, type, logging, tracing, publish and
             // versionDescription; roleArn and tags are ignored (API reference).
@@ -377,7 +377,7 @@ impl Control {
             .transpose()?;
         let tracing = tracing_configuration.map(|t| records::tracing_configuration(Some(t)));
 
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let mut sm = self
             .state_machine(&arn)
             .await?
@@ -507,7 +507,7 @@ impl Control {
                 )));
             }
         }
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         // Versions and aliases go with their state machine.
         for kind in [ResourceKind::Alias, ResourceKind::Version] {
             loop {

@@ -70,7 +70,7 @@ impl Control {
     ) -> Result<TagResourceOutput, ServiceError> {
         let arn = input.resource_arn;
         let new = records::tags_of(Some(input.tags));
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let mut tagged = self.tagged(&arn).await?;
         let mut tags = tagged.tags().clone();
         records::merge_tags(&mut tags, &new);
@@ -88,7 +88,7 @@ impl Control {
     ) -> Result<UntagResourceOutput, ServiceError> {
         let arn = input.resource_arn;
         let keys = input.tag_keys;
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let mut tagged = self.tagged(&arn).await?;
         tagged.tags_mut().retain(|t| !keys.contains(&t.key));
         self.put_tagged(&arn, &tagged).await?;

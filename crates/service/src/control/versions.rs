@@ -24,7 +24,7 @@ impl Control {
             Err(Some(e)) => return Err(e),
             Err(None) => return Err(ServiceError::state_machine_does_not_exist(&arn)),
         }
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         let mut sm = self
             .state_machine(&arn)
             .await?
@@ -109,7 +109,7 @@ impl Control {
             }
             Err(Some(e)) => return Err(e),
         }
-        let _guard = self.lock().await;
+        let _guard = self.lock().await?;
         if self.version(arn).await?.is_none() {
             return Ok(DeleteStateMachineVersionOutput::new());
         }

@@ -47,7 +47,8 @@ macro_rules! store_contract {
             a_map_runs_children_are_read_in_item_order_from_an_index,
             a_map_runs_count_is_recorded_once_its_items_are_read,
             concurrent_commits_of_different_executions_all_apply,
-            executions_are_searched_by_name_prefix_and_start_time_page_by_page
+            executions_are_searched_by_name_prefix_and_start_time_page_by_page,
+            closed_executions_are_purged_with_all_of_theirs
         );
     };
     (@each [always] $fresh:expr; $($name:ident),* $(,)?) => {
@@ -643,4 +644,104 @@ pub async fn executions_are_searched_by_name_prefix_and_start_time_page_by_page(
             "{prefix} newest first"
         );
     }
+}
+
+pub async fn closed_executions_are_purged_with_all_of_theirs(s: &dyn Store) {
+    use crate::{MapRunChange, Purge};
+    const OPEN_RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:p/Items:1";
+    const CLOSED_RUN: &str = "arn:aws:states:us-east-1:123456789012:mapRun:q/Items:1";
+    let closed = |machine: &str, name: &str, status: &str, stop_ms: i64| {
+        ExecutionRecordBuilder::new(machine, name)
+            .start_ms(stop_ms - 10)
+            .status(status)
+            .stop_ms(stop_ms)
+            .build()
+    };
+    let old = closed("m", "old", "SUCCEEDED", 1000);
+    let recent = closed("m", "recent", "FAILED", 3000);
+    let running = execution("m", "running", 10);
+    // A Map Run whose parent still runs keeps its children; one whose parent closed does not.
+    let open_parent = execution("p", "parent", 10);
+    let mut kept_child = closed("p/Items", "kept-child", "SUCCEEDED", 500);
+    kept_child.map_run_arn = Some(OPEN_RUN.into());
+    let closed_parent = closed("q", "parent", "SUCCEEDED", 900);
+    let mut gone_child = closed("q/Items", "gone-child", "SUCCEEDED", 600);
+    gone_child.map_run_arn = Some(CLOSED_RUN.into());
+    let all = [
+        &old,
+        &recent,
+        &running,
+        &open_parent,
+        &kept_child,
+        &closed_parent,
+        &gone_child,
+    ];
+    let mut batch = Batch::default();
+    for e in all {
+        batch.new_executions.push(e.clone());
+        batch.events.push((e.arn.clone(), 1, "{}".into()));
+        batch.steps.push((e.arn.clone(), 1, "{}".into()));
+    }
+    for (run, parent) in [(OPEN_RUN, &open_parent), (CLOSED_RUN, &closed_parent)] {
+        batch.map_runs.push(MapRunChange::Start {
+            arn: run.into(),
+            execution: parent.arn.clone(),
+            start_ms: 1,
+        });
+    }
+    batch.timers.push(TimerChange::Add(TimerRow {
+        execution: running.arn.clone(),
+        timer: 1,
+        fire_ms: 99_999,
+    }));
+    s.commit(&batch).await.expect("commit");
+
+    // The candidates: closed before 2000, oldest first, page by page.
+    let first = s.closed_before(2000, None, 2).await.expect("closed");
+    assert_eq!(
+        first,
+        [(500, kept_child.arn.clone()), (600, gone_child.arn.clone())]
+    );
+    let rest = s
+        .closed_before(2000, first.last(), 10)
+        .await
+        .expect("closed");
+    assert_eq!(
+        rest,
+        [(900, closed_parent.arn.clone()), (1000, old.arn.clone())]
+    );
+
+    // Asked to purge all of them, the store removes only what is still eligible.
+    let purge = Batch {
+        purge: Purge {
+            executions: all.iter().map(|e| e.arn.clone()).collect(),
+            before_ms: 2000,
+        },
+        ..Batch::default()
+    };
+    s.commit(&purge).await.expect("purge");
+    for e in [&old, &gone_child, &closed_parent] {
+        assert_eq!(
+            s.get_execution(&e.arn).await.expect("get"),
+            None,
+            "{}",
+            e.name
+        );
+        assert!(s.history(&e.arn, 1, 10).await.expect("history").is_empty());
+    }
+    assert_eq!(s.get_map_run(CLOSED_RUN).await.expect("map run"), None);
+    for e in [&recent, &running, &open_parent, &kept_child] {
+        assert!(
+            s.get_execution(&e.arn).await.expect("get").is_some(),
+            "{} kept",
+            e.name
+        );
+        assert_eq!(s.history(&e.arn, 1, 10).await.expect("history").len(), 1);
+    }
+    assert!(s.get_map_run(OPEN_RUN).await.expect("map run").is_some());
+    assert_eq!(s.due_timers(i64::MAX, 10).await.expect("timers").len(), 1);
+    assert_eq!(
+        s.closed_before(2000, None, 10).await.expect("closed"),
+        [(500, kept_child.arn.clone())]
+    );
 }
