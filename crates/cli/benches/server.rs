@@ -19,6 +19,11 @@
 //!   with 1, 2 and 3 nodes sharing one schema (`STEPWISE_TEST_POSTGRES_URL`; skipped without
 //!   it): start -> SUCCEEDED p50/p99 with requests spread over the nodes, and durable
 //!   transitions/s of many executions started at once over every node.
+//! - `retention`: a steady load of Standard 10-Pass executions (`STEPWISE_BENCH_RATE` a second)
+//!   for 10 minutes (quick: 60 s) on a server that keeps closed executions 1 minute (quick:
+//!   10 s): the store's size over time, which must level off once removal starts, and
+//!   StartExecution p50/p99 while executions are being removed against the same before any
+//!   is old enough (the baseline).
 //!
 //! The server runs in-process (the wiring of `stepwise serve`) for the first three; `startup`
 //! runs the `stepwise` binary Cargo built for this bench. Each scenario runs in its own process
@@ -36,6 +41,7 @@
 //! | `STEPWISE_BENCH_CONNECTIONS` | 64 | connections that start them (and the waiting ones) |
 //! | `STEPWISE_BENCH_WAITING` | 100000 (10000) | executions left waiting for the RSS figures |
 //! | `STEPWISE_BENCH_STARTS` | 20 (5) | process starts timed |
+//! | `STEPWISE_BENCH_RATE` | 200 (200) | executions started a second in `retention` |
 //!
 //! Run by `cargo test` (without `--bench`, as CI runs every benchmark), each scenario runs once
 //! at tiny sizes, so that a benchmark cannot rot unseen; its figures mean nothing.
@@ -59,13 +65,14 @@ use stepwise_store::{SqliteStore, Store};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SCENARIOS: [&str; 6] = [
+const SCENARIOS: [&str; 7] = [
     "express",
     "standard",
     "rss",
     "express-waiting",
     "startup",
     "cluster",
+    "retention",
 ];
 
 fn main() -> ExitCode {
@@ -101,6 +108,7 @@ fn main() -> ExitCode {
             "rss" => rss(&sizes, "STANDARD"),
             "express-waiting" => rss(&sizes, "EXPRESS"),
             "cluster" => cluster(&sizes),
+            "retention" => retention(&sizes),
             _ => startup(&sizes),
         }
         return ExitCode::SUCCESS;
@@ -150,6 +158,7 @@ struct Sizes {
     connections: usize,
     waiting: usize,
     starts: usize,
+    rate: usize,
 }
 
 impl Sizes {
@@ -176,6 +185,7 @@ impl Sizes {
             connections: pick("STEPWISE_BENCH_CONNECTIONS", 64, 64)?,
             waiting: pick("STEPWISE_BENCH_WAITING", 100_000, 10_000)?,
             starts: pick("STEPWISE_BENCH_STARTS", 20, 5)?,
+            rate: pick("STEPWISE_BENCH_RATE", 200, 200)?,
         })
     }
 }
@@ -320,15 +330,28 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::keeping(RuntimeConfig::default().retention)
+    }
+
+    /// A server on a SQLite file that keeps closed executions `retention` long.
+    fn keeping(retention: Option<Duration>) -> Server {
         let dir = TempDir::new("store");
         let path = dir.path().join("stepwise.db");
-        Server::on(dir, move |_| {
+        Server::with(dir, retention, move |_| {
             Arc::new(SqliteStore::open(path).expect("the store opens")) as Arc<dyn Store>
         })
     }
 
     /// A server on the store `open` makes (on the server's own async runtime), as one node.
     fn on(dir: TempDir, open: impl FnOnce(&tokio::runtime::Runtime) -> Arc<dyn Store>) -> Server {
+        Server::with(dir, RuntimeConfig::default().retention, open)
+    }
+
+    fn with(
+        dir: TempDir,
+        retention: Option<Duration>,
+        open: impl FnOnce(&tokio::runtime::Runtime) -> Arc<dyn Store>,
+    ) -> Server {
         let tokio = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
@@ -351,6 +374,7 @@ impl Server {
             integrations: Some(Arc::new(stepwise_runtime::Integrations::new(Arc::new(
                 config,
             )))),
+            retention,
             ..RuntimeConfig::default()
         };
         let runtime = tokio
@@ -1226,4 +1250,130 @@ fn cluster(sizes: &Sizes) {
             rate / base_rate,
         );
     }
+}
+
+// ----- 7. Retention under steady load -------------------------------------------------------
+
+fn retention(sizes: &Sizes) {
+    let (total, keep) = if sizes.smoke {
+        (Duration::from_secs(3), Duration::from_secs(1))
+    } else if sizes.quick {
+        (Duration::from_secs(60), Duration::from_secs(10))
+    } else {
+        (Duration::from_secs(600), Duration::from_secs(60))
+    };
+    let rate = if sizes.smoke { 20 } else { sizes.rate };
+    let server = Server::keeping(Some(keep));
+    let machine = server.create("bench-retention", "STANDARD", &pass_chain(CHAIN, None));
+    let body = start_body(&machine);
+    let connections = 8;
+    let began = Instant::now();
+    let done = std::sync::atomic::AtomicBool::new(false);
+    // (offset from the start, latency) of each StartExecution; the store's size over time.
+    let (starts, samples) = std::thread::scope(|scope| {
+        let sampler = scope.spawn(|| {
+            let mut samples = vec![(Duration::ZERO, server.store_bytes())];
+            while !done.load(Ordering::Relaxed) {
+                std::thread::sleep(total / 20);
+                samples.push((began.elapsed(), server.store_bytes()));
+            }
+            samples
+        });
+        let drivers: Vec<_> = (0..connections)
+            .map(|k| {
+                let body = &body;
+                let server = &server;
+                scope.spawn(move || {
+                    let mut client = server.client();
+                    let every = Duration::from_secs_f64(connections as f64 / rate as f64);
+                    let mut mine = Vec::new();
+                    // Paced: request i of this connection is due at its share of the rate.
+                    let mut due = began + every.mul_f64(k as f64 / connections as f64);
+                    while due < began + total {
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        let t = Instant::now();
+                        if let Err(e) = client.ok("StartExecution", body) {
+                            panic!("StartExecution: {e}");
+                        }
+                        mine.push((t - began, t.elapsed()));
+                        due += every;
+                    }
+                    mine
+                })
+            })
+            .collect();
+        let starts: Vec<(Duration, Duration)> = drivers
+            .into_iter()
+            .flat_map(|d| d.join().expect("a driver thread"))
+            .collect();
+        done.store(true, Ordering::Relaxed);
+        (starts, sampler.join().expect("the sampler"))
+    });
+    // Nothing is old enough to go before `keep`; removal runs from the first look after it
+    // (every tenth of the retention).
+    let removing_from = keep + keep / 10 + Duration::from_secs(1);
+    let window = |label: &str, from: Duration, to: Duration| Run {
+        label: label.to_owned(),
+        latencies: starts
+            .iter()
+            .filter(|(at, _)| *at >= from && *at < to)
+            .map(|(_, took)| *took)
+            .collect(),
+        wall: to.saturating_sub(from),
+    };
+    let before = window(
+        "StartExecution, nothing old enough to remove",
+        Duration::ZERO,
+        keep,
+    );
+    let during = window("StartExecution, while removing", removing_from, total);
+    println!(
+        "\nretention: {} executions a second for {} s, closed ones kept {} s ({} started)",
+        rate,
+        total.as_secs(),
+        keep.as_secs(),
+        starts.len()
+    );
+    println!("  {:>8} {:>12}", "time", "store");
+    for (at, bytes) in &samples {
+        println!(
+            "  {:>7.0}s {:>9.1} MB",
+            at.as_secs_f64(),
+            *bytes as f64 / 1e6
+        );
+    }
+    let at_keep = samples
+        .iter()
+        .find(|(at, _)| *at >= keep)
+        .map_or(0, |(_, b)| *b);
+    let half = samples
+        .iter()
+        .find(|(at, _)| *at >= total / 2)
+        .map_or(0, |(_, b)| *b);
+    let last = samples.last().map_or(0, |(_, b)| *b);
+    let kept_at_keep = before.latencies.len().max(1);
+    println!(
+        "  {:.0} bytes per execution stored (at {} s); growth over the second half of the run: {:.1} MB ({:.1} MB over the first retention)",
+        at_keep as f64 / kept_at_keep as f64,
+        keep.as_secs(),
+        (last as f64 - half as f64) / 1e6,
+        at_keep as f64 / 1e6
+    );
+    table(
+        "retention: StartExecution latency before removal starts (baseline) and during it",
+        &before,
+        &[&during],
+    );
+    println!(
+        "  p99 while removing / p99 before: {:.2}x",
+        during.percentile(0.99).as_secs_f64() / before.percentile(0.99).as_secs_f64().max(1e-9)
+    );
+    let m = server.metrics();
+    println!(
+        "  executions succeeded: {} of {} started",
+        m.succeeded(),
+        starts.len()
+    );
 }

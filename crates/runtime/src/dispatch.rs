@@ -63,12 +63,17 @@ pub(crate) struct Call {
     /// [`crate::map_run`].
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub map_run: bool,
+    /// The trace headers the call carries (its execution has a trace header): the context of
+    /// the task attempt's span ([`crate::trace::task_span`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trace: Vec<(String, String)>,
 }
 
 impl Call {
     /// The call a task of the engine asks for.
     pub(crate) fn of(request: TaskRequest) -> Call {
         Call {
+            trace: Vec::new(),
             item_reader: request.kind == stepwise_engine::TaskKind::ItemReader,
             map_run: request.kind == stepwise_engine::TaskKind::MapRun,
             resource: request.resource,
@@ -444,7 +449,8 @@ pub(crate) async fn perform(
     }
     let ctx = CallContext::of_execution(execution)
         .with_role(call.role_arn())
-        .with_idempotency(job.map(|j| uuid_from(&j.token)));
+        .with_idempotency(job.map(|j| uuid_from(&j.token)))
+        .with_trace(call.trace.clone());
     if let Some(kind) = Integrations::sync_job(&call.resource) {
         let (output, started) = match shared
             .integrations

@@ -1648,7 +1648,13 @@ fn schedule(
         .clone()
         .unwrap_or_else(|| shared.tokens.issue(arn, task, rng.next_u64()));
     live.tokens.insert(task, token.clone());
-    let call = dispatch::Call::of(request);
+    // A traced execution's call carries the context of its attempt's span.
+    let trace = live.record.trace_header.as_deref().map(|header| {
+        let span = crate::trace::task_span(arn, &request.state_name, request.invocation);
+        crate::trace::TraceContext::of(Some(header), arn).headers(span)
+    });
+    let mut call = dispatch::Call::of(request);
+    call.trace = trace.unwrap_or_default();
     if call.map_run {
         // Its coordinator stops when the task ends some other way (see `map_run`).
         live.polls.insert(task, token.clone());

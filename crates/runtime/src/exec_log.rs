@@ -29,6 +29,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use stepwise_engine::{EventType, HistoryEvent};
 
+use crate::trace::{ExecutionTrace, Exporter, TraceContext};
+
 /// A `loggingConfiguration`'s `level`: which event types are logged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
@@ -101,8 +103,18 @@ pub struct LogSettings {
     pub level: Level,
     /// `includeExecutionData`: false leaves every input and output out of the lines.
     pub include_execution_data: bool,
-    /// The destination's `cloudWatchLogsLogGroup.logGroupArn`.
+    /// The destination's `cloudWatchLogsLogGroup.logGroupArn` (empty when only traced).
     pub log_group_arn: String,
+    /// `tracingConfiguration.enabled`: the execution's trace, whose spans the writer builds
+    /// from the same events and hands to the OTLP exporter ([`crate::trace`]).
+    pub trace: Option<TraceContext>,
+}
+
+impl LogSettings {
+    /// Whether the execution is logged or traced at all.
+    fn wanted(&self) -> bool {
+        self.level != Level::Off || self.trace.is_some()
+    }
 }
 
 /// What `includeExecutionData: false` leaves out of `details`: the data, and the notes about
@@ -265,6 +277,8 @@ impl ExecutionLogs {
             open: HashMap::new(),
             noted: noted.clone(),
             source: source.clone(),
+            traces: HashMap::new(),
+            exporter: None,
         };
         // The writer's thread may wait on the async runtime (a settings source that reads the
         // store): it runs in the runtime's context when there is one.
@@ -292,7 +306,7 @@ impl ExecutionLogs {
     /// The settings of a Standard execution about to start (`None`: not logged), so the writer
     /// need not look them up.
     pub fn note(&self, execution_arn: &str, settings: Option<LogSettings>) {
-        let settings = settings.filter(|s| s.level != Level::Off).map(Arc::new);
+        let settings = settings.filter(LogSettings::wanted).map(Arc::new);
         let mut noted = self.noted.lock().unwrap_or_else(|p| p.into_inner());
         noted.insert(execution_arn.to_owned(), settings);
     }
@@ -380,6 +394,10 @@ struct Writer {
     open: HashMap<String, Option<(Arc<LogSettings>, u64)>>,
     noted: Arc<Mutex<Noted>>,
     source: Arc<OnceLock<Weak<dyn SettingsSource>>>,
+    /// The spans being built of the traced open executions.
+    traces: HashMap<String, ExecutionTrace>,
+    /// Started when the first traced execution is seen (`None` after that: not sending).
+    exporter: Option<Option<Exporter>>,
 }
 
 /// The members of a stored event the writer needs to read for every event.
@@ -400,6 +418,7 @@ impl Writer {
                     Msg::Lines(group, lines) => self.write(&group, &lines),
                     Msg::Flush(ack) => {
                         self.flush();
+                        self.flush_traces();
                         let _ = ack.send(());
                     }
                     Msg::Close => close = true,
@@ -416,6 +435,7 @@ impl Writer {
             }
         }
         self.flush();
+        self.flush_traces();
     }
 
     fn committed(&mut self, events: Vec<(String, u64, String)>) {
@@ -439,6 +459,12 @@ impl Writer {
             if !self.open.contains_key(&arn) {
                 let found = self.look_up(&arn);
                 self.open.insert(arn.clone(), found);
+            }
+            if let Some(Some((settings, _))) = self.open.get(&arn) {
+                if let Some(context) = settings.trace {
+                    let event: Value = serde_json::from_str(&text).unwrap_or_default();
+                    self.trace(&arn, context, &event);
+                }
             }
             if let Some(Some((settings, redrives))) = self.open.get_mut(&arn) {
                 let logged = settings.level.logs(t);
@@ -469,14 +495,50 @@ impl Writer {
                     | EventType::ExecutionAborted
             ) {
                 self.open.remove(&arn);
+                self.traces.remove(&arn);
             }
         }
+    }
+
+    /// The event to the execution's trace; the spans it ends to the exporter.
+    fn trace(&mut self, arn: &str, context: TraceContext, event: &Value) {
+        let trace = self
+            .traces
+            .entry(arn.to_owned())
+            .or_insert_with(|| ExecutionTrace::new(arn, context));
+        let ended = trace.event(event);
+        if ended.is_empty() {
+            return;
+        }
+        let exporter = self.exporter.get_or_insert_with(|| {
+            crate::trace::ExportSettings::from_env().and_then(|settings| {
+                tracing::info!(endpoint = %settings.endpoint, "sending traces (OTLP/HTTP, JSON)");
+                Exporter::start(settings)
+            })
+        });
+        if let Some(exporter) = exporter {
+            exporter.send(ended);
+        }
+    }
+
+    /// Waits (a while) for the spans handed to the exporter to be sent.
+    fn flush_traces(&self) {
+        let (Some(Some(exporter)), Ok(handle)) =
+            (&self.exporter, tokio::runtime::Handle::try_current())
+        else {
+            return;
+        };
+        let exporter = exporter.clone();
+        let _ = handle.block_on(tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            async move { exporter.flush().await },
+        ));
     }
 
     fn look_up(&self, arn: &str) -> Option<(Arc<LogSettings>, u64)> {
         let source = self.source.get()?.upgrade()?;
         let (settings, redrives) = source.settings(arn)?;
-        (settings.level != Level::Off).then(|| (Arc::new(settings), redrives))
+        settings.wanted().then(|| (Arc::new(settings), redrives))
     }
 
     fn write(&mut self, group: &Arc<str>, lines: &[String]) {
@@ -552,6 +614,7 @@ mod tests {
             level,
             include_execution_data: data,
             log_group_arn: format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}:*"),
+            trace: None,
         }
     }
 

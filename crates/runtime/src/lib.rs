@@ -19,6 +19,7 @@ mod map_run;
 mod retention;
 mod shared;
 pub mod token;
+pub mod trace;
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};

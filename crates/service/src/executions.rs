@@ -9,6 +9,7 @@ use stepwise_engine::test_state::{self as engine_test_state, TestStateRequest};
 use stepwise_engine::{ExecutionInfo, Status};
 use stepwise_runtime::clock::Clock;
 use stepwise_runtime::exec_log::{Level, LogSettings, SettingsSource};
+use stepwise_runtime::trace::TraceContext;
 use stepwise_runtime::{
     ChildRefused, ChildStart, ChildStarted, Runtime, RuntimeError, Starter, TaskAnswer,
     TestStateFailed, time_of,
@@ -353,7 +354,13 @@ impl ExecutionPlane {
                 start_ms,
             )
         };
-        let logging = log_settings(&target.logging);
+        // A traced execution started with no trace header gets one (AWS's X-Ray does the
+        // same): its calls carry it, and DescribeExecution shows it.
+        if target.tracing && record.trace_header.is_none() {
+            let random = self.runtime.clock().random_u64();
+            record.trace_header = Some(TraceContext::new_header(start_ms, random));
+        }
+        let logging = log_settings(&target.logging, trace_of(target.tracing, &record));
         if target.express {
             let info = express_info(&target, &record.arn, &record.name, start_ms);
             let arn = record.arn.clone();
@@ -1260,23 +1267,32 @@ fn running_record(
 
 /// A `loggingConfiguration` as the runtime's execution logs take it (`None` when OFF or
 /// without a destination).
-fn log_settings(logging: &crate::types::LoggingConfiguration) -> Option<LogSettings> {
-    let level = match logging.level? {
-        LogLevel::All => Level::All,
-        LogLevel::Error => Level::Error,
-        LogLevel::Fatal => Level::Fatal,
-        LogLevel::Off => return None,
+fn log_settings(
+    logging: &crate::types::LoggingConfiguration,
+    trace: Option<TraceContext>,
+) -> Option<LogSettings> {
+    let group = logging.destinations.as_ref().and_then(|d| {
+        d.iter()
+            .find_map(|d| d.cloud_watch_logs_log_group.as_ref()?.log_group_arn.clone())
+    });
+    let level = match (logging.level, &group) {
+        (Some(LogLevel::All), Some(_)) => Level::All,
+        (Some(LogLevel::Error), Some(_)) => Level::Error,
+        (Some(LogLevel::Fatal), Some(_)) => Level::Fatal,
+        _ if trace.is_some() => Level::Off,
+        _ => return None,
     };
-    let group = logging
-        .destinations
-        .as_ref()?
-        .iter()
-        .find_map(|d| d.cloud_watch_logs_log_group.as_ref()?.log_group_arn.clone())?;
     Some(LogSettings {
         level,
         include_execution_data: logging.include_execution_data.unwrap_or(false),
-        log_group_arn: group,
+        log_group_arn: group.unwrap_or_default(),
+        trace,
     })
+}
+
+/// The trace of an execution whose state machine traces (`None` otherwise).
+fn trace_of(tracing: bool, record: &ExecutionRecord) -> Option<TraceContext> {
+    tracing.then(|| TraceContext::of(record.trace_header.as_deref(), &record.arn))
 }
 
 /// How the execution logs learn the settings of a Standard execution they were not told about
@@ -1293,13 +1309,14 @@ impl SettingsSource for ExecutionPlane {
                 .await
                 .ok()
                 .flatten()?;
-            let logging = self
+            let (logging, tracing) = self
                 .control
                 .logging_of(&record.state_machine_arn, record.version_arn.as_deref())
                 .await
                 .ok()
                 .flatten()?;
-            Some((log_settings(&logging)?, u64::from(record.redrive_count)))
+            let settings = log_settings(&logging, trace_of(tracing, &record))?;
+            Some((settings, u64::from(record.redrive_count)))
         })
     }
 }

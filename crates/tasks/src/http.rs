@@ -146,18 +146,23 @@ impl Integrations {
     /// (default us-east-1). [`Integrations::call`] uses [`Integrations::http_invoke_as`].
     pub async fn http_invoke(&self, parameters: &Value) -> Outcome {
         let region = self.config.server.region.as_deref().unwrap_or("us-east-1");
-        self.http_outcome(parameters, region).await
+        self.http_outcome(parameters, region, &[]).await
     }
 
     /// Calls the HTTP endpoint the parameters describe (`ApiEndpoint`, `Method`,
     /// `Authentication`, `Headers`, `QueryParameters`, `RequestBody`, `Transform`) for a caller
     /// in `ctx.region`.
     pub async fn http_invoke_as(&self, parameters: &Value, ctx: &CallContext) -> Outcome {
-        self.http_outcome(parameters, &ctx.region).await
+        self.http_outcome(parameters, &ctx.region, &ctx.trace).await
     }
 
-    async fn http_outcome(&self, parameters: &Value, region: &str) -> Outcome {
-        match self.http_try_invoke(parameters, region).await {
+    async fn http_outcome(
+        &self,
+        parameters: &Value,
+        region: &str,
+        trace: &[(String, String)],
+    ) -> Outcome {
+        match self.http_try_invoke(parameters, region, trace).await {
             Ok(result) => Outcome::Succeeded(result),
             Err(f) => Outcome::Failed {
                 error: f.error,
@@ -166,7 +171,12 @@ impl Integrations {
         }
     }
 
-    async fn http_try_invoke(&self, parameters: &Value, region: &str) -> Result<Value, Failure> {
+    async fn http_try_invoke(
+        &self,
+        parameters: &Value,
+        region: &str,
+        trace: &[(String, String)],
+    ) -> Result<Value, Failure> {
         let call = Call::parse(parameters)?;
         check_host(&self.config.http, &call.url)?;
         // A connection the configuration does not name (a local user rarely has AWS's
@@ -182,7 +192,15 @@ impl Integrations {
                 (name, &unconfigured)
             }
         };
-        let prepared = prepare(call, connection, region)?;
+        let mut prepared = prepare(call, connection, region)?;
+        for (name, value) in trace {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                prepared.headers.insert(name, value);
+            }
+        }
 
         let mut token = match connection.auth {
             AuthKind::OauthClientCredentials => {

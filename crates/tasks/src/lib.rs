@@ -58,6 +58,10 @@ pub struct CallContext {
     /// Stable for the task: what fills an AWS action's idempotency tokens, so that a call made
     /// again after a crash is the same call (`None`: a random one, as the SDKs do).
     pub idempotency: Option<String>,
+    /// The trace context the call carries (`traceparent`, `X-Amzn-Trace-Id`) when its
+    /// execution is traced: headers of HTTP Task and Lambda requests, and a local Lambda
+    /// command's `_X_AMZN_TRACE_ID`.
+    pub trace: Vec<(String, String)>,
 }
 
 impl CallContext {
@@ -67,6 +71,7 @@ impl CallContext {
             account: account.into(),
             role_arn: None,
             idempotency: None,
+            trace: Vec::new(),
         }
     }
 
@@ -76,6 +81,12 @@ impl CallContext {
             Some(e) => CallContext::new(e.region(), e.account()),
             None => CallContext::new("us-east-1", "123456789012"),
         }
+    }
+
+    /// The same caller, whose calls carry these trace headers.
+    pub fn with_trace(mut self, headers: Vec<(String, String)>) -> CallContext {
+        self.trace = headers;
+        self
     }
 
     /// The same caller, with a value stable for the task for idempotency tokens.

@@ -51,6 +51,8 @@ pub struct StartTarget {
     pub role_arn: String,
     /// The `loggingConfiguration` of the revision or version that runs.
     pub logging: LoggingConfiguration,
+    /// Its `tracingConfiguration.enabled`.
+    pub tracing: bool,
 }
 
 /// A held catalog write lock (see [`Control::lock`]).
@@ -130,7 +132,7 @@ impl Control {
                         None,
                         None,
                         (&sm.definition_hash, &sm.role_arn, sm.machine_type),
-                        sm.logging,
+                        (sm.logging, sm.tracing.enabled.unwrap_or(false)),
                     )
                     .await;
             }
@@ -159,7 +161,7 @@ impl Control {
                 &version.role_arn,
                 version.machine_type,
             ),
-            version.logging,
+            (version.logging, version.tracing.enabled.unwrap_or(false)),
         )
         .await
     }
@@ -172,7 +174,7 @@ impl Control {
         version_arn: Option<String>,
         alias_arn: Option<String>,
         run: (&str, &str, StateMachineType),
-        logging: LoggingConfiguration,
+        (logging, tracing): (LoggingConfiguration, bool),
     ) -> Result<StartTarget, ServiceError> {
         let (hash, role_arn, machine_type) = run;
         let definition = self.definition(hash).await?;
@@ -186,23 +188,29 @@ impl Control {
             definition_hash: hash.to_string(),
             role_arn: role_arn.to_string(),
             logging,
+            tracing,
         })
     }
 
     /// The `loggingConfiguration` an execution of `state_machine_arn` (through `version_arn`)
-    /// runs with: the version's, else the state machine's current one. `None` when neither is
+    /// runs with, and whether it is traced: the version's, else the state machine's current
+    /// one. `None` when neither is
     /// found (a Map Run's child executions).
     pub async fn logging_of(
         &self,
         state_machine_arn: &str,
         version_arn: Option<&str>,
-    ) -> Result<Option<LoggingConfiguration>, ServiceError> {
+    ) -> Result<Option<(LoggingConfiguration, bool)>, ServiceError> {
+        let enabled = |t: crate::types::TracingConfiguration| t.enabled.unwrap_or(false);
         Ok(match version_arn {
-            Some(v) => self.version(v).await?.map(|v| v.logging),
+            Some(v) => self
+                .version(v)
+                .await?
+                .map(|v| (v.logging, enabled(v.tracing))),
             None => self
                 .state_machine(state_machine_arn)
                 .await?
-                .map(|s| s.logging),
+                .map(|s| (s.logging, enabled(s.tracing))),
         })
     }
 

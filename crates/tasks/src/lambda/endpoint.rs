@@ -41,6 +41,9 @@ pub(super) async fn invoke(
     if let Some(context) = &call.client_context {
         request = request.header("X-Amz-Client-Context", context.as_str());
     }
+    for (name, value) in &call.trace {
+        request = request.header(name.as_str(), value.as_str());
+    }
     let response = request.send().await.map_err(client_error)?;
     let status = response.status().as_u16();
     let headers = response.headers().clone();

@@ -93,7 +93,11 @@ pub(super) async fn invoke(
     };
     let ctx = Context {
         request_id: ids::request_id(),
-        trace_id: ids::trace_id(),
+        trace_id: call
+            .trace
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("X-Amzn-Trace-Id"))
+            .map_or_else(ids::trace_id, |(_, v)| v.clone()),
         version: match &call.function.qualifier {
             Some(q) if q.chars().all(|c| c.is_ascii_digit()) => q.clone(),
             _ => "$LATEST".to_owned(),

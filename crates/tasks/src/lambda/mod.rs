@@ -202,6 +202,8 @@ pub(crate) struct Invoke {
     pub log_tail: bool,
     /// `ClientContext`: base64-encoded JSON, as given.
     pub client_context: Option<String>,
+    /// The trace headers the call carries (see [`CallContext::trace`]).
+    pub trace: Vec<(String, String)>,
 }
 
 /// What Invoke answered (a 2xx).
@@ -324,6 +326,7 @@ impl Integrations {
             invocation_type: InvocationType::RequestResponse,
             log_tail: false,
             client_context: None,
+            trace: ctx.trace.clone(),
         };
         match self.invoke_lambda(&call).await {
             Ok(invoked) if invoked.function_error.is_some() => function_failed(&invoked, true),
@@ -430,6 +433,7 @@ fn invoke_parameters(parameters: &Value, ctx: &CallContext) -> Result<Invoke, Ou
         invocation_type,
         log_tail,
         client_context,
+        trace: ctx.trace.clone(),
     })
 }
 
