@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use stepwise_test_support::postgres::Schema;
-use support::{Server, http_get, python, python_command};
+use support::{Server, http_get, lambda_functions, python, python_command};
 
 /// The nodes' lease.
 const LEASE_MS: u64 = 5000;
@@ -55,11 +55,6 @@ f.write(str(event['id']) + '/' + str(event['attempt']) + '\\n')\n    \
 if event['attempt'] == 0:\n        \
 raise FirstTry('the first try fails')\n    \
 return {'id': event['id']}\n";
-
-const RUNNER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tasks/tests/lambda/runner.py"
-);
 
 fn signal(server: &Server, sig: &str) {
     let status = Command::new("kill")
@@ -145,21 +140,16 @@ fn run_with(name: &str, strike: &dyn Fn(&mut Vec<Server>)) {
         .and_then(|n| n.parse().ok())
         .unwrap_or(200);
     let dir = tempfile_dir(&format!("cluster-{name}"));
-    let functions = dir.join("functions");
-    std::fs::create_dir_all(&functions).expect("functions folder");
-    std::fs::write(functions.join("flaky.py"), FLAKY).expect("write flaky.py");
     let calls = dir.join("calls.txt");
     std::fs::write(&calls, "").expect("calls file");
     let config = dir.join("stepwise.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[lambda.functions.flaky]\ncommand = [{:?}, {RUNNER:?}, {:?}, \"flaky.handler\"]\ntimeout_seconds = 60\n",
-            python.to_str().expect("UTF-8 path"),
-            functions.to_str().expect("UTF-8 path")
-        ),
-    )
-    .expect("write stepwise.toml");
+    let functions = lambda_functions(
+        &dir,
+        python.to_str().expect("UTF-8 path"),
+        &[("flaky", FLAKY)],
+        60,
+    );
+    std::fs::write(&config, functions).expect("write stepwise.toml");
     let url = schema.url();
     let store = Path::new(&url);
     let node = |k: usize| {

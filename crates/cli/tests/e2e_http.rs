@@ -6,26 +6,14 @@
 
 mod support;
 
-use support::{Server, python, run_python, scratch_store};
+use support::{HTTP_TASK_CONFIG, Server, python, run_python, scratch_store};
 
 #[test]
 fn http_task() {
     let Some(python) = python() else { return };
     let store = scratch_store("http_task");
     let config = store.with_file_name("stepwise.toml");
-    std::fs::write(
-        &config,
-        r#"
-[http]
-allow_hosts = ["127.0.0.1"]
-
-[connections.e2e]
-auth = "api_key"
-api_key_name = "x-api-key"
-api_key_value = "e2e-secret"
-"#,
-    )
-    .expect("write stepwise.toml");
+    std::fs::write(&config, HTTP_TASK_CONFIG).expect("write stepwise.toml");
     let config = config.to_str().expect("a UTF-8 path");
     let server = Server::start(
         &store,

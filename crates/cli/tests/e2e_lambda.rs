@@ -7,13 +7,7 @@
 
 mod support;
 
-use support::{Server, python, run_python_env, scratch_store};
-
-/// The tasks crate's runner: imports a handler and answers as Lambda's Python runtime.
-const RUNNER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tasks/tests/lambda/runner.py"
-);
+use support::{Server, lambda_functions, python, run_python_env, scratch_store};
 
 const GREET: &str = "def handler(event, context):\n    \
     print('greeting', event.get('name'))\n    \
@@ -30,26 +24,9 @@ fn lambda_task() {
     let Some(python) = python() else { return };
     let store = scratch_store("lambda_task");
     let dir = store.parent().expect("the store's folder").to_owned();
-    let functions = dir.join("functions");
-    std::fs::create_dir_all(&functions).expect("functions folder");
-    std::fs::write(functions.join("greet.py"), GREET).expect("write greet.py");
-    std::fs::write(functions.join("picky.py"), PICKY).expect("write picky.py");
+    let functions = lambda_functions(&dir, "python3", &[("greet", GREET), ("picky", PICKY)], 30);
     let config = dir.join("stepwise.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[lambda.functions.greet]
-command = ["python3", {RUNNER:?}, "functions", "greet.handler"]
-timeout_seconds = 30
-
-[lambda.functions.picky]
-command = ["python3", {RUNNER:?}, "functions", "picky.handler"]
-timeout_seconds = 30
-"#
-        ),
-    )
-    .expect("write stepwise.toml");
+    std::fs::write(&config, functions).expect("write stepwise.toml");
     // The stand-in Invoke API's port: free now, taken by the script before any task runs.
     let port = stepwise_test_support::free_port().to_string();
     let endpoint = format!("http://127.0.0.1:{port}");

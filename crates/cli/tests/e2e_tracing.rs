@@ -7,13 +7,9 @@
 
 mod support;
 
-use support::{Server, python, run_python, scratch_store};
-
-/// The tasks crate's runner: imports a handler and answers as Lambda's Python runtime.
-const RUNNER: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../tasks/tests/lambda/runner.py"
-);
+use support::{
+    HTTP_TASK_CONFIG, Server, http_get, lambda_functions, python, run_python, scratch_store,
+};
 
 /// A function that answers the trace header Lambda's runtime gave it.
 const TRACED: &str =
@@ -24,29 +20,9 @@ fn tracing_otlp() {
     let Some(python) = python() else { return };
     let store = scratch_store("tracing_otlp");
     let dir = store.parent().expect("the store's folder").to_owned();
-    let functions = dir.join("functions");
-    std::fs::create_dir_all(&functions).expect("functions folder");
-    std::fs::write(functions.join("traced.py"), TRACED).expect("write traced.py");
     let config = dir.join("stepwise.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"
-[http]
-allow_hosts = ["127.0.0.1"]
-
-[connections.e2e]
-auth = "api_key"
-api_key_name = "x-api-key"
-api_key_value = "e2e-secret"
-
-[lambda.functions.traced]
-command = ["python3", {RUNNER:?}, "functions", "traced.handler"]
-timeout_seconds = 30
-"#
-        ),
-    )
-    .expect("write stepwise.toml");
+    let functions = lambda_functions(&dir, "python3", &[("traced", TRACED)], 30);
+    std::fs::write(&config, format!("{HTTP_TASK_CONFIG}{functions}")).expect("write stepwise.toml");
     // The collector's port: free now, bound again by the script.
     let port = stepwise_test_support::free_port();
     let endpoint = format!("http://127.0.0.1:{port}");
@@ -59,4 +35,38 @@ timeout_seconds = 30
         ],
     );
     run_python(&python, "tracing_otlp.py", &server, &[&port.to_string()]);
+
+    // AWS's service integration metrics counted the same calls: three executions of two HTTP
+    // attempts each (the first failing), one Lambda call.
+    let http = "{ServiceIntegrationResourceArn=\"arn:aws:states:::http:invoke\"}";
+    let lambda = "{ServiceIntegrationResourceArn=\"arn:aws:states:::lambda:invoke\"}";
+    let expected = [
+        format!("ServiceIntegrationsScheduled{http} 6"),
+        format!("ServiceIntegrationsStarted{http} 6"),
+        format!("ServiceIntegrationsFailed{http} 3"),
+        format!("ServiceIntegrationsSucceeded{http} 3"),
+        format!("ServiceIntegrationTime_count{http} 6"),
+        format!("ServiceIntegrationsSucceeded{lambda} 1"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, metrics) = http_get(&server, "/metrics");
+        let missing: Vec<&String> = expected
+            .iter()
+            .filter(|line| !metrics.lines().any(|l| l == line.as_str()))
+            .collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "missing from /metrics: {missing:?}\n{}",
+            metrics
+                .lines()
+                .filter(|l| l.starts_with("ServiceIntegration"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
 }

@@ -29,6 +29,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use stepwise_engine::{EventType, HistoryEvent};
 
+use crate::task_metrics::TaskMetrics;
 use crate::trace::{ExecutionTrace, Exporter, TraceContext};
 
 /// A `loggingConfiguration`'s `level`: which event types are logged.
@@ -239,8 +240,8 @@ pub trait SettingsSource: Send + Sync {
 enum Msg {
     /// A committed batch's history events: (execution ARN, event id, GetExecutionHistory JSON).
     Committed(Vec<(String, u64, String)>),
-    /// Lines for a log group (an Express execution's).
-    Lines(Arc<str>, Vec<String>),
+    /// An Express execution's events (GetExecutionHistory JSON), with its settings.
+    Express(Arc<str>, Arc<LogSettings>, Vec<String>),
     Flush(Sender<()>),
     Close,
 }
@@ -255,6 +256,8 @@ pub struct ExecutionLogs {
     /// Settings of Standard executions just started, told by the service before the start.
     noted: Arc<Mutex<Noted>>,
     source: Arc<OnceLock<Weak<dyn SettingsSource>>>,
+    /// AWS's task metrics, counted by the writer from every committed event.
+    task_metrics: Arc<TaskMetrics>,
 }
 
 impl std::fmt::Debug for ExecutionLogs {
@@ -269,7 +272,9 @@ impl ExecutionLogs {
         let (tx, rx) = mpsc::channel();
         let noted: Arc<Mutex<Noted>> = Arc::default();
         let source: Arc<OnceLock<Weak<dyn SettingsSource>>> = Arc::default();
+        let task_metrics: Arc<TaskMetrics> = Arc::default();
         let writer = Writer {
+            task_metrics: task_metrics.clone(),
             destinations,
             sinks: HashMap::new(),
             files: HashMap::new(),
@@ -295,7 +300,13 @@ impl ExecutionLogs {
             thread: Mutex::new(thread),
             noted,
             source,
+            task_metrics,
         })
+    }
+
+    /// AWS's activity, Lambda and service integration metrics, from committed events.
+    pub fn task_metrics(&self) -> &TaskMetrics {
+        &self.task_metrics
     }
 
     /// Who to ask about Standard executions the writer was not told about.
@@ -318,16 +329,16 @@ impl ExecutionLogs {
         }
     }
 
-    /// The log of an in-memory (Express) execution; `None` when it logs nothing.
+    /// The log of an in-memory (Express) execution; `None` when it is neither logged nor
+    /// traced.
     pub fn session(
         self: &Arc<Self>,
         settings: Option<LogSettings>,
         execution_arn: &str,
     ) -> Option<Session> {
-        let settings = settings.filter(|s| s.level != Level::Off)?;
+        let settings = settings.filter(LogSettings::wanted)?;
         Some(Session {
             logs: self.clone(),
-            group: settings.log_group_arn.as_str().into(),
             settings: Arc::new(settings),
             execution_arn: execution_arn.into(),
         })
@@ -352,33 +363,27 @@ impl ExecutionLogs {
     }
 }
 
-/// The log of one in-memory execution.
+/// The log of one in-memory execution: its events go to the writer, which logs, traces and
+/// counts them as it does a Standard execution's committed events.
 #[derive(Debug, Clone)]
 pub struct Session {
     logs: Arc<ExecutionLogs>,
     settings: Arc<LogSettings>,
-    group: Arc<str>,
     execution_arn: Arc<str>,
 }
 
 impl Session {
-    /// One step's events: those the level keeps, as lines, to the writer.
+    /// One step's events.
     pub fn events(&self, events: &[HistoryEvent]) {
-        let lines: Vec<String> = events
-            .iter()
-            .filter(|e| self.settings.level.logs(e.event_type))
-            .filter_map(|e| {
-                log_line(
-                    &e.to_json(),
-                    &self.execution_arn,
-                    0,
-                    self.settings.include_execution_data,
-                )
-            })
-            .collect();
-        if !lines.is_empty() {
-            let _ = self.logs.tx.send(Msg::Lines(self.group.clone(), lines));
+        if events.is_empty() {
+            return;
         }
+        let texts = events.iter().map(|e| e.to_json().to_string()).collect();
+        let _ = self.logs.tx.send(Msg::Express(
+            self.execution_arn.clone(),
+            self.settings.clone(),
+            texts,
+        ));
     }
 }
 
@@ -394,6 +399,7 @@ struct Writer {
     open: HashMap<String, Option<(Arc<LogSettings>, u64)>>,
     noted: Arc<Mutex<Noted>>,
     source: Arc<OnceLock<Weak<dyn SettingsSource>>>,
+    task_metrics: Arc<TaskMetrics>,
     /// The spans being built of the traced open executions.
     traces: HashMap<String, ExecutionTrace>,
     /// Started when the first traced execution is seen (`None` after that: not sending).
@@ -415,7 +421,7 @@ impl Writer {
             while let Some(msg) = next.take() {
                 match msg {
                     Msg::Committed(events) => self.committed(events),
-                    Msg::Lines(group, lines) => self.write(&group, &lines),
+                    Msg::Express(arn, settings, events) => self.express(&arn, settings, events),
                     Msg::Flush(ack) => {
                         self.flush();
                         self.flush_traces();
@@ -450,53 +456,72 @@ impl Writer {
             }
         }
         for (arn, _, text) in events {
-            let Ok(head) = serde_json::from_str::<Head>(&text) else {
-                continue;
-            };
-            let Some(t) = EventType::from_name(head.kind) else {
-                continue;
-            };
-            if !self.open.contains_key(&arn) {
-                let found = self.look_up(&arn);
-                self.open.insert(arn.clone(), found);
+            self.one(&arn, &text);
+        }
+    }
+
+    /// An Express execution's events (its settings with them).
+    fn express(&mut self, arn: &str, settings: Arc<LogSettings>, events: Vec<String>) {
+        if !self.open.contains_key(arn) {
+            self.open.insert(arn.to_owned(), Some((settings, 0)));
+        }
+        for text in events {
+            self.one(arn, &text);
+        }
+    }
+
+    /// One event of `arn`: counted, traced and logged as its settings say.
+    fn one(&mut self, arn: &str, text: &str) {
+        let Ok(head) = serde_json::from_str::<Head>(text) else {
+            return;
+        };
+        let Some(t) = EventType::from_name(head.kind) else {
+            return;
+        };
+        if !self.open.contains_key(arn) {
+            let found = self.look_up(arn);
+            self.open.insert(arn.to_owned(), found);
+        }
+        let settings = self.open.get(arn).cloned().flatten();
+        let logged = settings.as_ref().is_some_and(|(s, _)| s.level.logs(t));
+        let traced = settings.as_ref().and_then(|(s, _)| s.trace);
+        let redriven = settings.is_some() && t == EventType::ExecutionRedriven;
+        let counted = TaskMetrics::counts(t);
+        if logged || traced.is_some() || redriven || counted {
+            let event: Value = serde_json::from_str(text).unwrap_or_default();
+            if counted {
+                self.task_metrics.event(arn, t, &event);
             }
-            if let Some(Some((settings, _))) = self.open.get(&arn) {
-                if let Some(context) = settings.trace {
-                    let event: Value = serde_json::from_str(&text).unwrap_or_default();
-                    self.trace(&arn, context, &event);
+            if let Some(context) = traced {
+                self.trace(arn, context, &event);
+            }
+            let mut redrives = settings.as_ref().map_or(0, |(_, r)| *r);
+            if redriven {
+                let count = event
+                    .pointer("/executionRedrivenEventDetails/redriveCount")
+                    .and_then(Value::as_u64);
+                redrives = count.unwrap_or(redrives + 1);
+                if let Some(Some((_, r))) = self.open.get_mut(arn) {
+                    *r = redrives;
                 }
             }
-            if let Some(Some((settings, redrives))) = self.open.get_mut(&arn) {
-                let logged = settings.level.logs(t);
-                if logged || t == EventType::ExecutionRedriven {
-                    let event: Value = serde_json::from_str(&text).unwrap_or_default();
-                    if t == EventType::ExecutionRedriven {
-                        let count = event
-                            .pointer("/executionRedrivenEventDetails/redriveCount")
-                            .and_then(Value::as_u64);
-                        *redrives = count.unwrap_or(*redrives + 1);
-                    }
-                    if logged {
-                        let settings = settings.clone();
-                        let line =
-                            log_line(&event, &arn, *redrives, settings.include_execution_data);
-                        if let Some(line) = line {
-                            let group: Arc<str> = settings.log_group_arn.as_str().into();
-                            self.write(&group, &[line]);
-                        }
-                    }
+            if let (true, Some((settings, _))) = (logged, &settings) {
+                let line = log_line(&event, arn, redrives, settings.include_execution_data);
+                if let Some(line) = line {
+                    let group: Arc<str> = settings.log_group_arn.as_str().into();
+                    self.write(&group, &[line]);
                 }
             }
-            if matches!(
-                t,
-                EventType::ExecutionSucceeded
-                    | EventType::ExecutionFailed
-                    | EventType::ExecutionTimedOut
-                    | EventType::ExecutionAborted
-            ) {
-                self.open.remove(&arn);
-                self.traces.remove(&arn);
-            }
+        }
+        if matches!(
+            t,
+            EventType::ExecutionSucceeded
+                | EventType::ExecutionFailed
+                | EventType::ExecutionTimedOut
+                | EventType::ExecutionAborted
+        ) {
+            self.open.remove(arn);
+            self.traces.remove(arn);
         }
     }
 

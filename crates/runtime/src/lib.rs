@@ -18,6 +18,7 @@ pub mod host;
 mod map_run;
 mod retention;
 mod shared;
+pub mod task_metrics;
 pub mod token;
 pub mod trace;
 
@@ -320,6 +321,13 @@ impl Runtime {
 
     pub fn metrics(&self) -> &Metrics {
         &self.shared.metrics
+    }
+
+    /// Appends the Prometheus text of the runtime's series: executions, commits, and AWS's
+    /// execution, activity, Lambda and service integration metrics.
+    pub fn render_metrics(&self, out: &mut String) {
+        self.shared.metrics.render(out);
+        self.logs.task_metrics().render(out);
     }
 
     pub fn wait_time_scale(&self) -> f64 {

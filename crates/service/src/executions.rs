@@ -65,7 +65,7 @@ impl ExecutionPlane {
 
 impl Executions for ExecutionPlane {
     fn render_metrics(&self, out: &mut String) {
-        self.runtime.metrics().render(out);
+        self.runtime.render_metrics(out);
     }
 
     fn list_executions_matching<'a>(

@@ -28,7 +28,7 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMe
 use stepwise_store::{
     Batch, Catalog, CatalogLock, ExecutionCursor, ExecutionFilter, ExecutionLog, ExecutionRecord,
     MapRunChange, MapRunCount, MapRunRecord, Resource, ResourceKind, Result, StoreError,
-    TaskChange, TaskRow, TimerChange, TimerRow, partition_of, prefix_end,
+    TaskChange, TaskRow, TimerChange, TimerRow, closed_cursor, partition_of, prefix_end,
 };
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
@@ -665,9 +665,7 @@ impl ExecutionLog for PostgresStore {
         after: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<(i64, String)>> {
-        let (after_ms, after_arn) = after
-            .map(|(ms, arn)| (*ms, arn.as_str()))
-            .unwrap_or((i64::MIN, ""));
+        let (after_ms, after_arn) = closed_cursor(after);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.query(
             "SELECT stop_ms, arn FROM executions

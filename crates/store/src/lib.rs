@@ -289,6 +289,11 @@ pub struct Purge {
     pub before_ms: i64,
 }
 
+/// A [`ExecutionLog::closed_before`] cursor as its parts: before every row when there is none.
+pub fn closed_cursor(after: Option<&(i64, String)>) -> (i64, &str) {
+    after.map_or((i64::MIN, ""), |(ms, arn)| (*ms, arn.as_str()))
+}
+
 /// The statuses of a closed execution, as SQL (`status IN (...)`).
 pub const CLOSED_STATUSES_SQL: &str = "('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')";
 

@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use crate::{
     Batch, CLOSED_STATUSES_SQL, Catalog, ExecutionCursor, ExecutionFilter, ExecutionLog,
     ExecutionRecord, MapRunChange, MapRunCount, MapRunRecord, Purge, Resource, ResourceKind,
-    Result, StoreError, TaskChange, TaskRow, TimerChange, TimerRow, prefix_end,
+    Result, StoreError, TaskChange, TaskRow, TimerChange, TimerRow, closed_cursor, prefix_end,
 };
 
 const SCHEMA: &str = "
@@ -768,9 +768,7 @@ impl ExecutionLog for SqliteStore {
         after: Option<&(i64, String)>,
         limit: usize,
     ) -> Result<Vec<(i64, String)>> {
-        let (after_ms, after_arn) = after
-            .map(|(ms, arn)| (*ms, arn.as_str()))
-            .unwrap_or((i64::MIN, ""));
+        let (after_ms, after_arn) = closed_cursor(after);
         let conn = self.read();
         let mut stmt = conn
             .prepare_cached(&format!(

@@ -172,6 +172,25 @@ def test_a_lambda_function_is_given_the_trace_header_of_its_attempt():
        "_X_AMZN_TRACE_ID")
 
 
+def test_an_express_execution_is_traced_too():
+    root = "75a1b2c3d4e5f60718293a4b5c6d7e8f"
+    given = f"Root=1-{root[:8]}-{root[8:]};Sampled=1"
+    states = {"Both": {"Type": "Parallel", "End": True, "Branches": [
+        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+        {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}},
+    ]}}
+    arn = create_machine(sfn, definition(states), prefix="express", type="EXPRESS",
+                         tracingConfiguration={"enabled": True})
+    r = sfn.start_sync_execution(stateMachineArn=arn, input="{}", traceHeader=given)
+    eq(r["status"], "SUCCEEDED", "status")
+    machine_name = arn.rsplit(":", 1)[1]
+    got = {s["name"]: s for s in spans_of(root, machine_name)}
+    assert machine_name in got, sorted(got)
+    eq(got["Both"]["parentSpanId"], got[machine_name]["spanId"], "the Parallel's parent")
+    eq(got["A"]["parentSpanId"], got["Both"]["spanId"], "a branch state's parent")
+    eq(got["B"]["parentSpanId"], got["Both"]["spanId"], "a branch state's parent")
+
+
 def test_an_untraced_execution_sends_nothing_and_its_calls_carry_no_context():
     arn = machine("/untraced", False)
     e = sfn.start_execution(stateMachineArn=arn, input="{}")["executionArn"]

@@ -18,6 +18,47 @@ use std::time::Duration;
 
 use stepwise_test_support::postgres::Schema;
 
+/// The tasks crate's runner: imports a handler and answers as Lambda's Python runtime.
+pub const LAMBDA_RUNNER: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tasks/tests/lambda/runner.py"
+);
+
+/// `stepwise.toml` lines for HTTP Task tests: only 127.0.0.1 may be called, and the connection
+/// `e2e` sends the API key `x-api-key: e2e-secret`.
+pub const HTTP_TASK_CONFIG: &str = r#"
+[http]
+allow_hosts = ["127.0.0.1"]
+
+[connections.e2e]
+auth = "api_key"
+api_key_name = "x-api-key"
+api_key_value = "e2e-secret"
+"#;
+
+/// Writes Python Lambda handlers (`(name, source)`: `name.py` defining `handler`) into
+/// `dir/functions`; answers the `stepwise.toml` tables that make each a local function, run by
+/// `python` through [`LAMBDA_RUNNER`] with `timeout_seconds`.
+pub fn lambda_functions(
+    dir: &Path,
+    python: &str,
+    functions: &[(&str, &str)],
+    timeout_seconds: u64,
+) -> String {
+    let folder = dir.join("functions");
+    std::fs::create_dir_all(&folder).expect("functions folder");
+    let folder = folder.to_str().expect("a UTF-8 path").to_owned();
+    let mut config = String::new();
+    for (name, source) in functions {
+        std::fs::write(Path::new(&folder).join(format!("{name}.py")), source)
+            .expect("write a function");
+        config.push_str(&format!(
+            "\n[lambda.functions.{name}]\ncommand = [{python:?}, {LAMBDA_RUNNER:?}, {folder:?}, \"{name}.handler\"]\ntimeout_seconds = {timeout_seconds}\n"
+        ));
+    }
+    config
+}
+
 /// Where the end-to-end Python sources are.
 pub fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
