@@ -20,10 +20,10 @@
 //!   it): start -> SUCCEEDED p50/p99 with requests spread over the nodes, and durable
 //!   transitions/s of many executions started at once over every node.
 //! - `retention`: a steady load of Standard 10-Pass executions (`STEPWISE_BENCH_RATE` a second)
-//!   for 10 minutes (quick: 60 s) on a server that keeps closed executions 1 minute (quick:
-//!   10 s): the store's size over time, which must level off once removal starts, and
-//!   StartExecution p50/p99 while executions are being removed against the same before any
-//!   is old enough (the baseline).
+//!   for 10 minutes (quick: 60 s), twice: on a server that keeps everything (the baseline),
+//!   then on one that keeps closed executions 1 minute (quick: 10 s). The store's size over
+//!   time in both (with removal it must level off), and StartExecution p50/p99 once removal
+//!   runs against the same stretch of the baseline run.
 //!
 //! The server runs in-process (the wiring of `stepwise serve`) for the first three; `startup`
 //! runs the `stepwise` binary Cargo built for this bench. Each scenario runs in its own process
@@ -1254,22 +1254,24 @@ fn cluster(sizes: &Sizes) {
 
 // ----- 7. Retention under steady load -------------------------------------------------------
 
-fn retention(sizes: &Sizes) {
-    let (total, keep) = if sizes.smoke {
-        (Duration::from_secs(3), Duration::from_secs(1))
-    } else if sizes.quick {
-        (Duration::from_secs(60), Duration::from_secs(10))
-    } else {
-        (Duration::from_secs(600), Duration::from_secs(60))
-    };
-    let rate = if sizes.smoke { 20 } else { sizes.rate };
-    let server = Server::keeping(Some(keep));
+/// One steady-load run of the `retention` scenario.
+struct Steady {
+    /// (offset from the start, latency) of each StartExecution.
+    starts: Vec<(Duration, Duration)>,
+    /// The store's size over time.
+    samples: Vec<(Duration, u64)>,
+    succeeded: u64,
+}
+
+/// `rate` StartExecutions a second of a 10-Pass chain for `total` on a server keeping closed
+/// executions `keep` long (none: for ever).
+fn steady(keep: Option<Duration>, total: Duration, rate: usize) -> Steady {
+    let server = Server::keeping(keep);
     let machine = server.create("bench-retention", "STANDARD", &pass_chain(CHAIN, None));
     let body = start_body(&machine);
     let connections = 8;
     let began = Instant::now();
     let done = std::sync::atomic::AtomicBool::new(false);
-    // (offset from the start, latency) of each StartExecution; the store's size over time.
     let (starts, samples) = std::thread::scope(|scope| {
         let sampler = scope.spawn(|| {
             let mut samples = vec![(Duration::ZERO, server.store_bytes())];
@@ -1311,69 +1313,104 @@ fn retention(sizes: &Sizes) {
         done.store(true, Ordering::Relaxed);
         (starts, sampler.join().expect("the sampler"))
     });
+    let succeeded = server.metrics().succeeded();
+    Steady {
+        starts,
+        samples,
+        succeeded,
+    }
+}
+
+impl Steady {
+    /// The StartExecutions made from `from` to `to`.
+    fn window(&self, label: &str, from: Duration, to: Duration) -> Run {
+        Run {
+            label: label.to_owned(),
+            latencies: self
+                .starts
+                .iter()
+                .filter(|(at, _)| *at >= from && *at < to)
+                .map(|(_, took)| *took)
+                .collect(),
+            wall: to.saturating_sub(from),
+        }
+    }
+
+    /// The store's size at `at` (the first sample from then).
+    fn bytes_at(&self, at: Duration) -> u64 {
+        self.samples
+            .iter()
+            .find(|(t, _)| *t >= at)
+            .or(self.samples.last())
+            .map_or(0, |(_, b)| *b)
+    }
+}
+
+fn retention(sizes: &Sizes) {
+    let (total, keep) = if sizes.smoke {
+        (Duration::from_secs(3), Duration::from_secs(1))
+    } else if sizes.quick {
+        (Duration::from_secs(60), Duration::from_secs(10))
+    } else {
+        (Duration::from_secs(600), Duration::from_secs(60))
+    };
+    let rate = if sizes.smoke { 20 } else { sizes.rate };
+    // The same load twice: keeping everything (the baseline), then keeping closed executions
+    // `keep` long.
+    let kept = steady(None, total, rate);
+    let removed = steady(Some(keep), total, rate);
     // Nothing is old enough to go before `keep`; removal runs from the first look after it
     // (every tenth of the retention).
     let removing_from = keep + keep / 10 + Duration::from_secs(1);
-    let window = |label: &str, from: Duration, to: Duration| Run {
-        label: label.to_owned(),
-        latencies: starts
-            .iter()
-            .filter(|(at, _)| *at >= from && *at < to)
-            .map(|(_, took)| *took)
-            .collect(),
-        wall: to.saturating_sub(from),
-    };
-    let before = window(
-        "StartExecution, nothing old enough to remove",
-        Duration::ZERO,
-        keep,
-    );
-    let during = window("StartExecution, while removing", removing_from, total);
     println!(
-        "\nretention: {} executions a second for {} s, closed ones kept {} s ({} started)",
-        rate,
+        "\nretention: {rate} executions a second for {} s ({} started each run), once keeping everything, once keeping closed ones {} s",
         total.as_secs(),
+        removed.starts.len(),
         keep.as_secs(),
-        starts.len()
     );
-    println!("  {:>8} {:>12}", "time", "store");
-    for (at, bytes) in &samples {
+    println!(
+        "  {:>8} {:>16} {:>16}",
+        "time", "keep everything", "keep for a while"
+    );
+    for (at, bytes) in &removed.samples {
         println!(
-            "  {:>7.0}s {:>9.1} MB",
+            "  {:>7.0}s {:>13.1} MB {:>13.1} MB",
             at.as_secs_f64(),
+            kept.bytes_at(*at) as f64 / 1e6,
             *bytes as f64 / 1e6
         );
     }
-    let at_keep = samples
-        .iter()
-        .find(|(at, _)| *at >= keep)
-        .map_or(0, |(_, b)| *b);
-    let half = samples
-        .iter()
-        .find(|(at, _)| *at >= total / 2)
-        .map_or(0, |(_, b)| *b);
-    let last = samples.last().map_or(0, |(_, b)| *b);
-    let kept_at_keep = before.latencies.len().max(1);
+    let at_keep = removed
+        .window("", Duration::ZERO, keep)
+        .latencies
+        .len()
+        .max(1);
     println!(
-        "  {:.0} bytes per execution stored (at {} s); growth over the second half of the run: {:.1} MB ({:.1} MB over the first retention)",
-        at_keep as f64 / kept_at_keep as f64,
+        "  {:.0} bytes per execution stored (at {} s); over the second half of the run the store grew {:.1} MB keeping everything, {:.1} MB with removal",
+        removed.bytes_at(keep) as f64 / at_keep as f64,
         keep.as_secs(),
-        (last as f64 - half as f64) / 1e6,
-        at_keep as f64 / 1e6
+        (kept.bytes_at(total) as f64 - kept.bytes_at(total / 2) as f64) / 1e6,
+        (removed.bytes_at(total) as f64 - removed.bytes_at(total / 2) as f64) / 1e6,
     );
+    let base = kept.window("StartExecution, keeping everything", removing_from, total);
+    let during = removed.window("StartExecution, while removing", removing_from, total);
     table(
-        "retention: StartExecution latency before removal starts (baseline) and during it",
-        &before,
+        &format!(
+            "retention: StartExecution latency from {} s to the end, without removal (baseline) and with it",
+            removing_from.as_secs()
+        ),
+        &base,
         &[&during],
     );
     println!(
-        "  p99 while removing / p99 before: {:.2}x",
-        during.percentile(0.99).as_secs_f64() / before.percentile(0.99).as_secs_f64().max(1e-9)
+        "  p99 with removal / p99 without: {:.2}x",
+        during.percentile(0.99).as_secs_f64() / base.percentile(0.99).as_secs_f64().max(1e-9)
     );
-    let m = server.metrics();
     println!(
-        "  executions succeeded: {} of {} started",
-        m.succeeded(),
-        starts.len()
+        "  executions succeeded: {} and {} of {} and {} started",
+        kept.succeeded,
+        removed.succeeded,
+        kept.starts.len(),
+        removed.starts.len()
     );
 }
