@@ -1336,12 +1336,11 @@ impl Steady {
         }
     }
 
-    /// The store's size at `at` (the first sample from then).
+    /// The store's size at `at` (the sample nearest to it).
     fn bytes_at(&self, at: Duration) -> u64 {
         self.samples
             .iter()
-            .find(|(t, _)| *t >= at)
-            .or(self.samples.last())
+            .min_by_key(|(t, _)| t.abs_diff(at))
             .map_or(0, |(_, b)| *b)
     }
 }
