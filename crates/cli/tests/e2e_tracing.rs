@@ -36,16 +36,16 @@ fn tracing_otlp() {
     );
     run_python(&python, "tracing_otlp.py", &server, &[&port.to_string()]);
 
-    // AWS's service integration metrics counted the same calls: three executions of two HTTP
-    // attempts each (the first failing), one Lambda call.
+    // AWS's service integration metrics counted the same calls: four executions (one of them
+    // Express) of two HTTP attempts each (the first failing), one Lambda call.
     let http = "{ServiceIntegrationResourceArn=\"arn:aws:states:::http:invoke\"}";
     let lambda = "{ServiceIntegrationResourceArn=\"arn:aws:states:::lambda:invoke\"}";
     let expected = [
-        format!("ServiceIntegrationsScheduled{http} 6"),
-        format!("ServiceIntegrationsStarted{http} 6"),
-        format!("ServiceIntegrationsFailed{http} 3"),
-        format!("ServiceIntegrationsSucceeded{http} 3"),
-        format!("ServiceIntegrationTime_count{http} 6"),
+        format!("ServiceIntegrationsScheduled{http} 8"),
+        format!("ServiceIntegrationsStarted{http} 8"),
+        format!("ServiceIntegrationsFailed{http} 4"),
+        format!("ServiceIntegrationsSucceeded{http} 4"),
+        format!("ServiceIntegrationTime_count{http} 8"),
         format!("ServiceIntegrationsSucceeded{lambda} 1"),
     ];
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);

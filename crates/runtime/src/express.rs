@@ -43,6 +43,8 @@ pub struct ExpressOutcome {
 pub(crate) struct Integrated {
     shared: Arc<Shared>,
     execution: Arc<str>,
+    /// A traced execution's trace: its calls carry the context of their attempt's span.
+    trace: Option<crate::trace::TraceContext>,
 }
 
 impl Integrated {
@@ -50,12 +52,25 @@ impl Integrated {
         Integrated {
             shared,
             execution: execution.into(),
+            trace: None,
         }
+    }
+
+    /// The same, for an execution traced as `trace` says.
+    fn traced(mut self, trace: Option<crate::trace::TraceContext>) -> Integrated {
+        self.trace = trace;
+        self
     }
 
     async fn call(self, request: TaskRequest) -> TaskOutcome {
         let activity = request.kind == TaskKind::Activity;
-        let call = Call::of(request);
+        let trace = self.trace.map(|context| {
+            let span =
+                crate::trace::task_span(&self.execution, &request.state_name, request.invocation);
+            context.headers(span)
+        });
+        let mut call = Call::of(request);
+        call.trace = trace.unwrap_or_default();
         if activity {
             return TaskOutcome::Failed {
                 error: Some("States.TaskFailed".into()),
@@ -196,7 +211,9 @@ impl Runtime {
         self.metrics().machine_started(&info.state_machine_arn);
         let machine_arn = info.state_machine_arn.clone();
         let began = std::time::Instant::now();
-        let runner = Arc::new(Integrated::new(self.shared().clone(), &info.execution_arn));
+        let trace = logging.as_ref().and_then(|l| l.trace);
+        let runner =
+            Arc::new(Integrated::new(self.shared().clone(), &info.execution_arn).traced(trace));
         let options = HostOptions {
             time_scale: self.wait_time_scale(),
             seed: self.clock().random_u64(),

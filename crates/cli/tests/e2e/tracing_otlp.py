@@ -72,14 +72,19 @@ BASE = f"http://127.0.0.1:{api.server_address[1]}"
 sys.argv[1:] = sys.argv[2:]
 
 
-def machine(path, traced):
-    call = {
+def machine_call(path):
+    """An HTTP Task calling `path`, retried once on a 503."""
+    return {
         "Type": "Task",
         "Resource": "arn:aws:states:::http:invoke",
         "Parameters": {"ApiEndpoint": f"{BASE}{path}", "Method": "GET", "Authentication": {"ConnectionArn": CONNECTION}},
         "Retry": [{"ErrorEquals": ["States.Http.StatusCode.503"], "IntervalSeconds": 1, "MaxAttempts": 2}],
         "Next": "Noted",
     }
+
+
+def machine(path, traced):
+    call = machine_call(path)
     both = {
         "Type": "Parallel",
         "Branches": [
@@ -175,8 +180,11 @@ def test_a_lambda_function_is_given_the_trace_header_of_its_attempt():
 def test_an_express_execution_is_traced_too():
     root = "75a1b2c3d4e5f60718293a4b5c6d7e8f"
     given = f"Root=1-{root[:8]}-{root[8:]};Sampled=1"
+    call = machine_call("/express")
+    call["End"] = True
+    del call["Next"]
     states = {"Both": {"Type": "Parallel", "End": True, "Branches": [
-        {"StartAt": "A", "States": {"A": {"Type": "Pass", "End": True}}},
+        {"StartAt": "A", "States": {"A": call}},
         {"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}},
     ]}}
     arn = create_machine(sfn, definition(states), prefix="express", type="EXPRESS",
@@ -189,6 +197,13 @@ def test_an_express_execution_is_traced_too():
     eq(got["Both"]["parentSpanId"], got[machine_name]["spanId"], "the Parallel's parent")
     eq(got["A"]["parentSpanId"], got["Both"]["spanId"], "a branch state's parent")
     eq(got["B"]["parentSpanId"], got["Both"]["spanId"], "a branch state's parent")
+    attempts = sorted((s for s in spans_of(root, machine_name) if s["name"] == "invoke"),
+                      key=lambda s: int(s["startTimeUnixNano"]))
+    eq(len(attempts), 2, "attempt spans")
+    with lock:
+        seen = [r["headers"] for r in requests if r["path"] == "/express"]
+    eq([h.get("traceparent") for h in seen], [f"00-{root}-{a['spanId']}-01" for a in attempts],
+       "each call's traceparent names its attempt's span")
 
 
 def test_an_untraced_execution_sends_nothing_and_its_calls_carry_no_context():
