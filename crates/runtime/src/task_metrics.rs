@@ -18,7 +18,7 @@ use stepwise_engine::EventType;
 
 /// What kind of task an event is of.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Family {
+pub(crate) enum Family {
     Activity,
     Lambda,
     Service,
@@ -41,7 +41,7 @@ impl Family {
 
 /// What an event does to an attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Step {
+pub(crate) enum Step {
     Scheduled,
     Started,
     /// Still running (a `.sync` job submitted).
@@ -51,7 +51,9 @@ enum Step {
     TimedOut,
 }
 
-fn classify(t: EventType) -> Option<(Family, Step)> {
+/// What a task event is of and does to its attempt (`None`: not a task event). The traces
+/// (`crate::trace`) open and end attempt spans by the same reading.
+pub(crate) fn classify(t: EventType) -> Option<(Family, Step)> {
     use EventType as E;
     Some(match t {
         E::ActivityScheduled => (Family::Activity, Step::Scheduled),

@@ -18,7 +18,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::{Value, json};
+use stepwise_engine::EventType;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+
+use crate::task_metrics::{Step, classify};
 
 /// An execution's trace: its id, and whether it is sampled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,29 +200,6 @@ pub struct ExecutionTrace {
     invocations: HashMap<String, u64>,
 }
 
-/// Event types that make a task's call, and those that end an attempt.
-const SCHEDULED: [&str; 3] = [
-    "TaskScheduled",
-    "LambdaFunctionScheduled",
-    "ActivityScheduled",
-];
-const ATTEMPT_ENDS: [&str; 14] = [
-    "TaskSucceeded",
-    "TaskFailed",
-    "TaskTimedOut",
-    "TaskStartFailed",
-    "TaskSubmitFailed",
-    "LambdaFunctionSucceeded",
-    "LambdaFunctionFailed",
-    "LambdaFunctionTimedOut",
-    "LambdaFunctionStartFailed",
-    "LambdaFunctionScheduleFailed",
-    "ActivitySucceeded",
-    "ActivityFailed",
-    "ActivityTimedOut",
-    "ActivityScheduleFailed",
-];
-
 impl ExecutionTrace {
     pub fn new(execution_arn: &str, context: TraceContext) -> ExecutionTrace {
         let root = span_id(execution_arn, "execution/0");
@@ -253,7 +233,9 @@ impl ExecutionTrace {
                 state: None,
                 task: None,
             });
-        let details = details_of(event, kind);
+        let t = EventType::from_name(kind);
+        let details = t.and_then(|t| event.get(t.details_key()?));
+        let step = t.and_then(classify).map(|(_, step)| step);
         let mut ended = Vec::new();
         match kind {
             "ExecutionStarted" | "ExecutionRedriven" => {
@@ -386,7 +368,7 @@ impl ExecutionTrace {
                 }
                 place.state = None;
             }
-            k if SCHEDULED.contains(&k) => {
+            k if step == Some(Step::Scheduled) => {
                 let state = place
                     .state
                     .and_then(|s| self.open.get(&s))
@@ -423,9 +405,9 @@ impl ExecutionTrace {
                     place.task = Some(span);
                 }
             }
-            k if ATTEMPT_ENDS.contains(&k) => {
+            k if matches!(step, Some(Step::Succeeded | Step::Failed | Step::TimedOut)) => {
                 if let Some(task) = place.task.take() {
-                    let failed = !k.ends_with("Succeeded");
+                    let failed = step != Some(Step::Succeeded);
                     ended.extend(self.end(task, at_ns, failed.then(|| error_of(k, details))));
                 }
             }
@@ -466,12 +448,6 @@ impl ExecutionTrace {
         s.error = error;
         Some(s)
     }
-}
-
-/// The event's `*EventDetails`.
-fn details_of<'a>(event: &'a Value, kind: &str) -> Option<&'a Value> {
-    let t = stepwise_engine::EventType::from_name(kind)?;
-    event.get(t.details_key()?)
 }
 
 /// "error: cause" of a failure event (its type when it names none).
@@ -528,7 +504,10 @@ impl ExportSettings {
                 h.split(',')
                     .filter_map(|kv| {
                         let (k, v) = kv.split_once('=')?;
-                        let v = percent_decode(v.trim());
+                        // Values may be percent-encoded (`Bearer%20x`).
+                        let v = percent_encoding::percent_decode_str(v.trim())
+                            .decode_utf8_lossy()
+                            .into_owned();
                         Some((k.trim().to_owned(), v))
                     })
                     .collect()
@@ -540,25 +519,6 @@ impl ExportSettings {
             service_name: var("OTEL_SERVICE_NAME").unwrap_or_else(|| "stepwise".to_owned()),
         })
     }
-}
-
-/// OTLP header values may be percent-encoded (`Bearer%20x`).
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The OTLP/JSON `ExportTraceServiceRequest` of some spans.
@@ -788,7 +748,7 @@ mod tests {
             ("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318/"),
             (
                 "OTEL_EXPORTER_OTLP_HEADERS",
-                "api-key=abc, authorization=Bearer%20x",
+                "api-key=abc, authorization=Bearer%20x, x=%aé",
             ),
             ("OTEL_SERVICE_NAME", "orders"),
         ]))
@@ -798,7 +758,8 @@ mod tests {
             base.headers,
             [
                 ("api-key".to_owned(), "abc".to_owned()),
-                ("authorization".to_owned(), "Bearer x".to_owned())
+                ("authorization".to_owned(), "Bearer x".to_owned()),
+                ("x".to_owned(), "%aé".to_owned())
             ]
         );
         assert_eq!(base.service_name, "orders");
