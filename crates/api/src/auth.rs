@@ -16,7 +16,17 @@
 //! wildcards). An explicit Deny wins; otherwise an Allow that matches allows; otherwise the
 //! request is denied. Conditions, principals and resource-based policies are not supported
 //! (a statement with a `Condition` is refused when the keys are loaded).
+//!
+//! Each key acts in an account: its own `account`, else the server's. Its state machines and
+//! activities are made in that account and only that account's are listed
+//! ([`stepwise_service::caller`]); an ARN of another account is refused before any policy is
+//! read, as AWS refuses a cross-account call that no resource-based policy allows.
+//!
+//! Executions call this server too (`aws-sdk:sfn:*` Tasks). When it has keys, it trusts its
+//! executions with a secret of its own ([`Keys::trust_executions`]): such a call is signed with
+//! the key id `EXECUTION_KEY_PREFIX` + the execution's account and acts in that account.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
@@ -49,6 +59,9 @@ pub struct KeySpec {
     /// The IAM user's name (in `arn:aws:iam::ACCOUNT:user/NAME`); the key id if none.
     #[serde(default)]
     pub user: Option<String>,
+    /// The account (12 digits) the key acts in; the server's if none.
+    #[serde(default)]
+    pub account: Option<String>,
     /// An identity-based policy document; none: everything is allowed (as an account's root).
     #[serde(default)]
     pub policy: Option<PolicyDocument>,
@@ -105,10 +118,15 @@ impl<T> OneOrMany<T> {
     }
 }
 
+/// Where the key ids of this server's own executions start (the account follows).
+pub const EXECUTION_KEY_PREFIX: &str = "STEPWISEEXECUTION";
+
 /// The keys a server checks requests against.
 #[derive(Debug, Clone, Default)]
 pub struct Keys {
     keys: HashMap<String, Key>,
+    /// The secret this server's executions sign their calls to it with.
+    executions: Option<String>,
 }
 
 /// A caller the signature proved.
@@ -117,7 +135,23 @@ pub struct Key {
     secret: String,
     /// `arn:aws:iam::ACCOUNT:user/NAME`.
     pub principal: String,
+    /// The account the key acts in.
+    pub account: String,
     policy: Option<PolicyDocument>,
+}
+
+/// Whether `account` is an AWS account id: 12 digits.
+fn is_account(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The account field of an ARN (`arn:PARTITION:SERVICE:REGION:ACCOUNT:…`), when it has one.
+fn account_of(arn: &str) -> Option<&str> {
+    let mut fields = arn.splitn(6, ':');
+    (fields.next() == Some("arn"))
+        .then(|| fields.nth(3))
+        .flatten()
+        .filter(|a| !a.is_empty())
 }
 
 impl Keys {
@@ -151,17 +185,66 @@ impl Keys {
                     }
                 }
             }
+            let account = match k.account {
+                Some(a) if is_account(&a) => a,
+                Some(a) => {
+                    return Err(format!(
+                        "the key {}: the account '{a}' is not 12 digits",
+                        k.access_key_id
+                    ));
+                }
+                None => account.to_owned(),
+            };
+            if k.access_key_id.starts_with(EXECUTION_KEY_PREFIX) {
+                return Err(format!(
+                    "the key {}: ids starting with {EXECUTION_KEY_PREFIX} are the server's own",
+                    k.access_key_id
+                ));
+            }
             let user = k.user.clone().unwrap_or_else(|| k.access_key_id.clone());
             let key = Key {
                 secret: k.secret_access_key,
                 principal: format!("arn:aws:iam::{account}:user/{user}"),
+                account,
                 policy: k.policy,
             };
             if keys.insert(k.access_key_id.clone(), key).is_some() {
                 return Err(format!("the key {} is given twice", k.access_key_id));
             }
         }
-        Ok(Keys { keys })
+        Ok(Keys {
+            keys,
+            executions: None,
+        })
+    }
+
+    /// Accept calls from this server's own executions, signed with a secret made here (32
+    /// random bytes, returned for the executions' client; see [`EXECUTION_KEY_PREFIX`]). Each
+    /// acts in its execution's account with every action allowed there (execution roles'
+    /// policies are not modelled).
+    pub fn trust_executions(mut self) -> Result<(Keys, String), String> {
+        let mut bytes = [0u8; 32];
+        getrandom::fill(&mut bytes).map_err(|e| format!("no random numbers: {e}"))?;
+        let secret = hex::encode(bytes);
+        self.executions = Some(secret.clone());
+        Ok((self, secret))
+    }
+
+    /// The key with this id: a configured one, or one of this server's executions.
+    fn key(&self, access_key_id: &str) -> Option<Cow<'_, Key>> {
+        if let Some(key) = self.keys.get(access_key_id) {
+            return Some(Cow::Borrowed(key));
+        }
+        let secret = self.executions.as_ref()?;
+        let account = access_key_id
+            .strip_prefix(EXECUTION_KEY_PREFIX)
+            .filter(|a| is_account(a))?;
+        Some(Cow::Owned(Key {
+            secret: secret.clone(),
+            principal: format!("arn:aws:sts::{account}:assumed-role/StepwiseExecution/execution"),
+            account: account.to_owned(),
+            policy: None,
+        }))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -188,9 +271,9 @@ impl Keys {
         &self,
         request: &SignedRequest<'_>,
         now: SystemTime,
-    ) -> Result<&Key, ApiError> {
+    ) -> Result<Cow<'_, Key>, ApiError> {
         let sig = Signature::of(request)?;
-        let key = self.keys.get(&sig.access_key).ok_or_else(|| {
+        let key = self.key(&sig.access_key).ok_or_else(|| {
             ApiError::client(
                 "UnrecognizedClientException",
                 "The security token included in the request is invalid.",
@@ -241,8 +324,13 @@ impl Keys {
         Ok(key)
     }
 
-    /// Whether `key` may call `action` (`states:StartExecution`) on `resource`.
+    /// Whether `key` may call `action` (`states:StartExecution`) on `resource`: a resource of
+    /// another account never (no resource-based policy can allow it here), else as the key's
+    /// policy says.
     pub fn authorize(&self, key: &Key, action: &str, resource: &str) -> Result<(), ApiError> {
+        if account_of(resource).is_some_and(|owner| owner != key.account) {
+            return Err(denied(key, action, resource, Refused::OtherAccount));
+        }
         let Some(policy) = &key.policy else {
             return Ok(());
         };
@@ -252,23 +340,37 @@ impl Keys {
                 continue;
             }
             match s.effect {
-                Effect::Deny => return Err(denied(key, action, resource, true)),
+                Effect::Deny => return Err(denied(key, action, resource, Refused::Denied)),
                 Effect::Allow => allowed = true,
             }
         }
         if allowed {
             Ok(())
         } else {
-            Err(denied(key, action, resource, false))
+            Err(denied(key, action, resource, Refused::NotAllowed))
         }
     }
 }
 
-fn denied(key: &Key, action: &str, resource: &str, explicit: bool) -> ApiError {
-    let why = if explicit {
-        "with an explicit deny in an identity-based policy".to_owned()
-    } else {
-        format!("because no identity-based policy allows the {action} action")
+/// Why a call is refused.
+enum Refused {
+    /// A Deny statement matches.
+    Denied,
+    /// No Allow statement matches.
+    NotAllowed,
+    /// The resource is another account's.
+    OtherAccount,
+}
+
+fn denied(key: &Key, action: &str, resource: &str, why: Refused) -> ApiError {
+    let why = match why {
+        Refused::Denied => "with an explicit deny in an identity-based policy".to_owned(),
+        Refused::NotAllowed => {
+            format!("because no identity-based policy allows the {action} action")
+        }
+        Refused::OtherAccount => {
+            format!("because no resource-based policy allows the {action} action")
+        }
     };
     ApiError::client(
         "AccessDeniedException",
@@ -694,6 +796,14 @@ pub fn resource_of(action: &str, input: &Value, arns: &stepwise_service::arn::Ar
     match (action, text("name")) {
         ("CreateStateMachine", Some(name)) => arns.state_machine(name),
         ("CreateActivity", Some(name)) => arns.activity(name),
+        // The alias of the state machine whose versions it routes to.
+        ("CreateStateMachineAlias", Some(name)) => input
+            .pointer("/routingConfiguration/0/stateMachineVersionArn")
+            .and_then(Value::as_str)
+            .map_or_else(
+                || "*".to_owned(),
+                |version| format!("{}:{name}", stepwise_service::Arns::unqualified(version)),
+            ),
         _ => "*".to_owned(),
     }
 }
@@ -955,5 +1065,144 @@ mod tests {
             "{}",
             e.error.message
         );
+    }
+
+    /// Headers of a ListStateMachines request signed by the AWS SDK's signer.
+    fn sdk_signed(id: &str, secret: &str, body: &[u8], now: SystemTime) -> HeaderMap {
+        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+        let identity = aws_credential_types::Credentials::new(id, secret, None, None, "t").into();
+        let params = aws_sigv4::sign::v4::SigningParams::builder()
+            .identity(&identity)
+            .region("us-east-1")
+            .name("states")
+            .time(now)
+            .settings(SigningSettings::default())
+            .build()
+            .expect("params")
+            .into();
+        let base = [("host", "127.0.0.1:8083")];
+        let signable = SignableRequest::new(
+            "POST",
+            "http://127.0.0.1:8083/",
+            base.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .expect("signable");
+        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
+        let mut headers = HeaderMap::new();
+        for (n, v) in base {
+            headers.insert(n, v.parse().expect("value"));
+        }
+        for h in instructions.into_parts().0 {
+            headers.insert(
+                axum::http::HeaderName::from_bytes(h.name().as_bytes()).expect("name"),
+                h.value().parse().expect("value"),
+            );
+        }
+        headers
+    }
+
+    const TWO_ACCOUNTS: &str = r#"{"keys": [
+        {"accessKeyId": "AKHOME", "secretAccessKey": "s1", "user": "ann"},
+        {"accessKeyId": "AKOTHER", "secretAccessKey": "s2", "user": "bo", "account": "111122223333"}]}"#;
+
+    #[test]
+    fn a_key_acts_in_its_account_and_is_refused_another_accounts_resources() {
+        let k = Keys::parse(TWO_ACCOUNTS, "123456789012").expect("keys");
+        let home = k.by_secret("AKHOME", "s1").expect("home");
+        let other = k.by_secret("AKOTHER", "s2").expect("other");
+        assert_eq!(home.account, "123456789012");
+        assert_eq!(other.account, "111122223333");
+        assert_eq!(other.principal, "arn:aws:iam::111122223333:user/bo");
+        let mine = "arn:aws:states:us-east-1:111122223333:stateMachine:orders";
+        let theirs = "arn:aws:states:us-east-1:123456789012:stateMachine:orders";
+        k.authorize(other, "states:DescribeStateMachine", mine)
+            .expect("its own");
+        k.authorize(other, "states:ListStateMachines", "*")
+            .expect("no resource");
+        let e = k
+            .authorize(other, "states:DescribeStateMachine", theirs)
+            .expect_err("another account's");
+        assert_eq!(e.error.code, "AccessDeniedException");
+        assert_eq!(
+            e.error.message,
+            format!(
+                "User: arn:aws:iam::111122223333:user/bo is not authorized to perform: \
+                 states:DescribeStateMachine on resource: {theirs} because no resource-based \
+                 policy allows the states:DescribeStateMachine action"
+            )
+        );
+        k.authorize(home, "states:StartExecution", theirs)
+            .expect("the home key's own");
+        assert!(k.authorize(home, "states:StartExecution", mine).is_err());
+    }
+
+    #[test]
+    fn accounts_are_twelve_digits_and_execution_key_ids_are_reserved() {
+        for (key, says) in [
+            (
+                r#"{"accessKeyId": "A", "secretAccessKey": "s", "account": "12345"}"#,
+                "not 12 digits",
+            ),
+            (
+                r#"{"accessKeyId": "STEPWISEEXECUTION111122223333", "secretAccessKey": "s"}"#,
+                "the server's own",
+            ),
+        ] {
+            let e = Keys::parse(&format!(r#"{{"keys": [{key}]}}"#), "123456789012")
+                .expect_err("refused");
+            assert!(e.contains(says), "{e}");
+        }
+    }
+
+    #[test]
+    fn executions_sign_in_their_account_with_the_servers_own_secret() {
+        let k = Keys::parse(TWO_ACCOUNTS, "123456789012").expect("keys");
+        let now = SystemTime::now();
+        let body = b"{}";
+        let id = format!("{EXECUTION_KEY_PREFIX}111122223333");
+        let request = |headers| SignedRequest {
+            method: "POST",
+            path: "/",
+            query: None,
+            headers,
+            body,
+        };
+        // Not trusted yet: an unknown key.
+        let headers = sdk_signed(&id, "whatever", body, now);
+        let e = k
+            .authenticate(&request(&headers), now)
+            .expect_err("unknown");
+        assert_eq!(e.error.code, "UnrecognizedClientException");
+        let (k, secret) = k.trust_executions().expect("trusted");
+        assert_eq!(secret.len(), 64);
+        let headers = sdk_signed(&id, &secret, body, now);
+        let key = k.authenticate(&request(&headers), now).expect("accepted");
+        assert_eq!(key.account, "111122223333");
+        k.authorize(
+            &key,
+            "states:CreateStateMachine",
+            "arn:aws:states:us-east-1:111122223333:stateMachine:m",
+        )
+        .expect("anything in its account");
+        assert!(
+            k.authorize(
+                &key,
+                "states:DescribeStateMachine",
+                "arn:aws:states:us-east-1:123456789012:stateMachine:m",
+            )
+            .is_err()
+        );
+        // Another secret, or an id that names no account, is refused.
+        let headers = sdk_signed(&id, "0123", body, now);
+        let e = k.authenticate(&request(&headers), now).expect_err("wrong");
+        assert_eq!(e.error.code, "InvalidSignatureException");
+        let headers = sdk_signed(EXECUTION_KEY_PREFIX, &secret, body, now);
+        let e = k
+            .authenticate(&request(&headers), now)
+            .expect_err("no account");
+        assert_eq!(e.error.code, "UnrecognizedClientException");
+        // The console's sign-in takes configured keys only.
+        assert!(k.by_secret(&id, &secret).is_none());
     }
 }

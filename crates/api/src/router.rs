@@ -186,13 +186,18 @@ async fn answer(
         )
     };
     let (action, input) = decode(headers, &bytes)?;
-    if let Some(key) = caller {
-        let arns = &api.service.control().arns();
-        let resource = crate::auth::resource_of(action.name(), &input, arns);
+    let Some(key) = caller else {
+        return Ok(api.service.call(action, input).await?);
+    };
+    let account = key.account.clone();
+    stepwise_service::caller::in_account(account, async {
+        let arns = api.service.control().arns();
+        let resource = crate::auth::resource_of(action.name(), &input, &arns);
         api.keys
-            .authorize(key, &crate::auth::iam_action(action.name()), &resource)?;
-    }
-    Ok(api.service.call(action, input).await?)
+            .authorize(&key, &crate::auth::iam_action(action.name()), &resource)?;
+        Ok(api.service.call(action, input).await?)
+    })
+    .await
 }
 
 async fn serve_api(

@@ -167,10 +167,13 @@ impl StaticCredentials {
     }
 }
 
-/// Who makes a call: the execution's region, and the role its state names, if any.
+/// Who makes a call: the execution's region and account, and the role its state names, if
+/// any.
 #[derive(Debug, Clone, Copy)]
 pub struct Caller<'a> {
     pub region: &'a str,
+    /// The execution's account (calls to this server's own API act in it).
+    pub account: Option<&'a str>,
     /// `Credentials.RoleArn`.
     pub role: Option<&'a str>,
     /// The value for the action's idempotency-token members the parameters leave out
@@ -217,6 +220,24 @@ pub struct AwsClient {
     assumed: Arc<Mutex<HashMap<String, (StaticCredentials, SystemTime)>>>,
     /// The SDKs' credential chain, for calls to AWS when no keys are in the environment.
     chain: Arc<Chain>,
+    /// The service whose calls go to this server's own API, and how they are signed there.
+    own: Option<(String, OwnKey)>,
+}
+
+/// How an execution signs its calls to this server's own API (when the server checks
+/// signatures): with the key id `prefix` + the execution's account, and `secret`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OwnKey {
+    pub prefix: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for OwnKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnKey")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Assumed roles' credentials are taken again this long before they expire.
@@ -229,6 +250,7 @@ impl AwsClient {
             chain: Arc::new(Chain::new(http.clone())),
             http,
             assumed: Arc::default(),
+            own: None,
         }
     }
 
@@ -238,14 +260,26 @@ impl AwsClient {
 
     /// Sends `service`'s calls to `url` unless a variable names its own endpoint for it
     /// (`AWS_ENDPOINT_URL` alone does not): how `aws-sdk:sfn:*` reaches the Stepwise server
-    /// the Task runs in.
-    pub fn with_own_endpoint(mut self, service: &str, url: &str) -> AwsClient {
-        self.config
-            .endpoints
-            .services
-            .entry(service.to_owned())
-            .or_insert_with(|| url.to_owned());
+    /// the Task runs in. When that server checks signatures, `key` signs the calls sent there.
+    pub fn with_own_endpoint(mut self, service: &str, url: &str, key: Option<OwnKey>) -> AwsClient {
+        if let std::collections::btree_map::Entry::Vacant(e) =
+            self.config.endpoints.services.entry(service.to_owned())
+        {
+            e.insert(url.to_owned());
+            self.own = key.map(|k| (service.to_owned(), k));
+        }
         self
+    }
+
+    /// The keys a call to this server's own API is signed with, if `service` goes there.
+    fn own_credentials(&self, service: &str, caller: &Caller<'_>) -> Option<StaticCredentials> {
+        let (own, key) = self.own.as_ref()?;
+        let account = caller.account?;
+        (own == service).then(|| StaticCredentials {
+            access_key_id: format!("{}{account}", key.prefix),
+            secret_access_key: key.secret.clone(),
+            session_token: None,
+        })
     }
 
     /// Calls `service`'s `action` (as a Task's resource names them: `dynamodb`, `putItem`)
@@ -527,9 +561,10 @@ impl AwsClient {
                 ),
             ));
         }
-        let credentials = match caller.role {
-            Some(role) => self.assume(role, region, &prefix).await?,
-            None => self.base_credentials(service, region, &prefix).await?,
+        let credentials = match (self.own_credentials(service, caller), caller.role) {
+            (Some(own), _) => own,
+            (None, Some(role)) => self.assume(role, region, &prefix).await?,
+            (None, None) => self.base_credentials(service, region, &prefix).await?,
         };
         let mut wire = protocol::request(&model, op, params);
         if let Naming::Optimized(o) = naming {

@@ -772,6 +772,7 @@ impl JobRef {
     fn caller(&self) -> Caller<'_> {
         Caller {
             region: &self.region,
+            account: None,
             role: self.role.as_deref(),
             idempotency: None,
         }

@@ -541,6 +541,7 @@ mod tests {
         };
         AwsClient::new(config, http).s3(&Caller {
             region: "us-east-1",
+            account: None,
             role: None,
             idempotency: None,
         })

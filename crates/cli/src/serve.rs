@@ -46,7 +46,7 @@ pub struct Args {
     #[arg(long, value_name = "F")]
     wait_time_scale: Option<f64>,
     /// The access keys requests must be signed with (SigV4) and their IAM-style policies: a
-    /// JSON file, `{"keys": [{"accessKeyId", "secretAccessKey", "user", "policy"}]}`. Also
+    /// JSON file, `{"keys": [{"accessKeyId", "secretAccessKey", "user", "account", "policy"}]}`. Also
     /// STEPWISE_KEYS, or `keys_file` in the configuration file.
     #[arg(long, env = "STEPWISE_KEYS", value_name = "FILE")]
     keys: Option<PathBuf>,
@@ -297,11 +297,30 @@ fn wait_time_scale() -> Result<f64, String> {
 pub fn run(args: &Args) -> ExitCode {
     let began = Instant::now();
     init_logging();
-    let settings = match settings(args) {
+    let mut settings = match settings(args) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
             return ExitCode::from(2);
+        }
+    };
+    // With keys, this server's executions sign their `aws-sdk:sfn:*` calls to it with a key
+    // of its own, acting in their execution's account.
+    let own_key = if settings.keys.is_empty() {
+        None
+    } else {
+        match std::mem::take(&mut settings.keys).trust_executions() {
+            Ok((keys, secret)) => {
+                settings.keys = keys;
+                Some(stepwise_aws::client::OwnKey {
+                    prefix: stepwise_api::auth::EXECUTION_KEY_PREFIX.to_owned(),
+                    secret,
+                })
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(2);
+            }
         }
     };
     let scale = settings.scale;
@@ -344,7 +363,7 @@ pub fn run(args: &Args) -> ExitCode {
                             if a.ip().is_unspecified() {
                                 a.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
                             }
-                            integrations.with_step_functions_at(&format!("http://{a}"))
+                            integrations.with_step_functions_at(&format!("http://{a}"), own_key)
                         }
                         None => integrations,
                     }

@@ -183,8 +183,10 @@ pub async fn guard(
             );
         }
     }
+    let account = session.key.account.clone();
     request.extensions_mut().insert(Caller(Some(session.key)));
-    next.run(request).await
+    // The console acts in the key's account, as the API does.
+    stepwise_service::caller::in_account(account, next.run(request)).await
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

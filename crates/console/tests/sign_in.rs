@@ -20,7 +20,8 @@ const KEYS: &str = r#"{"keys": [
   {"accessKeyId": "AKADMIN", "secretAccessKey": "admin-secret", "user": "alice"},
   {"accessKeyId": "AKREAD", "secretAccessKey": "read-secret", "user": "rita", "policy": {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Action": ["states:Describe*", "states:List*", "states:GetExecutionHistory"], "Resource": "*"}]}}
+    "Statement": [{"Effect": "Allow", "Action": ["states:Describe*", "states:List*", "states:GetExecutionHistory"], "Resource": "*"}]}},
+  {"accessKeyId": "AKOTHER", "secretAccessKey": "other-secret", "user": "olga", "account": "111122223333"}
 ]}"#;
 
 const WAITING: &str =
@@ -389,5 +390,64 @@ async fn without_keys_the_console_needs_no_sign_in() {
     .await;
     assert_eq!(login.body["error"], "NoSignInNeeded");
     assert!(!sm.is_empty());
+    service.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_of_another_account_sees_only_its_accounts_machines() {
+    let (app, service) = app(false).await;
+    let (home_sm, home_x) = running_execution(&service).await;
+    let (other, other_csrf) = sign_in(&app, "AKOTHER", "other-secret").await;
+    let enc = |s: &str| s.replace(':', "%3A");
+
+    let list = get(&app, "/console/api/state-machines", Some(&other)).await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert_eq!(list.body["stateMachines"], json!([]), "not the server's");
+    for uri in [
+        format!("/console/api/state-machine?arn={}", enc(&home_sm)),
+        format!("/console/api/execution?arn={}", enc(&home_x)),
+    ] {
+        let seen = get(&app, &uri, Some(&other)).await;
+        assert_eq!(seen.status, StatusCode::BAD_REQUEST, "{uri}");
+        assert_eq!(seen.body["error"], "AccessDeniedException");
+        assert!(
+            seen.body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("because no resource-based policy allows")),
+            "{}",
+            seen.body
+        );
+    }
+    // What it starts from the console is its account's.
+    let created = service.create_state_machine(CreateStateMachineInput::new(
+        "waits",
+        WAITING,
+        "arn:aws:iam::111122223333:role/R",
+    ));
+    let mine = stepwise_service::caller::in_account("111122223333", created)
+        .await
+        .expect("created")
+        .state_machine_arn;
+    assert_eq!(
+        mine,
+        "arn:aws:states:us-east-1:111122223333:stateMachine:waits"
+    );
+    let list = get(&app, "/console/api/state-machines", Some(&other)).await;
+    assert_eq!(list.body["stateMachines"][0]["stateMachineArn"], mine);
+    assert_eq!(list.body["stateMachines"].as_array().map(Vec::len), Some(1));
+    let started = post(
+        &app,
+        "/console/api/execution/start",
+        Some(&other),
+        Some(&other_csrf),
+        Some(json!({"stateMachineArn": mine, "input": "{}"})),
+    )
+    .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.body);
+    let x = started.body["executionArn"].as_str().expect("an ARN");
+    assert!(
+        x.starts_with("arn:aws:states:us-east-1:111122223333:execution:waits:"),
+        "{x}"
+    );
     service.shutdown();
 }

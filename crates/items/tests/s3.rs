@@ -36,6 +36,7 @@ fn client(moto: &Moto) -> AwsClient {
 fn s3(client: &AwsClient) -> S3 {
     client.s3(&Caller {
         region: "us-east-1",
+        account: None,
         role: None,
         idempotency: None,
     })
@@ -44,6 +45,7 @@ fn s3(client: &AwsClient) -> S3 {
 async fn bucket(client: &AwsClient, name: &str) {
     let caller = Caller {
         region: "us-east-1",
+        account: None,
         role: None,
         idempotency: None,
     };

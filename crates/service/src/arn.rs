@@ -48,7 +48,13 @@ impl Arns {
         }
     }
 
-    fn prefix(&self) -> String {
+    /// The region and account `arn` is in (`None`: not a Step Functions ARN).
+    pub fn of(arn: &str) -> Option<Arns> {
+        parse(arn).ok().map(|p| Arns::new(p.region, p.account))
+    }
+
+    /// `arn:aws:states:REGION:ACCOUNT:`, the start of every ARN these make.
+    pub fn prefix(&self) -> String {
         format!("arn:{PARTITION}:states:{}:{}:", self.region, self.account)
     }
 

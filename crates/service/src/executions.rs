@@ -16,7 +16,7 @@ use stepwise_runtime::{
 };
 use stepwise_store::{ExecutionCursor, ExecutionFilter, ExecutionRecord, ResourceKind};
 
-use crate::arn::{self, Resource};
+use crate::arn::{self, Arns, Resource};
 use crate::control::{Control, StartTarget};
 use crate::error::{ErrorClass, ServiceError};
 use crate::paging::{self, cut_page, page_size, token_of};
@@ -328,7 +328,8 @@ impl ExecutionPlane {
             .machine(&target.definition_hash, &target.definition)
             .map_err(runtime_error)?;
         let start_ms = self.runtime.clock().now_ms();
-        let arns = self.control.arns();
+        // In the state machine's account, whoever starts it.
+        let arns = Arns::of(&target.state_machine_arn).unwrap_or_else(|| self.control.arns());
         let arn = if target.express {
             arns.express_execution(
                 &target.state_machine_name,
@@ -736,6 +737,8 @@ impl ExecutionPlane {
             .task_by_token(token)
             .await
             .map_err(store_failed)?
+            // Another account's task is not one this caller can see.
+            .filter(|t| Arns::of(&t.execution).is_none_or(|a| a == self.control.arns()))
             .ok_or_else(task_gone)?;
         self.runtime
             .answer_task(task, answer)
@@ -1144,7 +1147,10 @@ impl ExecutionPlane {
         let Some(map_run) = request.map_run else {
             return Err(ServiceError::internal("not a Map Run's child"));
         };
-        let (state_machine, label) = match arn::parse(&map_run.map_run_arn)?.resource {
+        let parsed = arn::parse(&map_run.map_run_arn)?;
+        // In the Map Run's account.
+        let arns = Arns::new(parsed.region, parsed.account);
+        let (state_machine, label) = match parsed.resource {
             Resource::MapRun {
                 state_machine,
                 label,
@@ -1169,7 +1175,6 @@ impl ExecutionPlane {
             .runtime
             .machine(&hash, &map_run.definition)
             .map_err(runtime_error)?;
-        let arns = self.control.arns();
         let start_ms = self.runtime.clock().now_ms();
         let arn = if map_run.express {
             arns.express_execution(&labeled, &request.name, &self.runtime.clock().uuid())

@@ -53,6 +53,7 @@
 //! ```
 
 pub mod arn;
+pub mod caller;
 pub mod control;
 pub mod error;
 pub mod executions;

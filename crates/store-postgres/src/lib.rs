@@ -470,7 +470,7 @@ impl Catalog for PostgresStore {
         let found = self
             .query(
                 "SELECT arn, kind, parent, sort_key, body FROM resources
-                 WHERE kind = $1 AND ($2::text IS NULL OR parent = $2)
+                 WHERE kind = $1 AND (parent = $2 OR ($2::text IS NULL AND parent IS NULL))
                  AND ($3::text IS NULL OR sort_key > $3)
                  ORDER BY sort_key LIMIT $4",
                 &[&kind.as_str(), &parent, &after, &limit],

@@ -391,7 +391,8 @@ pub trait Catalog: Send + Sync + std::fmt::Debug + 'static {
     async fn get_resource(&self, arn: &str) -> Result<Option<Resource>>;
     /// Whether it existed.
     async fn delete_resource(&self, arn: &str) -> Result<bool>;
-    /// Resources of one kind (and parent), ordered by sort key, starting after `after`.
+    /// Resources of one kind with this parent (`None`: those with none), ordered by sort key,
+    /// starting after `after`.
     async fn list_resources(
         &self,
         kind: ResourceKind,

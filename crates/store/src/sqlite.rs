@@ -513,7 +513,7 @@ impl Catalog for SqliteStore {
         let mut stmt = conn
             .prepare_cached(
                 "SELECT arn, kind, parent, sort_key, body FROM resources
-                 WHERE kind = ?1 AND (?2 IS NULL OR parent = ?2) AND (?3 IS NULL OR sort_key > ?3)
+                 WHERE kind = ?1 AND parent IS ?2 AND (?3 IS NULL OR sort_key > ?3)
                  ORDER BY sort_key LIMIT ?4",
             )
             .map_err(backend)?;

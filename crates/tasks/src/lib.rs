@@ -99,6 +99,7 @@ impl CallContext {
     pub fn caller(&self) -> stepwise_aws::Caller<'_> {
         stepwise_aws::Caller {
             region: &self.region,
+            account: Some(&self.account),
             role: self.role_arn.as_deref(),
             idempotency: self.idempotency.as_deref(),
         }
@@ -166,8 +167,14 @@ impl Integrations {
 
     /// `aws-sdk:sfn:*` calls go to the Step Functions API at `url` (this server's own) unless
     /// `AWS_ENDPOINT_URL_SFN` or `STEP_FUNCTIONS_ENDPOINT` points them elsewhere.
-    pub fn with_step_functions_at(mut self, url: &str) -> Integrations {
-        self.aws = self.aws.with_own_endpoint("sfn", url);
+    /// With `key`, those calls are signed as the server's own executions (see
+    /// [`stepwise_aws::client::OwnKey`]) when the server checks signatures.
+    pub fn with_step_functions_at(
+        mut self,
+        url: &str,
+        key: Option<stepwise_aws::client::OwnKey>,
+    ) -> Integrations {
+        self.aws = self.aws.with_own_endpoint("sfn", url, key);
         self
     }
 

@@ -58,7 +58,7 @@ impl Harness {
         }
     }
 
-    pub fn arns(&self) -> &Arns {
+    pub fn arns(&self) -> Arns {
         self.api.service.control().arns()
     }
 

@@ -2,7 +2,8 @@
 e2e_auth.rs, writes the keys file with the keys below): boto3 and the AWS CLI signed with a
 configured key work; a wrong secret, an unknown key, a request signed too long ago, a tampered
 body and an unsigned request are refused with AWS's errors; a read-only key cannot start or
-delete; a Deny wins over an Allow."""
+delete; a Deny wins over an Allow; a key of another account sees and reaches only its own
+account's resources, and executions call the server in their own account."""
 
 import datetime
 import hashlib
@@ -18,12 +19,14 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from common import ROLE, URL, definition, eq, name, run_tests
+from common import ROLE, URL, definition, eq, name, paginate, run_tests, wait_done
 
 ACCOUNT = "123456789012"
 ADMIN = ("AKIAADMIN0000000000", "admin-secret")
 READER = ("AKIAREADER000000000", "reader-secret")
 KEEPER = ("AKIAKEEPER000000000", "keeper-secret")
+OTHER_ACCOUNT = "111122223333"
+OTHER = ("AKIAOTHER0000000000", "other-secret")
 
 
 def sfn(key, secret):
@@ -165,6 +168,80 @@ def test_a_deny_wins_over_an_allow():
     keeper.start_execution(stateMachineArn=kept, input="{}")
 
 
+def test_keys_of_two_accounts_each_see_only_their_own():
+    home, other = sfn(*ADMIN), sfn(*OTHER)
+    n = name("acct")
+    mine = other.create_state_machine(name=n, definition=MACHINE, roleArn=ROLE)["stateMachineArn"]
+    theirs = home.create_state_machine(name=n, definition=MACHINE, roleArn=ROLE)["stateMachineArn"]
+    eq(mine, f"arn:aws:states:us-east-1:{OTHER_ACCOUNT}:stateMachine:{n}", "made in the key's account")
+    eq(theirs, f"arn:aws:states:us-east-1:{ACCOUNT}:stateMachine:{n}", "the same name in the server's")
+    listed = [m["stateMachineArn"] for m in paginate(other.list_state_machines, "stateMachines")]
+    assert mine in listed and not any(f":{ACCOUNT}:" in a for a in listed), listed
+    listed = [m["stateMachineArn"] for m in paginate(home.list_state_machines, "stateMachines")]
+    assert theirs in listed and not any(f":{OTHER_ACCOUNT}:" in a for a in listed), listed
+    for call, kwargs in [(other.describe_state_machine, {"stateMachineArn": theirs}),
+                         (other.start_execution, {"stateMachineArn": theirs}),
+                         (other.list_executions, {"stateMachineArn": theirs}),
+                         (other.delete_state_machine, {"stateMachineArn": theirs}),
+                         (home.describe_state_machine, {"stateMachineArn": mine})]:
+        code, message, status = error(call, **kwargs)
+        eq((code, status), ("AccessDeniedException", 400), f"{call.__name__}: {message}")
+        assert message.endswith("because no resource-based policy allows the "
+                                f"states:{''.join(w.title() for w in call.__name__.split('_'))} action"), message
+    # Executions, versions and aliases of its machine are in its account too.
+    run = other.start_execution(stateMachineArn=mine)["executionArn"]
+    eq(run.split(":")[4], OTHER_ACCOUNT, run)
+    eq(wait_done(other, run)["status"], "SUCCEEDED", "ran")
+    version = other.publish_state_machine_version(stateMachineArn=mine)["stateMachineVersionArn"]
+    eq(version, f"{mine}:1", "version")
+    alias = other.create_state_machine_alias(
+        name="live", routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}])
+    eq(alias["stateMachineAliasArn"], f"{mine}:live", "alias")
+    code, _, _ = error(home.create_state_machine_alias, name="steal",
+                       routingConfiguration=[{"stateMachineVersionArn": version, "weight": 100}])
+    eq(code, "AccessDeniedException", "an alias over another account's version")
+    # Activities: the same name in each account, each listing its own.
+    a = name("work")
+    act = other.create_activity(name=a)["activityArn"]
+    eq(act.split(":")[4], OTHER_ACCOUNT, act)
+    assert act not in [x["activityArn"] for x in paginate(home.list_activities, "activities")]
+    code, _, _ = error(home.get_activity_task, activityArn=act)
+    eq(code, "AccessDeniedException", "another account's activity")
+
+
+def test_an_execution_calls_this_server_in_its_own_account():
+    """`aws-sdk:sfn:*` Tasks reach this server with keys configured, acting in the account of
+    their execution; a nested execution is made in its machine's account."""
+    other = sfn(*OTHER)
+    child = other.create_state_machine(name=name("child"), definition=MACHINE, roleArn=ROLE)["stateMachineArn"]
+    theirs = sfn(*ADMIN).create_state_machine(name=name("theirs"), definition=MACHINE,
+                                              roleArn=ROLE)["stateMachineArn"]
+    parent = definition({
+        "List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listStateMachines",
+                 "Parameters": {"MaxResults": 1000}, "ResultSelector": {"arns.$": "$.StateMachines[*].StateMachineArn"},
+                 "ResultPath": "$.listed", "Next": "Theirs"},
+        "Theirs": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:describeStateMachine",
+                   "Parameters": {"StateMachineArn": theirs}, "ResultPath": "$.theirs",
+                   "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.refused", "Next": "Nested"}],
+                   "Next": "Nested"},
+        "Nested": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                   "Parameters": {"StateMachineArn": child}, "ResultSelector": {"arn.$": "$.ExecutionArn"},
+                   "ResultPath": "$.nested", "End": True},
+    })
+    arn = other.create_state_machine(name=name("caller"), definition=parent, roleArn=ROLE)["stateMachineArn"]
+    run = other.start_execution(stateMachineArn=arn, input="{}")["executionArn"]
+    done = wait_done(other, run, timeout=60)
+    eq(done["status"], "SUCCEEDED", done.get("cause"))
+    out = json.loads(done["output"])
+    assert child in out["listed"]["arns"] and arn in out["listed"]["arns"], out["listed"]
+    assert all(f":{OTHER_ACCOUNT}:" in a for a in out["listed"]["arns"]), out["listed"]
+    # AccessDeniedException is not in DescribeStateMachine's model: the service's own exception,
+    # as AWS names an unmodelled error of an SDK integration.
+    eq(out["refused"]["Error"], "Sfn.SfnException", out["refused"])
+    assert "is not authorized to perform: states:DescribeStateMachine" in out["refused"]["Cause"], out["refused"]
+    eq(out["nested"]["arn"].split(":")[4], OTHER_ACCOUNT, out["nested"])
+
+
 KEYS = {"keys": [
     {"accessKeyId": ADMIN[0], "secretAccessKey": ADMIN[1], "user": "admin"},
     {"accessKeyId": READER[0], "secretAccessKey": READER[1], "user": "reader",
@@ -175,6 +252,7 @@ KEYS = {"keys": [
          {"Effect": "Allow", "Action": "states:*", "Resource": "*"},
          {"Effect": "Deny", "Action": "states:DeleteStateMachine",
           "Resource": f"arn:aws:states:*:{ACCOUNT}:stateMachine:keep-*"}]}},
+    {"accessKeyId": OTHER[0], "secretAccessKey": OTHER[1], "user": "other", "account": OTHER_ACCOUNT},
 ]}
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ impl Control {
     ) -> Result<CreateActivityOutput, ServiceError> {
         let name = input.name;
         arn::check_name(&name)?;
-        let arn = self.arns.activity(&name);
+        let arn = self.arns().activity(&name);
         let tags = records::tags_of(input.tags);
         if tags.len() > MAX_TAGS {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
@@ -63,7 +63,7 @@ impl Control {
             .put_resource(&records::resource(
                 arn,
                 ResourceKind::Activity,
-                None,
+                self.account_scope().as_deref(),
                 sort_key::by_name(&activity.name),
                 records::body(activity)?,
             ))
@@ -113,7 +113,7 @@ impl Control {
             .list_page(
                 "ListActivities",
                 ResourceKind::Activity,
-                None,
+                self.account_scope().as_deref(),
                 (input.max_results, input.next_token.as_deref()),
                 |arn, a: ActivityRecord| ActivityListItem::new(arn, a.name, seconds(a.creation_ms)),
             )

@@ -115,8 +115,13 @@ impl Control {
         } = input;
         let _guard = self.lock().await?;
         let sm_name = self.check_routing(&routes).await?;
-        let sm_arn = self.arns.state_machine(&sm_name);
-        let alias_arn = self.arns.alias(&sm_name, &name);
+        // The alias is made in the account of the versions it routes to.
+        let arns = routes
+            .first()
+            .and_then(|r| Arns::of(&r.state_machine_version_arn))
+            .unwrap_or_else(|| self.arns());
+        let sm_arn = arns.state_machine(&sm_name);
+        let alias_arn = arns.alias(&sm_name, &name);
         if let Some(existing) = self.alias(&alias_arn).await? {
             if existing.description == description && existing.routing == routes {
                 return Ok(CreateStateMachineAliasOutput::new(
@@ -210,7 +215,7 @@ impl Control {
             alias.description = Some(d);
         }
         alias.update_ms = self.now();
-        let sm_arn = self.arns.state_machine(&sm_name);
+        let sm_arn = Arns::unqualified(arn);
         self.store
             .put_resource(&records::resource(
                 arn,

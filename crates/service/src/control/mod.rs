@@ -99,8 +99,23 @@ impl Control {
         &*self.clock
     }
 
-    pub fn arns(&self) -> &Arns {
-        &self.arns
+    /// The ARNs of the caller's account (see [`crate::caller`]): the server's own account
+    /// unless a front end runs the request in another.
+    pub fn arns(&self) -> Arns {
+        match crate::caller::account() {
+            Some(account) if account != self.arns.account => {
+                Arns::new(self.arns.region.clone(), account)
+            }
+            _ => self.arns.clone(),
+        }
+    }
+
+    /// Where the caller's top-level resources (state machines, activities) are filed in the
+    /// store: the server's own account's under no parent (as stores made before accounts keep
+    /// them), another account's under its ARN prefix, so a list reads one account's only.
+    pub(crate) fn account_scope(&self) -> Option<String> {
+        let arns = self.arns();
+        (arns != self.arns).then(|| arns.prefix())
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -173,7 +173,7 @@ impl Control {
         let tracing = records::tracing_configuration(tracing_configuration);
         check_definition(&definition, machine)?;
         let tags = records::tags_of(tags);
-        let arn = self.arns.state_machine(&name);
+        let arn = self.arns().state_machine(&name);
         if tags.len() > MAX_TAGS {
             return Err(ServiceError::too_many_tags(&arn, MAX_TAGS));
         }
@@ -192,7 +192,7 @@ impl Control {
             if !same {
                 return Err(ServiceError::state_machine_already_exists(&arn));
             }
-            let version = publish.then(|| self.arns.version(&name, 1));
+            let version = publish.then(|| self.arns().version(&name, 1));
             return Ok(CreateStateMachineOutput {
                 state_machine_version_arn: version,
                 ..CreateStateMachineOutput::new(&*arn, seconds(existing.creation_ms))
@@ -232,7 +232,7 @@ impl Control {
         let sm = records::resource(
             &arn,
             ResourceKind::StateMachine,
-            None,
+            self.account_scope().as_deref(),
             sort_key::by_name(&record.name),
             records::body(&record)?,
         );
@@ -259,7 +259,7 @@ impl Control {
         let number = sm.next_version;
         sm.next_version += 1;
         sm.revision_version = Some(number);
-        let version_arn = self.arns.version(&sm.name, number);
+        let version_arn = self.arns().version(&sm.name, number);
         let record = VersionRecord {
             state_machine_name: sm.name.clone(),
             version: number,
@@ -277,7 +277,7 @@ impl Control {
         let resource = records::resource(
             &version_arn,
             ResourceKind::Version,
-            Some(&self.arns.state_machine(&sm.name)),
+            Some(&self.arns().state_machine(&sm.name)),
             sort_key::version(number),
             body,
         );
@@ -450,7 +450,7 @@ impl Control {
         let Some(n) = sm.revision_version else {
             return Ok(None);
         };
-        let arn = self.arns.version(&sm.name, n);
+        let arn = self.arns().version(&sm.name, n);
         Ok(self.version(&arn).await?.map(|_| arn))
     }
 
@@ -458,7 +458,7 @@ impl Control {
         &self,
         sm: &StateMachineRecord,
     ) -> Result<(), ServiceError> {
-        let parent = self.arns.state_machine(&sm.name);
+        let parent = self.arns().state_machine(&sm.name);
         let versions = self
             .store
             .list_resources(
@@ -481,11 +481,11 @@ impl Control {
         &self,
         sm: &StateMachineRecord,
     ) -> Result<(), ServiceError> {
-        let arn = self.arns.state_machine(&sm.name);
+        let arn = self.arns().state_machine(&sm.name);
         let resource = records::resource(
             &arn,
             ResourceKind::StateMachine,
-            None,
+            self.account_scope().as_deref(),
             sort_key::by_name(&sm.name),
             records::body(sm)?,
         );
@@ -535,7 +535,7 @@ impl Control {
             .list_page(
                 "ListStateMachines",
                 ResourceKind::StateMachine,
-                None,
+                self.account_scope().as_deref(),
                 (input.max_results, input.next_token.as_deref()),
                 |arn, sm: StateMachineRecord| {
                     StateMachineListItem::new(

@@ -131,7 +131,7 @@ impl Control {
         if let Some(mut sm) = self.state_machine(&sm_arn).await? {
             if sm
                 .revision_version
-                .is_some_and(|n| self.arns.version(&sm.name, n) == arn)
+                .is_some_and(|n| self.arns().version(&sm.name, n) == arn)
             {
                 sm.revision_version = None;
                 self.put_state_machine(&sm).await?;

@@ -127,6 +127,28 @@ pub async fn resources_create_once_list_in_order_and_delete(s: &dyn Store) {
             .expect("list")
             .is_empty()
     );
+    // A parent lists its own; no parent lists those with none (another account's state
+    // machines are filed under their account).
+    let mut filed = machine("d");
+    filed.arn = "arn:aws:states:us-east-1:111122223333:stateMachine:d".into();
+    filed.parent = Some("arn:aws:states:us-east-1:111122223333:".into());
+    s.create_resource(&filed).await.expect("create");
+    let top = s
+        .list_resources(ResourceKind::StateMachine, None, None, 10)
+        .await
+        .expect("list");
+    let names: Vec<_> = top.iter().map(|r| r.sort_key.as_str()).collect();
+    assert_eq!(names, ["a", "b", "c"]);
+    let under = s
+        .list_resources(
+            ResourceKind::StateMachine,
+            filed.parent.as_deref(),
+            None,
+            10,
+        )
+        .await
+        .expect("list");
+    assert_eq!(under, [filed]);
 
     let mut changed = machine("a");
     changed.body = json!({"name": "a", "description": "new"});
