@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v1.sql"),
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
 ];
 
 /// The schema version this build writes.
@@ -747,15 +748,26 @@ impl ExecutionLog for PostgresStore {
     }
 
     async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
-        let (from, to) = (i64_of(from), i64_of(to));
-        self.query(
-            "SELECT body FROM events WHERE execution = $1 AND id >= $2 AND id <= $3 ORDER BY id",
-            &[&execution, &from, &to],
-        )
-        .await?
-        .iter()
-        .map(|r| col(r, 0))
-        .collect()
+        let (from_i, to_i) = (i64_of(from), i64_of(to));
+        // The chunk holding `from` (the last to start at or before it), and those after it
+        // that start by `to`.
+        let rows = self
+            .query(
+                "SELECT first_id, codec, body FROM event_chunks
+                 WHERE execution = $1 AND first_id <= $3 AND first_id >= COALESCE(
+                     (SELECT max(first_id) FROM event_chunks WHERE execution = $1 AND first_id <= $2), 0)
+                 ORDER BY first_id",
+                &[&execution, &from_i, &to_i],
+            )
+            .await?;
+        let mut events = Vec::new();
+        for r in &rows {
+            let first: i64 = col(r, 0)?;
+            let codec: i64 = col(r, 1)?;
+            let body: Vec<u8> = col(r, 2)?;
+            stepwise_store::chunks::read_into(first as u64, codec, &body, (from, to), &mut events)?;
+        }
+        Ok(events)
     }
 
     async fn steps(&self, execution: &str) -> Result<Vec<String>> {
@@ -859,7 +871,15 @@ impl ExecutionLog for PostgresStore {
             let tx = &tx;
             async move { tx.execute(stmt, &params).await }
         });
-        futures_util::future::try_join_all(sent).await.map_err(db)?;
+        let changed = futures_util::future::try_join_all(sent).await.map_err(db)?;
+        for (op, n) in ops.0.iter().zip(changed) {
+            if op.rows.is_some_and(|want| want != n) {
+                tx.rollback().await.map_err(db)?;
+                return Err(StoreError::Conflict(
+                    "history events already stored were written again".into(),
+                ));
+            }
+        }
         tx.commit().await.map_err(db)
     }
 }
@@ -869,6 +889,8 @@ impl ExecutionLog for PostgresStore {
 struct Op {
     sql: &'static str,
     params: Vec<Box<dyn ToSql + Sync + Send>>,
+    /// The rows it must change, if that is part of its meaning (else the batch conflicts).
+    rows: Option<u64>,
 }
 
 /// A batch's statements, in the order the SQLite backend applies them.
@@ -876,7 +898,11 @@ struct Ops(Vec<Op>);
 
 impl Ops {
     fn push(&mut self, sql: &'static str, params: Vec<Box<dyn ToSql + Sync + Send>>) {
-        self.0.push(Op { sql, params });
+        self.0.push(Op {
+            sql,
+            params,
+            rows: None,
+        });
     }
 
     fn of(batch: &Batch, partitions: u32, channel: &str) -> Ops {
@@ -951,12 +977,39 @@ impl Ops {
             );
         }
         if !batch.events.is_empty() {
-            let (executions, ids, bodies) = columns(&batch.events);
-            ops.push(
-                "INSERT INTO events (execution, id, body)
-                 SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[])",
-                vec![Box::new(executions), Box::new(ids), Box::new(bodies)],
-            );
+            let chunks = stepwise_store::chunks::chunks(&batch.events);
+            let mut executions = Vec::with_capacity(chunks.len());
+            let (mut firsts, mut lasts, mut codecs) = (Vec::new(), Vec::new(), Vec::new());
+            let mut bodies = Vec::with_capacity(chunks.len());
+            for c in chunks {
+                executions.push(c.execution);
+                firsts.push(i64_of(c.first_id));
+                lasts.push(i64_of(c.last_id));
+                codecs.push(c.codec);
+                bodies.push(c.body);
+            }
+            // A chunk overlapping one already stored (event ids written twice) is not added,
+            // and the batch then conflicts. Stored chunks do not overlap, so only the last one
+            // starting by a new chunk's end can.
+            let rows = Some(executions.len() as u64);
+            ops.0.push(Op {
+                sql: "INSERT INTO event_chunks (execution, first_id, last_id, codec, body)
+                 SELECT c.* FROM UNNEST($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bytea[])
+                     AS c(execution, first_id, last_id, codec, body)
+                 WHERE NOT EXISTS (
+                     SELECT 1 FROM (SELECT o.last_id FROM event_chunks o
+                                    WHERE o.execution = c.execution AND o.first_id <= c.last_id
+                                    ORDER BY o.first_id DESC LIMIT 1) p
+                     WHERE p.last_id >= c.first_id)",
+                params: vec![
+                    Box::new(executions),
+                    Box::new(firsts),
+                    Box::new(lasts),
+                    Box::new(codecs),
+                    Box::new(bodies),
+                ],
+                rows,
+            });
         }
         for change in &batch.timers {
             match change {
@@ -1024,7 +1077,7 @@ impl Ops {
                                     WHERE m.arn = e.map_run_arn
                                     AND p.status NOT IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'))
                     RETURNING e.arn
-                 ), events_gone AS (DELETE FROM events WHERE execution IN (SELECT arn FROM gone)),
+                 ), events_gone AS (DELETE FROM event_chunks WHERE execution IN (SELECT arn FROM gone)),
                  steps_gone AS (DELETE FROM steps WHERE execution IN (SELECT arn FROM gone)),
                  timers_gone AS (DELETE FROM timers WHERE execution IN (SELECT arn FROM gone)),
                  tasks_gone AS (DELETE FROM tasks WHERE execution IN (SELECT arn FROM gone))

@@ -185,3 +185,72 @@ async fn the_schema_a_url_names_is_made_and_keeps_that_stores_tables_apart() {
         );
     }
 }
+
+/// A database from before history chunks (schema version 3, one row per event) keeps its
+/// history when a newer build opens it.
+#[tokio::test]
+async fn a_database_with_one_row_per_event_keeps_its_history() {
+    let Some(url) = url() else { return };
+    let schema = format!("stepwise_test_{}_v3", std::process::id());
+    let client = admin(&url).await;
+    client
+        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        .await
+        .expect("no such schema yet");
+    let _cleanup = Cleanup {
+        url: url.clone(),
+        sql: format!("DROP SCHEMA IF EXISTS {schema} CASCADE"),
+    };
+    let exec = ExecutionRecordBuilder::new("m", "old").build();
+    {
+        let store = PostgresStore::connect(&in_schema(&url, &schema))
+            .await
+            .expect("connect");
+        store
+            .commit(&Batch {
+                new_executions: vec![exec.clone()],
+                ..Batch::default()
+            })
+            .await
+            .expect("commit");
+    }
+    client
+        .batch_execute(&format!(
+            "SET search_path = {schema};
+             DROP TABLE event_chunks;
+             CREATE TABLE events (execution TEXT COLLATE \"C\" NOT NULL, id BIGINT NOT NULL,
+                 body TEXT NOT NULL, PRIMARY KEY (execution, id));
+             INSERT INTO events VALUES ('{arn}', 1, '{{\"id\":1}}'), ('{arn}', 2, '{{\"id\":2}}');
+             UPDATE stepwise_schema SET version = 3;
+             RESET search_path;",
+            arn = exec.arn
+        ))
+        .await
+        .expect("the old layout");
+    let store = PostgresStore::connect(&in_schema(&url, &schema))
+        .await
+        .expect("reopen migrates");
+    assert_eq!(
+        store.history(&exec.arn, 1, 10).await.expect("history"),
+        [r#"{"id":1}"#, r#"{"id":2}"#]
+    );
+    let mut batch = Batch::default();
+    for id in 3..=30 {
+        batch.events.push((
+            exec.arn.clone(),
+            id,
+            format!("{{\"id\":{id},\"pad\":\"{}\"}}", "y".repeat(20)),
+        ));
+    }
+    store.commit(&batch).await.expect("commit");
+    let all = store.history(&exec.arn, 2, 4).await.expect("history");
+    assert_eq!(all.len(), 3);
+    assert_eq!(all[0], r#"{"id":2}"#);
+    assert!(all[2].starts_with(r#"{"id":4,"#), "{}", all[2]);
+    // Written again, the same events fail the batch.
+    let again = Batch {
+        events: vec![(exec.arn.clone(), 5, "{}".into())],
+        ..Batch::default()
+    };
+    assert!(store.commit(&again).await.is_err());
+}

@@ -7,6 +7,7 @@
 //! batch (which may hold the steps of many executions) in one transaction: that is the group
 //! commit the runtime relies on.
 
+pub mod chunks;
 pub mod cluster;
 #[cfg(feature = "contract")]
 pub mod contract;

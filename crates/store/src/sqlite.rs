@@ -142,7 +142,8 @@ const SPARSE_PREFIX: i64 = 2000;
 /// version `n`, recorded in SQLite's `user_version`. Version 1 is the baseline: it creates the
 /// tables of a new file, and brings a file from before versions were kept (version 0, with any
 /// subset of the columns added since) to the same schema.
-const MIGRATIONS: &[fn(&Connection) -> Result<()>] = &[baseline, name_index, closed_index];
+const MIGRATIONS: &[fn(&Connection) -> Result<()>] =
+    &[baseline, name_index, closed_index, history_chunks];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -159,6 +160,25 @@ fn name_index(conn: &Connection) -> Result<()> {
 fn closed_index(conn: &Connection) -> Result<()> {
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS executions_closed ON executions (stop_ms, arn) WHERE stop_ms IS NOT NULL;",
+    )
+    .map_err(backend)
+}
+
+/// Version 4: history kept in chunks (see [`crate::chunks`]); the events of older files become
+/// chunks of one event each, as they were.
+fn history_chunks(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS event_chunks (
+             execution TEXT NOT NULL,
+             first_id INTEGER NOT NULL,
+             last_id INTEGER NOT NULL,
+             codec INTEGER NOT NULL,
+             body BLOB NOT NULL,
+             PRIMARY KEY (execution, first_id)
+         ) WITHOUT ROWID;
+         INSERT OR IGNORE INTO event_chunks (execution, first_id, last_id, codec, body)
+             SELECT execution, id, id, 0, CAST(body AS BLOB) FROM events;
+         DROP TABLE events;",
     )
     .map_err(backend)
 }
@@ -788,18 +808,33 @@ impl ExecutionLog for SqliteStore {
 
     async fn history(&self, execution: &str, from: u64, to: u64) -> Result<Vec<String>> {
         let conn = self.read();
+        // The chunk holding `from` (the last to start at or before it), and those after it
+        // that start by `to`.
         let mut stmt = conn
             .prepare_cached(
-                "SELECT body FROM events WHERE execution = ?1 AND id >= ?2 AND id <= ?3 ORDER BY id",
+                "SELECT first_id, codec, body FROM event_chunks
+                 WHERE execution = ?1 AND first_id <= ?3 AND first_id >= COALESCE(
+                     (SELECT first_id FROM event_chunks WHERE execution = ?1 AND first_id <= ?2
+                      ORDER BY first_id DESC LIMIT 1), 0)
+                 ORDER BY first_id",
             )
             .map_err(backend)?;
-        let rows = stmt
-            .query_map(
-                params![execution, from as i64, to.min(i64::MAX as u64) as i64],
-                |row| row.get(0),
-            )
+        let (from_i, to_i) = (
+            from.min(i64::MAX as u64) as i64,
+            to.min(i64::MAX as u64) as i64,
+        );
+        let mut rows = stmt
+            .query(params![execution, from_i, to_i])
             .map_err(backend)?;
-        rows.map(|r| r.map_err(backend)).collect()
+        let mut events = Vec::new();
+        while let Some(row) = rows.next().map_err(backend)? {
+            let first: i64 = row.get(0).map_err(backend)?;
+            let codec: i64 = row.get(1).map_err(backend)?;
+            let body = row.get_ref(2).map_err(backend)?;
+            let body = body.as_bytes().map_err(backend)?;
+            crate::chunks::read_into(first as u64, codec, body, (from, to), &mut events)?;
+        }
+        Ok(events)
     }
 
     async fn steps(&self, execution: &str) -> Result<Vec<String>> {
@@ -919,7 +954,7 @@ fn purge(tx: &Connection, purge: &Purge) -> rusqlite::Result<()> {
         if gone.execute(params![arn, purge.before_ms])? == 0 {
             continue;
         }
-        for table in ["events", "steps", "timers", "tasks", "map_runs"] {
+        for table in ["event_chunks", "steps", "timers", "tasks", "map_runs"] {
             tx.prepare_cached(&format!("DELETE FROM {table} WHERE execution = ?1"))?
                 .execute(params![arn])?;
         }
@@ -1061,10 +1096,33 @@ fn apply(tx: &Connection, batch: &Batch) -> rusqlite::Result<()> {
         }
     }
     if !batch.events.is_empty() {
-        let mut stmt =
-            tx.prepare_cached("INSERT INTO events (execution, id, body) VALUES (?1, ?2, ?3)")?;
-        for (execution, id, body) in &batch.events {
-            stmt.execute(params![execution, *id as i64, body])?;
+        // A chunk overlapping one already stored (event ids written twice) fails the batch.
+        // Stored chunks do not overlap, so only the last one starting by a new chunk's end can.
+        let mut stmt = tx.prepare_cached(
+            "INSERT INTO event_chunks (execution, first_id, last_id, codec, body)
+             SELECT ?1, ?2, ?3, ?4, ?5 WHERE NOT EXISTS (
+                 SELECT 1 FROM (SELECT last_id FROM event_chunks
+                                WHERE execution = ?1 AND first_id <= ?3
+                                ORDER BY first_id DESC LIMIT 1)
+                 WHERE last_id >= ?2)",
+        )?;
+        for c in crate::chunks::chunks(&batch.events) {
+            let added = stmt.execute(params![
+                c.execution,
+                c.first_id as i64,
+                c.last_id as i64,
+                c.codec,
+                c.body
+            ])?;
+            if added == 0 {
+                return Err(rusqlite::Error::SqliteFailure(
+                    rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+                    Some(format!(
+                        "history events {}..={} of {} are already stored",
+                        c.first_id, c.last_id, c.execution
+                    )),
+                ));
+            }
         }
     }
     for change in &batch.timers {

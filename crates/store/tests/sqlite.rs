@@ -179,3 +179,59 @@ async fn a_file_from_before_schema_versions_is_brought_to_the_current_one() {
         .expect("version");
     assert_eq!(version, stepwise_store::sqlite::SCHEMA_VERSION);
 }
+
+/// A file from before history chunks (schema version 3, one row per event) keeps its history:
+/// the events read back as they were written, and new ones follow them.
+#[tokio::test]
+async fn a_file_with_one_row_per_event_keeps_its_history() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("v3.db");
+    let exec = execution("m", "old", 1);
+    {
+        let s = SqliteStore::open(&path).expect("open");
+        s.commit(&Batch {
+            new_executions: vec![exec.clone()],
+            ..Batch::default()
+        })
+        .await
+        .expect("commit");
+    }
+    {
+        let conn = rusqlite::Connection::open(&path).expect("raw open");
+        conn.execute_batch(
+            "DROP TABLE event_chunks;
+             CREATE TABLE events (execution TEXT NOT NULL, id INTEGER NOT NULL,
+                 body TEXT NOT NULL, PRIMARY KEY (execution, id)) WITHOUT ROWID;
+             PRAGMA user_version = 3;",
+        )
+        .expect("the old layout");
+        for id in 1..=3 {
+            conn.execute(
+                "INSERT INTO events (execution, id, body) VALUES (?1, ?2, ?3)",
+                rusqlite::params![exec.arn, id, format!("{{\"id\":{id}}}")],
+            )
+            .expect("an old event");
+        }
+    }
+    let s = SqliteStore::open(&path).expect("reopen migrates");
+    assert_eq!(
+        s.history(&exec.arn, 2, 10).await.expect("history"),
+        [r#"{"id":2}"#, r#"{"id":3}"#]
+    );
+    let mut batch = Batch::default();
+    for id in 4..=40 {
+        batch.events.push((
+            exec.arn.clone(),
+            id,
+            format!("{{\"id\":{id},\"pad\":\"{}\"}}", "x".repeat(30)),
+        ));
+    }
+    s.commit(&batch).await.expect("commit");
+    let all = s.history(&exec.arn, 1, 100).await.expect("history");
+    assert_eq!(all.len(), 40);
+    assert_eq!(all[0], r#"{"id":1}"#);
+    assert!(all[39].starts_with(r#"{"id":40,"#), "{}", all[39]);
+    let middle = s.history(&exec.arn, 3, 5).await.expect("history");
+    assert_eq!(middle.len(), 3);
+    assert!(middle[2].starts_with(r#"{"id":5,"#), "{}", middle[2]);
+}
