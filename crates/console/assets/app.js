@@ -48,6 +48,8 @@ async function api(path, body) {
 const q = (params) => new URLSearchParams(Object.entries(params).filter(([, v]) => v !== undefined && v !== null && v !== "")).toString();
 const fmtTime = (s) => (s ? new Date(s * 1000).toLocaleString(undefined, { hour12: false }) : "");
 const shortArn = (arn) => arn.split(":").slice(-2).join(":");
+/// A Map Run's label (`…:mapRun:MACHINE/LABEL:UUID`): its Map state's Label, or its name.
+const mapRunLabel = (arn) => (arn.split(":mapRun:")[1] || arn).split("/").slice(1).join("/").replace(/:[^:]*$/, "");
 const badge = (status) => el("span", { class: `badge ${status}`, text: status === "notreached" ? "not reached" : status });
 
 /// ms since the epoch as a datetime-local input's value (local time, to the second).
@@ -100,6 +102,7 @@ async function route() {
     if (parts[0] === "state-machine" && parts[1]) await machineView(parts[1], stale);
     else if (parts[0] === "executions") await executionsView(params, stale);
     else if (parts[0] === "execution" && parts[1]) await executionView(parts[1], stale);
+    else if (parts[0] === "map-run" && parts[1]) await mapRunView(parts[1], params, stale);
     else await machinesView(stale);
   } catch (e) {
     if (stale()) return;
@@ -639,7 +642,8 @@ async function executionView(arn, stale) {
     el("h1", {}, x.name, " ", statusBadge),
     el("p", { class: "muted" }, "Started ", fmtTime(x.startDate), x.stopDate ? ` · stopped ${fmtTime(x.stopDate)}` : "",
       x.redriveCount ? el("span", { id: "exec-redrives", text: ` · redriven ${x.redriveCount} time${x.redriveCount > 1 ? "s" : ""}` }) : null, " · ",
-      el("a", { href: `#/state-machine/${encodeURIComponent(x.stateMachineArn)}`, text: shortArn(x.stateMachineArn) })),
+      el("a", { href: `#/state-machine/${encodeURIComponent(x.stateMachineArn)}`, text: shortArn(x.stateMachineArn) }),
+      x.mapRunArn ? [" · child of Map Run ", el("a", { id: "parent-map-run", href: `#/map-run/${encodeURIComponent(x.mapRunArn)}`, text: mapRunLabel(x.mapRunArn) })] : null),
     x.error ? el("p", { class: "error", id: "exec-error" }, el("strong", { text: x.error }), " ", x.cause || "") : null,
     actions,
     timeline,
@@ -648,6 +652,7 @@ async function executionView(arn, stale) {
       el("section", { class: "panel", "aria-label": "States" }, el("h2", { text: "States" }),
         el("table", { id: "states" }, el("thead", {}, el("tr", {}, ["State", "Type", "Status", "Duration", "Retries"].map((h) => el("th", { scope: "col", text: h })))), statesBody))),
     stateDetails,
+    (data.mapRuns || []).length ? mapRunsPanel(data.mapRuns) : null,
     el("div", { class: "split" },
       el("section", { class: "panel", "aria-label": "Events" }, el("h2", { text: `Event history (${events.length})`, id: "history-title" }), history),
       el("section", { class: "panel", "aria-label": "Event" }, el("h2", { text: "Event" }), eventDetail)),
@@ -684,6 +689,81 @@ async function executionView(arn, stale) {
       source.close();
     });
   }
+}
+
+// ----- Map Runs ------------------------------------------------------------------------
+
+const COUNTS = ["pending", "running", "succeeded", "failed", "timedOut", "aborted", "total"];
+
+/// A Map Run's item and child execution counts, one row each.
+function countsTable(run, id) {
+  return el("table", { id, class: "counts" },
+    el("thead", {}, el("tr", {}, el("th", { scope: "col", text: "" }), COUNTS.map((c) => el("th", { scope: "col", text: c === "timedOut" ? "timed out" : c })))),
+    el("tbody", {}, [["Items", run.itemCounts], ["Child executions", run.executionCounts]].map(([what, counts]) =>
+      el("tr", { "data-counts": what }, el("th", { scope: "row", text: what }), COUNTS.map((c) => el("td", { "data-count": c, text: String(counts?.[c] ?? 0) }))))));
+}
+
+/// The Map Runs of an execution's Distributed Map states, each linking to its children.
+function mapRunsPanel(runs) {
+  return el("section", { class: "panel", "aria-label": "Map Runs", id: "map-runs" },
+    el("h2", { text: `Map Runs (${runs.length})` }),
+    el("table", {},
+      el("thead", {}, el("tr", {}, ["Map Run", "Status", "Items", "Succeeded", "Failed", "Started"].map((h) => el("th", { scope: "col", text: h })))),
+      el("tbody", {}, runs.map((r) => el("tr", { "data-map-run": r.mapRunArn },
+        el("td", {}, el("a", { href: `#/map-run/${encodeURIComponent(r.mapRunArn)}`, text: mapRunLabel(r.mapRunArn) })),
+        el("td", {}, badge(r.status)),
+        el("td", { text: String(r.itemCounts?.total ?? 0) }),
+        el("td", { text: String(r.executionCounts?.succeeded ?? 0) }),
+        el("td", { text: String(r.executionCounts?.failed ?? 0) }),
+        el("td", { text: fmtTime(r.startDate) }))))));
+}
+
+/// A Map Run: its counts, the execution that started it, and its child executions page by page.
+async function mapRunView(arn, params, stale) {
+  setNav("executions");
+  const status = params.get("status") || "";
+  const tokens = (params.get("pages") || "").split(",").filter(Boolean);
+  const token = params.get("token") || "";
+  const data = await api(`/console/api/map-run?${q({ arn, status, nextToken: token, maxResults: 50 })}`);
+  if (stale()) return;
+  const run = data.mapRun;
+  const label = mapRunLabel(arn);
+  document.title = `${label} · Map Run · Stepwise`;
+  const go = (extra = {}) => { location.hash = `#/map-run/${encodeURIComponent(arn)}?${q({ status: statusSelect.value, ...extra })}`; };
+  const statusSelect = el("select", { id: "children-status" }, ["", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].map((s) => el("option", { value: s, selected: s === status, text: s || "Any" })));
+  statusSelect.addEventListener("change", () => go());
+  const back = tokens[tokens.length - 1];
+  const prev = tokens.length
+    ? el("button", { type: "button", class: "ghost", id: "prev-page", text: "Previous page", onclick: () => go({ token: back === "-" ? "" : back, pages: tokens.slice(0, -1).join(",") }) })
+    : null;
+  const next = data.nextToken
+    ? el("button", { type: "button", class: "ghost", id: "next-page", text: "Next page", onclick: () => go({ token: data.nextToken, pages: [...tokens, token || "-"].join(",") }) })
+    : null;
+  const rows = data.executions.map((x) => el("tr", { "data-name": x.name },
+    el("td", {}, el("a", { href: `#/execution/${encodeURIComponent(x.executionArn)}`, text: x.name })),
+    el("td", {}, badge(x.status)),
+    el("td", { text: x.itemCount === undefined ? "" : String(x.itemCount) }),
+    el("td", { text: fmtTime(x.startDate) }),
+    el("td", { text: fmtTime(x.stopDate) })));
+  show(
+    el("h1", {}, label, " ", el("span", { id: "map-run-status" }, badge(run.status))),
+    el("p", { class: "muted" }, "Map Run of ",
+      el("a", { id: "map-run-parent", href: `#/execution/${encodeURIComponent(run.executionArn)}`, text: shortArn(run.executionArn) }),
+      " · started ", fmtTime(run.startDate), run.stopDate ? ` · stopped ${fmtTime(run.stopDate)}` : "",
+      ` · max concurrency ${run.maxConcurrency || "unlimited"}`,
+      run.redriveCount ? ` · redriven ${run.redriveCount} time${run.redriveCount > 1 ? "s" : ""}` : ""),
+    el("section", { class: "panel", "aria-label": "Counts" }, el("h2", { text: "Counts" }), countsTable(run, "map-run-counts")),
+    el("section", { class: "panel", "aria-label": "Child executions" },
+      el("h2", { text: "Child executions" }),
+      el("div", { class: "toolbar", role: "search" }, el("div", {}, el("label", { for: "children-status", text: "Status" }), statusSelect)),
+      rows.length
+        ? el("table", { id: "map-run-children" },
+            el("thead", {}, el("tr", {}, ["Name", "Status", "Items", "Started", "Stopped"].map((h) => el("th", { scope: "col", text: h })))),
+            el("tbody", {}, rows))
+        : el("p", { class: "muted", text: "No child executions match." }),
+      el("div", { class: "toolbar" }, prev, next, el("span", { class: "muted", text: `page ${tokens.length + 1}` }))));
+  // A running Map Run's counts move: look again in a while.
+  if (run.status === "RUNNING") reloadSoon(2000);
 }
 
 // ----- start ---------------------------------------------------------------------------

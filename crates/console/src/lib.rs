@@ -38,6 +38,7 @@ pub fn router_with(service: Arc<Service>, access: Access) -> Router {
         .route("/console/api/executions", get(views::executions))
         .route("/console/api/execution", get(views::execution))
         .route("/console/api/execution/statuses", get(views::statuses_at))
+        .route("/console/api/map-run", get(views::map_run))
         .route("/console/api/execution/stream", get(views::stream))
         .route("/console/api/execution/stop", post(views::stop))
         .route("/console/api/execution/redrive", post(views::redrive))

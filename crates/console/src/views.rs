@@ -19,10 +19,11 @@ use stepwise_graph::render::{SvgOptions, svg};
 use stepwise_graph::status::{statuses_of_json, statuses_of_json_in};
 use stepwise_graph::{Graph, graph_of, layout};
 use stepwise_service::types::{
-    DescribeExecutionInput, DescribeStateMachineAliasInput, DescribeStateMachineForExecutionInput,
-    DescribeStateMachineInput, ExecutionStatus, GetExecutionHistoryInput, ListExecutionsInput,
-    ListStateMachineAliasesInput, ListStateMachineVersionsInput, ListStateMachinesInput,
-    RedriveExecutionInput, StartExecutionInput, StopExecutionInput, UpdateStateMachineInput,
+    DescribeExecutionInput, DescribeMapRunInput, DescribeStateMachineAliasInput,
+    DescribeStateMachineForExecutionInput, DescribeStateMachineInput, ExecutionStatus,
+    GetExecutionHistoryInput, ListExecutionsInput, ListStateMachineAliasesInput,
+    ListStateMachineVersionsInput, ListStateMachinesInput, RedriveExecutionInput,
+    StartExecutionInput, StopExecutionInput, UpdateStateMachineInput,
     ValidateStateMachineDefinitionInput,
 };
 use stepwise_service::{ErrorClass, ExecutionSearch, Service, ServiceError};
@@ -240,11 +241,7 @@ pub async fn executions(
         input = input.state_machine_arn(arn);
     }
     if let Some(status) = q.status.filter(|s| !s.is_empty()) {
-        let parsed: ExecutionStatus = serde_json::from_value(Value::String(status.clone()))
-            .map_err(|_| {
-                ServiceError::validation(format!("'{status}' is not an execution status"))
-            })?;
-        input = input.status_filter(parsed);
+        input = input.status_filter(status_of(&status)?);
     }
     if let Some(t) = q.next_token.filter(|t| !t.is_empty()) {
         input = input.next_token(t);
@@ -329,13 +326,87 @@ pub async fn execution(
         .await?;
     let events = history(svc, &q.arn).await?;
     let statuses = statuses_of_json(&events);
+    let map_runs = map_runs_of(&console, &caller, &events).await?;
     Ok(Json(json!({
         "execution": to_json(&described),
         "definition": machine.definition,
         "graph": drawing(&machine.definition, Some(&statuses)),
         "statuses": to_json(&statuses),
         "events": events,
+        "mapRuns": map_runs,
     })))
+}
+
+/// The Map Runs an execution's Distributed Map states started (from its `MapRunStarted`
+/// events, oldest first), each described: its status and its items' and child executions'
+/// counts. None when the key may not describe Map Runs.
+async fn map_runs_of(
+    console: &Console,
+    caller: &Caller,
+    events: &[Value],
+) -> Result<Vec<Value>, ServiceError> {
+    let started = events
+        .iter()
+        .filter(|e| e["type"] == "MapRunStarted")
+        .filter_map(|e| e["mapRunStartedEventDetails"]["mapRunArn"].as_str());
+    let mut runs = Vec::new();
+    for arn in started {
+        if console.allow(caller, "DescribeMapRun", arn).is_err() {
+            return Ok(Vec::new());
+        }
+        let run = console
+            .service
+            .describe_map_run(DescribeMapRunInput::new(arn))
+            .await?;
+        runs.push(to_json(&run));
+    }
+    Ok(runs)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MapRunQuery {
+    arn: String,
+    status: Option<String>,
+    next_token: Option<String>,
+    max_results: Option<i64>,
+}
+
+/// A Map Run: its description (status, counts, the execution that started it) and a page of
+/// its child executions, by status.
+pub async fn map_run(
+    State(console): Shared,
+    caller: Caller,
+    Query(q): Query<MapRunQuery>,
+) -> Answer {
+    let svc = &console.service;
+    for action in ["DescribeMapRun", "ListExecutions"] {
+        console.allow(&caller, action, &q.arn)?;
+    }
+    let run = svc
+        .describe_map_run(DescribeMapRunInput::new(&q.arn))
+        .await?;
+    let mut input = ListExecutionsInput::new()
+        .map_run_arn(&q.arn)
+        .max_results(q.max_results.unwrap_or(50));
+    if let Some(status) = q.status.filter(|s| !s.is_empty()) {
+        input = input.status_filter(status_of(&status)?);
+    }
+    if let Some(t) = q.next_token.filter(|t| !t.is_empty()) {
+        input = input.next_token(t);
+    }
+    let children = svc.list_executions(input).await?;
+    Ok(Json(json!({
+        "mapRun": to_json(&run),
+        "executions": to_json(&children.executions),
+        "nextToken": children.next_token,
+    })))
+}
+
+/// A status as the page names it (`SUCCEEDED`).
+fn status_of(status: &str) -> Result<ExecutionStatus, ServiceError> {
+    serde_json::from_value(Value::String(status.to_owned()))
+        .map_err(|_| ServiceError::validation(format!("'{status}' is not an execution status")))
 }
 
 #[derive(Debug, Deserialize)]

@@ -453,3 +453,111 @@ async fn executions_are_searched_by_name_prefix_and_start_time_page_by_page() {
     assert_eq!(listed["executions"].as_array().map(Vec::len), Some(15));
     service.shutdown();
 }
+
+/// A Distributed Map's Map Run: listed on its execution's page with its counts, its own view
+/// with its children page by page (and by status), and each child naming its Map Run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_map_run_is_shown_with_its_counts_and_its_children() {
+    let (app, service) = app().await;
+    let definition = json!({
+        "StartAt": "Each",
+        "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items", "Label": "Orders",
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Check",
+                "States": {
+                    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.bad", "BooleanEquals": true, "Next": "Bad"}], "Default": "Good"},
+                    "Bad": {"Type": "Fail", "Error": "Bad"},
+                    "Good": {"Type": "Pass", "End": true}
+                }
+            },
+            "ToleratedFailurePercentage": 50,
+            "End": true
+        }}
+    });
+    let sm = service
+        .create_state_machine(CreateStateMachineInput::new(
+            "fanout",
+            definition.to_string(),
+            "arn:aws:iam::123456789012:role/R",
+        ))
+        .await
+        .expect("created")
+        .state_machine_arn;
+    let items: Vec<Value> = (0..7).map(|i| json!({"n": i, "bad": i == 3})).collect();
+    let x = run(&service, &sm, "fan", json!({ "items": items })).await;
+    let done = service.wait_for_execution(&x).await.expect("done");
+    assert_eq!(
+        done.status,
+        stepwise_service::types::ExecutionStatus::Succeeded
+    );
+
+    let (status, page) = get_json(&app, &format!("/console/api/execution?arn={}", enc(&x))).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let runs = page["mapRuns"].as_array().expect("Map Runs");
+    assert_eq!(runs.len(), 1);
+    let run = &runs[0];
+    let run_arn = run["mapRunArn"].as_str().expect("an ARN");
+    assert!(run_arn.contains(":mapRun:fanout/Orders:"), "{run_arn}");
+    assert_eq!(run["status"], "SUCCEEDED");
+    assert_eq!(run["itemCounts"]["total"], 7);
+    assert_eq!(run["executionCounts"]["succeeded"], 6);
+    assert_eq!(run["executionCounts"]["failed"], 1);
+
+    let (status, view) = get_json(
+        &app,
+        &format!("/console/api/map-run?arn={}&maxResults=4", enc(run_arn)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{view}");
+    assert_eq!(view["mapRun"]["executionArn"], x.as_str());
+    assert_eq!(view["executions"].as_array().map(Vec::len), Some(4));
+    assert_eq!(view["executions"][0]["itemCount"], 1, "{view}");
+    let token = view["nextToken"].as_str().expect("a second page");
+    let (_, rest) = get_json(
+        &app,
+        &format!(
+            "/console/api/map-run?arn={}&maxResults=4&nextToken={}",
+            enc(run_arn),
+            urlencode(token)
+        ),
+    )
+    .await;
+    assert_eq!(
+        rest["executions"].as_array().map(Vec::len),
+        Some(3),
+        "{rest}"
+    );
+    assert!(rest["nextToken"].is_null());
+    let (_, failed) = get_json(
+        &app,
+        &format!("/console/api/map-run?arn={}&status=FAILED", enc(run_arn)),
+    )
+    .await;
+    let failed = failed["executions"].as_array().expect("children");
+    assert_eq!(failed.len(), 1);
+    let child = failed[0]["executionArn"].as_str().expect("a child");
+    let (_, child_page) =
+        get_json(&app, &format!("/console/api/execution?arn={}", enc(child))).await;
+    assert_eq!(child_page["execution"]["mapRunArn"], run_arn);
+    assert_eq!(child_page["execution"]["status"], "FAILED");
+    assert_eq!(child_page["mapRuns"], json!([]));
+    let (status, refused) =
+        get_json(&app, "/console/api/map-run?arn=arn%3Aaws%3Astates%3Aus-east-1%3A123456789012%3AmapRun%3Afanout%2FOrders%3Anone").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert_eq!(refused["error"], "ResourceNotFound");
+    service.shutdown();
+}
+
+/// A query value's percent-encoding (tokens carry `+`, `/` and `=`).
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -179,6 +179,31 @@ fn status_of(r: &ExecutionRecord) -> Result<ExecutionStatus, ServiceError> {
 }
 
 /// What ListExecutions shows of an execution; DescribeExecution shows more.
+/// Whether a listing shows each execution's `itemCount` (AWS does for a Map Run's children).
+#[derive(Debug, Clone, Copy)]
+enum Items {
+    NotShown,
+    /// A Map Run's children; `batched`: each holds a batch (its input's `Items`), else one.
+    Counted {
+        batched: bool,
+    },
+}
+
+impl Items {
+    fn of(self, r: &ExecutionRecord) -> Option<i64> {
+        match self {
+            Items::NotShown => None,
+            Items::Counted { batched: false } => Some(1),
+            Items::Counted { batched: true } => Some(
+                serde_json::from_str::<Value>(&r.input)
+                    .ok()
+                    .and_then(|v| v.get("Items").and_then(Value::as_array).map(Vec::len))
+                    .unwrap_or(0) as i64,
+            ),
+        }
+    }
+}
+
 fn execution_item(r: &ExecutionRecord) -> Result<ExecutionListItem, ServiceError> {
     Ok(ExecutionListItem {
         stop_date: r.stop_ms.map(seconds),
@@ -518,8 +543,8 @@ impl ExecutionPlane {
         self.executions_page(
             &filter,
             &search.scope(&sm),
-            input.next_token.as_deref(),
-            input.max_results,
+            (input.next_token.as_deref(), input.max_results),
+            Items::NotShown,
         )
         .await
     }
@@ -530,8 +555,8 @@ impl ExecutionPlane {
         &self,
         filter: &ExecutionFilter,
         scope: &str,
-        next_token: Option<&str>,
-        max_results: Option<i64>,
+        (next_token, max_results): (Option<&str>, Option<i64>),
+        items: Items,
     ) -> Result<ListExecutionsOutput, ServiceError> {
         let limit = page_size(max_results);
         let after: Option<ExecutionCursor> = token_of(next_token, "ListExecutions", scope)?;
@@ -551,8 +576,12 @@ impl ExecutionPlane {
             executions: page
                 .items
                 .iter()
-                .map(execution_item)
-                .collect::<Result<_, _>>()?,
+                .map(|r| {
+                    let mut item = execution_item(r)?;
+                    item.item_count = items.of(r);
+                    Ok(item)
+                })
+                .collect::<Result<_, ServiceError>>()?,
             next_token: page.next_token,
         })
     }
@@ -573,16 +602,22 @@ impl ExecutionPlane {
             status,
             ..ExecutionFilter::default()
         });
-        if store
+        let run = store
             .get_map_run(&map_run)
             .await
             .map_err(store_failed)?
-            .is_none()
-        {
-            return Err(ServiceError::resource_not_found(&map_run));
-        }
-        self.executions_page(&filter, &search.scope(&map_run), next_token, max_results)
-            .await
+            .ok_or_else(|| ServiceError::resource_not_found(&map_run))?;
+        // A Map Run's children show how many items each processed: one, or its batch's.
+        let counted = Items::Counted {
+            batched: run.items.is_some(),
+        };
+        self.executions_page(
+            &filter,
+            &search.scope(&map_run),
+            (next_token, max_results),
+            counted,
+        )
+        .await
     }
 
     pub(crate) async fn get_execution_history(

@@ -352,6 +352,46 @@ def test_a_25000_event_history_opens_fast_and_scrolls_without_rendering_every_ev
     shot("history-25000-events-scrolled")
 
 
+def test_a_distributed_maps_run_links_to_its_children_and_back():
+    fanout = sfn.create_state_machine(name="fanout", roleArn=ROLE, definition=json.dumps({
+        "StartAt": "Each",
+        "States": {"Each": {
+            "Type": "Map", "ItemsPath": "$.items", "Label": "Orders", "ToleratedFailurePercentage": 50,
+            "ItemProcessor": {
+                "ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                "StartAt": "Check",
+                "States": {
+                    "Check": {"Type": "Choice", "Choices": [{"Variable": "$.bad", "BooleanEquals": True, "Next": "Bad"}],
+                              "Default": "Good"},
+                    "Bad": {"Type": "Fail", "Error": "BadItem"},
+                    "Good": {"Type": "Pass", "End": True}}},
+            "End": True}}}))["stateMachineArn"]
+    arn = sfn.start_execution(stateMachineArn=fanout, name="fan",
+                              input=json.dumps({"items": [{"n": i, "bad": i == 4} for i in range(12)]}))["executionArn"]
+    eq(wait_done(sfn, arn)["status"], "SUCCEEDED", "the parent")
+    open_execution(arn)
+    runs = page.locator("#map-runs tbody tr")
+    expect(runs).to_have_count(1)
+    expect(runs.first).to_contain_text("Orders")
+    expect(runs.first).to_contain_text("SUCCEEDED")
+    runs.first.locator("a").click()
+    expect(page.locator("h1")).to_contain_text("Orders")
+    expect(page.locator('#map-run-counts tr[data-counts="Child executions"] td[data-count="succeeded"]')).to_have_text("11")
+    expect(page.locator('#map-run-counts tr[data-counts="Child executions"] td[data-count="failed"]')).to_have_text("1")
+    expect(page.locator("#map-run-children tbody tr")).to_have_count(12)
+    shot("map-run")
+    page.locator("#children-status").select_option("FAILED")
+    expect(page.locator("#map-run-children tbody tr")).to_have_count(1)
+    page.locator("#map-run-children tbody tr a").click()
+    expect(page.locator("#exec-status")).to_have_text("FAILED")
+    expect(page.locator("#exec-error")).to_contain_text("BadItem")
+    expect(node("Bad")).to_have_attribute("data-status", "failed")
+    page.locator("#parent-map-run").click()
+    expect(page.locator("#map-run-parent")).to_be_visible()
+    page.locator("#map-run-parent").click()
+    expect(page.locator("#map-runs")).to_be_visible()
+
+
 def test_mermaid_parses_the_graph_of_every_example():
     page.goto(URL + "/")
     page.add_script_tag(path=os.environ["STEPWISE_MERMAID_JS"])

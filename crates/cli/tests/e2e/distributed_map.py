@@ -70,6 +70,7 @@ def test_jsonl_items_are_read_in_order_with_max_concurrency_and_item_selector():
         children += page["executions"]
     eq(len(children), 1000, "child executions listed by their Map Run")
     eq({c["status"] for c in children}, {"SUCCEEDED"}, "their status")
+    eq({c.get("itemCount") for c in children}, {1}, "one item each (itemCount, shown for a Map Run's children)")
     assert all(f":execution:{machine}/Items:" in c["executionArn"] for c in children), children[0]
     child = sfn.describe_execution(executionArn=children[0]["executionArn"])
     eq(child["mapRunArn"], map_run, "DescribeExecution names the child's Map Run")
@@ -110,6 +111,9 @@ def test_items_are_batched_with_batch_input():
     eq((run["itemCounts"]["total"], run["itemCounts"]["succeeded"], run["itemCounts"]["pending"]), (250, 250, 0),
        "items counted by the batches that held them")
     eq((run["executionCounts"]["total"], run["executionCounts"]["succeeded"]), (3, 3), "one child per batch")
+    children = sfn.list_executions(mapRunArn=run["mapRunArn"])["executions"]
+    eq(sorted(c["itemCount"] for c in children), [50, 100, 100], "each child's itemCount: its batch's items")
+    assert all("itemCount" not in x for x in sfn.list_executions(stateMachineArn=d["stateMachineArn"])["executions"])
 
 
 def inline(processor_states, **map_fields):
