@@ -9,8 +9,6 @@
 //! is exactly what was committed (the history digest folds it), and JSON written by serde_json
 //! has no raw line breaks, so a line is an event.
 
-use std::io::{Read, Write};
-
 use crate::{Result, StoreError};
 
 /// The events as text, one per line.
@@ -20,6 +18,10 @@ pub const DEFLATED: i64 = 1;
 
 /// Below this many bytes a chunk is kept as it is (deflating saves too little to pay).
 const DEFLATE_FROM: usize = 256;
+
+/// The most events in one chunk: a read of a page of history inflates whole chunks, so a
+/// commit of thousands of events (an inline Map's) is cut into chunks of this many.
+pub const MAX_EVENTS: usize = 64;
 
 /// One commit's events of one execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +34,7 @@ pub struct Chunk {
 }
 
 /// A batch's events, `(execution, id, text)` in commit order, as chunks: one per execution and
-/// run of consecutive ids.
+/// run of consecutive ids, of at most [`MAX_EVENTS`].
 pub fn chunks(events: &[(String, u64, String)]) -> Vec<Chunk> {
     // Each execution's events in a batch are in order; executions interleave.
     let mut runs: Vec<(&str, u64, u64, Vec<&str>)> = Vec::new();
@@ -41,7 +43,7 @@ pub fn chunks(events: &[(String, u64, String)]) -> Vec<Chunk> {
             .iter_mut()
             .rev()
             .find(|(e, ..)| e == execution)
-            .filter(|(_, _, last, _)| *last + 1 == *id);
+            .filter(|(_, _, last, texts)| *last + 1 == *id && texts.len() < MAX_EVENTS);
         match open {
             Some((_, _, last, texts)) => {
                 *last = *id;
@@ -68,18 +70,28 @@ pub fn chunks(events: &[(String, u64, String)]) -> Vec<Chunk> {
         .collect()
 }
 
+thread_local! {
+    /// One compressor per thread, reset between chunks: making one allocates and clears
+    /// hundreds of KB of tables, which cost more than deflating a chunk.
+    static COMPRESSOR: std::cell::RefCell<flate2::Compress> =
+        std::cell::RefCell::new(flate2::Compress::new(flate2::Compression::fast(), false));
+}
+
 /// `plain` deflated, if that is worth it.
 fn deflate(plain: &[u8]) -> Option<Vec<u8>> {
     if plain.len() < DEFLATE_FROM {
         return None;
     }
-    let mut encoder = flate2::write::DeflateEncoder::new(
-        Vec::with_capacity(plain.len() / 4),
-        flate2::Compression::fast(),
-    );
-    encoder.write_all(plain).ok()?;
-    let out = encoder.finish().ok()?;
-    (out.len() < plain.len()).then_some(out)
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        c.reset();
+        // Only a result smaller than the text is kept: the output never needs more room.
+        let mut out = Vec::with_capacity(plain.len());
+        let status = c
+            .compress_vec(plain, &mut out, flate2::FlushCompress::Finish)
+            .ok()?;
+        (status == flate2::Status::StreamEnd && out.len() < plain.len()).then_some(out)
+    })
 }
 
 /// The events with ids in `from..=to` of a chunk starting at `first_id`, appended to `out`.
@@ -92,13 +104,7 @@ pub fn read_into(
 ) -> Result<()> {
     let text = match codec {
         PLAIN => String::from_utf8(body.to_vec()).map_err(|e| corrupt(first_id, &e))?,
-        DEFLATED => {
-            let mut text = String::with_capacity(body.len() * 8);
-            flate2::read::DeflateDecoder::new(body)
-                .read_to_string(&mut text)
-                .map_err(|e| corrupt(first_id, &e))?;
-            text
-        }
+        DEFLATED => inflate(body).map_err(|e| corrupt(first_id, &e))?,
         other => {
             return Err(StoreError::Backend(format!(
                 "history chunk at event {first_id}: unknown codec {other}"
@@ -114,6 +120,38 @@ pub fn read_into(
         }
     }
     Ok(())
+}
+
+thread_local! {
+    /// One decompressor per thread, reset between chunks (as [`COMPRESSOR`]).
+    static DECOMPRESSOR: std::cell::RefCell<flate2::Decompress> =
+        std::cell::RefCell::new(flate2::Decompress::new(false));
+}
+
+/// A deflated chunk's text.
+fn inflate(body: &[u8]) -> std::result::Result<String, String> {
+    DECOMPRESSOR.with(|d| {
+        let mut d = d.borrow_mut();
+        d.reset(false);
+        let mut out = Vec::with_capacity(body.len() * 8);
+        loop {
+            let (read, written) = (d.total_in(), d.total_out());
+            let rest = body.get(read as usize..).unwrap_or_default();
+            let status = d
+                .decompress_vec(rest, &mut out, flate2::FlushDecompress::None)
+                .map_err(|e| e.to_string())?;
+            if status == flate2::Status::StreamEnd {
+                break;
+            }
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity().max(4096));
+            } else if d.total_in() == read && d.total_out() == written {
+                // Room left, nothing read or written, no end: the stream is cut short.
+                return Err("the deflated data ends early".into());
+            }
+        }
+        String::from_utf8(out).map_err(|e| e.to_string())
+    })
 }
 
 fn corrupt(first_id: u64, e: &dyn std::fmt::Display) -> StoreError {
@@ -170,10 +208,33 @@ mod tests {
     }
 
     #[test]
+    fn a_long_run_is_cut_into_chunks_of_at_most_max_events() {
+        let events: Vec<_> = (1..=600).map(|id| event("a", id)).collect();
+        let made = chunks(&events);
+        let spans: Vec<_> = made.iter().map(|c| (c.first_id, c.last_id)).collect();
+        assert_eq!(spans.len(), 10);
+        assert_eq!(spans[..2], [(1, 64), (65, 128)]);
+        assert_eq!(spans[9], (577, 600));
+        let mut out = Vec::new();
+        read_into(449, made[7].codec, &made[7].body, (500, 520), &mut out).expect("read");
+        assert_eq!(out.len(), 13);
+        assert_eq!(out[0], event("a", 500).2);
+    }
+
+    #[test]
     fn a_damaged_chunk_is_an_error_not_a_panic() {
         let mut out = Vec::new();
         assert!(read_into(1, DEFLATED, b"\xff\x00garbage", (1, 9), &mut out).is_err());
         assert!(read_into(1, PLAIN, b"\xff\xfe", (1, 9), &mut out).is_err());
         assert!(read_into(1, 7, b"{}", (1, 9), &mut out).is_err());
+        // A deflated chunk cut short ends in an error, not a loop.
+        let events: Vec<_> = (1..=40).map(|id| event("a", id)).collect();
+        let whole = &chunks(&events)[0];
+        assert_eq!(whole.codec, DEFLATED);
+        let cut = &whole.body[..whole.body.len() / 2];
+        assert!(read_into(1, DEFLATED, cut, (1, 40), &mut out).is_err());
+        // And the compressor and decompressor are fine after it.
+        read_into(1, DEFLATED, &whole.body, (1, 40), &mut out).expect("whole");
+        assert_eq!(out.len(), 40);
     }
 }
