@@ -165,6 +165,7 @@ fn metrics_over_plain_http() {
         ("ExecutionsSucceeded", 1.0),
         ("ExecutionsFailed", 0.0),
         ("ExecutionsAborted", 0.0),
+        ("ExecutionThrottled", 0.0),
         ("ExecutionTime_count", 1.0),
     ] {
         assert_eq!(

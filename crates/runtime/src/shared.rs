@@ -287,7 +287,7 @@ impl Metrics {
             return;
         };
         type Pick = fn(&MachineCounts) -> u64;
-        let counters: [(&str, &str, Pick); 6] = [
+        let counters: [(&str, &str, Pick); 7] = [
             ("ExecutionsStarted", "Executions started", |c| c.started),
             ("ExecutionsSucceeded", "Executions that succeeded", |c| {
                 c.succeeded
@@ -300,6 +300,11 @@ impl Metrics {
                 c.timed_out
             }),
             ("ExecutionsRedriven", "Executions redriven", |c| c.redriven),
+            (
+                "ExecutionThrottled",
+                "State entries and retries throttled: Stepwise has no state transition quota, so none are",
+                |_| 0,
+            ),
         ];
         for (name, help, pick) in counters {
             let _ = writeln!(

@@ -156,10 +156,16 @@ def test_the_replay_timeline_moves_the_highlighted_state():
     expect(node("Compensate")).to_have_class(re.compile(r"\bcurrent\b"))
     expect(node("Give up")).to_have_attribute("data-status", "notreached")
     expect(page.locator(f'#history .row[data-id="{entered}"]')).to_have_class(re.compile("selected"))
+    # The data as it was at that event: Compensate's input, and no output yet.
+    node("Compensate").click()
+    expect(page.locator("#state-title")).to_contain_text("Compensate")
+    expect(page.locator("#state-input")).to_contain_text('"error"')
+    expect(page.locator("#state-output")).to_have_text("")
     shot("replay-middle-event")
-    # Event by event: the next event leaves Compensate, and it turns green.
+    # Event by event: the next event leaves Compensate, and it turns green, with its output.
     page.locator("#next-event").click()
     expect(node("Compensate")).to_have_attribute("data-status", "succeeded")
+    expect(page.locator("#state-output")).to_contain_text('"error"')
     # State by state: the next state change enters "Fatal?".
     page.locator("#next-state").click()
     expect(node("Fatal?")).to_have_attribute("data-status", "running")
