@@ -479,17 +479,47 @@ pub struct StreamQuery {
     after: u64,
 }
 
-/// How often a stream looks for new events.
-const POLL: Duration = Duration::from_millis(250);
+/// How long a stream waits for word of a commit before it looks anyway: the execution may run
+/// on another node (whose commits this node does not hear of), or the runtime may be gone.
+const POLL: Duration = Duration::from_secs(1);
 
 struct Watch {
     svc: Arc<Service>,
+    /// This node's commits, when the service has a runtime.
+    commits: Option<tokio::sync::broadcast::Receiver<Arc<Vec<String>>>>,
     arn: String,
     events: Vec<Value>,
     last: u64,
     /// The page has the events up to this id; what it lacks is sent first.
     catch_up: Option<u64>,
     done: bool,
+}
+
+/// Waits until a commit of this node adds to `arn`'s history (or one may have: the receiver
+/// lagged), or [`POLL`] has passed.
+async fn next_commit(
+    commits: &mut Option<tokio::sync::broadcast::Receiver<Arc<Vec<String>>>>,
+    arn: &str,
+) {
+    let Some(rx) = commits else {
+        tokio::time::sleep(POLL).await;
+        return;
+    };
+    let heard = async {
+        loop {
+            match rx.recv().await {
+                Ok(touched) if touched.iter().any(|a| a == arn) => return true,
+                Ok(_) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => return true,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
+            }
+        }
+    };
+    if let Ok(false) = tokio::time::timeout(POLL, heard).await {
+        // The runtime stopped: plain polling from now on.
+        *commits = None;
+        tokio::time::sleep(POLL).await;
+    }
 }
 
 /// Server-sent events for an open execution: `history` with the new events, every state's
@@ -503,9 +533,12 @@ pub async fn stream(
     for action in ["DescribeExecution", "GetExecutionHistory"] {
         console.allow(&caller, action, &q.arn)?;
     }
+    // Listening before the history is read: a commit in between is not missed.
+    let commits = svc.runtime().map(|r| r.watch_commits());
     let events = history(svc, &q.arn).await?;
     let watch = Watch {
         svc: svc.clone(),
+        commits,
         arn: q.arn,
         last: events.last().and_then(|e| e["id"].as_u64()).unwrap_or(0),
         events,
@@ -527,7 +560,7 @@ pub async fn stream(
                         .cloned()
                         .collect()
                 } else {
-                    tokio::time::sleep(POLL).await;
+                    next_commit(&mut w.commits, &w.arn).await;
                     match events_after(&w.svc, &w.arn, w.last).await {
                         Ok(new) => new,
                         Err(e) => {
@@ -682,4 +715,32 @@ pub async fn save_version(
     input.publish = Some(true);
     let out = svc.update_state_machine(input).await?;
     Ok(Json(to_json(&out)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::broadcast;
+    use tokio::time::Instant;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_commit_naming_the_execution_wakes_its_stream_at_once() {
+        let (tx, rx) = broadcast::channel(4);
+        let mut commits = Some(rx);
+        let start = Instant::now();
+        tx.send(Arc::new(vec!["other".to_owned()])).expect("sent");
+        tx.send(Arc::new(vec!["other".to_owned(), "x".to_owned()]))
+            .expect("sent");
+        next_commit(&mut commits, "x").await;
+        assert_eq!(start.elapsed(), Duration::ZERO, "no wait for the poll");
+        // No word of it: the stream looks anyway once POLL has passed.
+        tx.send(Arc::new(vec!["other".to_owned()])).expect("sent");
+        next_commit(&mut commits, "x").await;
+        assert_eq!(start.elapsed(), POLL);
+        // The runtime gone: plain polling from then on.
+        drop(tx);
+        next_commit(&mut commits, "x").await;
+        assert!(commits.is_none());
+        assert_eq!(start.elapsed(), POLL * 2);
+    }
 }

@@ -751,7 +751,19 @@ impl Driver {
                     pending.transitions,
                     pending.took,
                 );
-                // Durable now: to the execution logs (their own thread).
+                // Durable now: to whoever watches these executions, and to the execution
+                // logs (their own thread).
+                if self.shared.commits.receiver_count() > 0 {
+                    let mut seen = std::collections::HashSet::new();
+                    let touched: Vec<String> = pending
+                        .batch
+                        .events
+                        .iter()
+                        .filter(|(arn, ..)| seen.insert(arn.as_str()))
+                        .map(|(arn, ..)| arn.clone())
+                        .collect();
+                    let _ = self.shared.commits.send(Arc::new(touched));
+                }
                 self.logs
                     .committed(std::mem::take(&mut pending.batch.events));
                 for _ in 0..pending.started {

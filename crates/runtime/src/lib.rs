@@ -323,6 +323,13 @@ impl Runtime {
         &self.shared.metrics
     }
 
+    /// After each of this node's commits, the executions whose history it added to. A
+    /// receiver that falls more than 64 commits behind is told it lagged (`RecvError::Lagged`):
+    /// anything may have changed. Executions another node runs are not heard of here.
+    pub fn watch_commits(&self) -> tokio::sync::broadcast::Receiver<Arc<Vec<String>>> {
+        self.shared.commits.subscribe()
+    }
+
     /// Appends the Prometheus text of the runtime's series: executions, commits, and AWS's
     /// execution, activity, Lambda and service integration metrics.
     pub fn render_metrics(&self, out: &mut String) {

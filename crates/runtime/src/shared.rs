@@ -356,6 +356,9 @@ pub struct Shared {
     map_runs: Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<crate::map_run::Note>>>,
     /// The calls, polls and Map Run coordinators running for the driver's executions.
     pub(crate) in_flight: InFlight,
+    /// After each commit, the executions whose history it added to (for whoever watches
+    /// them, such as the console's live pages); sent only while someone listens.
+    pub(crate) commits: tokio::sync::broadcast::Sender<Arc<Vec<String>>>,
 }
 
 /// The work the dispatcher runs for executions (calls, `.sync` polls, Map Run coordinators),
@@ -470,6 +473,7 @@ impl Shared {
             stops: Arc::default(),
             map_runs: Mutex::default(),
             in_flight: InFlight::default(),
+            commits: tokio::sync::broadcast::channel(64).0,
         }
     }
 

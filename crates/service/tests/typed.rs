@@ -98,3 +98,43 @@ async fn errors_carry_aws_names_and_a_class() {
     assert_eq!(e.code, "InvalidDefinition");
     service.shutdown();
 }
+
+/// A watcher of the runtime's commits hears of each execution whose history a commit added to:
+/// its start, and (after StopExecution) its end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commits_are_told_to_whoever_watches_them() {
+    let service = service().await;
+    let mut commits = service.runtime().expect("a runtime").watch_commits();
+    let waiting =
+        r#"{"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3600, "End": true}}}"#;
+    let machine = service
+        .create_state_machine(CreateStateMachineInput::new("watched", waiting, ROLE))
+        .await
+        .expect("created");
+    let run = service
+        .start_execution(StartExecutionInput::new(&machine.state_machine_arn))
+        .await
+        .expect("started");
+    heard(&mut commits, &run.execution_arn).await;
+    service
+        .stop_execution(StopExecutionInput::new(&run.execution_arn))
+        .await
+        .expect("stopped");
+    heard(&mut commits, &run.execution_arn).await;
+    service.shutdown();
+}
+
+/// Waits for a commit naming `arn` (a guard of 10 s against a hang, not a measure).
+async fn heard(commits: &mut tokio::sync::broadcast::Receiver<Arc<Vec<String>>>, arn: &str) {
+    let wait = async {
+        loop {
+            let touched = commits.recv().await.expect("a commit");
+            if touched.iter().any(|a| a == arn) {
+                return;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), wait)
+        .await
+        .expect("a commit naming the execution");
+}
