@@ -351,13 +351,30 @@ pub fn run(args: &Args) -> ExitCode {
             }
         };
         let local: Option<SocketAddr> = listener.local_addr().ok();
+        // Over HTTPS, executions' `aws-sdk:sfn:*` calls come in on a plain listener of their
+        // own on loopback (the certificate is the clients', not this process's to trust); it
+        // serves the API only, with the same keys.
+        let internal = match &settings.tls {
+            None => None,
+            Some(_) => match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    eprintln!("error: cannot listen on loopback for executions' calls: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+        };
+        let own_endpoint = match &internal {
+            Some(l) => l.local_addr().ok(),
+            None => local,
+        };
         let runtime = match Runtime::start(
             store.clone(),
             RuntimeConfig {
                 wait_time_scale: scale,
                 integrations: Some(Arc::new({
                     let integrations = Integrations::new(settings.config.clone());
-                    match local {
+                    match own_endpoint {
                         // `aws-sdk:sfn:*` reaches this server (on loopback when bound to all).
                         Some(mut a) => {
                             if a.ip().is_unspecified() {
@@ -390,12 +407,24 @@ pub fn run(args: &Args) -> ExitCode {
             store.clone(),
             settings.arns.clone(),
         ));
+        // After SIGTERM, open requests get a grace period to finish (see below).
+        let (stopping_tx, stopping_rx) = tokio::sync::watch::channel(false);
         let keys = settings.keys.len();
         let access = stepwise_console::Access::new(settings.keys.clone(), settings.tls.is_some());
         let api = Arc::new(Api::new(service.clone()).with_keys(settings.keys));
         // The API is `POST /`; the console is `GET /` and `/console/...`. With keys, the
         // console asks for one of them (and its secret) and holds each call to its policy.
-        let app = router(api).merge(stepwise_console::router_with(service.clone(), access));
+        let app = router(api.clone()).merge(stepwise_console::router_with(service.clone(), access));
+        if let Some(internal) = internal {
+            let mut stopping = stopping_rx.clone();
+            tokio::spawn(
+                axum::serve(internal, router(api))
+                    .with_graceful_shutdown(async move {
+                        let _ = stopping.wait_for(|s| *s).await;
+                    })
+                    .into_future(),
+            );
+        }
         tracing::info!(
             address = %local.map(|a| a.to_string()).unwrap_or(addr),
             account = %settings.arns.account,
@@ -413,7 +442,7 @@ pub fn run(args: &Args) -> ExitCode {
         );
         // After SIGTERM, open requests get a grace period to finish; long polls
         // (GetActivityTask waits up to 60 s) must not hold the process up.
-        let (stopping_tx, mut stopping) = tokio::sync::watch::channel(false);
+        let mut stopping = stopping_rx;
         let leaving = service.clone();
         let signal = async move {
             shutdown_signal().await;

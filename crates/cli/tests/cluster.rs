@@ -5,7 +5,8 @@
 //! node and answer through another. Once they are all started, one node is killed with SIGKILL,
 //! another is paused (SIGSTOP) past its lease and woken again, and the killed one is restarted.
 //! Every execution must still SUCCEED exactly once: every history ids 1..n with nothing applied
-//! twice, each Lambda call made at most twice (the node making it may die) and recorded once.
+//! twice, each Lambda call recorded once and made at most once more per owner that failed while
+//! it was in flight (a kill and a pause: at most three times).
 //!
 //! `STEPWISE_CLUSTER_EXECUTIONS` sets how many executions (200 by default).
 //! Without PostgreSQL it skips, unless STEPWISE_E2E_REQUIRED=1.

@@ -3,7 +3,8 @@ nodes share one PostgreSQL database while the Rust test kills, pauses and restar
 script creates the machine on one node, starts N Standard executions spread over every node,
 serves the activity with workers that poll one node and answer through another, waits until
 every execution SUCCEEDED, and checks every history (ids exactly 1..n, nothing applied twice) and
-the Lambda calls (each made at most twice, recorded once).
+the Lambda calls (each recorded once, made at most once more per owner that failed while it was
+in flight: the test kills one node and pauses another, so at most three times).
 
 Usage: cluster_driver.py N URL[,URL...] CALLS_FILE. A node that does not answer (killed,
 paused) is skipped: the call goes to the next one. Prints "PHASE started" once every execution
@@ -317,10 +318,14 @@ def main():
     with open(CALLS) as f:
         for line in f:
             calls[line.strip()] += 1
-    too_many = {k: v for k, v in calls.items() if v > 2}
+    # A call in flight when its node dies (or stalls past its lease) is made again by the new
+    # owner: once per failed owner. The test strikes twice (a kill, then a pause), and the
+    # pause can hit the very node that took the call over.
+    too_many = {k: v for k, v in calls.items() if v > 3}
     missing = [i for i in range(N) for a in (0, 1) if calls[f"{i}/{a}"] == 0]
     count("Lambda calls", sum(calls.values()))
     count("Lambda calls made twice", sum(1 for v in calls.values() if v == 2))
+    count("Lambda calls made three times", sum(1 for v in calls.values() if v == 3))
     for k, v in sorted(stats.items()):
         print(f"    {k}: {v}")
     if failures:
@@ -330,7 +335,7 @@ def main():
                 print(f"    {p}")
         raise SystemExit(f"{len(failures)} of {N} histories are wrong")
     if too_many or missing:
-        raise SystemExit(f"Lambda calls made more than twice: {too_many}; never made: {missing[:10]}")
+        raise SystemExit(f"Lambda calls made more than three times: {too_many}; never made: {missing[:10]}")
     print("CLUSTER DRIVER OK", flush=True)
 
 

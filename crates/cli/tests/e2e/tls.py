@@ -1,6 +1,7 @@
 """`stepwise serve --tls-cert --tls-key` (the Rust harness, e2e_tls.rs, makes a self-signed
 certificate and sets AWS_CA_BUNDLE to it): boto3 and the AWS CLI over HTTPS; a client that does
-not trust the certificate, and plain HTTP to the port, get nowhere."""
+not trust the certificate, and plain HTTP to the port, get nowhere; an `aws-sdk:sfn` Task still
+reaches the server it runs in."""
 
 import http.client
 import json
@@ -14,7 +15,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import SSLError
 
-from common import ROLE, URL, definition, eq, name, run_tests
+from common import ROLE, URL, definition, eq, name, run_tests, wait_done
 
 MACHINE = definition({"P": {"Type": "Pass", "Result": "over TLS", "End": True}})
 
@@ -40,6 +41,18 @@ def test_the_aws_cli_over_https():
                         "stepfunctions", "list-state-machines"], capture_output=True, text=True, env=env, timeout=60)
     assert p.returncode == 0, p.stderr
     assert "stateMachines" in json.loads(p.stdout), p.stdout
+
+
+def test_an_aws_sdk_sfn_task_reaches_the_server_it_runs_in():
+    c = sfn()
+    listed = definition({"List": {"Type": "Task", "Resource": "arn:aws:states:::aws-sdk:sfn:listStateMachines",
+                                  "Parameters": {"MaxResults": 1000}, "End": True,
+                                  "ResultSelector": {"names.$": "$.StateMachines[*].Name"}}})
+    n = name("self")
+    arn = c.create_state_machine(name=n, definition=listed, roleArn=ROLE)["stateMachineArn"]
+    done = wait_done(c, c.start_execution(stateMachineArn=arn)["executionArn"])
+    eq(done["status"], "SUCCEEDED", done.get("cause"))
+    assert n in json.loads(done["output"])["names"], done["output"]
 
 
 def test_a_client_that_does_not_trust_the_certificate_is_refused():
