@@ -932,43 +932,14 @@ mod tests {
     /// (it collapses spaces only), and such a request was refused as not matching its signature.
     #[test]
     fn a_header_with_a_tab_signed_by_the_rust_sdk_is_accepted() {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
         let k = Keys::parse(
             r#"{"keys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "s"}]}"#,
             "123456789012",
         )
         .expect("keys");
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_704_067_200);
-        let identity =
-            aws_credential_types::Credentials::new("AKIDEXAMPLE", "s", None, None, "test").into();
-        let params = aws_sigv4::sign::v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("states")
-            .time(now)
-            .settings(SigningSettings::default())
-            .build()
-            .expect("params")
-            .into();
         let base = [("host", "localhost:8083"), ("x-custom", "a\t\tb  c")];
-        let signable = SignableRequest::new(
-            "POST",
-            "http://localhost:8083/",
-            base.iter().copied(),
-            SignableBody::Bytes(b"{}"),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-        let mut headers = HeaderMap::new();
-        for (n, v) in base {
-            headers.insert(n, v.parse().expect("value"));
-        }
-        for h in instructions.into_parts().0 {
-            headers.insert(
-                axum::http::HeaderName::from_bytes(h.name().as_bytes()).expect("name"),
-                h.value().parse().expect("value"),
-            );
-        }
+        let headers = sdk_signed(("AKIDEXAMPLE", "s"), &base, b"{}", now);
         let request = SignedRequest {
             method: "POST",
             path: "/",
@@ -990,56 +961,22 @@ mod tests {
 
     #[test]
     fn a_request_signed_by_the_sdk_signer_is_accepted_and_a_changed_one_is_not() {
-        use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-        use aws_sigv4::sign::v4;
+        let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
         let k = Keys::parse(
-            r#"{"keys": [{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}]}"#,
+            &format!(
+                r#"{{"keys": [{{"accessKeyId": "AKIDEXAMPLE", "secretAccessKey": "{secret}"}}]}}"#
+            ),
             "123456789012",
         )
         .expect("keys");
         let now = SystemTime::now();
         let body = br#"{"maxResults": 5}"#;
-        let identity = aws_credential_types::Credentials::new(
-            "AKIDEXAMPLE",
-            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
-            None,
-            None,
-            "test",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region("us-east-1")
-            .name("states")
-            .time(now)
-            .settings(SigningSettings::default())
-            .build()
-            .expect("params")
-            .into();
         let base = [
             ("host", "127.0.0.1:8083"),
             ("content-type", "application/x-amz-json-1.0"),
             ("x-amz-target", "AWSStepFunctions.ListStateMachines"),
         ];
-        let signable = SignableRequest::new(
-            "POST",
-            "http://127.0.0.1:8083/",
-            base.iter().copied(),
-            SignableBody::Bytes(body),
-        )
-        .expect("signable");
-        let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
-        let mut headers = HeaderMap::new();
-        for (n, v) in base {
-            headers.insert(n, v.parse().expect("value"));
-        }
-        let (signed, _) = instructions.into_parts();
-        for h in signed {
-            headers.insert(
-                axum::http::HeaderName::from_bytes(h.name().as_bytes()).expect("name"),
-                h.value().parse().expect("value"),
-            );
-        }
+        let headers = sdk_signed(("AKIDEXAMPLE", secret), &base, body, now);
         let request = |body: &'static [u8], headers: &'static HeaderMap| SignedRequest {
             method: "POST",
             path: "/",
@@ -1067,8 +1004,14 @@ mod tests {
         );
     }
 
-    /// Headers of a ListStateMachines request signed by the AWS SDK's signer.
-    fn sdk_signed(id: &str, secret: &str, body: &[u8], now: SystemTime) -> HeaderMap {
+    /// A request's headers (`base` and what the AWS SDK's signer adds), signed with this key
+    /// for `http://127.0.0.1:8083/`.
+    fn sdk_signed(
+        (id, secret): (&str, &str),
+        base: &[(&'static str, &str)],
+        body: &[u8],
+        now: SystemTime,
+    ) -> HeaderMap {
         use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
         let identity = aws_credential_types::Credentials::new(id, secret, None, None, "t").into();
         let params = aws_sigv4::sign::v4::SigningParams::builder()
@@ -1080,7 +1023,6 @@ mod tests {
             .build()
             .expect("params")
             .into();
-        let base = [("host", "127.0.0.1:8083")];
         let signable = SignableRequest::new(
             "POST",
             "http://127.0.0.1:8083/",
@@ -1091,7 +1033,7 @@ mod tests {
         let (instructions, _) = sign(signable, &params).expect("signed").into_parts();
         let mut headers = HeaderMap::new();
         for (n, v) in base {
-            headers.insert(n, v.parse().expect("value"));
+            headers.insert(*n, v.parse().expect("value"));
         }
         for h in instructions.into_parts().0 {
             headers.insert(
@@ -1101,6 +1043,8 @@ mod tests {
         }
         headers
     }
+
+    const HOST: &[(&str, &str)] = &[("host", "127.0.0.1:8083")];
 
     const TWO_ACCOUNTS: &str = r#"{"keys": [
         {"accessKeyId": "AKHOME", "secretAccessKey": "s1", "user": "ann"},
@@ -1169,14 +1113,14 @@ mod tests {
             body,
         };
         // Not trusted yet: an unknown key.
-        let headers = sdk_signed(&id, "whatever", body, now);
+        let headers = sdk_signed((&id, "whatever"), HOST, body, now);
         let e = k
             .authenticate(&request(&headers), now)
             .expect_err("unknown");
         assert_eq!(e.error.code, "UnrecognizedClientException");
         let (k, secret) = k.trust_executions().expect("trusted");
         assert_eq!(secret.len(), 64);
-        let headers = sdk_signed(&id, &secret, body, now);
+        let headers = sdk_signed((&id, &secret), HOST, body, now);
         let key = k.authenticate(&request(&headers), now).expect("accepted");
         assert_eq!(key.account, "111122223333");
         k.authorize(
@@ -1194,10 +1138,10 @@ mod tests {
             .is_err()
         );
         // Another secret, or an id that names no account, is refused.
-        let headers = sdk_signed(&id, "0123", body, now);
+        let headers = sdk_signed((&id, "0123"), HOST, body, now);
         let e = k.authenticate(&request(&headers), now).expect_err("wrong");
         assert_eq!(e.error.code, "InvalidSignatureException");
-        let headers = sdk_signed(EXECUTION_KEY_PREFIX, &secret, body, now);
+        let headers = sdk_signed((EXECUTION_KEY_PREFIX, &secret), HOST, body, now);
         let e = k
             .authenticate(&request(&headers), now)
             .expect_err("no account");

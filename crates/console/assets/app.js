@@ -378,6 +378,21 @@ const legend = () => el("div", { class: "legend", "aria-label": "Legend" },
 
 // ----- executions ----------------------------------------------------------------------
 
+/// Previous and Next page buttons (either null when there is no such page). `tokens` are the
+/// tokens of the pages before this one ("-" is the first page), `token` this page's; `go` opens
+/// a page given its `token` and `pages`.
+function pager(tokens, token, nextToken, go) {
+  const back = tokens[tokens.length - 1];
+  return [
+    tokens.length
+      ? el("button", { type: "button", class: "ghost", id: "prev-page", text: "Previous page", onclick: () => go({ token: back === "-" ? "" : back, pages: tokens.slice(0, -1).join(",") }) })
+      : null,
+    nextToken
+      ? el("button", { type: "button", class: "ghost", id: "next-page", text: "Next page", onclick: () => go({ token: nextToken, pages: [...tokens, token || "-"].join(",") }) })
+      : null,
+  ];
+}
+
 async function executionsView(params, stale) {
   setNav("executions");
   document.title = "Executions · Stepwise";
@@ -437,14 +452,7 @@ async function executionsView(params, stale) {
     outcome.textContent = `${what === "stop" ? "Stopped" : "Redriven"}: ${ok}${errors.length ? `; refused: ${errors.length} (${errors[0]})` : ""}`;
     reloadSoon(600);
   };
-  // The tokens of the pages before this one ("-" is the first page), to go back.
-  const back = tokens[tokens.length - 1];
-  const prev = tokens.length
-    ? el("button", { type: "button", class: "ghost", id: "prev-page", text: "Previous page", onclick: () => go({ token: back === "-" ? "" : back, pages: tokens.slice(0, -1).join(",") }) })
-    : null;
-  const next = page.nextToken
-    ? el("button", { type: "button", class: "ghost", id: "next-page", text: "Next page", onclick: () => go({ token: page.nextToken, pages: [...tokens, token || "-"].join(",") }) })
-    : null;
+  const [prev, next] = pager(tokens, token, page.nextToken, go);
   show(
     el("h1", { text: "Executions" }),
     el("div", { class: "toolbar", role: "search" },
@@ -732,13 +740,7 @@ async function mapRunView(arn, params, stale) {
   const go = (extra = {}) => { location.hash = `#/map-run/${encodeURIComponent(arn)}?${q({ status: statusSelect.value, ...extra })}`; };
   const statusSelect = el("select", { id: "children-status" }, ["", "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED"].map((s) => el("option", { value: s, selected: s === status, text: s || "Any" })));
   statusSelect.addEventListener("change", () => go());
-  const back = tokens[tokens.length - 1];
-  const prev = tokens.length
-    ? el("button", { type: "button", class: "ghost", id: "prev-page", text: "Previous page", onclick: () => go({ token: back === "-" ? "" : back, pages: tokens.slice(0, -1).join(",") }) })
-    : null;
-  const next = data.nextToken
-    ? el("button", { type: "button", class: "ghost", id: "next-page", text: "Next page", onclick: () => go({ token: data.nextToken, pages: [...tokens, token || "-"].join(",") }) })
-    : null;
+  const [prev, next] = pager(tokens, token, data.nextToken, go);
   const rows = data.executions.map((x) => el("tr", { "data-name": x.name },
     el("td", {}, el("a", { href: `#/execution/${encodeURIComponent(x.executionArn)}`, text: x.name })),
     el("td", {}, badge(x.status)),
