@@ -285,15 +285,9 @@ async fn page(app: &Router, query: &str) -> (Duration, Value) {
     (took, value)
 }
 
+/// A query value, percent-encoded (page tokens carry `+`, `/` and `=`).
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
 
 fn report(what: &str, times: &mut [Duration]) {

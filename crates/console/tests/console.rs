@@ -550,14 +550,7 @@ async fn a_map_run_is_shown_with_its_counts_and_its_children() {
     service.shutdown();
 }
 
-/// A query value's percent-encoding (tokens carry `+`, `/` and `=`).
+/// A query value, percent-encoded (page tokens carry `+`, `/` and `=`).
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
 }
