@@ -3,8 +3,8 @@
 //! and with access keys configured through `tests/e2e/console_login.py` (sign-in, policies).
 //! Screenshots are kept in the target directory (`tmp/console-screenshots/`).
 //!
-//! `stepwise graph`'s Mermaid is checked by Mermaid's own parser in the same page (the npm
-//! package, fetched with `npm pack`).
+//! `stepwise graph`'s Mermaid is checked by Mermaid's own parser in the same page, and every
+//! kind of page by axe-core's WCAG 2.1 A and AA rules (npm packages, fetched with `npm pack`).
 //!
 //! Without Chromium, PyPI or npm this skips with a message, unless `STEPWISE_E2E_REQUIRED=1` (CI
 //! sets it, and installs Chromium) makes that a failure.
@@ -54,7 +54,10 @@ fn the_console_in_a_browser() {
     let Some((chromium, python)) = browser() else {
         return;
     };
-    let Some(mermaid) = mermaid_js() else {
+    let Some(mermaid) = npm_file("mermaid", MERMAID, "dist/mermaid.min.js") else {
+        return;
+    };
+    let Some(axe) = npm_file("axe-core", AXE, "axe.min.js") else {
         return;
     };
     let server = Server::start(&scratch_store("console"), &[]);
@@ -62,6 +65,7 @@ fn the_console_in_a_browser() {
         .env("STEPWISE_SCREENSHOTS", screenshots())
         .env("STEPWISE_CHROMIUM", &chromium)
         .env("STEPWISE_MERMAID_JS", &mermaid)
+        .env("STEPWISE_AXE_JS", &axe)
         .env("STEPWISE_BIN", env!("CARGO_BIN_EXE_stepwise"))
         .output()
         .expect("run the browser tests");
@@ -100,36 +104,44 @@ const KEYS: &str = r#"{"keys": [
 /// The Mermaid version whose parser checks `stepwise graph`'s output.
 const MERMAID: &str = "12.3.0";
 
-/// Mermaid's browser bundle (`dist/mermaid.min.js` of the npm package), fetched once with
-/// `npm pack` into the target directory.
-fn mermaid_js() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("mermaid-{MERMAID}"));
-    let js = dir.join("package/dist/mermaid.min.js");
+/// The axe-core version whose WCAG 2.1 A/AA rules check the pages.
+const AXE: &str = "4.14.1";
+
+/// One file of an npm package (`FILE` under its `package/`), fetched once with `npm pack`
+/// into the target directory: Mermaid's browser bundle, axe-core's script.
+fn npm_file(package: &str, version: &str, file: &str) -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("{package}-{version}"));
+    let inner = format!("package/{file}");
+    let js = dir.join(&inner);
     if js.exists() {
         return Some(js);
     }
-    std::fs::create_dir_all(&dir).expect("mermaid dir");
+    std::fs::create_dir_all(&dir).expect("npm package dir");
     let packed = Command::new("npm")
         .args([
             "pack",
-            &format!("mermaid@{MERMAID}"),
+            &format!("{package}@{version}"),
             "--silent",
             "--pack-destination",
         ])
         .arg(&dir)
         .status();
     if !packed.is_ok_and(|s| s.success()) {
-        return stepwise_test_support::python::unavailable("npm could not fetch mermaid");
+        return stepwise_test_support::python::unavailable(&format!(
+            "npm could not fetch {package}"
+        ));
     }
     let unpacked = Command::new("tar")
         .arg("xzf")
-        .arg(dir.join(format!("mermaid-{MERMAID}.tgz")))
+        .arg(dir.join(format!("{package}-{version}.tgz")))
         .arg("-C")
         .arg(&dir)
-        .arg("package/dist/mermaid.min.js")
+        .arg(&inner)
         .status();
     if !unpacked.is_ok_and(|s| s.success()) || !js.exists() {
-        return stepwise_test_support::python::unavailable("mermaid's package did not unpack");
+        return stepwise_test_support::python::unavailable(&format!(
+            "{package}'s package did not unpack"
+        ));
     }
     Some(js)
 }

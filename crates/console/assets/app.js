@@ -236,7 +236,8 @@ async function machineView(arn, stale) {
 /// typed (each diagnostic's location selected in the text on a click, the graph redrawn from
 /// the text while it is valid), saved as a new version.
 function definitionPanel(m, graph) {
-  const code = el("pre", { id: "definition" }, el("code", { text: pretty(m.definition) }));
+  // Focusable, so a keyboard can scroll a long definition.
+  const code = el("pre", { id: "definition", tabindex: 0, role: "region", "aria-label": "Definition" }, el("code", { text: pretty(m.definition) }));
   const panel = el("section", { class: "panel", "aria-label": "Definition" });
   const edit = el("button", { type: "button", class: "ghost", id: "edit", text: "Edit" });
   panel.append(el("h2", {}, "Definition ", edit), code);
@@ -512,7 +513,8 @@ async function executionView(arn, stale) {
   const stateTitle = el("h2", { id: "state-title", text: "Select a state in the graph or the table" });
   // A Map state's iterations: pick one to see the path its item took.
   const iterBox = el("div", { class: "toolbar", id: "iteration-box" });
-  const inBox = el("pre", { id: "state-input" }), outBox = el("pre", { id: "state-output" }), errBox = el("pre", { id: "state-error" });
+  // Focusable, so a keyboard can scroll them; each is named by the heading above it.
+  const inBox = el("pre", { id: "state-input", tabindex: 0 }), outBox = el("pre", { id: "state-output", tabindex: 0 }), errBox = el("pre", { id: "state-error", tabindex: 0 });
   const stateDetails = el("section", { class: "panel", "aria-label": "State details" }, stateTitle, iterBox,
     el("div", { class: "cols3" },
       el("div", {}, el("h3", { text: "Input" }), inBox),
@@ -568,9 +570,9 @@ async function executionView(arn, stale) {
   // The history: a window of rows over a tall spacer, so 25,000 events scroll as easily as 25.
   const history = el("div", { class: "history", id: "history", tabindex: 0, role: "table", "aria-label": "Event history" });
   const spacer = el("div", { class: "spacer" });
-  const head = el("div", { class: "row head", role: "row" }, el("span", { text: "ID" }), el("span", { text: "Type" }), el("span", { text: "State" }), el("span", { text: "Time" }));
+  const head = el("div", { class: "row head", role: "row" }, ["ID", "Type", "State", "Time"].map((h) => el("span", { role: "columnheader", text: h })));
   history.append(head, spacer);
-  const eventDetail = el("pre", { id: "event-detail" });
+  const eventDetail = el("pre", { id: "event-detail", tabindex: 0 });
   const t0 = events[0]?.timestamp || 0;
   function drawHistory() {
     spacer.style.height = `${events.length * ROW_H}px`;
@@ -581,7 +583,7 @@ async function executionView(arn, stale) {
       const e = events[i];
       const d = detailsOf(e);
       rows.push(el("div", { class: `row${i >= at ? " future" : ""}${i === at - 1 ? " selected" : ""}`, role: "row", "data-id": e.id, style: `top:${i * ROW_H}px`, onclick: () => { eventDetail.textContent = JSON.stringify(e, null, 2); moveTo(i + 1); } },
-        el("span", { text: e.id }), el("span", { text: e.type }), el("span", { text: d.name || "" }), el("span", { text: `+${fmtMs(Math.round((e.timestamp - t0) * 1000))}` })));
+        el("span", { role: "cell", text: e.id }), el("span", { role: "cell", text: e.type }), el("span", { role: "cell", text: d.name || "" }), el("span", { role: "cell", text: `+${fmtMs(Math.round((e.timestamp - t0) * 1000))}` })));
     }
     spacer.replaceChildren(...rows);
   }

@@ -398,6 +398,39 @@ def test_a_distributed_maps_run_links_to_its_children_and_back():
     expect(page.locator("#map-runs")).to_be_visible()
 
 
+def test_every_kind_of_page_passes_axe_in_both_themes():
+    """axe-core's WCAG 2.1 A and AA rules on each kind of page, light and dark: no violation
+    of serious or critical impact."""
+    caught = SM.replace(":stateMachine:", ":execution:") + ":caught"
+    fan = sfn.list_state_machines()["stateMachines"]
+    fan = next(m["stateMachineArn"] for m in fan if m["name"] == "fanout")
+    run = sfn.list_map_runs(executionArn=fan.replace(":stateMachine:", ":execution:") + ":fan")["mapRuns"][0]
+    pages = {
+        "state machines": "#/",
+        "a state machine": f"#/state-machine/{quote(SM, safe='')}",
+        "executions": f"#/executions?sm={quote(SM, safe='')}",
+        "an execution": f"#/execution/{quote(caught, safe='')}",
+        "a Map Run": f"#/map-run/{quote(run['mapRunArn'], safe='')}",
+    }
+    problems = []
+    for theme in ("light", "dark"):
+        page.evaluate(f"localStorage.setItem('stepwise-theme', '{theme}')")
+        for what, where in pages.items():
+            page.goto(f"{URL}/{where}")
+            page.reload()  # the theme is read as the page loads
+            expect(page.locator("main h1").first).to_be_visible()
+            page.wait_for_load_state("networkidle")
+            page.add_script_tag(path=os.environ["STEPWISE_AXE_JS"])
+            found = page.evaluate("""async () => {
+                const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+                return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+                    .map(v => `${v.id} (${v.impact}, ${v.nodes.length}): ${v.nodes[0].html.slice(0, 120)}`);
+            }""")
+            problems += [f"{theme}, {what}: {p}" for p in found]
+    page.evaluate("localStorage.removeItem('stepwise-theme')")
+    assert not problems, "\n".join(problems)
+
+
 def test_mermaid_parses_the_graph_of_every_example():
     page.goto(URL + "/")
     page.add_script_tag(path=os.environ["STEPWISE_MERMAID_JS"])
