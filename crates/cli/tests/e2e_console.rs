@@ -79,6 +79,9 @@ fn the_console_asks_for_a_key_when_keys_are_configured() {
     let Some((chromium, python)) = browser() else {
         return;
     };
+    let Some(axe) = npm_file("axe-core", AXE, "axe.min.js") else {
+        return;
+    };
     let store = scratch_store("console-login");
     let keys = store.with_file_name("keys.json");
     std::fs::write(&keys, KEYS).expect("write the keys file");
@@ -88,6 +91,7 @@ fn the_console_asks_for_a_key_when_keys_are_configured() {
         .env("STEPWISE_SCREENSHOTS", screenshots())
         .env("STEPWISE_CHROMIUM", &chromium)
         .env("STEPWISE_KEYS_FILE", keys)
+        .env("STEPWISE_AXE_JS", &axe)
         .output()
         .expect("run the sign-in browser tests");
     check(&out, "console_login.py");

@@ -79,6 +79,19 @@ def test_a_wrong_secret_is_refused_without_saying_which_part_was_wrong():
     page.screenshot(path=str(SHOTS / "sign-in-refused.png"), full_page=True)
 
 
+def test_the_sign_in_page_passes_axe_with_its_refusal_shown():
+    """axe-core's WCAG 2.1 A and AA rules on the sign-in form, its refusal on the page: no
+    violation of serious or critical impact."""
+    expect(page.locator("#sign-in-problem")).not_to_be_empty()
+    page.add_script_tag(path=os.environ["STEPWISE_AXE_JS"])
+    found = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => `${v.id} (${v.impact}): ${v.nodes[0].html.slice(0, 120)}`);
+    }""")
+    assert not found, "\n".join(found)
+
+
 def test_signed_in_the_list_shows_and_the_cookie_is_http_only_and_strict():
     sign_in(ADMIN)
     expect(page.locator("#signed-in-as")).to_have_text("user/alice")
