@@ -764,8 +764,8 @@ impl ExecutionLog for PostgresStore {
         for r in &rows {
             let first: i64 = col(r, 0)?;
             let codec: i64 = col(r, 1)?;
-            let body: Vec<u8> = col(r, 2)?;
-            stepwise_store::chunks::read_into(first as u64, codec, &body, (from, to), &mut events)?;
+            let body: &[u8] = col(r, 2)?;
+            stepwise_store::chunks::read_into(first as u64, codec, body, (from, to), &mut events)?;
         }
         Ok(events)
     }

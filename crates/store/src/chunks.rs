@@ -37,19 +37,24 @@ pub struct Chunk {
 /// run of consecutive ids, of at most [`MAX_EVENTS`].
 pub fn chunks(events: &[(String, u64, String)]) -> Vec<Chunk> {
     // Each execution's events in a batch are in order; executions interleave.
+    // (execution, first id, last id, texts), and where each execution's latest run is: the
+    // driver commits batches of thousands of events, so no search through the runs per event.
     let mut runs: Vec<(&str, u64, u64, Vec<&str>)> = Vec::new();
+    let mut latest: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for (execution, id, text) in events {
-        let open = runs
-            .iter_mut()
-            .rev()
-            .find(|(e, ..)| e == execution)
+        let open = latest
+            .get(execution.as_str())
+            .map(|&i| &mut runs[i])
             .filter(|(_, _, last, texts)| *last + 1 == *id && texts.len() < MAX_EVENTS);
         match open {
             Some((_, _, last, texts)) => {
                 *last = *id;
                 texts.push(text);
             }
-            None => runs.push((execution, *id, *id, vec![text])),
+            None => {
+                latest.insert(execution, runs.len());
+                runs.push((execution, *id, *id, vec![text]));
+            }
         }
     }
     runs.into_iter()
@@ -102,9 +107,11 @@ pub fn read_into(
     (from, to): (u64, u64),
     out: &mut Vec<String>,
 ) -> Result<()> {
-    let text = match codec {
-        PLAIN => String::from_utf8(body.to_vec()).map_err(|e| corrupt(first_id, &e))?,
-        DEFLATED => inflate(body).map_err(|e| corrupt(first_id, &e))?,
+    let text: std::borrow::Cow<'_, str> = match codec {
+        PLAIN => std::str::from_utf8(body)
+            .map_err(|e| corrupt(first_id, &e))?
+            .into(),
+        DEFLATED => inflate(body).map_err(|e| corrupt(first_id, &e))?.into(),
         other => {
             return Err(StoreError::Backend(format!(
                 "history chunk at event {first_id}: unknown codec {other}"
